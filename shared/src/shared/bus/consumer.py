@@ -1,0 +1,214 @@
+"""Consuming: batches of messages, each handled once (inbox), failures retried with back-off, then dead-lettered.
+
+A batch runs in one transaction (inbox rows + every handler), which is what makes the bus fast; if anything
+in it fails, the batch is rolled back and its messages are handled one by one, so one bad message neither
+blocks nor takes down the others. A message is acknowledged only after its outcome is durable: its
+transaction committed, or its copy confirmed on a retry or dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy import literal_column
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.subscriptions import MessageContext, PermanentError, Subscription, Subscriptions
+from shared.bus.tables import INBOX
+from shared.bus.topology import RETRY_DELAYS_SECONDS, Topology, declare_consumer_queues
+from shared.db import Database
+from shared.metrics import (
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_RETRIED,
+    HANDLER_LATENCY,
+    QUEUE_DEPTH,
+)
+from shared.telemetry import extract_from, log_fields
+
+logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+QUEUE_DEPTH_INTERVAL_SECONDS = 15.0
+
+
+class Malformed(Exception):
+    """The message cannot be understood: no id, unknown type, or a body that breaks its contract."""
+
+
+Parsed = tuple[AbstractIncomingMessage, Subscription[Any], Any]
+
+
+class Consumer:
+    def __init__(self, database: Database, topology: Topology, subscriptions: Subscriptions, prefetch: int) -> None:
+        self._database = database
+        self._topology = topology
+        self._subscriptions = subscriptions
+        self._prefetch = prefetch
+        self._service = topology.service
+
+    async def run(self, channel: AbstractChannel) -> None:
+        await channel.set_qos(prefetch_count=self._prefetch)
+        queue = await declare_consumer_queues(channel, self._topology, self._subscriptions.routing_keys)
+        self._channel = channel
+        pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        await queue.consume(pending.put)
+        depth_task = asyncio.create_task(self._observe_queue_depth(channel))
+        try:
+            while True:
+                batch = [await pending.get()]
+                while len(batch) < self._prefetch and not pending.empty():
+                    batch.append(pending.get_nowait())
+                await self.process(batch)
+        finally:
+            depth_task.cancel()
+
+    async def process(self, batch: list[AbstractIncomingMessage]) -> None:
+        parsed: list[Parsed] = []
+        for message in batch:
+            try:
+                parsed.append(self._parse(message))
+            except Malformed as exc:
+                await self._dead_letter(message, str(exc), reason="malformed")
+        if not parsed:
+            return
+        try:
+            await self._handle_in_one_transaction(parsed)
+        except Exception as exc:
+            if len(parsed) == 1:
+                await self._fail(parsed[0], exc)
+                return
+            logger.info("batch of %d failed; handling its messages one by one", len(parsed))
+            for item in parsed:
+                try:
+                    await self._handle_in_one_transaction([item])
+                except Exception as item_exc:
+                    await self._fail(item, item_exc)
+                else:
+                    await self._ack(item)
+            return
+        for item in parsed:
+            await self._ack(item)
+
+    def _parse(self, message: AbstractIncomingMessage) -> Parsed:
+        if not message.message_id:
+            raise Malformed("the message has no message_id property")
+        if not message.type:
+            raise Malformed("the message has no type property (expected <name>.v<version>)")
+        subscription = self._subscriptions.get(message.type)
+        if subscription is None:
+            raise Malformed(f"{self._service} has no handler for message type {message.type!r}")
+        try:
+            event = subscription.event.model_validate_json(message.body)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
+            )
+            raise Malformed(f"body does not match {message.type}: {problems}"[:4000]) from exc
+        return message, subscription, event
+
+    async def _handle_in_one_transaction(self, items: list[Parsed]) -> None:
+        async with self._database.transaction() as session:
+            fresh = await self._claim(session, items)
+            for message, subscription, event in items:
+                message_id = str(message.message_id)
+                if message_id not in fresh:
+                    EVENTS_CONSUMED.labels(self._service, message.type, "duplicate").inc()
+                    continue
+                fresh.discard(message_id)  # the same id twice in one batch runs once
+                context = MessageContext(session, message_id, str(message.type), dict(message.headers or {}))
+                with _tracer.start_as_current_span(
+                    f"consume {message.type}", context=extract_from(message.headers),
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={"messaging.system": "rabbitmq", "messaging.message.id": message_id},
+                ):
+                    await subscription.handler(event, context)
+                EVENTS_CONSUMED.labels(self._service, message.type, "handled").inc()
+                if message.timestamp:
+                    sent = message.timestamp if message.timestamp.tzinfo else message.timestamp.replace(tzinfo=UTC)
+                    HANDLER_LATENCY.labels(self._service).observe(
+                        max(0.0, (datetime.now(UTC) - sent).total_seconds())
+                    )
+
+    async def _claim(self, session: AsyncSession, items: list[Parsed]) -> set[str]:
+        """Insert inbox rows; returns the message ids not seen before."""
+        rows = [{"message_id": str(m.message_id), "message_type": str(m.type)} for m, _, _ in items]
+        result = await session.execute(
+            insert(INBOX).values(rows).on_conflict_do_nothing().returning(literal_column("message_id"))
+        )
+        return {row[0] for row in result}
+
+    async def _ack(self, item: Parsed) -> None:
+        await item[0].ack()
+
+    async def _fail(self, item: Parsed, error: Exception) -> None:
+        message = item[0]
+        if isinstance(error, PermanentError):
+            await self._dead_letter(message, f"{type(error).__name__}: {error}", reason="rejected")
+            return
+        attempts = int((message.headers or {}).get("x-attempts", 0)) + 1
+        if attempts > len(RETRY_DELAYS_SECONDS):
+            await self._dead_letter(
+                message, f"handler failed {attempts} times; last: {type(error).__name__}: {error}",
+                reason="exhausted",
+            )
+            return
+        delay = RETRY_DELAYS_SECONDS[attempts - 1]
+        logger.warning(
+            "handler failed; retrying in %ss", delay,
+            extra=log_fields(message_id=message.message_id, message_type=message.type, attempt=attempts,
+                             error=f"{type(error).__name__}: {error}"[:500]),
+        )
+        await self._republish(message, self._topology.retry_queue(delay),
+                              {"x-attempts": attempts, "x-last-error": f"{type(error).__name__}: {error}"[:1000]})
+        EVENTS_RETRIED.labels(self._service, message.type or "unknown").inc()
+        await message.ack()
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, why: str, *, reason: str) -> None:
+        logger.error(
+            "dead-lettered: %s", why,
+            extra=log_fields(message_id=message.message_id, message_type=message.type, reason=reason),
+        )
+        await self._republish(message, self._topology.dead_letter_queue, {
+            "x-dead-letter-reason": why[:4000],
+            "x-dead-letter-kind": reason,
+            "x-exception": why.split(":", 1)[0][:200],
+            "x-original-routing-key": message.routing_key or "",
+            "x-attempts": int((message.headers or {}).get("x-attempts", 0)),
+            "x-failed-at": datetime.now(UTC).isoformat(),
+            "x-service": self._service,
+        })
+        EVENTS_DEAD_LETTERED.labels(self._service, message.type or "unknown", reason).inc()
+        await message.ack()
+
+    async def _republish(self, message: AbstractIncomingMessage, queue: str, extra_headers: dict[str, Any]) -> None:
+        copy = aio_pika.Message(
+            body=message.body,
+            message_id=message.message_id,
+            type=message.type,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            timestamp=message.timestamp,
+            app_id=message.app_id,
+            headers={**(message.headers or {}), **extra_headers},
+        )
+        # the channel has publisher confirms: this returns once the copy is safe
+        await self._channel.default_exchange.publish(copy, routing_key=queue)
+
+    async def _observe_queue_depth(self, channel: AbstractChannel) -> None:
+        while True:
+            for name in (self._topology.queue, self._topology.dead_letter_queue):
+                try:
+                    queue = await channel.declare_queue(name, passive=True)
+                    QUEUE_DEPTH.labels(self._service, name).set(queue.declaration_result.message_count or 0)
+                except Exception:  # a passing broker hiccup must not stop consumption
+                    logger.debug("queue depth of %s unavailable", name, exc_info=True)
+            await asyncio.sleep(QUEUE_DEPTH_INTERVAL_SECONDS)

@@ -1,0 +1,67 @@
+"""Names and declarations of the exchange and queues: one place, so producers, consumers and ops agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+
+#: back-off between attempts of a failing handler; after the last one the message is dead-lettered
+RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 600)
+
+
+@dataclass(frozen=True)
+class Topology:
+    namespace: str
+    service: str
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.namespace}.events"
+
+    @property
+    def queue(self) -> str:
+        return f"{self.namespace}.{self.service}"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.queue}.dlq"
+
+    def retry_queue(self, delay: int) -> str:
+        return f"{self.queue}.retry.{delay}s"
+
+    def all_queues(self) -> list[str]:
+        return [self.queue, self.dead_letter_queue, *(self.retry_queue(d) for d in RETRY_DELAYS_SECONDS)]
+
+
+QUORUM = {"x-queue-type": "quorum"}
+
+
+async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:
+    return await channel.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def declare_consumer_queues(
+    channel: AbstractChannel, topology: Topology, routing_keys: list[str]
+) -> AbstractQueue:
+    exchange = await declare_exchange(channel, topology)
+    queue = await channel.declare_queue(topology.queue, durable=True, arguments=QUORUM)
+    for routing_key in routing_keys:
+        await queue.bind(exchange, routing_key)
+    await channel.declare_queue(topology.dead_letter_queue, durable=True, arguments=QUORUM)
+    for delay in RETRY_DELAYS_SECONDS:
+        # a message waits out its delay here, then RabbitMQ dead-letters it back onto the main queue
+        await channel.declare_queue(
+            topology.retry_queue(delay), durable=True,
+            arguments={
+                **QUORUM,
+                "x-message-ttl": delay * 1000,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": topology.queue,
+                # quorum queues then keep an expired message until the main queue has confirmed it
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+    return queue

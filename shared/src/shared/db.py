@@ -1,0 +1,108 @@
+"""Async SQLAlchemy per service: one engine, one database of the service's own, one session per unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_base() -> type[DeclarativeBase]:
+    """A declarative base for one service, its metadata already holding the bus tables (outbox, inbox)."""
+    from shared.bus.tables import add_bus_tables
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    add_bus_tables(metadata)
+
+    class Base(DeclarativeBase):
+        pass
+
+    Base.metadata = metadata
+    return Base
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: called after every commit made through `transaction()`; the outbox relay listens here
+        self.after_commit: list[Callable[[], None]] = []
+
+    async def ensure_exists(self) -> None:
+        """Create the service's database when it is missing (each service owns one)."""
+        await create_database_if_missing(self.url)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits once at the end, rolls back on any error."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+        for callback in self.after_commit:
+            callback()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def create_database_if_missing(url: str) -> None:
+    parsed = make_url(url)
+    name = parsed.database
+    assert name, "the database URL names no database"
+    connection = await asyncpg.connect(
+        user=parsed.username or "postgres", password=parsed.password, host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432, database="postgres",
+    )
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            try:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # another replica created it at the same moment
+    finally:
+        await connection.close()
+
+
+async def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        user=parsed.username or "postgres", password=parsed.password, host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432, database="postgres",
+    )
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed once when the endpoint returns (before the response is sent)."""
+    database: Database = request.app.state.database
+    async with database.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]

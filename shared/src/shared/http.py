@@ -1,0 +1,49 @@
+"""Calling another service: the caller's principal travels as a fresh service token; errors come back typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.auth import Principal, ServiceTokens
+from shared.errors import ServiceCallError
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, tokens: ServiceTokens, *, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._tokens = tokens
+        self._client = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, transport=transport,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def request(self, method: str, path: str, principal: Principal, *, json: Any = None,
+                      params: dict[str, Any] | None = None) -> httpx.Response:
+        response = await self._client.request(
+            method, path, json=json, params=params,
+            headers={"Authorization": f"Bearer {self._tokens.issue(principal)}"},
+        )
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail")
+            except ValueError:
+                detail = None
+            if not isinstance(detail, dict):
+                detail = {"code": "error", "message": str(detail or response.text[:500])}
+            raise ServiceCallError(response.status_code, detail)
+        return response
+
+    async def get(self, path: str, principal: Principal, **kwargs: Any) -> Any:
+        return (await self.request("GET", path, principal, **kwargs)).json()
+
+    async def post(self, path: str, principal: Principal, **kwargs: Any) -> Any:
+        response = await self.request("POST", path, principal, **kwargs)
+        return response.json() if response.content else None
+
+    async def delete(self, path: str, principal: Principal, **kwargs: Any) -> None:
+        await self.request("DELETE", path, principal, **kwargs)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

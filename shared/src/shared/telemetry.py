@@ -1,0 +1,98 @@
+"""Tracing (OpenTelemetry) and structured logging with trace ids.
+
+The W3C trace context travels in HTTP headers (FastAPI/httpx instrumentation) and in AMQP message headers
+(`inject_into` when a message is written to the outbox, `extract_from` when it is consumed), so one trace
+follows a user action through every service and event it causes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+_configured = False
+
+
+def setup_tracing(service_name: str, otlp_endpoint: str | None) -> None:
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def inject_into(headers: dict[str, Any]) -> dict[str, Any]:
+    """Write the current trace context into message headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    headers.update(carrier)
+    return headers
+
+
+def extract_from(headers: Mapping[str, Any] | None) -> otel_context.Context:
+    carrier = {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in (headers or {}).items()}
+    return propagate.extract(carrier)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the trace and span ids of the current span.
+
+    Personal data stays out of logs by convention: log ids (user, consumer, message), never e-mails,
+    passwords, codes or tokens.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
+        for key, value in getattr(record, "fields", {}).items():
+            entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(service_name: str, level: str = "INFO", fmt: str = "json") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s {service_name} %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn's access log repeats what the HTTP metrics and traces already carry
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("aiormq").setLevel(logging.WARNING)
+    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+
+
+def log_fields(**fields: Any) -> dict[str, Any]:
+    """`logger.info("...", extra=log_fields(message_id=...))` adds structured fields to the JSON line."""
+    return {"fields": fields}

@@ -1,0 +1,86 @@
+"""Pytest fixtures for integration tests against real PostgreSQL and RabbitMQ (a pytest plugin).
+
+The servers come from `CABINET_TEST_POSTGRES_URL` / `CABINET_TEST_AMQP_URL` when set (the local servers, as in
+CI), otherwise from testcontainers where a Docker engine exists. Every test run works in databases and a bus
+namespace of its own, named with a random suffix, so parallel runs on one machine never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+
+from shared.db import create_database_if_missing, drop_database
+
+
+def _from_container(kind: str) -> str:
+    if not shutil.which("docker"):
+        pytest.skip(f"set CABINET_TEST_{kind.upper()}_URL or provide a Docker engine for testcontainers")
+    if kind == "postgres":
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16", driver="asyncpg").start()
+        return container.get_connection_url().rsplit("/", 1)[0]
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    rabbit = RabbitMqContainer("rabbitmq:3.13").start()
+    return f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server (no database part), e.g. `postgresql+asyncpg://postgres@127.0.0.1:5432`."""
+    return os.environ.get("CABINET_TEST_POSTGRES_URL") or _from_container("postgres")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    return os.environ.get("CABINET_TEST_AMQP_URL") or _from_container("rabbitmq")
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+def service_token_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def bus_namespace(run_id: str) -> str:
+    """A bus namespace per test: its exchange and queues meet nobody else's."""
+    return f"test{run_id}{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+async def database_factory(postgres_url: str) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """`url = await database_factory("identity")` makes an empty database; all are dropped after the test."""
+    made: list[str] = []
+
+    async def make(label: str) -> str:
+        url = f"{postgres_url}/test_{label}_{secrets.token_hex(4)}"
+        await create_database_if_missing(url)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        await drop_database(url)
+
+
+@pytest.fixture
+def test_env(postgres_url: str, amqp_url: str, bus_namespace: str, service_token_secret: str) -> Iterator[dict[str, str]]:
+    """Environment for service processes started by a test."""
+    yield {
+        "CABINET_POSTGRES_URL": postgres_url,
+        "CABINET_AMQP_URL": amqp_url,
+        "CABINET_BUS_NAMESPACE": bus_namespace,
+        "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
+        "CABINET_LOG_FORMAT": "console",
+    }

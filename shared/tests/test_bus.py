@@ -1,0 +1,254 @@
+"""The bus against real PostgreSQL and RabbitMQ: outbox → relay → queue → inbox handler, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import aio_pika
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import MetaData
+
+from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topology, add, on
+from shared.bus.tables import OUTBOX, add_bus_tables
+from shared.contracts.base import Event
+from shared.db import Database
+
+
+class Pinged(Event):
+    event_name: ClassVar[str] = "test.pinged"
+    number: int
+
+
+class Exploded(Event):
+    event_name: ClassVar[str] = "test.exploded"
+    permanent: bool = False
+
+
+metadata = MetaData()
+add_bus_tables(metadata)
+handled = sa.Table("handled", metadata, sa.Column("number", sa.Integer, nullable=False))
+
+
+async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def database(database_factory) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
+    db = Database(await database_factory("bus"))
+    async with db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def cleanup_broker(amqp_url: str, bus_namespace: str) -> AsyncIterator[None]:
+    yield
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        topology = Topology(bus_namespace, "test")
+        for name in topology.all_queues():
+            await channel.queue_delete(name)
+        await channel.exchange_delete(topology.exchange)
+
+
+async def count_handled(database: Database) -> int:
+    async with database.sessionmaker() as session:
+        return int((await session.execute(sa.select(sa.func.count()).select_from(handled))).scalar_one())
+
+
+def make_bus(database: Database, amqp_url: str, namespace: str, subscriptions: Subscriptions) -> Bus:
+    return Bus(amqp_url=amqp_url, database=database, topology=Topology(namespace, "test"),
+               subscriptions=subscriptions, prefetch=64)
+
+
+async def record(event: Pinged, context: MessageContext) -> None:
+    await context.session.execute(sa.insert(handled).values(number=event.number))
+
+
+async def test_events_flow_from_outbox_to_handler_once_each(database, amqp_url, bus_namespace, cleanup_broker):
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record)))
+    await bus.start()
+    try:
+        for start in range(0, 300, 100):
+            async with database.transaction() as session:
+                await add(session, *(Pinged(number=n) for n in range(start, start + 100)))
+
+        async def all_handled() -> bool:
+            return await count_handled(database) == 300
+
+        await eventually(all_handled)
+        async with database.sessionmaker() as session:
+            unpublished = (await session.execute(
+                sa.select(sa.func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+            )).scalar_one()
+            numbers = sorted(r[0] for r in await session.execute(sa.select(handled.c.number)))
+        assert unpublished == 0
+        assert numbers == list(range(300))
+    finally:
+        await bus.stop()
+
+
+async def test_rolled_back_transaction_publishes_nothing(database, amqp_url, bus_namespace, cleanup_broker):
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record)))
+    await bus.start()
+    try:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                await add(session, Pinged(number=1))
+                raise RuntimeError("the state change failed")
+        async with database.transaction() as session:
+            await add(session, Pinged(number=2))
+
+        async def one_handled() -> bool:
+            return await count_handled(database) == 1
+
+        await eventually(one_handled)
+        await asyncio.sleep(0.5)
+        async with database.sessionmaker() as session:
+            assert [r[0] for r in await session.execute(sa.select(handled.c.number))] == [2]
+    finally:
+        await bus.stop()
+
+
+async def test_redelivered_message_is_handled_once(database, amqp_url, bus_namespace, cleanup_broker):
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record)))
+    await bus.start()
+    try:
+        await eventually(lambda: _true_when(bus.connected))
+        await asyncio.sleep(0.3)  # queues declared
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(f"{bus_namespace}.events")
+            message_id = str(uuid.uuid4())
+            for _ in range(3):
+                await exchange.publish(
+                    aio_pika.Message(json.dumps({"number": 7}).encode(), message_id=message_id,
+                                     type=Pinged.message_type(), content_type="application/json"),
+                    routing_key=Pinged.message_type(),
+                )
+
+        async def handled_once() -> bool:
+            return await count_handled(database) == 1
+
+        await eventually(handled_once)
+        await asyncio.sleep(0.5)
+        assert await count_handled(database) == 1
+    finally:
+        await bus.stop()
+
+
+async def _true_when(value: bool) -> bool:
+    return value
+
+
+async def test_malformed_and_permanently_failing_messages_are_dead_lettered_with_reason(
+    database, amqp_url, bus_namespace, cleanup_broker
+):
+    async def explode(event: Exploded, context: MessageContext) -> None:
+        raise PermanentError("this invoice does not exist")
+
+    bus = make_bus(database, amqp_url, bus_namespace,
+                   Subscriptions(on(Pinged, record), on(Exploded, explode)))
+    await bus.start()
+    try:
+        await eventually(lambda: _true_when(bus.connected))
+        await asyncio.sleep(0.3)
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(f"{bus_namespace}.events")
+            await exchange.publish(
+                aio_pika.Message(b'{"number": "not a number"}', message_id="bad-1", type=Pinged.message_type()),
+                routing_key=Pinged.message_type(),
+            )
+            async with database.transaction() as session:
+                await add(session, Exploded(permanent=True), Pinged(number=5))
+
+            async def good_one_handled() -> bool:
+                return await count_handled(database) == 1
+
+            await eventually(good_one_handled)
+            dlq = await channel.declare_queue(f"{bus_namespace}.test.dlq", passive=True)
+            reasons = {}
+            for _ in range(2):
+                message = await _get(dlq)
+                reasons[message.type] = message.headers["x-dead-letter-reason"]
+                await message.ack()
+        assert "number" in reasons[Pinged.message_type()]
+        assert "this invoice does not exist" in reasons[Exploded.message_type()]
+    finally:
+        await bus.stop()
+
+
+async def _get(queue: aio_pika.abc.AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
+    for _ in range(100):
+        message = await queue.get(fail=False)
+        if message is not None:
+            return message
+        await asyncio.sleep(0.1)
+    raise AssertionError("no message arrived on the dead-letter queue")
+
+
+async def test_failing_handler_is_retried_with_backoff_then_succeeds(database, amqp_url, bus_namespace,
+                                                                    cleanup_broker):
+    failures = {"left": 1}
+
+    async def flaky(event: Pinged, context: MessageContext) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("the SMTP server went away")
+        await record(event, context)
+
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, flaky)))
+    await bus.start()
+    try:
+        async with database.transaction() as session:
+            await add(session, Pinged(number=9))
+
+        async def handled_after_retry() -> bool:
+            return await count_handled(database) == 1
+
+        await eventually(handled_after_retry, timeout=15)
+        assert failures["left"] == 0
+    finally:
+        await bus.stop()
+
+
+async def test_service_writes_events_while_broker_is_unreachable_and_they_leave_later(
+    database, amqp_url, bus_namespace, cleanup_broker
+):
+    """A bus pointed at a closed port stands for a stopped broker; events wait in the outbox."""
+    down = Bus(amqp_url="amqp://guest:guest@127.0.0.1:1/", database=database,
+               topology=Topology(bus_namespace, "test"), subscriptions=Subscriptions(on(Pinged, record)))
+    await down.start()
+    async with database.transaction() as session:
+        await add(session, Pinged(number=11))
+    await asyncio.sleep(0.5)
+    assert not down.connected
+    await down.stop()
+    assert await count_handled(database) == 0
+
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record)))
+    await bus.start()
+    try:
+        async def handled() -> bool:
+            return await count_handled(database) == 1
+
+        await eventually(handled)
+    finally:
+        await bus.stop()
