@@ -71,7 +71,8 @@ class ServiceTokens:
             "iat": now,
             "exp": now + timedelta(seconds=ttl),
         }
-        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        # absent, not null: PyJWT insists that a present `sub` is a string
+        return jwt.encode({k: v for k, v in claims.items() if v is not None}, self._secret, algorithm=_ALGORITHM)
 
     def verify(self, token: str) -> Principal:
         try:

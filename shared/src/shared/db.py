@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -53,9 +54,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits once at the end, rolls back on any error."""
-        async with self.sessionmaker() as session:
-            async with session.begin():
-                yield session
+        async with self.sessionmaker() as session, session.begin():
+            yield session
         for callback in self.after_commit:
             callback()
 
@@ -78,10 +78,9 @@ async def create_database_if_missing(url: str) -> None:
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            try:
+            # another replica may create it at the same moment
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await connection.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another replica created it at the same moment
     finally:
         await connection.close()
 

@@ -75,7 +75,9 @@ async def database_factory(postgres_url: str) -> AsyncIterator[Callable[[str], A
 
 
 @pytest.fixture
-def test_env(postgres_url: str, amqp_url: str, bus_namespace: str, service_token_secret: str) -> Iterator[dict[str, str]]:
+def test_env(
+    postgres_url: str, amqp_url: str, bus_namespace: str, service_token_secret: str
+) -> Iterator[dict[str, str]]:
     """Environment for service processes started by a test."""
     yield {
         "CABINET_POSTGRES_URL": postgres_url,

@@ -17,14 +17,14 @@ from aio_pika.abc import AbstractRobustConnection
 from shared.bus.consumer import Consumer
 from shared.bus.outbox import add
 from shared.bus.relay import OutboxRelay
-from shared.bus.subscriptions import MessageContext, PermanentError, Subscriptions, on
+from shared.bus.subscriptions import MessageContext, PermanentError, Subscriptions, on, on_batch
 from shared.bus.topology import Topology, declare_consumer_queues, declare_exchange
 from shared.db import Database
 from shared.metrics import BROKER_CONNECTED
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Bus", "MessageContext", "PermanentError", "Subscriptions", "Topology", "add", "on"]
+__all__ = ["Bus", "MessageContext", "PermanentError", "Subscriptions", "Topology", "add", "on", "on_batch"]
 
 _RECONNECT_MAX_SECONDS = 10.0
 

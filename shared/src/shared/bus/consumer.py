@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 QUEUE_DEPTH_INTERVAL_SECONDS = 15.0
+BATCH_LINGER_SECONDS = 0.005
 
 
 class Malformed(Exception):
@@ -65,6 +66,9 @@ class Consumer:
         try:
             while True:
                 batch = [await pending.get()]
+                if pending.qsize() < self._prefetch // 2:
+                    # a few milliseconds of patience turn a trickle into a batch: one transaction for many
+                    await asyncio.sleep(BATCH_LINGER_SECONDS)
                 while len(batch) < self._prefetch and not pending.empty():
                     batch.append(pending.get_nowait())
                 await self.process(batch)
@@ -95,8 +99,8 @@ class Consumer:
                 else:
                     await self._ack(item)
             return
-        for item in parsed:
-            await self._ack(item)
+        # one acknowledgement covers the whole batch (the tags before it are settled already)
+        await parsed[-1][0].ack(multiple=True)
 
     def _parse(self, message: AbstractIncomingMessage) -> Parsed:
         if not message.message_id:
@@ -118,30 +122,48 @@ class Consumer:
     async def _handle_in_one_transaction(self, items: list[Parsed]) -> None:
         async with self._database.transaction() as session:
             fresh = await self._claim(session, items)
+            batches: dict[str, tuple[Subscription[Any], list[Any], list[MessageContext]]] = {}
             for message, subscription, event in items:
                 message_id = str(message.message_id)
                 if message_id not in fresh:
                     EVENTS_CONSUMED.labels(self._service, message.type, "duplicate").inc()
                     continue
                 fresh.discard(message_id)  # the same id twice in one batch runs once
-                context = MessageContext(session, message_id, str(message.type), dict(message.headers or {}))
+                context = MessageContext(session, message_id, str(message.type), message.headers or {})
+                if subscription.batch_handler is not None:
+                    batch = batches.setdefault(str(message.type), (subscription, [], []))
+                    batch[1].append(event)
+                    batch[2].append(context)
+                    continue
+                assert subscription.handler is not None
                 with _tracer.start_as_current_span(
                     f"consume {message.type}", context=extract_from(message.headers),
                     kind=trace.SpanKind.CONSUMER,
                     attributes={"messaging.system": "rabbitmq", "messaging.message.id": message_id},
                 ):
                     await subscription.handler(event, context)
-                EVENTS_CONSUMED.labels(self._service, message.type, "handled").inc()
-                if message.timestamp:
-                    sent = message.timestamp if message.timestamp.tzinfo else message.timestamp.replace(tzinfo=UTC)
-                    HANDLER_LATENCY.labels(self._service).observe(
-                        max(0.0, (datetime.now(UTC) - sent).total_seconds())
-                    )
+            for message_type, (subscription, events, contexts) in batches.items():
+                assert subscription.batch_handler is not None
+                with _tracer.start_as_current_span(
+                    f"consume {message_type} x{len(events)}", context=extract_from(contexts[0].headers),
+                    kind=trace.SpanKind.CONSUMER, attributes={"messaging.system": "rabbitmq"},
+                ):
+                    await subscription.batch_handler(events, contexts)
+        self._observe_handled(items)
+
+    def _observe_handled(self, items: list[Parsed]) -> None:
+        now = datetime.now(UTC)
+        for message, _, _ in items:
+            EVENTS_CONSUMED.labels(self._service, message.type, "handled").inc()
+        sent = items[-1][0].timestamp
+        if sent:
+            sent = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+            HANDLER_LATENCY.labels(self._service).observe(max(0.0, (now - sent).total_seconds()))
 
     async def _claim(self, session: AsyncSession, items: list[Parsed]) -> set[str]:
         """Insert inbox rows; returns the message ids not seen before."""
         rows = [{"message_id": str(m.message_id), "message_type": str(m.type)} for m, _, _ in items]
-        result = await session.execute(
+        result: Any = await session.execute(
             insert(INBOX).values(rows).on_conflict_do_nothing().returning(literal_column("message_id"))
         )
         return {row[0] for row in result}
@@ -154,7 +176,7 @@ class Consumer:
         if isinstance(error, PermanentError):
             await self._dead_letter(message, f"{type(error).__name__}: {error}", reason="rejected")
             return
-        attempts = int((message.headers or {}).get("x-attempts", 0)) + 1
+        attempts = _attempts(message) + 1
         if attempts > len(RETRY_DELAYS_SECONDS):
             await self._dead_letter(
                 message, f"handler failed {attempts} times; last: {type(error).__name__}: {error}",
@@ -182,7 +204,7 @@ class Consumer:
             "x-dead-letter-kind": reason,
             "x-exception": why.split(":", 1)[0][:200],
             "x-original-routing-key": message.routing_key or "",
-            "x-attempts": int((message.headers or {}).get("x-attempts", 0)),
+            "x-attempts": _attempts(message),
             "x-failed-at": datetime.now(UTC).isoformat(),
             "x-service": self._service,
         })
@@ -212,3 +234,8 @@ class Consumer:
                 except Exception:  # a passing broker hiccup must not stop consumption
                     logger.debug("queue depth of %s unavailable", name, exc_info=True)
             await asyncio.sleep(QUEUE_DEPTH_INTERVAL_SECONDS)
+
+
+def _attempts(message: AbstractIncomingMessage) -> int:
+    value = (message.headers or {}).get("x-attempts", 0)
+    return value if isinstance(value, int) else 0

@@ -33,12 +33,15 @@ class MessageContext:
 
 
 Handler = Callable[[E, MessageContext], Awaitable[None]]
+#: handles many events of one type at once (one statement for all of them, say); same transaction rules
+BatchHandler = Callable[[list[E], list[MessageContext]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
     event: type[E]
-    handler: Handler[E]
+    handler: Handler[E] | None = None
+    batch_handler: BatchHandler[E] | None = None
 
 
 class Subscriptions:
@@ -62,4 +65,9 @@ class Subscriptions:
 
 
 def on(event: type[E], handler: Handler[E]) -> Subscription[E]:
-    return Subscription(event, handler)
+    return Subscription(event, handler=handler)
+
+
+def on_batch(event: type[E], handler: BatchHandler[E]) -> Subscription[E]:
+    """For hot paths: the handler gets every fresh event of the type in a delivered batch, in order."""
+    return Subscription(event, batch_handler=handler)

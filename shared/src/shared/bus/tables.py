@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.sql.schema import SchemaItem
 
 
-def _outbox_columns() -> list[sa.SchemaItem]:
+def _outbox_columns() -> list[SchemaItem]:
     return [
         sa.Column("id", sa.BigInteger, sa.Identity()),
         sa.Column("message_id", UUID(as_uuid=True), nullable=False),
@@ -23,7 +24,7 @@ def _outbox_columns() -> list[sa.SchemaItem]:
     ]
 
 
-def _inbox_columns() -> list[sa.SchemaItem]:
+def _inbox_columns() -> list[SchemaItem]:
     return [
         # text, not UUID: RES systems name their messages their own way
         sa.Column("message_id", sa.Text),

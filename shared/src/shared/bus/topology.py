@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
@@ -35,7 +36,7 @@ class Topology:
         return [self.queue, self.dead_letter_queue, *(self.retry_queue(d) for d in RETRY_DELAYS_SECONDS)]
 
 
-QUORUM = {"x-queue-type": "quorum"}
+QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 
 
 async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:

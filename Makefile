@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` (the whole system locally) and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export CABINET_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
+export CABINET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+SERVICES := identity metering billing documents signature notify
+
+.PHONY: setup run test test-fast test-e2e lint migrate bench events-doc clean
+
+setup:
+	@scripts/bootstrap.sh
+
+run: setup
+	@$(PY) -m devtools.run
+
+infra: setup
+	@$(PY) -m devtools.infra
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy shared/src services/*/src gateway/src devtools/src
+
+# everything CI runs: lint, unit and integration tests, then the end-to-end browser tests
+test: setup infra lint
+	.venv/bin/pytest -q -p no:cacheprovider shared services gateway devtools deploy tests-e2e
+
+test-fast: setup infra
+	.venv/bin/pytest -q -x shared services gateway devtools
+
+test-e2e: setup infra
+	.venv/bin/pytest -q tests-e2e
+
+migrate: setup infra
+	$(PY) -m shared.migrations $(SERVICES)
+
+bench: setup infra
+	$(PY) bench/bus.py
+
+events-doc: setup
+	$(PY) -m shared.contracts.reference > docs/events.md
+
+clean:
+	rm -rf .venv var test-artifacts

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine; quick when nothing changed.
+#   - Debian packages: chromium (browser tests), fonts-dejavu-core (Cyrillic PDFs), prometheus (promtool)
+#   - .venv with every package of the repository (editable) and the development tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]} from Debian"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # policy-rc.d keeps the prometheus package from starting a server of its own
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null; $sudo chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+packages=(shared services/identity services/metering services/billing services/documents services/signature
+          services/notify gateway devtools)
+stamp=.venv/.bootstrap-stamp
+wanted=$(cat requirements-dev.txt deploy/requirements-test.txt "${packages[@]/%//pyproject.toml}" 2>/dev/null | sha256sum)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+  exit 0
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+echo "bootstrap: installing Python packages into .venv"
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+editable=()
+for p in "${packages[@]}"; do editable+=(-e "$p"); done
+extra=(-r requirements-dev.txt)
+[ -f deploy/requirements-test.txt ] && extra+=(-r deploy/requirements-test.txt)
+.venv/bin/python -m pip install -q "${editable[@]}" "${extra[@]}" 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c "import shared, identity, notify, gateway, devtools" 
+echo "$wanted" > "$stamp"
