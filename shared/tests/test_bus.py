@@ -11,11 +11,12 @@ from typing import ClassVar
 import aio_pika
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import MetaData
+
 from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topology, add, on
 from shared.bus.tables import OUTBOX, add_bus_tables
 from shared.contracts.base import Event
 from shared.db import Database
-from sqlalchemy import MetaData
 
 
 class Pinged(Event):

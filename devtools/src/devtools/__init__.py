@@ -1,0 +1,1 @@
+"""Developer tools: local run, mail catcher, test CA, demo data."""

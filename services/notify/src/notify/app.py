@@ -1,0 +1,37 @@
+"""The notify service process: `uvicorn notify.app:app`."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from fastapi import FastAPI
+
+from notify.endpoints import router
+from notify.sender import start_sender, stop_sender
+from notify.settings import NotifySettings, get_settings
+from notify.subscriptions import SUBSCRIPTIONS
+from shared.migrations import migrations_dir_of
+from shared.service import ServiceParts, create_service_app
+
+
+def create_app(settings: NotifySettings) -> FastAPI:
+    return create_service_app(ServiceParts(
+        settings=settings,
+        routers=[router],
+        migrations_dir=migrations_dir_of("notify"),
+        subscriptions=SUBSCRIPTIONS,
+        on_startup=[start_sender],
+        on_shutdown=[stop_sender],
+    ))
+
+
+@cache
+def _app_from_environment() -> FastAPI:
+    return create_app(get_settings())
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `notify.app:app` is built on first use, so that tests can import `create_app` without the environment
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

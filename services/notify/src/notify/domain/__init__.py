@@ -1,0 +1,1 @@
+"""Pure notify logic: no I/O."""

@@ -1,0 +1,54 @@
+"""The notify service's tables (its own database; the bus tables come with the base)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import make_base
+
+Base = make_base()
+_moment = sa.DateTime(timezone=True)
+
+
+class LetterStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    #: given up for good: the SMTP server refused it permanently, or kept failing for too long
+    FAILED = "failed"
+
+
+class OutgoingLetter(Base):  # type: ignore[valid-type,misc]  # make_base() builds the base at run time
+    """A letter to send, written in the same transaction as the inbox row of the event that asked for it."""
+
+    __tablename__ = "outgoing_letters"
+    __table_args__ = (
+        # one event may address several people (old and new e-mail), but each of them once
+        sa.UniqueConstraint("source_message_id", "recipient"),
+        sa.CheckConstraint(
+            sa.column("status").in_([status.value for status in LetterStatus]), name="status_known"
+        ),
+        sa.Index(
+            "ix_outgoing_letters_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")
+        ),
+        sa.Index("ix_outgoing_letters_recipient", sa.text("lower(recipient)"), "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    source_message_id: Mapped[str] = mapped_column(sa.Text)
+    #: `notify.domain.letters.LetterKind`
+    kind: Mapped[str] = mapped_column(sa.Text)
+    recipient: Mapped[str] = mapped_column(sa.Text)
+    subject: Mapped[str] = mapped_column(sa.Text)
+    text_body: Mapped[str] = mapped_column(sa.Text)
+    html_body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.Text, default=LetterStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(_moment)

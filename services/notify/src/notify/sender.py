@@ -1,0 +1,219 @@
+"""The letter sender: a background worker that hands pending letters to the SMTP server.
+
+It wakes when a transaction commits (a handler may just have queued a letter) and polls every couple of
+seconds for letters whose retry time has come. Letters are claimed with `FOR UPDATE SKIP LOCKED`, so several
+replicas share the work and no letter goes out twice at the same time. A letter the SMTP server does not take
+is tried again with exponential back-off; it is given up (status `failed`, an error in the log, the
+`letter_failed` counter) only when the server refuses it permanently (5xx for the recipient or the content) or
+after `letter_give_up_after_seconds` of trying. Nothing is dropped silently.
+
+A letter is sent inside the transaction that holds its row lock and marked sent in the same transaction; if
+that commit is lost after the server took the letter, the letter goes again later with the same Message-ID,
+which lets mail systems recognise the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+from fastapi import FastAPI
+from prometheus_client import Gauge
+
+from notify import repository
+from notify.domain.delivery import retry_delay, should_give_up
+from notify.models import LetterStatus, OutgoingLetter
+from notify.settings import NotifySettings
+from shared.db import Database
+from shared.metrics import BUSINESS_EVENTS
+from shared.telemetry import log_fields
+
+logger = logging.getLogger(__name__)
+
+PENDING_LETTERS = Gauge("cabinet_notify_pending_letters", "Letters waiting to be sent")
+OLDEST_PENDING_LETTER_AGE = Gauge(
+    "cabinet_notify_oldest_pending_letter_age_seconds", "Age of the oldest letter waiting to be sent"
+)
+
+_FIRST_LOOP_BACKOFF_SECONDS = 0.5
+_MAX_LOOP_BACKOFF_SECONDS = 10.0
+
+
+@dataclass
+class _Outcome:
+    sent: int = 0
+    failed: int = 0
+
+
+def is_permanent(error: Exception) -> bool:
+    """The SMTP server's verdict on this very letter, not on the connection: retrying will not change it.
+
+    Other 5xx answers (greeting, authentication, MAIL FROM) point at our configuration or the relay, which
+    someone will fix, so those letters wait.
+    """
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(refusal.code >= 500 for refusal in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
+        return error.code >= 500
+    return False
+
+
+def _smtp_code(error: Exception) -> int | None:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return error.recipients[0].code if error.recipients else None
+    return error.code if isinstance(error, aiosmtplib.SMTPResponseException) else None
+
+
+class LetterSender:
+    def __init__(self, database: Database, settings: NotifySettings) -> None:
+        self._database = database
+        self._settings = settings
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        database.after_commit.append(self._wakeup.set)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="letter-sender")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(ValueError):
+            self._database.after_commit.remove(self._wakeup.set)
+
+    async def _run(self) -> None:
+        delay = _FIRST_LOOP_BACKOFF_SECONDS
+        while True:
+            self._wakeup.clear()
+            try:
+                handled = await self.send_due()
+                delay = _FIRST_LOOP_BACKOFF_SECONDS
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # the database is away; the letters are safe in it and wait
+                logger.exception("letter sender: cannot reach the database; trying again in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_LOOP_BACKOFF_SECONDS)
+                continue
+            if handled < self._settings.letter_batch_size:
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), self._settings.letter_poll_seconds)
+                except TimeoutError:
+                    await self._observe_backlog()
+
+    async def send_due(self) -> int:
+        """Send one batch of due letters; returns how many were tried."""
+        # not `database.transaction()`: its after-commit callbacks would wake this very loop
+        async with self._database.sessionmaker() as session, session.begin():
+            letters = await repository.claim_due(session, self._settings.letter_batch_size)
+            if not letters:
+                return 0
+            outcome = await self._deliver(letters)
+        if outcome.sent:
+            BUSINESS_EVENTS.labels("notify", "letter_sent").inc(outcome.sent)
+        if outcome.failed:
+            BUSINESS_EVENTS.labels("notify", "letter_failed").inc(outcome.failed)
+        return len(letters)
+
+    async def _deliver(self, letters: list[OutgoingLetter]) -> _Outcome:
+        outcome = _Outcome()
+        settings = self._settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.smtp_host, port=settings.smtp_port, timeout=settings.smtp_timeout_seconds,
+            start_tls=settings.smtp_starttls, username=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            for letter in letters:
+                self._attempt_failed(letter, exc, outcome)
+            return outcome
+        try:
+            for letter in letters:
+                try:
+                    await smtp.send_message(self._message(letter))
+                except aiosmtplib.SMTPServerDisconnected as exc:
+                    # the rest of the batch stays untouched and is tried on the next round
+                    self._attempt_failed(letter, exc, outcome)
+                    break
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    self._attempt_failed(letter, exc, outcome)
+                else:
+                    letter.attempts += 1
+                    letter.status = LetterStatus.SENT
+                    letter.sent_at = datetime.now(UTC)
+                    letter.last_error = None
+                    outcome.sent += 1
+        finally:
+            if smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await smtp.quit()
+        return outcome
+
+    def _attempt_failed(self, letter: OutgoingLetter, error: Exception, outcome: _Outcome) -> None:
+        settings = self._settings
+        now = datetime.now(UTC)
+        letter.attempts += 1
+        letter.last_error = f"{type(error).__name__}: {error}"[:2000]
+        # the error's text names the recipient; the log gets only its kind and SMTP code (no e-mails in logs)
+        fields = log_fields(letter_id=str(letter.id), kind=letter.kind, attempts=letter.attempts,
+                            error=type(error).__name__, smtp_code=_smtp_code(error))
+        permanent = is_permanent(error)
+        if permanent or should_give_up(now - letter.created_at,
+                                       give_up_after_seconds=settings.letter_give_up_after_seconds):
+            letter.status = LetterStatus.FAILED
+            outcome.failed += 1
+            why = "the SMTP server refused it permanently" if permanent else "SMTP did not take it in time"
+            logger.error("letter given up: %s", why, extra=fields)
+            return
+        delay = retry_delay(letter.attempts, base_seconds=settings.letter_retry_base_seconds,
+                            max_seconds=settings.letter_retry_max_seconds)
+        letter.next_attempt_at = now + delay
+        logger.warning("letter not sent; next attempt in %ss", int(delay.total_seconds()), extra=fields)
+
+    def _message(self, letter: OutgoingLetter) -> EmailMessage:
+        sender = Address(self._settings.mail_from_name, addr_spec=self._settings.mail_from)
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = letter.recipient
+        message["Subject"] = letter.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        # stable across attempts: a letter sent twice (lost commit) is recognisably the same letter
+        message["Message-ID"] = f"<{letter.id}@{sender.domain}>"
+        message["Content-Language"] = "uk, ru"
+        # RFC 3834: vacation responders must not answer
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(letter.text_body)
+        message.add_alternative(letter.html_body, subtype="html")
+        return message
+
+    async def _observe_backlog(self) -> None:
+        try:
+            async with self._database.sessionmaker() as session:
+                count, oldest = await repository.pending_backlog(session)
+        except Exception:  # a metric must not stop the sender
+            logger.debug("letter backlog unavailable", exc_info=True)
+            return
+        PENDING_LETTERS.set(count)
+        OLDEST_PENDING_LETTER_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0)
+
+
+async def start_sender(app: FastAPI) -> None:
+    sender = LetterSender(app.state.database, app.state.settings)
+    app.state.letter_sender = sender
+    await sender.start()
+
+
+async def stop_sender(app: FastAPI) -> None:
+    await app.state.letter_sender.stop()

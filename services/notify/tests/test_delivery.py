@@ -1,0 +1,386 @@
+"""Events in over RabbitMQ → letters out over SMTP, with the real service app, broker, database and SMTP server
+(the mail catcher's, on free ports). Each test has a database and a bus namespace of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import aio_pika
+import httpx
+import pytest
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from fastapi import FastAPI
+
+from devtools.mailcatcher import MailCatcher
+from notify.app import create_app
+from notify.settings import NotifySettings
+from shared.auth import Principal, Role, ServiceTokens
+from shared.bus import Topology
+from shared.bus.topology import declare_exchange
+from shared.contracts.base import Event
+from shared.contracts.identity import EmailChanged, PasswordChanged, RegistrationLinkIssued
+
+WAIT_SECONDS = 30.0
+RunNotify = Callable[..., contextlib.AbstractAsyncContextManager[FastAPI]]
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = WAIT_SECONDS) -> Any:
+    """Polls `check` until it returns something truthy; returns that."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def mail_catcher() -> AsyncIterator[MailCatcher]:
+    catcher = MailCatcher(smtp_port=0, http_port=0)
+    await catcher.start()
+    yield catcher
+    await catcher.stop()
+
+
+@pytest.fixture
+async def mailbox(mail_catcher: MailCatcher) -> AsyncIterator[httpx.AsyncClient]:
+    """The mail catcher's HTTP API."""
+    async with httpx.AsyncClient(base_url=mail_catcher.http_url, timeout=10) as client:
+        yield client
+
+
+async def letters_to(mailbox: httpx.AsyncClient, address: str) -> list[dict[str, Any]]:
+    response = await mailbox.get("/api/letters", params={"to": address})
+    response.raise_for_status()
+    letters: list[dict[str, Any]] = response.json()
+    return letters
+
+
+@pytest.fixture
+async def notify_settings(
+    database_factory: Callable[[str], Awaitable[str]], postgres_url: str, amqp_url: str, bus_namespace: str,
+    service_token_secret: str, mail_catcher: MailCatcher,
+) -> NotifySettings:
+    database_url = await database_factory("notify")
+    return NotifySettings(
+        postgres_url=postgres_url, database_name=database_url.rsplit("/", 1)[1], amqp_url=amqp_url,
+        bus_namespace=bus_namespace, service_token_secret=service_token_secret, log_format="console",
+        smtp_host="127.0.0.1", smtp_port=mail_catcher.smtp_port,
+        letter_poll_seconds=0.5, letter_retry_base_seconds=0.3, letter_retry_max_seconds=1.0,
+    )
+
+
+@dataclass
+class Broker:
+    """The test's side of the bus: publishes as identity would, and looks at notify's queues."""
+
+    connection: AbstractConnection
+    channel: AbstractChannel
+    exchange: AbstractExchange
+    topology: Topology
+
+    async def publish(
+        self, event: Event | None = None, *, message_id: str | None = None, body: bytes | None = None,
+        message_type: str | None = None, straight_to_queue: bool = False,
+    ) -> str:
+        message_id = message_id or str(uuid4())
+        message_type = message_type or (event.message_type() if event else "unknown.v1")
+        message = aio_pika.Message(
+            body=body if body is not None else (event.model_dump_json().encode() if event else b"{}"),
+            message_id=message_id, type=message_type, content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT, timestamp=datetime.now(UTC), app_id="identity",
+        )
+        if straight_to_queue:
+            # what reaches the queue whatever its routing: e.g. a type notify is not bound to
+            await self.channel.default_exchange.publish(message, routing_key=self.topology.queue)
+        else:
+            await self.exchange.publish(message, routing_key=message_type)
+        return message_id
+
+    async def consumers(self) -> int:
+        """Consumers on notify's queue; 0 when the queue does not exist yet."""
+        try:
+            async with self.connection.channel() as probe:
+                queue = await probe.declare_queue(self.topology.queue, passive=True)
+                return int(queue.declaration_result.consumer_count or 0)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0
+
+    async def dead_letters(self) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        queue = await self.channel.declare_queue(self.topology.dead_letter_queue, passive=True)
+        found = []
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            found.append(message)
+        return found
+
+
+@pytest.fixture
+async def broker(amqp_url: str, bus_namespace: str) -> AsyncIterator[Broker]:
+    topology = Topology(bus_namespace, "notify")
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel(publisher_confirms=True)
+    exchange = await declare_exchange(channel, topology)
+    yield Broker(connection, channel, exchange, topology)
+    async with connection.channel() as cleanup:
+        for queue in topology.all_queues():
+            await cleanup.queue_delete(queue)
+        await cleanup.exchange_delete(topology.exchange)
+    await connection.close()
+
+
+@pytest.fixture
+def run_notify(
+    notify_settings: NotifySettings, broker: Broker
+) -> RunNotify:
+    """`async with run_notify() as app:` — the real service app, started (migrations, bus, sender) and
+    consuming; stopped at the end of the block. `run_notify(**settings_changes)` adjusts its settings."""
+
+    @contextlib.asynccontextmanager
+    async def running(**changes: Any) -> AsyncIterator[FastAPI]:
+        app = create_app(notify_settings.model_copy(update=changes))
+        async with app.router.lifespan_context(app):
+            await eventually(broker.consumers)
+            yield app
+
+    return running
+
+
+def staff_client(app: FastAPI, secret: str, role: Role = Role.STAFF) -> httpx.AsyncClient:
+    token = ServiceTokens(secret).issue(Principal(user_id=uuid4(), role=role))
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notify",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+
+def registration(email: str) -> RegistrationLinkIssued:
+    return RegistrationLinkIssued(
+        link_id=uuid4(), consumer_id=uuid4(), account_number="0789", consumer_name="Кооператив Автомобіліст-2",
+        email=email, link_url=f"https://cabinet.example.ua/registration/{uuid4()}",
+        expires_at=datetime.now(UTC) + timedelta(days=3),
+    )
+
+
+def address() -> str:
+    return f"user-{uuid4().hex[:8]}@example.com"
+
+
+async def staff_view(app: FastAPI, secret: str, recipient: str) -> list[dict[str, Any]]:
+    async with staff_client(app, secret) as client:
+        response = await client.get("/api/v1/letters", params={"recipient": recipient})
+    assert response.status_code == 200, response.text
+    letters: list[dict[str, Any]] = response.json()
+    return letters
+
+
+async def business_counter(app: FastAPI, kind: str) -> float:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as client:
+        metrics = (await client.get("/metrics")).text
+    match = re.search(rf'cabinet_business_events_total{{kind="{kind}",service="notify"}} (\S+)', metrics)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_a_registration_event_becomes_one_bilingual_multipart_letter(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+) -> None:
+    recipient = address()
+    event = registration(recipient)
+    async with run_notify() as app:
+        sent_before = await business_counter(app, "letter_sent")
+        await broker.publish(event)
+
+        [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+        [row] = await eventually(lambda: staff_view(app, service_token_secret, recipient))
+        assert await business_counter(app, "letter_sent") == sent_before + 1
+
+    assert letter["from"] == "Особистий кабінет юридичного споживача <noreply@cabinet.local>"
+    assert letter["subject"].startswith("Реєстрація в системі «Особистий кабінет юридичного споживача»")
+    assert "Для продовження реєстрації перейдіть за посиланням нижче:" in letter["text"]
+    assert "Для продолжения регистрации перейдите по ссылке ниже:" in letter["text"]
+    assert event.link_url in letter["text"]
+    assert f'href="{event.link_url}"' in letter["html"]
+    assert letter["message_id"] == f"<{row['id']}@cabinet.local>"
+    assert (row["status"], row["attempts"], row["kind"]) == ("sent", 1, "registration_link")
+
+
+async def test_the_same_message_delivered_twice_makes_one_letter(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+) -> None:
+    twice, sentinel = address(), address()
+    async with run_notify():
+        message_id = await broker.publish(registration(twice))
+        await broker.publish(registration(twice), message_id=message_id)  # a redelivery: same id
+        await broker.publish(registration(sentinel))
+        # the sentinel comes after both copies: once it is out, both copies have been handled
+        await eventually(lambda: letters_to(mailbox, sentinel))
+        await asyncio.sleep(1.0)
+
+    assert len(await letters_to(mailbox, twice)) == 1
+
+
+async def test_an_email_change_is_told_to_both_addresses(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+) -> None:
+    old, new = address(), address()
+    async with run_notify():
+        await broker.publish(EmailChanged(user_id=uuid4(), login="avtomobilist", old_email=old, new_email=new))
+        [to_old] = await eventually(lambda: letters_to(mailbox, old))
+        [to_new] = await eventually(lambda: letters_to(mailbox, new))
+
+    assert new not in to_old["text"] and new not in to_old["html"]
+    assert new in to_new["text"]
+
+
+async def test_letters_wait_while_smtp_refuses_and_go_when_it_accepts(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+) -> None:
+    recipient = address()
+    await mailbox.post("/api/refuse", json={"code": 451})
+    async with run_notify() as app:
+        await broker.publish(registration(recipient))
+
+        async def refused_a_few_times() -> bool:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return bool(rows) and rows[0]["attempts"] >= 3
+
+        await eventually(refused_a_few_times)
+        [row] = await staff_view(app, service_token_secret, recipient)
+        assert row["status"] == "pending"
+        assert "451" in row["last_error"]
+        assert await letters_to(mailbox, recipient) == []
+
+        await mailbox.delete("/api/refuse")
+        [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+        [row] = await eventually(lambda: staff_view(app, service_token_secret, recipient))
+        assert row["status"] == "sent"
+        assert row["last_error"] is None
+    assert "Для продовження реєстрації" in letter["text"]
+
+
+async def test_a_letter_smtp_never_takes_is_given_up_after_the_limit_not_dropped_silently(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+) -> None:
+    recipient = address()
+    await mailbox.post("/api/refuse", json={"code": 451})
+    async with run_notify(letter_give_up_after_seconds=2.0) as app:
+        failed_before = await business_counter(app, "letter_failed")
+        await broker.publish(PasswordChanged(user_id=uuid4(), login="avtomobilist", email=recipient))
+
+        async def failed() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["status"] == "failed"]
+
+        [row] = await eventually(failed)
+        assert row["attempts"] >= 2 and "451" in row["last_error"]
+        assert await business_counter(app, "letter_failed") == failed_before + 1
+        await mailbox.delete("/api/refuse")
+        await asyncio.sleep(1.5)  # a failed letter is not tried again
+        assert await letters_to(mailbox, recipient) == []
+
+
+async def test_a_permanent_refusal_of_the_recipient_fails_the_letter_at_once(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+) -> None:
+    recipient = address()
+    await mailbox.post("/api/refuse", json={"code": 550, "message": "5.1.1 mailbox unavailable"})
+    async with run_notify() as app:
+        await broker.publish(registration(recipient))
+
+        async def settled() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["status"] != "pending"]
+
+        [row] = await eventually(settled)
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "550" in row["last_error"]
+
+
+async def test_smtp_down_keeps_the_letter_pending(
+    run_notify: RunNotify, broker: Broker, service_token_secret: str
+) -> None:
+    recipient = address()
+    # a port nothing listens on: the connection is refused
+    async with run_notify(smtp_port=1) as app:
+        await broker.publish(registration(recipient))
+
+        async def tried_twice() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["attempts"] >= 2]
+
+        [row] = await eventually(tried_twice)
+    assert row["status"] == "pending"
+    assert row["last_error"]
+
+
+async def test_an_event_published_while_notify_is_down_is_mailed_once_it_starts(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+) -> None:
+    recipient = address()
+    async with run_notify():
+        pass  # first start: notify's queue exists and is bound, as after any earlier deployment
+    assert await broker.consumers() == 0
+
+    await broker.publish(registration(recipient))
+    await asyncio.sleep(0.5)
+    assert await letters_to(mailbox, recipient) == []
+
+    async with run_notify():
+        await eventually(lambda: letters_to(mailbox, recipient))
+        await asyncio.sleep(1.0)
+    assert len(await letters_to(mailbox, recipient)) == 1
+
+
+async def test_malformed_messages_are_dead_lettered_with_the_reason_and_the_next_one_is_handled(
+    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+) -> None:
+    recipient = address()
+    good = registration(recipient)
+    registration_type = RegistrationLinkIssued.message_type()
+    async with run_notify():
+        bad_json = await broker.publish(body=b"{not json", message_type=registration_type)
+        incomplete = await broker.publish(body=b'{"email": "a@example.com"}', message_type=registration_type)
+        unknown = await broker.publish(body=b"{}", message_type="identity.no_such_event.v1", straight_to_queue=True)
+        unsafe = await broker.publish(registration(address()).model_copy(update={"link_url": "javascript:alert(1)"}))
+        await broker.publish(good)
+
+        await eventually(lambda: letters_to(mailbox, recipient))
+
+        async def all_dead_lettered() -> dict[str, Any]:
+            collected.update({str(m.message_id): m for m in await broker.dead_letters()})
+            return collected if len(collected) >= 4 else {}
+
+        collected: dict[str, Any] = {}
+        dead = await eventually(all_dead_lettered)
+
+    assert set(dead) == {bad_json, incomplete, unknown, unsafe}
+    reasons = {message_id: str(message.headers["x-dead-letter-reason"]) for message_id, message in dead.items()}
+    assert "body does not match" in reasons[bad_json]
+    assert "link_url" in reasons[incomplete] and "Field required" in reasons[incomplete]
+    assert "no handler for message type 'identity.no_such_event.v1'" in reasons[unknown]
+    assert "javascript:alert(1)" in reasons[unsafe]
+    assert dead[incomplete].headers["x-original-routing-key"] == registration_type
+
+
+async def test_the_letters_api_is_for_staff_only(
+    run_notify: RunNotify, service_token_secret: str
+) -> None:
+    async with run_notify() as app:
+        async with staff_client(app, service_token_secret, Role.CONSUMER) as consumer:
+            assert (await consumer.get("/api/v1/letters")).status_code == 403
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as anonymous:
+            assert (await anonymous.get("/api/v1/letters")).status_code == 401
+        async with staff_client(app, service_token_secret, Role.ADMIN) as admin:
+            assert (await admin.get("/api/v1/letters")).status_code == 200
+            invalid = await admin.get("/api/v1/letters", params={"recipient": "not an address"})
+            assert invalid.status_code == 422
+            assert invalid.json()["detail"]["fields"] == {"recipient": "string_pattern_mismatch"}

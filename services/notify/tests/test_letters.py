@@ -1,0 +1,151 @@
+"""Letter texts: who gets what, in both languages, with the link, and with nothing injectable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from notify.domain.letters import LetterKind, UnsafeLink, compose, mask_email
+from shared.contracts.identity import (
+    EmailChanged,
+    EmailChangeRequested,
+    LoginChanged,
+    PasswordChanged,
+    RegistrationLinkIssued,
+    UserRegistered,
+)
+
+LINK = "https://cabinet.example.ua/registration/fa32987a-b8e4-4e85-bf70-8e0f300e7bd5?lang=uk&src=mail"
+# 21:30 UTC on 31 Jan is 23:30 in Kyiv (winter, UTC+2); in summer (UTC+3) 1 Jul 21:30 UTC is 2 Jul 00:30
+EXPIRES_WINTER = datetime(2025, 1, 31, 21, 30, tzinfo=UTC)
+EXPIRES_SUMMER = datetime(2025, 7, 1, 21, 30, tzinfo=UTC)
+
+
+def registration(**changes: object) -> RegistrationLinkIssued:
+    values: dict[str, object] = {
+        "link_id": uuid4(), "consumer_id": uuid4(), "account_number": "0789",
+        "consumer_name": "Кооператив «Автомобіліст-2»", "email": "irina@example.com", "link_url": LINK,
+        "expires_at": EXPIRES_WINTER,
+    }
+    values.update(changes)
+    return RegistrationLinkIssued.model_validate(values)
+
+
+def test_registration_letter_follows_the_manual_ukrainian_first_then_russian() -> None:
+    [letter] = compose(registration())
+
+    assert letter.kind is LetterKind.REGISTRATION_LINK
+    assert letter.recipient == "irina@example.com"
+    assert letter.subject.startswith("Реєстрація в системі «Особистий кабінет юридичного споживача»")
+    assert "Регистрация в системе «Личный кабинет юридического потребителя»" in letter.subject
+    for body in (letter.text, letter.html):
+        note = body.index("Текст листа російською мовою дивіться нижче")
+        ukrainian = body.index("Для продовження реєстрації перейдіть за посиланням нижче:")
+        activation_uk = body.index(
+            "На сторінці, що відкриється, введіть код активації, який Ви отримали у постачальника"
+        )
+        russian = body.index("Для продолжения регистрации перейдите по ссылке ниже:")
+        activation_ru = body.index("введите код активации, который Вы получили у поставщика")
+        assert note < ukrainian < activation_uk < russian < activation_ru
+        assert "0789" in body
+        assert "31.01.2025 23:30" in body  # the expiry in Kyiv time
+    assert letter.text.count(LINK) == 2
+    assert letter.html.count(f'href="{LINK.replace("&", "&amp;")}"') >= 2
+
+
+def test_expiry_is_shown_in_kyiv_summer_time() -> None:
+    [letter] = compose(registration(expires_at=EXPIRES_SUMMER))
+    assert "02.07.2025 00:30" in letter.text
+
+
+def test_names_are_escaped_in_html_but_kept_verbatim_in_text() -> None:
+    hostile = 'ТОВ "Рога & копита" <script>alert(1)</script>'
+    [letter] = compose(registration(consumer_name=hostile))
+
+    assert "<script>" not in letter.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in letter.html
+    assert "Рога &amp; копита" in letter.html
+    assert hostile in letter.text
+
+
+@pytest.mark.parametrize("link", [
+    "javascript:alert(1)", "data:text/html,<b>x</b>", "//evil.example/x", "https://", "https://a.example/x y",
+    "https://a.example/\nBcc: x@example.com",
+])
+def test_only_http_links_go_into_letters(link: str) -> None:
+    with pytest.raises(UnsafeLink):
+        compose(registration(link_url=link))
+
+
+def test_email_verification_goes_to_the_new_address_with_link_expiry_and_ignore_advice() -> None:
+    confirm = "https://cabinet.example.ua/email/confirm/abc"
+    event = EmailChangeRequested(
+        change_id=uuid4(), user_id=uuid4(), login="avtomobilist", current_email="old@example.com",
+        new_email="new@example.com", confirm_url=confirm, expires_at=EXPIRES_WINTER,
+    )
+    [letter] = compose(event)
+
+    assert letter.kind is LetterKind.EMAIL_VERIFICATION
+    assert letter.recipient == "new@example.com"
+    for body in (letter.text, letter.html):
+        assert confirm in body
+        assert "31.01.2025 23:30" in body
+        assert "Якщо Ви не просили змінити адресу, просто не зважайте на цей лист" in body
+        assert "Если Вы не просили изменить адрес, просто не обращайте внимания на это письмо" in body
+        assert body.index("Підтвердження адреси") < body.index("Подтверждение адреса")
+
+
+def test_email_change_is_told_to_both_addresses_the_old_one_sees_the_new_masked() -> None:
+    event = EmailChanged(user_id=uuid4(), login="avtomobilist", old_email="old@example.com",
+                         new_email="irina.new@example.org", occurred_at=EXPIRES_WINTER)
+    to_old, to_new = compose(event)
+
+    assert (to_old.kind, to_old.recipient) == (LetterKind.EMAIL_CHANGED_OLD_ADDRESS, "old@example.com")
+    assert (to_new.kind, to_new.recipient) == (LetterKind.EMAIL_CHANGED_NEW_ADDRESS, "irina.new@example.org")
+    assert "irina.new@example.org" not in to_old.text + to_old.html
+    assert "i***@example.org" in to_old.text
+    assert "Якщо це зробили не Ви" in to_old.text and "Если это сделали не Вы" in to_old.text
+    assert "irina.new@example.org" in to_new.text
+
+
+def test_login_and_password_changes_are_told_in_both_languages() -> None:
+    [login] = compose(LoginChanged(user_id=uuid4(), email="a@example.com", old_login="oldname",
+                                   new_login="newname", occurred_at=EXPIRES_WINTER))
+    [password] = compose(PasswordChanged(user_id=uuid4(), login="avtomobilist", email="b@example.com",
+                                         occurred_at=EXPIRES_WINTER))
+
+    assert (login.kind, login.recipient) == (LetterKind.LOGIN_CHANGED, "a@example.com")
+    assert "«oldname» на «newname»" in login.text and "с «oldname» на «newname»" in login.text
+    assert (password.kind, password.recipient) == (LetterKind.PASSWORD_CHANGED, "b@example.com")
+    assert "Пароль змінено" in password.text and "Пароль изменён" in password.text
+    assert "31.01.2025 23:30" in password.html
+
+
+def test_every_letter_is_html_with_both_language_sections() -> None:
+    events = [
+        registration(),
+        EmailChangeRequested(change_id=uuid4(), user_id=uuid4(), login="l" * 6, current_email="a@example.com",
+                             new_email="b@example.com", confirm_url=LINK, expires_at=EXPIRES_WINTER),
+        EmailChanged(user_id=uuid4(), login="l" * 6, old_email="a@example.com", new_email="b@example.com"),
+        LoginChanged(user_id=uuid4(), email="a@example.com", old_login="a" * 6, new_login="b" * 6),
+        PasswordChanged(user_id=uuid4(), login="l" * 6, email="a@example.com"),
+    ]
+    letters = [letter for event in events for letter in compose(event)]
+
+    assert {letter.kind for letter in letters} == set(LetterKind)
+    for letter in letters:
+        assert letter.html.startswith("<!DOCTYPE html>")
+        assert '<div lang="uk">' in letter.html and '<div lang="ru">' in letter.html
+        assert letter.text.startswith("(Текст листа російською мовою дивіться нижче...")
+        assert " / " in letter.subject
+
+
+def test_an_event_that_asks_for_no_letter_is_refused() -> None:
+    with pytest.raises(TypeError):
+        compose(UserRegistered(user_id=uuid4(), consumer_id=uuid4(), login="avtomobilist", email="a@example.com"))
+
+
+def test_mask_email() -> None:
+    assert mask_email("irina@example.com") == "i***@example.com"

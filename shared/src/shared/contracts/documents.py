@@ -1,0 +1,53 @@
+"""Events published by the documents service."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import EmailStr
+
+from shared.contracts.base import Event, event
+
+
+@event
+class DocumentStored(Event):
+    event_name = "documents.document_stored"
+    summary = (
+        "A document's bytes were stored (immutable, identified by SHA-256) and its metadata recorded; "
+        "`replaces` names the document a re-issue supersedes."
+    )
+
+    document_id: UUID
+    consumer_id: UUID
+    document_type: str
+    #: the billing period `YYYY-MM` the document belongs to, if any
+    period: str | None
+    title: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    replaces: UUID | None
+    #: `<message type>/<message id>` of the event the document was made for, if any
+    source_event: str | None
+
+
+@event
+class EdsOnboardingPackageReady(Event):
+    event_name = "documents.eds_onboarding_package_ready"
+    summary = (
+        "A consumer filled in the e-signature form; documents.zip is stored and notify e-mails it to the address "
+        "given (fetching the bytes from `content_path` of the documents API with a service token)."
+    )
+
+    document_id: UUID
+    consumer_id: UUID
+    email: EmailStr
+    company_name: str
+    edrpou: str
+    signer_name: str
+    file_name: str
+    #: where the bytes are: `GET` on the documents service with a service token
+    content_path: str
+    #: where the consumer downloads the package in the cabinet
+    download_url: str
