@@ -77,7 +77,7 @@ class Process:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(  # noqa: S603 - our own commands
+        self.popen = subprocess.Popen(
             self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -39,7 +39,7 @@ def local_secrets() -> dict[str, str]:
 
 
 def load_demo_data(env: dict[str, str], staff_password: str) -> dict[str, str]:
-    result = subprocess.run(  # noqa: S603 - our own command
+    result = subprocess.run(
         [sys.executable, "-m", "identity.demo", "--json", "--staff-password", staff_password],
         env=env, capture_output=True, text=True, check=True,
     )
