@@ -23,17 +23,24 @@ NAMING_CONVENTION = {
 }
 
 
-def make_base() -> type[DeclarativeBase]:
-    """A declarative base for one service, its metadata already holding the bus tables (outbox, inbox)."""
+def service_metadata() -> MetaData:
+    """The metadata of one service's database, already holding the bus tables (outbox, inbox).
+
+    Each service declares `class Base(DeclarativeBase): metadata = service_metadata()` in its models.py.
+    """
     from shared.bus.tables import add_bus_tables
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     add_bus_tables(metadata)
+    return metadata
+
+
+def make_base() -> type[DeclarativeBase]:
+    """Deprecated spelling kept while services move to `service_metadata()`."""
 
     class Base(DeclarativeBase):
-        pass
+        metadata = service_metadata()
 
-    Base.metadata = metadata
     return Base
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -122,3 +123,22 @@ def install_observability(app: FastAPI, service: str) -> None:
         if database is not None:
             DB_POOL_CHECKED_OUT.labels(service).set(database.engine.pool.checkedout())
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def module_app(build: Callable[[], FastAPI]) -> Callable[[str], FastAPI]:
+    """A module `__getattr__` that builds `<service>.app:app` from the environment on first use.
+
+    Nothing is read from the environment at import, so tests import `create_app` and build the app for
+    their own database and bus namespace.
+    """
+
+    @cache
+    def app() -> FastAPI:
+        return build()
+
+    def module_getattr(name: str) -> FastAPI:
+        if name == "app":
+            return app()
+        raise AttributeError(name)
+
+    return module_getattr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from fastapi import FastAPI
 
 from notify.endpoints import router
@@ -11,7 +9,7 @@ from notify.sender import start_sender, stop_sender
 from notify.settings import NotifySettings, get_settings
 from notify.subscriptions import SUBSCRIPTIONS
 from shared.migrations import migrations_dir_of
-from shared.service import ServiceParts, create_service_app
+from shared.service import ServiceParts, create_service_app, module_app
 
 
 def create_app(settings: NotifySettings) -> FastAPI:
@@ -25,13 +23,4 @@ def create_app(settings: NotifySettings) -> FastAPI:
     ))
 
 
-@cache
-def _app_from_environment() -> FastAPI:
-    return create_app(get_settings())
-
-
-def __getattr__(name: str) -> FastAPI:
-    # `notify.app:app` is built on first use, so that tests can import `create_app` without the environment
-    if name == "app":
-        return _app_from_environment()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = module_app(lambda: create_app(get_settings()))

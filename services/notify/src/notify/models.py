@@ -7,11 +7,15 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_base
+from shared.db import service_metadata
 
-Base = make_base()
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
 _moment = sa.DateTime(timezone=True)
 
 
@@ -22,7 +26,7 @@ class LetterStatus(StrEnum):
     FAILED = "failed"
 
 
-class OutgoingLetter(Base):  # type: ignore[valid-type,misc]  # make_base() builds the base at run time
+class OutgoingLetter(Base):
     """A letter to send, written in the same transaction as the inbox row of the event that asked for it."""
 
     __tablename__ = "outgoing_letters"

@@ -1,0 +1,1 @@
+"""The web gateway: the server-rendered cabinet UI in front of the services."""

@@ -1,0 +1,87 @@
+"""The gateway process: `uvicorn gateway.app:app` (port 8000 in a local run).
+
+`create_app(settings)` builds it for any settings (tests pass their own). Nothing is read from the environment
+at import: `app` is built from the environment when first asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from gateway.error_pages import install_error_pages
+from gateway.i18n import load_catalogues
+from gateway.identity_client import IdentityClient
+from gateway.pages import account, auth, console, home, registration, system
+from gateway.rendering import Pages
+from gateway.security import security_middleware, verify_csrf
+from gateway.sessions import SessionCache, current_visitor
+from gateway.settings import GatewaySettings
+from shared.auth import ServiceTokens
+from shared.http import ServiceClient
+from shared.service import install_observability
+from shared.telemetry import setup_logging, setup_tracing
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    service = settings.service_name
+    setup_logging(service, settings.log_level, settings.log_format)
+    setup_tracing(service, settings.otlp_endpoint)
+    # httpx logs every call to a service at INFO; traces and metrics already carry them
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # the trace of a page continues into the services it calls
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+    tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
+    identity_service = ServiceClient(settings.identity_url, tokens, timeout=settings.service_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await identity_service.aclose()
+
+    app = FastAPI(
+        title="cabinet gateway",
+        lifespan=lifespan,
+        # every form of every page must carry this browser's csrf token
+        dependencies=[Depends(verify_csrf)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.pages = Pages(load_catalogues())
+    app.state.identity_service = identity_service
+    app.state.identity = IdentityClient(identity_service)
+    app.state.sessions = SessionCache(
+        app.state.identity, settings.session_cache_seconds, settings.session_cache_size
+    )
+
+    install_observability(app, service)
+    app.middleware("http")(security_middleware(settings))
+    install_error_pages(app)
+    app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
+    for pages in (auth, home, registration, account, console):
+        # the page frame shows who is visiting, so every page resolves the session first
+        app.include_router(pages.router, dependencies=[Depends(current_visitor)])
+    app.include_router(system.router)
+    return app
+
+
+@cache
+def create_default_app() -> FastAPI:
+    return create_app(GatewaySettings())  # the service token secret comes from the environment
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return create_default_app()
+    raise AttributeError(name)

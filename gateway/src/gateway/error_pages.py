@@ -1,0 +1,155 @@
+"""What a visitor sees when a page cannot be shown: always a page of the cabinet, in their language."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from gateway.i18n import N_
+from gateway.messages import retry_after_seconds, throttled_message
+from gateway.pages.common import see_other, sessions_of
+from gateway.rendering import pages_of
+from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
+from gateway.sessions import LoginRequired, NotAllowed
+from shared.errors import ServiceCallError
+from shared.telemetry import log_fields
+
+logger = logging.getLogger(__name__)
+
+_PAGES: dict[int, tuple[str, str]] = {
+    400: (
+        N_("The request is not valid"),
+        N_("The page received data it cannot use. Please go back and try again."),
+    ),
+    403: (
+        N_("You may not open this page"),
+        N_("This page is not available to your account. If you think it should be, please contact support."),
+    ),
+    404: (
+        N_("Page not found"),
+        N_("There is no such page in the cabinet. Please check the address or start from the home page."),
+    ),
+    405: (
+        N_("Page not found"),
+        N_("There is no such page in the cabinet. Please check the address or start from the home page."),
+    ),
+    429: (N_("Too many attempts"), ""),
+    500: (
+        N_("Something went wrong"),
+        N_("The page could not be shown because of an error on our side. Please try again in a few minutes."),
+    ),
+    503: (
+        N_("The cabinet is temporarily unavailable"),
+        N_("Part of the cabinet is not answering right now. Please try again in a few minutes."),
+    ),
+}
+_CSRF_REFUSED = (
+    N_("The form has expired"),
+    N_(
+        "For your safety the cabinet only accepts forms sent from its own pages opened in this browser. "
+        "Please open the page again and repeat. If this keeps happening, allow this site to store cookies."
+    ),
+)
+
+
+def error_page(request: Request, status_code: int, title: str, explanation: str) -> Response:
+    pages = pages_of(request)
+    translations = pages.translations(request)
+    context = {
+        "title": translations.gettext(title),
+        "explanation": translations.gettext(explanation) if explanation else "",
+        "actions": [(translations.gettext("Go to the home page"), "/")],
+    }
+    return pages.render(request, "message.html", context, status_code=status_code)
+
+
+def _standard_page(request: Request, status_code: int) -> Response:
+    title, explanation = _PAGES.get(status_code, _PAGES[500])
+    return error_page(request, status_code, title, explanation)
+
+
+def _to_login(request: Request) -> Response:
+    """Sends the visitor to log in, and back here afterwards when this was a page (not a form)."""
+    target = "/login"
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += f"?next={quote(here, safe='')}"
+    response = see_other(target)
+    settings = request.app.state.settings
+    token = session_token_of(request, settings)
+    if token is not None:
+        sessions_of(request).forget(token)
+        clear_session_cookie(response, settings)
+    return response
+
+
+def install_error_pages(app: FastAPI) -> None:
+    async def csrf_refused(request: Request, _: Exception) -> Response:
+        return error_page(request, 403, *_CSRF_REFUSED)
+
+    async def login_required(request: Request, _: Exception) -> Response:
+        return _to_login(request)
+
+    async def not_allowed(request: Request, _: Exception) -> Response:
+        return _standard_page(request, 403)
+
+    async def service_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceCallError)
+        if exc.status_code == 401:
+            # the session ended between resolving it and using it (logout elsewhere, expiry)
+            return _to_login(request)
+        if exc.status_code == 429:
+            translations = pages_of(request).translations(request)
+            title = translations.gettext(_PAGES[429][0])
+            return pages_of(request).render(
+                request,
+                "message.html",
+                {
+                    "title": title,
+                    "explanation": throttled_message(translations, retry_after_seconds(exc)),
+                    "actions": [(translations.gettext("Go to the home page"), "/")],
+                },
+                status_code=429,
+            )
+        if exc.status_code in (400, 403, 404):
+            return _standard_page(request, exc.status_code)
+        logger.error(
+            "a service refused unexpectedly",
+            extra=log_fields(status=exc.status_code, code=exc.code, path=request.url.path),
+        )
+        return _standard_page(request, 503 if exc.status_code >= 500 else 500)
+
+    async def service_unreachable(request: Request, exc: Exception) -> Response:
+        logger.error(
+            "a service did not answer", extra=log_fields(error=type(exc).__name__, path=request.url.path)
+        )
+        return _standard_page(request, 503)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _standard_page(request, exc.status_code if exc.status_code in _PAGES else 400)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        # a malformed id in the address is a page that does not exist
+        in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+        return _standard_page(request, 404 if in_path else 400)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("page failed", extra=log_fields(path=request.url.path))
+        return _standard_page(request, 500)
+
+    app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(NotAllowed, not_allowed)
+    app.add_exception_handler(ServiceCallError, service_refused)
+    app.add_exception_handler(httpx.TransportError, service_unreachable)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected)

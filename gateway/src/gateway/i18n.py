@@ -1,0 +1,82 @@
+"""Languages, message catalogues and the cabinet's date and money formats.
+
+Ukrainian is the default; Russian and English are switchable (`/lang/{code}` sets a cookie). Message ids are
+English. The catalogues are the `.po` files under `locales/`, read once at start-up, so editing a translation
+needs no compile step.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from starlette.requests import Request
+
+LANGUAGES: Final = ("uk", "ru", "en")
+DEFAULT_LANGUAGE: Final = "uk"
+LANGUAGE_COOKIE: Final = "lang"
+#: each language's name as its speakers write it, for the switcher
+LANGUAGE_NAMES: Final = {"uk": "Українська", "ru": "Русский", "en": "English"}
+LOCALES_DIR: Final = Path(__file__).parent / "locales"
+BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
+
+_KOPECK = Decimal("0.01")
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+def load_catalogues(locales_dir: Path = LOCALES_DIR) -> dict[str, Translations]:
+    """Every language's catalogue, compiled in memory from its `.po` file (fuzzy entries are left out)."""
+    catalogues: dict[str, Translations] = {}
+    for language in LANGUAGES:
+        with (locales_dir / language / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
+            catalogue = read_po(po_file, locale=language)
+        compiled = BytesIO()
+        write_mo(compiled, catalogue)
+        compiled.seek(0)
+        catalogues[language] = Translations(compiled)
+    return catalogues
+
+
+def language_of(request: Request) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def format_date(value: date) -> str:
+    """`dd.mm.yyyy`, the same in every language, as in the manual (25.08.2013); datetimes as Kyiv dates."""
+    if isinstance(value, datetime):
+        value = value.astimezone(BUSINESS_TIMEZONE).date()
+    return babel_format_date(value, "dd.MM.yyyy", locale=DEFAULT_LANGUAGE)
+
+
+def format_datetime(value: datetime) -> str:
+    """`dd.mm.yyyy hh:mm` in Kyiv time."""
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime cannot be shown in Kyiv time")
+    return babel_format_datetime(value, "dd.MM.yyyy HH:mm", tzinfo=BUSINESS_TIMEZONE, locale=DEFAULT_LANGUAGE)
+
+
+def format_money(amount: Decimal | int) -> str:
+    """Hryvnias the way the manual prints them in every language: `1 238.88` (space groups, point, kopecks).
+
+    The space is a plain one; pages keep amounts on one line with CSS (`.money { white-space: nowrap }`).
+    """
+    if not isinstance(amount, Decimal | int):
+        raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
+    kopecks = Decimal(amount).quantize(_KOPECK, rounding=ROUND_HALF_UP)
+    # English symbols give "1,238.88"; only the group separator differs from the cabinet's format
+    return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")

@@ -1,0 +1,258 @@
+"""Typed calls to the identity service (docs/api-identity.md).
+
+Each call takes the principal the request acts for: anonymous with the client address before login, the
+signed-in user afterwards. Refusals arrive as `shared.errors.ServiceCallError` carrying the service's code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
+
+from shared.auth import Principal, Role
+from shared.http import ServiceClient
+
+_API = "/api/v1"
+
+
+class _Answer(BaseModel):
+    # answers may grow new fields; the gateway reads what it knows
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BranchRef(_Answer):
+    id: UUID
+    name: str
+
+
+class ConsumerRef(_Answer):
+    id: UUID
+    account_number: str
+    name: str
+    edrpou: str
+    branch: BranchRef
+
+
+class User(_Answer):
+    id: UUID
+    login: str
+    email: str
+    pending_email: str | None = None
+    role: Role
+    consumer: ConsumerRef | None = None
+    branch: BranchRef | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+
+class NewSession(_Answer):
+    session_token: str
+    expires_at: AwareDatetime
+    user: User
+
+
+class ResolvedSession(_Answer):
+    session_id: UUID
+    expires_at: AwareDatetime
+    user: User
+
+
+class LinkedConsumer(_Answer):
+    account_number: str
+    name: str
+
+
+class RegistrationLink(_Answer):
+    consumer: LinkedConsumer
+
+
+class LoginAvailability(_Answer):
+    login: str
+    available: bool
+    #: "too_short", "too_long", "invalid_characters", "taken"
+    reason: str | None = None
+
+
+class Branch(_Answer):
+    id: UUID
+    name: str
+    edrpou: str
+    iban: str
+    address: str
+    phone: str
+    email: str
+
+
+class Consumer(_Answer):
+    id: UUID
+    account_number: str
+    name: str
+    edrpou: str
+    branch: BranchRef
+    agreement_email: str
+    billing_day: int
+    self_calculation: bool
+    e_signature: bool
+    created_at: datetime
+
+
+class ConsumerUser(_Answer):
+    id: UUID
+    login: str
+    email: str
+
+
+class ConsumerDetails(_Answer):
+    consumer: Consumer
+    users: list[ConsumerUser]
+
+
+class ConsumerCreated(_Answer):
+    consumer: Consumer
+    activation_code: str
+
+
+class NewConsumer(BaseModel):
+    account_number: str
+    name: str
+    edrpou: str
+    branch_id: UUID
+    agreement_email: str
+    billing_day: int
+    self_calculation: bool
+    e_signature: bool
+
+
+_BRANCHES = TypeAdapter(list[Branch])
+_CONSUMERS = TypeAdapter(list[Consumer])
+
+
+class IdentityClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    # sessions
+    async def log_in(self, principal: Principal, login: str, password: str) -> NewSession:
+        answer = await self._client.post(
+            f"{_API}/sessions", principal, json={"login": login, "password": password}
+        )
+        return NewSession.model_validate(answer)
+
+    async def resolve_session(self, principal: Principal, session_token: str) -> ResolvedSession:
+        answer = await self._client.post(
+            f"{_API}/sessions/resolve", principal, json={"session_token": session_token}
+        )
+        return ResolvedSession.model_validate(answer)
+
+    async def log_out(self, principal: Principal, session_token: str) -> None:
+        await self._client.delete(
+            f"{_API}/sessions/current", principal, json={"session_token": session_token}
+        )
+
+    # registration
+    async def registration_link(self, principal: Principal, token: str) -> RegistrationLink:
+        return RegistrationLink.model_validate(
+            await self._client.get(f"{_API}/registration/links/{token}", principal)
+        )
+
+    async def login_availability(self, principal: Principal, login: str) -> LoginAvailability:
+        return LoginAvailability.model_validate(
+            await self._client.get(f"{_API}/logins/availability", principal, params={"login": login})
+        )
+
+    async def complete_registration(
+        self,
+        principal: Principal,
+        *,
+        token: str,
+        activation_code: str,
+        login: str,
+        password: str,
+        password_confirmation: str,
+    ) -> User:
+        answer = await self._client.post(
+            f"{_API}/registration/complete",
+            principal,
+            json={
+                "token": token,
+                "activation_code": activation_code,
+                "login": login,
+                "password": password,
+                "password_confirmation": password_confirmation,
+            },
+        )
+        return User.model_validate(answer["user"])
+
+    async def resend_registration(self, principal: Principal, activation_code: str, email: str) -> str:
+        answer = await self._client.post(
+            f"{_API}/registration/resend",
+            principal,
+            json={"activation_code": activation_code, "email": email},
+        )
+        return str(answer["email"])
+
+    # the signed-in user
+    async def me(self, principal: Principal) -> User:
+        return User.model_validate(await self._client.get(f"{_API}/me", principal))
+
+    async def request_email_change(self, principal: Principal, new_email: str, current_password: str) -> str:
+        answer = await self._client.post(
+            f"{_API}/me/email",
+            principal,
+            json={"new_email": new_email, "current_password": current_password},
+        )
+        return str(answer["pending_email"])
+
+    async def cancel_email_change(self, principal: Principal) -> None:
+        await self._client.delete(f"{_API}/me/email/pending", principal)
+
+    async def confirm_email_change(self, principal: Principal, token: str) -> str:
+        answer = await self._client.post(f"{_API}/email-changes/confirm", principal, json={"token": token})
+        return str(answer["email"])
+
+    async def change_login(self, principal: Principal, new_login: str, current_password: str) -> User:
+        answer = await self._client.post(
+            f"{_API}/me/login",
+            principal,
+            json={"new_login": new_login, "current_password": current_password},
+        )
+        return User.model_validate(answer["user"])
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str, new_password_confirmation: str
+    ) -> None:
+        await self._client.post(
+            f"{_API}/me/password",
+            principal,
+            json={
+                "current_password": current_password,
+                "new_password": new_password,
+                "new_password_confirmation": new_password_confirmation,
+            },
+        )
+
+    # supplier staff
+    async def branches(self, principal: Principal) -> list[Branch]:
+        return _BRANCHES.validate_python(await self._client.get(f"{_API}/branches", principal))
+
+    async def find_consumers(self, principal: Principal, query: str) -> list[Consumer]:
+        answer = await self._client.get(f"{_API}/consumers", principal, params={"query": query})
+        return _CONSUMERS.validate_python(answer)
+
+    async def create_consumer(self, principal: Principal, new_consumer: NewConsumer) -> ConsumerCreated:
+        answer = await self._client.post(
+            f"{_API}/consumers", principal, json=new_consumer.model_dump(mode="json")
+        )
+        return ConsumerCreated.model_validate(answer)
+
+    async def consumer(self, principal: Principal, consumer_id: UUID) -> ConsumerDetails:
+        answer = await self._client.get(f"{_API}/consumers/{consumer_id}", principal)
+        return ConsumerDetails.model_validate(answer)
+
+    async def issue_activation_code(self, principal: Principal, consumer_id: UUID) -> str:
+        answer = await self._client.post(f"{_API}/consumers/{consumer_id}/activation-codes", principal)
+        return str(answer["activation_code"])

@@ -1,0 +1,110 @@
+"""Pages: Jinja2 templates with gettext, and what every page knows about its visitor.
+
+Templates write `_("English text")` (or `_("... %(name)s", name=value)`); the text is looked up in the
+catalogue of the visitor's language, which each render carries as `translations`. Imported macros need
+`with context` to see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from babel.support import Translations
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.i18n import LANGUAGE_NAMES, format_date, format_datetime, format_money, language_of
+from gateway.identity_client import User
+from gateway.navigation import navigation_for
+from shared.auth import Role
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    translations: Translations = context["translations"]
+    return translations.gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    translations: Translations = context["translations"]
+    return translations.ngettext(singular, plural, count)
+
+
+def create_environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("gateway", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        # a misspelt variable is an error in tests, not an empty spot on a page
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["date"] = format_date
+    environment.filters["datetime"] = format_datetime
+    environment.filters["money"] = format_money
+    return environment
+
+
+def frame_context(
+    *,
+    language: str,
+    translations: Translations,
+    csrf_token: str,
+    visitor_user: User | None,
+    role: Role,
+    path: str,
+) -> dict[str, Any]:
+    """What the page frame (header, navigation, language switch, forms) needs on every page."""
+    return {
+        "lang": language,
+        "translations": translations,
+        "languages": LANGUAGE_NAMES,
+        "csrf_token": csrf_token,
+        "user": visitor_user,
+        "navigation": navigation_for(role),
+        "current_path": path,
+    }
+
+
+class Pages:
+    def __init__(self, catalogues: Mapping[str, Translations]) -> None:
+        self.catalogues = catalogues
+        self.templates = Jinja2Templates(env=create_environment())
+
+    def translations(self, request: Request) -> Translations:
+        return self.catalogues[language_of(request)]
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> Response:
+        visitor = getattr(request.state, "visitor", None)
+        user = visitor.user if visitor is not None else None
+        role = visitor.principal.role if visitor is not None else Role.ANONYMOUS
+        language = language_of(request)
+        full_context = frame_context(
+            language=language,
+            translations=self.catalogues[language],
+            csrf_token=request.state.csrf_token,
+            visitor_user=user,
+            role=role,
+            path=request.url.path,
+        )
+        full_context.update(context or {})
+        return self.templates.TemplateResponse(request, template, full_context, status_code=status_code)
+
+
+def pages_of(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages

@@ -1,0 +1,131 @@
+"""Cookies, CSRF protection and the security headers of every answer.
+
+The session cookie is HttpOnly, SameSite=Lax and (on https) Secure. Every POST must carry the value of the
+`csrf` cookie in a hidden form field (double submit, compared in constant time); on https both cookies take
+the `__Host-` prefix, so a sibling subdomain cannot plant its own csrf cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.settings import GatewaySettings
+
+CSRF_FIELD: Final = "csrf_token"
+_UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CSRF_TOKEN_BYTES: Final = 32
+
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+class CsrfRefused(Exception):
+    """A form came without the token of this browser's csrf cookie: possibly sent from another site."""
+
+
+class CookieNames:
+    def __init__(self, secure: bool) -> None:
+        prefix = "__Host-" if secure else ""
+        self.session = f"{prefix}session"
+        self.csrf = f"{prefix}csrf"
+
+
+def set_session_cookie(response: Response, settings: GatewaySettings, session_token: str) -> None:
+    # no Max-Age: identity ends idle sessions and pushes the expiry of active ones forward, so the cookie lives
+    # until the browser closes and identity alone decides when the session is over
+    response.set_cookie(
+        CookieNames(settings.session_cookie_secure).session,
+        session_token,
+        path="/",
+        secure=settings.session_cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: GatewaySettings) -> None:
+    response.delete_cookie(
+        CookieNames(settings.session_cookie_secure).session,
+        path="/",
+        secure=settings.session_cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def session_token_of(request: Request, settings: GatewaySettings) -> str | None:
+    return request.cookies.get(CookieNames(settings.session_cookie_secure).session) or None
+
+
+def _csrf_cookie_value(request: Request, settings: GatewaySettings) -> str | None:
+    value = request.cookies.get(CookieNames(settings.session_cookie_secure).csrf, "")
+    # a value we did not mint (wrong length or alphabet) is replaced rather than echoed into forms
+    if len(value) == 43 and value.replace("-", "").replace("_", "").isalnum():
+        return value
+    return None
+
+
+async def verify_csrf(request: Request) -> None:
+    """App-wide dependency: refuses any state-changing request whose form token differs from the cookie."""
+    if request.method not in _UNSAFE_METHODS:
+        return
+    expected = _csrf_cookie_value(request, request.app.state.settings)
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    if expected is None or not isinstance(submitted, str):
+        raise CsrfRefused()
+    if not hmac.compare_digest(submitted.encode(), expected.encode()):
+        raise CsrfRefused()
+
+
+def security_middleware(
+    settings: GatewaySettings,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Gives each browser its csrf token and every answer the security headers."""
+    cookie_name = CookieNames(settings.session_cookie_secure).csrf
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        existing = _csrf_cookie_value(request, settings)
+        request.state.csrf_token = existing or secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
+        response = await call_next(request)
+        if existing is None:
+            response.set_cookie(
+                cookie_name,
+                request.state.csrf_token,
+                path="/",
+                secure=settings.session_cookie_secure,
+                httponly=True,
+                samesite="lax",
+            )
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # registration and confirmation links carry secrets in the path: never hand them to another site
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if settings.session_cookie_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if not request.url.path.startswith("/static/"):
+            # pages show personal data and one-time activation codes: no copies in shared caches or history
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return middleware

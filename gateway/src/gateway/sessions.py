@@ -1,0 +1,119 @@
+"""Who is visiting: the session cookie resolved by identity, briefly remembered in this process.
+
+A page would otherwise cost one extra call to identity; a resolved session is reused for a few seconds
+(`session_cache_seconds`), keyed by a hash of the token so the cache never holds the token itself. Logout and
+changes to the user drop the entry at once; other processes see them within those seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated
+
+from cachetools import TTLCache
+from fastapi import Depends, Request
+
+from gateway.identity_client import IdentityClient, User
+from gateway.security import session_token_of
+from gateway.settings import GatewaySettings
+from shared.auth import STAFF_ROLES, Principal, Role
+from shared.errors import ServiceCallError
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in user; the visitor is sent to /login and brought back afterwards."""
+
+
+class NotAllowed(Exception):
+    """The signed-in user's role may not open this page."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    principal: Principal
+    user: User | None = None
+    session_token: str | None = None
+
+    @property
+    def signed_in_user(self) -> User:
+        if self.user is None:
+            raise LoginRequired()
+        return self.user
+
+
+class SessionCache:
+    def __init__(self, identity: IdentityClient, ttl_seconds: float, max_entries: int) -> None:
+        self._identity = identity
+        # a miss is remembered too (None), so a stale cookie does not cost a call on every page
+        self._users: TTLCache[str, User | None] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
+
+    @staticmethod
+    def _key(session_token: str) -> str:
+        return hashlib.sha256(session_token.encode()).hexdigest()
+
+    async def user_of(self, session_token: str, client_ip: str | None) -> User | None:
+        key = self._key(session_token)
+        if key in self._users:
+            return self._users[key]
+        anonymous = Principal(role=Role.ANONYMOUS, ip=client_ip)
+        try:
+            user: User | None = (await self._identity.resolve_session(anonymous, session_token)).user
+        except ServiceCallError as error:
+            if error.status_code != 401:
+                raise
+            user = None
+        self._users[key] = user
+        return user
+
+    def forget(self, session_token: str) -> None:
+        self._users.pop(self._key(session_token), None)
+
+
+def principal_of(user: User | None, client_ip: str | None) -> Principal:
+    if user is None:
+        return Principal(role=Role.ANONYMOUS, ip=client_ip)
+    consumer_id = user.consumer.id if user.consumer else None
+    return Principal(user_id=user.id, consumer_id=consumer_id, role=user.role, ip=client_ip)
+
+
+def anonymous(request: Request) -> Principal:
+    """Who calls for a visitor before login (registration, login itself): nobody, from this address."""
+    return principal_of(None, client_ip(request))
+
+
+def client_ip(request: Request) -> str | None:
+    # behind a proxy, uvicorn's --proxy-headers/--forwarded-allow-ips puts the real address here
+    return request.client.host if request.client else None
+
+
+async def current_visitor(request: Request) -> Visitor:
+    cached: Visitor | None = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    settings: GatewaySettings = request.app.state.settings
+    sessions: SessionCache = request.app.state.sessions
+    ip = client_ip(request)
+    token = session_token_of(request, settings)
+    user = await sessions.user_of(token, ip) if token else None
+    visitor = Visitor(principal=principal_of(user, ip), user=user, session_token=token if user else None)
+    # the page frame (header, navigation) reads the visitor from here
+    request.state.visitor = visitor
+    return visitor
+
+
+async def signed_in_visitor(visitor: Annotated[Visitor, Depends(current_visitor)]) -> Visitor:
+    if visitor.user is None:
+        raise LoginRequired()
+    return visitor
+
+
+async def staff_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)]) -> Visitor:
+    if visitor.principal.role not in STAFF_ROLES:
+        raise NotAllowed()
+    return visitor
+
+
+AnyVisitor = Annotated[Visitor, Depends(current_visitor)]
+SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
+Staff = Annotated[Visitor, Depends(staff_visitor)]

@@ -1,0 +1,25 @@
+"""Gateway settings (`CABINET_`-prefixed environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from shared.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+    identity_url: str = "http://127.0.0.1:8001"
+    #: how long to wait for a service before showing the "temporarily unavailable" page
+    service_timeout_seconds: float = 10.0
+    #: a resolved session is reused for this long, so a page costs no extra call to identity
+    session_cache_seconds: float = 5.0
+    session_cache_size: int = 10_000
+    #: unset: follows `public_base_url` (https → Secure cookies)
+    session_cookie_secure: bool = False
+
+    @model_validator(mode="after")
+    def _secure_cookies_on_https(self) -> GatewaySettings:
+        if "session_cookie_secure" not in self.model_fields_set:
+            self.session_cookie_secure = self.public_base_url.lower().startswith("https://")
+        return self

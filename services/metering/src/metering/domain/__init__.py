@@ -1,0 +1,1 @@
+"""Pure metering logic: no I/O."""

@@ -1,0 +1,1 @@
+"""Pure signature logic: certificate checks and CAdES-BES signatures, no I/O."""
