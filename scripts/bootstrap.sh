@@ -24,7 +24,9 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 packages=(shared services/identity services/metering services/billing services/documents services/signature
           services/notify gateway devtools)
 stamp=.venv/.bootstrap-stamp
-wanted=$(cat requirements-dev.txt deploy/requirements-test.txt "${packages[@]/%//pyproject.toml}" 2>/dev/null | sha256sum)
+requirements=(requirements-dev.txt)
+[ -f deploy/requirements-test.txt ] && requirements+=(deploy/requirements-test.txt)
+wanted=$(cat "${requirements[@]}" "${packages[@]/%//pyproject.toml}" | sha256sum)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
   exit 0
 fi
@@ -33,8 +35,8 @@ echo "bootstrap: installing Python packages into .venv"
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 editable=()
 for p in "${packages[@]}"; do editable+=(-e "$p"); done
-extra=(-r requirements-dev.txt)
-[ -f deploy/requirements-test.txt ] && extra+=(-r deploy/requirements-test.txt)
+extra=()
+for r in "${requirements[@]}"; do extra+=(-r "$r"); done
 .venv/bin/python -m pip install -q "${editable[@]}" "${extra[@]}" 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c "import shared, identity, notify, gateway, devtools" 
 echo "$wanted" > "$stamp"

@@ -1,0 +1,119 @@
+"""Demo data in the identity database, made through the use cases: `python -m identity.demo`.
+
+`--staff-password P` sets the staff member's password (else one is generated and printed); `--json` prints the
+result as one line of JSON, for `make run` and the end-to-end tests.
+
+Idempotent: the branch, the staff member and the consumer № 0789 are created once; every run issues a fresh
+activation code for the consumer (printed) together with a registration letter, which the outbox relay of the
+running identity service publishes and notify delivers to the local mail catcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import uuid
+from dataclasses import asdict, dataclass
+
+from identity import repository
+from identity.models import UserRole
+from identity.service import ConsumerFields, Identity, Runtime, Viewer
+from identity.settings import IdentitySettings, get_settings
+from shared import migrations
+from shared.db import Database
+from shared.errors import Invalid
+
+# EDRPOU and IBAN are demo values with correct check digits, not the real company's
+BRANCH = {
+    "name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»",
+    "edrpou": "31793056",
+    "iban": "UA213052990000000026001234567",
+    "address": "м. Київ, вул. Лейпцизька, 15",
+    "phone": "+380 44 000 00 00",
+    "email": "pem@cabinet.local",
+}
+STAFF_LOGIN = "manager"
+STAFF_EMAIL = "manager@cabinet.local"
+CONSUMER_NUMBER = "0789"
+CONSUMER_NAME = 'Кооператив "Автомобіліст-2"'
+CONSUMER_EMAIL = "demo@cabinet.local"
+
+
+def demo_consumer(branch_id: uuid.UUID) -> ConsumerFields:
+    return ConsumerFields(
+        account_number=CONSUMER_NUMBER, name=CONSUMER_NAME, edrpou="12345678", branch_id=branch_id,
+        agreement_email=CONSUMER_EMAIL, billing_day=25, self_calculation=True, e_signature=True,
+    )
+
+
+@dataclass(frozen=True)
+class DemoData:
+    branch_id: str
+    staff_login: str
+    #: None when the staff member existed already (their password is whatever it was set to)
+    staff_password: str | None
+    consumer_id: str
+    activation_code: str
+
+
+def new_staff_password() -> str:
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+async def create_demo_data(settings: IdentitySettings, staff_password: str | None = None) -> DemoData:
+    await migrations.upgrade(migrations.migrations_dir_of("identity"), settings.database_url)
+    database = Database(settings.database_url, pool_size=2)
+    try:
+        runtime = Runtime.create(settings, attempts_database=database)
+        async with database.transaction() as session:
+            identity = Identity(session, runtime)
+            branch = await repository.branch_by_name(session, BRANCH["name"]) or await identity.create_branch(
+                **BRANCH
+            )
+            staff = await repository.user_by_login(session, STAFF_LOGIN)
+            new_password = None
+            if staff is None:
+                new_password = staff_password or new_staff_password()
+                staff = await identity.create_staff_user(
+                    login=STAFF_LOGIN, email=STAFF_EMAIL, password=new_password, role=UserRole.STAFF, branch=branch
+                )
+            viewer = Viewer(user_id=staff.id, branch_id=branch.id)
+            consumer = await repository.consumer_by_account_number(session, CONSUMER_NUMBER)
+            if consumer is None:
+                consumer, code = await identity.create_consumer(viewer, demo_consumer(branch.id))
+            else:
+                code = await identity.issue_activation_code(viewer, consumer)
+            return DemoData(str(branch.id), staff.login, new_password, str(consumer.id), code)
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--staff-password", help=f"password for the staff login {STAFF_LOGIN!r} (else generated)")
+    parser.add_argument("--json", action="store_true", help="print the result as one line of JSON (for scripts)")
+    arguments = parser.parse_args()
+    try:
+        demo = asyncio.run(create_demo_data(get_settings(), arguments.staff_password))
+    except Invalid as refusal:
+        parser.exit(2, f"refused: {refusal.fields}\n")
+    if arguments.json:
+        print(json.dumps({
+            **asdict(demo), "branch_name": BRANCH["name"], "account_number": CONSUMER_NUMBER,
+            "consumer_name": CONSUMER_NAME, "agreement_email": CONSUMER_EMAIL,
+        }, ensure_ascii=False))
+        return
+    print(f"supplier branch:  {BRANCH['name']} ({demo.branch_id})")
+    if demo.staff_password:
+        print(f"staff login:      {demo.staff_login} / {demo.staff_password}")
+    else:
+        print(f"staff login:      {demo.staff_login} (existed; password unchanged)")
+    print(f"consumer:         № {CONSUMER_NUMBER} {CONSUMER_NAME} ({demo.consumer_id})")
+    print(f"activation code:  {demo.activation_code}")
+    print(f"registration letter to {CONSUMER_EMAIL} is in the outbox")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The identity service's tables (its own database; the bus tables come with the base).
+
+Secrets (activation codes, link and session tokens) are stored only as SHA-256 hashes, passwords as argon2id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+def _enum(enum: type[StrEnum], name: str) -> sa.Enum:
+    # text with a CHECK constraint rather than a PostgreSQL enum type: adding a value needs no type migration
+    return sa.Enum(
+        enum, name=name, native_enum=False, create_constraint=True, length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class UserRole(StrEnum):
+    CONSUMER = "consumer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class EmailChangeStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class SupplierBranch(Base):
+    """A district energy-sales office (РОЕ/RES) of the supplier; serves consumers, employs staff."""
+
+    __tablename__ = "supplier_branches"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(sa.Text, unique=True)
+    edrpou: Mapped[str] = mapped_column(sa.String(8))
+    iban: Mapped[str] = mapped_column(sa.String(34))
+    address: Mapped[str] = mapped_column(sa.Text)
+    phone: Mapped[str] = mapped_column(sa.Text)
+    email: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class ConsumerAccount(Base):
+    """A legal-entity consumer under its supplementary agreement for the cabinet."""
+
+    __tablename__ = "consumer_accounts"
+    __table_args__ = (
+        sa.CheckConstraint("billing_day BETWEEN 1 AND 28", name="billing_day"),
+        sa.Index("ix_consumer_accounts_edrpou", "edrpou"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    edrpou: Mapped[str] = mapped_column(sa.String(8))
+    branch_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("supplier_branches.id"), index=True)
+    agreement_email: Mapped[str] = mapped_column(sa.Text)
+    billing_day: Mapped[int] = mapped_column(sa.SmallInteger)
+    self_calculation: Mapped[bool]
+    e_signature: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+    branch: Mapped[SupplierBranch] = relationship(lazy="raise")
+
+
+class User(Base):
+    """A person who signs in: a consumer's user, a supplier staff member, or an administrator."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        # logins are unique regardless of case
+        sa.Index("uq_users_login_key", sa.func.lower(sa.text("login")), unique=True),
+        sa.CheckConstraint(
+            "(role = 'consumer') = (consumer_id IS NOT NULL) AND (role <> 'staff' OR branch_id IS NOT NULL)",
+            name="role_scope",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    login: Mapped[str] = mapped_column(sa.String(64))
+    email: Mapped[str] = mapped_column(sa.Text)
+    password_hash: Mapped[str] = mapped_column(sa.Text)
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
+    consumer_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("consumer_accounts.id"), index=True)
+    #: the branch a staff member works for (administrators work for all)
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("supplier_branches.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+    consumer: Mapped[ConsumerAccount | None] = relationship(lazy="raise")
+    branch: Mapped[SupplierBranch | None] = relationship(lazy="raise")
+    pending_email_change: Mapped[EmailChange | None] = relationship(
+        primaryjoin="and_(User.id == EmailChange.user_id, EmailChange.status == 'pending')",
+        viewonly=True, uselist=False, lazy="raise",
+    )
+
+
+class ActivationCode(Base):
+    """A single-use code handed to the consumer on paper; one per user to be registered."""
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    consumer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("consumer_accounts.id"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    issued_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    used_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class RegistrationLink(Base):
+    """The single-use link e-mailed to the agreement address; opens «Завершення реєстрації»."""
+
+    __tablename__ = "registration_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    consumer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("consumer_accounts.id"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    email: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    consumer: Mapped[ConsumerAccount] = relationship(lazy="raise")
+
+
+class Session(Base):
+    """A signed-in browser; the gateway holds the token in a cookie."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    client_address: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class EmailChange(Base):
+    """A requested change of a user's e-mail; the old address stays in force until the link is followed."""
+
+    __tablename__ = "email_changes"
+    __table_args__ = (
+        # at most one pending change per user: a new request cancels the previous one
+        sa.Index(
+            "uq_email_changes_pending_user", "user_id", unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    old_email: Mapped[str] = mapped_column(sa.Text)
+    new_email: Mapped[str] = mapped_column(sa.Text)
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    status: Mapped[EmailChangeStatus] = mapped_column(_enum(EmailChangeStatus, "email_change_status"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ThrottledAttempt(Base):
+    """One counted attempt at a guessable secret (or at a letter-sending form), for `domain.throttling`."""
+
+    __tablename__ = "throttled_attempts"
+    __table_args__ = (sa.Index("ix_throttled_attempts_subject", "rule", "subject", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(40))
+    #: whom the rule counts: a login, a client address, a link id, a user id, an e-mail address
+    subject: Mapped[str] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)

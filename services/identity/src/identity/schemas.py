@@ -1,0 +1,226 @@
+"""Bodies of the identity HTTP API (docs/api-identity.md).
+
+Requests bound only the size of what arrives; the rules of logins, passwords, codes and addresses are the
+domain's, so that every refusal comes back with the domain's reason code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from identity.domain.logins import LoginProblem
+from identity.models import ConsumerAccount, SupplierBranch, User
+from identity.service import pending_email
+from shared.auth import Role
+
+Short = Annotated[str, StringConstraints(max_length=320)]
+#: longer than any password the policy accepts, so that a too long one is refused with the policy's reason
+Password = Annotated[str, StringConstraints(max_length=1024)]
+Token = Annotated[str, StringConstraints(max_length=128)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# answers
+class BranchRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+    @classmethod
+    def of(cls, branch: SupplierBranch) -> BranchRef:
+        return cls(id=branch.id, name=branch.name)
+
+
+class ConsumerRef(BaseModel):
+    id: uuid.UUID
+    account_number: str
+    name: str
+    edrpou: str
+    branch: BranchRef
+
+    @classmethod
+    def of(cls, consumer: ConsumerAccount) -> ConsumerRef:
+        return cls(
+            id=consumer.id, account_number=consumer.account_number, name=consumer.name,
+            edrpou=consumer.edrpou,
+            branch=BranchRef.of(consumer.branch),
+        )
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    login: str
+    email: str
+    #: the address waiting for confirmation, if any; `email` stays in force until then
+    pending_email: str | None
+    role: Role
+    consumer: ConsumerRef | None
+    #: the supplier branch the user deals with: a consumer's serving branch, a staff member's employer
+    branch: BranchRef | None
+
+    @classmethod
+    def of(cls, user: User, now: datetime) -> UserOut:
+        consumer = user.consumer
+        branch = consumer.branch if consumer is not None else user.branch
+        return cls(
+            id=user.id, login=user.login, email=user.email, pending_email=pending_email(user, now),
+            role=Role(user.role), consumer=ConsumerRef.of(consumer) if consumer else None,
+            branch=BranchRef.of(branch) if branch else None,
+        )
+
+
+class UserEnvelope(BaseModel):
+    user: UserOut
+
+
+class SessionCreated(BaseModel):
+    session_token: str
+    expires_at: datetime
+    user: UserOut
+
+
+class SessionResolved(BaseModel):
+    session_id: uuid.UUID
+    expires_at: datetime
+    user: UserOut
+
+
+class LinkedConsumer(BaseModel):
+    account_number: str
+    name: str
+
+
+class RegistrationLinkOut(BaseModel):
+    consumer: LinkedConsumer
+
+
+class LoginAvailability(BaseModel):
+    login: str
+    available: bool
+    reason: LoginProblem | None
+
+
+class EmailOut(BaseModel):
+    email: str
+
+
+class PendingEmailOut(BaseModel):
+    pending_email: str
+
+
+class BranchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    edrpou: str
+    iban: str
+    address: str
+    phone: str
+    email: str
+
+
+class ConsumerOut(BaseModel):
+    id: uuid.UUID
+    account_number: str
+    name: str
+    edrpou: str
+    branch: BranchRef
+    agreement_email: str
+    billing_day: int
+    self_calculation: bool
+    e_signature: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, consumer: ConsumerAccount) -> ConsumerOut:
+        return cls(
+            id=consumer.id, account_number=consumer.account_number, name=consumer.name,
+            edrpou=consumer.edrpou,
+            branch=BranchRef.of(consumer.branch), agreement_email=consumer.agreement_email,
+            billing_day=consumer.billing_day, self_calculation=consumer.self_calculation,
+            e_signature=consumer.e_signature, created_at=consumer.created_at,
+        )
+
+
+class ConsumerUserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    login: str
+    email: str
+
+
+class ConsumerDetails(BaseModel):
+    consumer: ConsumerOut
+    users: list[ConsumerUserOut]
+
+
+class ConsumerCreated(BaseModel):
+    consumer: ConsumerOut
+    #: shown this once: only its hash is stored
+    activation_code: str
+
+
+class ActivationCodeIssued(BaseModel):
+    activation_code: str
+
+
+# requests
+class SignIn(Request):
+    login: Short
+    password: Password
+
+
+class SessionToken(Request):
+    session_token: Token
+
+
+class CompleteRegistration(Request):
+    token: Token
+    activation_code: Short
+    login: Short
+    password: Password
+    password_confirmation: Password
+
+
+class ResendRegistration(Request):
+    activation_code: Short
+    email: Short
+
+
+class EmailChangeRequest(Request):
+    new_email: Short
+    current_password: Password
+
+
+class ConfirmEmailChange(Request):
+    token: Token
+
+
+class LoginChangeRequest(Request):
+    new_login: Short
+    current_password: Password
+
+
+class PasswordChangeRequest(Request):
+    current_password: Password
+    new_password: Password
+    new_password_confirmation: Password
+
+
+class NewConsumer(Request):
+    account_number: Short
+    name: Annotated[str, StringConstraints(max_length=1000)]
+    edrpou: Short
+    branch_id: uuid.UUID
+    agreement_email: Short
+    billing_day: int
+    self_calculation: bool
+    e_signature: bool

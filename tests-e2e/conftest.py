@@ -1,0 +1,147 @@
+"""The whole system as processes, driven through real Chromium.
+
+One system per test session: every service and the gateway on their own ports, databases prefixed with the
+run id, a bus namespace of their own, a mail catcher and the S3 test server. Faults are made for real:
+processes are stopped or killed, the mail catcher refuses mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from devtools.processes import SERVICES, Layout, System
+from shared.bus.topology import Topology
+from shared.db import drop_database
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CABINET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def layout(run_id: str) -> Layout:
+    return Layout(base_port=18000, smtp_port=11025, mail_http_port=18025, s3_port=19000,
+                  database_prefix=f"e2e{run_id}", bus_namespace=f"e2e{run_id}")
+
+
+@pytest.fixture(scope="session")
+def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secret: str,
+           run_id: str) -> Iterator[System]:
+    env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
+           "CABINET_SERVICE_TOKEN_SECRET": service_token_secret}
+    system = System(layout, env, log_dir=ARTIFACTS / f"logs-{run_id}")
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        run_in_thread(_cleanup(layout, postgres_url, amqp_url))
+
+
+def run_in_thread(coroutine: Coroutine[Any, Any, None]) -> None:
+    """pytest-asyncio keeps a loop running in this thread; a coroutine of a sync fixture runs beside it."""
+    with ThreadPoolExecutor(1) as executor:
+        executor.submit(asyncio.run, coroutine).result()
+
+
+async def _cleanup(layout: Layout, postgres_url: str, amqp_url: str) -> None:
+    for name in SERVICES:
+        await drop_database(f"{postgres_url}/{layout.database_prefix}_{name}")
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in SERVICES:
+            for queue in Topology(layout.bus_namespace, name).all_queues():
+                await channel.queue_delete(queue)
+        await channel.exchange_delete(Topology(layout.bus_namespace, "any").exchange)
+
+
+@pytest.fixture(scope="session")
+def demo(system: System) -> dict[str, Any]:
+    """The demo supplier branch, its staff login and the demo consumer, made by the local run's own command."""
+    password = "correct horse battery staple 42"
+    result = subprocess.run(
+        [sys.executable, "-m", "identity.demo", "--json", "--staff-password", password],
+        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
+    )
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data["staff_password"] = password
+    return data
+
+
+class Mailbox:
+    """The mail catcher's API: letters as they arrived."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def letters(self, to: str | None = None) -> list[dict[str, Any]]:
+        letters = httpx.get(f"{self.url}/api/letters", timeout=5).json()
+        return [letter for letter in letters if to is None or to in letter["to"]]
+
+    def wait_for(
+        self, to: str, subject_contains: str = "", count: int = 1, timeout: float = 20
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [letter for letter in self.letters(to) if subject_contains in letter["subject"]]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} letter(s) to {to} with {subject_contains!r} did not arrive; got {found}")
+            time.sleep(0.2)
+
+    def refuse(self, code: int = 451) -> None:
+        httpx.post(f"{self.url}/api/refuse", json={"code": code}, timeout=5).raise_for_status()
+
+    def accept(self) -> None:
+        httpx.delete(f"{self.url}/api/refuse", timeout=5).raise_for_status()
+
+    @staticmethod
+    def link(letter: dict[str, Any], path_part: str) -> str:
+        links = re.findall(r"https?://[^\s\"'<>]+", letter["text"])
+        for link in links:
+            if path_part in link:
+                return link
+        raise AssertionError(f"no link with {path_part!r} in the letter: {links}")
+
+
+
+
+@pytest.fixture(scope="session")
+def mailbox(system: System) -> Mailbox:
+    return Mailbox(system.layout.mail_url)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, system: System) -> Iterator[Page]:
+    context = browser.new_context(base_url=system.layout.url("gateway"), locale="uk-UA")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
