@@ -10,21 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
-import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from devtools.processes import SERVICES, Layout, System
+from journeys import Mailbox
 from shared.bus.topology import Topology
 from shared.db import drop_database
 
@@ -84,45 +82,6 @@ def demo(system: System) -> dict[str, Any]:
     data = json.loads(result.stdout.strip().splitlines()[-1])
     data["staff_password"] = password
     return data
-
-
-class Mailbox:
-    """The mail catcher's API: letters as they arrived."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def letters(self, to: str | None = None) -> list[dict[str, Any]]:
-        letters = httpx.get(f"{self.url}/api/letters", timeout=5).json()
-        return [letter for letter in letters if to is None or to in letter["to"]]
-
-    def wait_for(
-        self, to: str, subject_contains: str = "", count: int = 1, timeout: float = 20
-    ) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [letter for letter in self.letters(to) if subject_contains in letter["subject"]]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{count} letter(s) to {to} with {subject_contains!r} did not arrive; got {found}")
-            time.sleep(0.2)
-
-    def refuse(self, code: int = 451) -> None:
-        httpx.post(f"{self.url}/api/refuse", json={"code": code}, timeout=5).raise_for_status()
-
-    def accept(self) -> None:
-        httpx.delete(f"{self.url}/api/refuse", timeout=5).raise_for_status()
-
-    @staticmethod
-    def link(letter: dict[str, Any], path_part: str) -> str:
-        links = re.findall(r"https?://[^\s\"'<>]+", letter["text"])
-        for link in links:
-            if path_part in link:
-                return link
-        raise AssertionError(f"no link with {path_part!r} in the letter: {links}")
-
-
 
 
 @pytest.fixture(scope="session")

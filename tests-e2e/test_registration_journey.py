@@ -8,18 +8,13 @@ import secrets
 
 from playwright.sync_api import Browser, Page, expect
 
+from journeys import Mailbox, create_consumer, sign_in, sign_out
+
 PASSPHRASE = "зелений трамвай їде через сім мостів"
 
 
-def sign_in(page: Page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Логін").fill(login)
-    page.get_by_label("Пароль").fill(password)
-    page.locator("main form button[type=submit]").click()
-
-
 def test_supplier_creates_consumer_who_registers_signs_in_and_changes_email(
-    page: Page, browser: Browser, mailbox, demo: dict, system
+    page: Page, browser: Browser, mailbox: Mailbox, demo: dict, system
 ) -> None:
     suffix = secrets.token_hex(3)
     account_number = str(4000 + int(suffix, 16) % 5000)
@@ -30,17 +25,10 @@ def test_supplier_creates_consumer_who_registers_signs_in_and_changes_email(
     # the supplier's contract department creates the account and hands over the code
     sign_in(page, demo["staff_login"], demo["staff_password"])
     expect(page).to_have_url(re.compile(r"/console"))
-    page.goto("/console/consumers/new")
-    page.locator("#account_number").fill(account_number)
-    page.locator("#name").fill(f'ТОВ "Автомобіліст-{suffix}"')
-    page.locator("#edrpou").fill("32855961")
-    page.locator("#branch_id").select_option(index=1 if page.locator("#branch_id option").count() > 1 else 0)
-    page.locator("#agreement_email").fill(agreement_email)
-    page.locator("#billing_day").fill("25")
-    page.locator("main form button[type=submit]").click()
-    code = page.locator(".activation-code__value code").inner_text().strip()
+    code = create_consumer(page, account_number=account_number, name=f'ТОВ "Автомобіліст-{suffix}"',
+                           agreement_email=agreement_email)
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code), code
-    page.get_by_role("button", name="Вихід").click()
+    sign_out(page)
 
     # the registration letter reaches the agreement address, Ukrainian first, Russian below
     [letter] = mailbox.wait_for(agreement_email)

@@ -1,0 +1,71 @@
+"""Steps of the user journeys, as a person does them in the browser, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page
+
+
+class Mailbox:
+    """The mail catcher's API: letters as they arrived."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def letters(self, to: str | None = None) -> list[dict[str, Any]]:
+        letters = httpx.get(f"{self.url}/api/letters", timeout=5).json()
+        return [letter for letter in letters if to is None or to in letter["to"]]
+
+    def wait_for(
+        self, to: str, subject_contains: str = "", count: int = 1, timeout: float = 20
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [letter for letter in self.letters(to) if subject_contains in letter["subject"]]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} letter(s) to {to} with {subject_contains!r} did not arrive; got {found}")
+            time.sleep(0.2)
+
+    def refuse(self, code: int = 451) -> None:
+        httpx.post(f"{self.url}/api/refuse", json={"code": code}, timeout=5).raise_for_status()
+
+    def accept(self) -> None:
+        httpx.delete(f"{self.url}/api/refuse", timeout=5).raise_for_status()
+
+    @staticmethod
+    def link(letter: dict[str, Any], path_part: str) -> str:
+        links = re.findall(r"https?://[^\s\"'<>]+", letter["text"])
+        for link in links:
+            if path_part in link:
+                return link
+        raise AssertionError(f"no link with {path_part!r} in the letter: {links}")
+
+
+def sign_in(page: Page, login: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Логін").fill(login)
+    page.get_by_label("Пароль").fill(password)
+    page.locator("main form button[type=submit]").click()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Вихід").click()
+
+
+def create_consumer(page: Page, *, account_number: str, name: str, agreement_email: str,
+                    edrpou: str = "32855961", billing_day: int = 25) -> str:
+    """Supplier staff (signed in) create a consumer account; returns the activation code shown once."""
+    page.goto("/console/consumers/new")
+    page.locator("#account_number").fill(account_number)
+    page.locator("#name").fill(name)
+    page.locator("#edrpou").fill(edrpou)
+    page.locator("#agreement_email").fill(agreement_email)
+    page.locator("#billing_day").fill(str(billing_day))
+    page.locator("main form button[type=submit]").click()
+    return page.locator(".activation-code__value code").inner_text().strip()
