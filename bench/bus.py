@@ -1,6 +1,8 @@
 """Bus throughput: events/s from the outbox through RabbitMQ into an inbox handler that writes to its database,
 beside a bare aio-pika publish→consume loop (quorum queue, confirms, persistent messages) in the same run.
 
+Both loops run as the system does: the producing side and the consuming side in two processes.
+
     python bench/bus.py [--events 20000]
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import secrets
 import sys
@@ -21,6 +24,7 @@ from sqlalchemy import MetaData
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
+
 from shared.bus import Bus, MessageContext, Subscriptions, Topology, add, on_batch
 from shared.bus.tables import add_bus_tables
 from shared.contracts.base import Event
@@ -30,6 +34,7 @@ POSTGRES = os.environ.get("CABINET_POSTGRES_URL", "postgresql+asyncpg://postgres
 AMQP = os.environ.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PUBLISH_WINDOW = 500
 PRODUCER_TRANSACTION = 100
+BODY = b'{"metering_point": 1, "value": "12345.6"}'
 
 
 class ReadingAccepted(Event):
@@ -40,98 +45,176 @@ class ReadingAccepted(Event):
 
 metadata = MetaData()
 add_bus_tables(metadata)
-sink = sa.Table("accepted_readings", metadata, sa.Column("metering_point", sa.Integer), sa.Column("value", sa.Text))
+sink = sa.Table("accepted_readings", metadata, sa.Column("metering_point", sa.Integer),
+                sa.Column("value", sa.Text))
 
 
-async def bare_loop(count: int) -> float:
+# --- bare aio-pika -----------------------------------------------------------------------------------------
+
+async def _bare_consume(queue_name: str, count: int, ready: multiprocessing.Event, done: multiprocessing.Queue) -> None:
     connection = await aio_pika.connect(AMQP)
     async with connection:
-        channel = await connection.channel(publisher_confirms=True)
+        channel = await connection.channel()
         await channel.set_qos(prefetch_count=256)
-        queue = await channel.declare_queue(f"bench.bare.{secrets.token_hex(4)}", durable=True,
-                                            arguments={"x-queue-type": "quorum"})
+        queue = await channel.declare_queue(queue_name, durable=True, arguments={"x-queue-type": "quorum"})
         received = 0
-        done = asyncio.Event()
+        finished = asyncio.Event()
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             nonlocal received
             await message.ack()
             received += 1
             if received == count:
-                done.set()
+                finished.set()
 
         await queue.consume(on_message)
-        body = b'{"metering_point": 1, "value": "12345.6"}'
-        started = time.perf_counter()
+        ready.set()
+        await finished.wait()
+        done.put(time.time())
+
+
+async def _bare_publish(queue_name: str, count: int) -> None:
+    connection = await aio_pika.connect(AMQP)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
         for window in range(0, count, PUBLISH_WINDOW):
             await asyncio.gather(*(
                 channel.default_exchange.publish(
-                    aio_pika.Message(body, message_id=str(i), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                    routing_key=queue.name)
+                    aio_pika.Message(BODY, message_id=str(i), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=queue_name)
                 for i in range(window, min(window + PUBLISH_WINDOW, count))
             ))
-        await done.wait()
-        elapsed = time.perf_counter() - started
-        await queue.delete(if_unused=False, if_empty=False)
-    return count / elapsed
 
 
-async def our_bus(count: int) -> float:
-    url = f"{POSTGRES}/bench_bus_{secrets.token_hex(4)}"
-    await create_database_if_missing(url)
+def _run_bare_consumer(queue_name: str, count: int, ready: multiprocessing.Event, done: multiprocessing.Queue) -> None:
+    asyncio.run(_bare_consume(queue_name, count, ready, done))
+
+
+def bare_loop(count: int) -> float:
+    queue_name = f"bench.bare.{secrets.token_hex(4)}"
+    context = multiprocessing.get_context("spawn")
+    ready, done = context.Event(), context.Queue()
+    consumer = context.Process(target=_run_bare_consumer, args=(queue_name, count, ready, done))
+    consumer.start()
+    ready.wait(60)
+    started = time.time()
+    asyncio.run(_bare_publish(queue_name, count))
+    finished = done.get(timeout=600)
+    consumer.join()
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(AMQP)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue_name)
+
+    asyncio.run(delete())
+    return count / (finished - started)
+
+
+# --- our bus -----------------------------------------------------------------------------------------------
+
+async def accept(events: list[ReadingAccepted], contexts: list[MessageContext]) -> None:
+    await contexts[0].session.execute(
+        sa.insert(sink), [{"metering_point": e.metering_point, "value": e.value} for e in events]
+    )
+
+
+async def _bus_consume(url: str, namespace: str, count: int, ready: multiprocessing.Event,
+                       done: multiprocessing.Queue) -> None:
     database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-
-    async def accept(events: list[ReadingAccepted], contexts: list[MessageContext]) -> None:
-        await contexts[0].session.execute(
-            sa.insert(sink), [{"metering_point": e.metering_point, "value": e.value} for e in events]
-        )
-
-    topology = Topology(f"bench{secrets.token_hex(3)}", "metering")
-    bus = Bus(amqp_url=AMQP, database=database, topology=topology,
+    bus = Bus(amqp_url=AMQP, database=database, topology=Topology(namespace, "consumer"),
               subscriptions=Subscriptions(on_batch(ReadingAccepted, accept)), prefetch=256)
     await bus.start()
     while not bus.connected:
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # queues declared
-
-    async def handled() -> int:
+    await asyncio.sleep(0.5)  # its queue is declared
+    ready.set()
+    while True:
         async with database.sessionmaker() as session:
-            return int((await session.execute(sa.select(sa.func.count()).select_from(sink))).scalar_one())
+            handled = int((await session.execute(sa.select(sa.func.count()).select_from(sink))).scalar_one())
+        if handled >= count:
+            done.put((time.time(), handled))
+            break
+        await asyncio.sleep(0.02)
+    await bus.stop()
+    await database.dispose()
 
-    started = time.perf_counter()
+
+def _run_bus_consumer(url: str, namespace: str, count: int, ready: multiprocessing.Event,
+                      done: multiprocessing.Queue) -> None:
+    asyncio.run(_bus_consume(url, namespace, count, ready, done))
+
+
+async def _bus_produce(url: str, namespace: str, count: int) -> None:
+    database = Database(url)
+    bus = Bus(amqp_url=AMQP, database=database, topology=Topology(namespace, "producer"))
+    await bus.start()
     for start in range(0, count, PRODUCER_TRANSACTION):
         async with database.transaction() as session:
             await add(session, *(ReadingAccepted(metering_point=n, value="12345.6")
                                  for n in range(start, min(start + PRODUCER_TRANSACTION, count))))
-    while await handled() < count:
-        await asyncio.sleep(0.02)
-    elapsed = time.perf_counter() - started
-    assert await handled() == count, "every event handled exactly once"
+    return_when_empty = sa.select(sa.func.count()).select_from(sa.table("outbox", sa.column("published_at"))).where(
+        sa.column("published_at").is_(None))
+    while True:
+        async with database.sessionmaker() as session:
+            if not (await session.execute(return_when_empty)).scalar_one():
+                break
+        await asyncio.sleep(0.05)
     await bus.stop()
-    connection = await aio_pika.connect(AMQP)
-    async with connection:
-        channel = await connection.channel()
-        for name in topology.all_queues():
-            await channel.queue_delete(name)
-        await channel.exchange_delete(topology.exchange)
     await database.dispose()
-    await drop_database(url)
-    return count / elapsed
 
 
-async def main() -> None:
+def our_bus(count: int) -> float:
+    namespace = f"bench{secrets.token_hex(3)}"
+    producer_url = f"{POSTGRES}/bench_producer_{secrets.token_hex(4)}"
+    consumer_url = f"{POSTGRES}/bench_consumer_{secrets.token_hex(4)}"
+
+    async def prepare() -> None:
+        for url in (producer_url, consumer_url):
+            await create_database_if_missing(url)
+            database = Database(url)
+            async with database.engine.begin() as connection:
+                await connection.run_sync(metadata.create_all)
+            await database.dispose()
+
+    asyncio.run(prepare())
+    context = multiprocessing.get_context("spawn")
+    ready, done = context.Event(), context.Queue()
+    consumer = context.Process(target=_run_bus_consumer, args=(consumer_url, namespace, count, ready, done))
+    consumer.start()
+    ready.wait(60)
+    started = time.time()
+    asyncio.run(_bus_produce(producer_url, namespace, count))
+    finished, handled = done.get(timeout=600)
+    consumer.join()
+    assert handled == count, f"every event handled exactly once: {handled} of {count}"
+
+    async def cleanup() -> None:
+        connection = await aio_pika.connect(AMQP)
+        async with connection:
+            channel = await connection.channel()
+            for name in Topology(namespace, "consumer").all_queues():
+                await channel.queue_delete(name)
+            await channel.exchange_delete(Topology(namespace, "consumer").exchange)
+        for url in (producer_url, consumer_url):
+            await drop_database(url)
+
+    asyncio.run(cleanup())
+    return count / (finished - started)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
     args = parser.parse_args()
     print(machine())
-    bare = await bare_loop(args.events)
-    ours = await our_bus(args.events)
+    bare = bare_loop(args.events)
+    ours = our_bus(args.events)
     print(f"bare aio-pika publish→consume (quorum, confirms, persistent): {bare:8.0f} messages/s")
     print(f"bus outbox→relay→RabbitMQ→inbox handler with a DB write:      {ours:8.0f} events/s")
     print(f"ratio bus/bare: {ours / bare:.2f}  (aim ≥ 0.80)")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -19,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo rm -f /usr/sbin/policy-rc.d
 fi
 
+# checkov pins libraries that clash with pytest's, so it lives in a venv of its own
+if [ ! -x deploy/.tools/checkov/bin/checkov ]; then
+  echo "bootstrap: installing checkov into deploy/.tools/checkov"
+  deploy/install-checkov.sh >/dev/null
+fi
+
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null 2>&1 || python=python3
 packages=(shared services/identity services/metering services/billing services/documents services/signature

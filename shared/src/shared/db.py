@@ -12,7 +12,6 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -33,15 +32,6 @@ def service_metadata() -> MetaData:
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     add_bus_tables(metadata)
     return metadata
-
-
-def make_base() -> type[DeclarativeBase]:
-    """Deprecated spelling kept while services move to `service_metadata()`."""
-
-    class Base(DeclarativeBase):
-        metadata = service_metadata()
-
-    return Base
 
 
 class Database:

@@ -3,7 +3,7 @@
 `docs/events.md` is generated from this package (`python -m shared.contracts.reference`).
 """
 
-from shared.contracts import documents, identity
+from shared.contracts import documents, identity, signature
 from shared.contracts.base import REGISTRY, Event, Registry, event
 
-__all__ = ["REGISTRY", "Event", "Registry", "documents", "event", "identity"]
+__all__ = ["REGISTRY", "Event", "Registry", "documents", "event", "identity", "signature"]

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# The billing service. Build from the repository root:
+#   docker build -f deploy/docker/billing.Dockerfile -t cabinet/billing:<version> .
+# checkov:skip=CKV_DOCKER_2:Kubernetes probes /health/live and /health/ready; a HEALTHCHECK would go unused
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv
+COPY shared/ /build/shared/
+RUN pip install /build/shared
+# The service stays a source tree at /app/services/billing: shared.migrations finds its Alembic scripts in
+# migrations/ beside src/, so the package is installed in place (editable) instead of into site-packages.
+COPY services/billing/pyproject.toml /app/services/billing/
+COPY services/billing/src/ /app/services/billing/src/
+COPY services/billing/migrations/ /app/services/billing/migrations/
+RUN pip install --editable /app/services/billing \
+ && python -m compileall -q /app/services/billing
+
+FROM python:3.11-slim-bookworm
+RUN groupadd --system --gid 10001 cabinet \
+ && useradd --system --uid 10001 --gid cabinet --home-dir /tmp --no-create-home --shell /usr/sbin/nologin cabinet
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+# the root filesystem is read-only in Kubernetes: no bytecode writes, HOME and temporary files under /tmp
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
+WORKDIR /app/services/billing
+USER 10001:10001
+EXPOSE 8080
+CMD ["uvicorn", "billing.app:app", "--host", "0.0.0.0", "--port", "8080"]

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# The documents service. Build from the repository root:
+#   docker build -f deploy/docker/documents.Dockerfile -t cabinet/documents:<version> .
+# checkov:skip=CKV_DOCKER_2:Kubernetes probes /health/live and /health/ready; a HEALTHCHECK would go unused
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv
+COPY shared/ /build/shared/
+RUN pip install /build/shared
+# The service stays a source tree at /app/services/documents: shared.migrations finds its Alembic scripts in
+# migrations/ beside src/, so the package is installed in place (editable) instead of into site-packages.
+COPY services/documents/pyproject.toml /app/services/documents/
+COPY services/documents/src/ /app/services/documents/src/
+COPY services/documents/migrations/ /app/services/documents/migrations/
+RUN pip install --editable /app/services/documents \
+ && python -m compileall -q /app/services/documents
+
+FROM python:3.11-slim-bookworm
+# PDFs are drawn by reportlab with the DejaVu fonts, which cover Cyrillic
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 cabinet \
+ && useradd --system --uid 10001 --gid cabinet --home-dir /tmp --no-create-home --shell /usr/sbin/nologin cabinet
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+# the root filesystem is read-only in Kubernetes: no bytecode writes, HOME and temporary files under /tmp
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
+WORKDIR /app/services/documents
+USER 10001:10001
+EXPOSE 8080
+CMD ["uvicorn", "documents.app:app", "--host", "0.0.0.0", "--port", "8080"]

@@ -1,0 +1,1 @@
+"""Pure documents logic: no I/O."""

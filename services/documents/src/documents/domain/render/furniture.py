@@ -1,0 +1,101 @@
+"""What every rendered document shares: page geometry, type styles, the running header and footer, and the
+way dates, money and parties are written."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from num2words import num2words
+from pydantic import BaseModel, ConfigDict, Field
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from documents.domain.render.fonts import BOLD, REGULAR
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_LEFT = 20 * mm
+MARGIN_RIGHT = 15 * mm
+MARGIN_TOP = 18 * mm
+MARGIN_BOTTOM = 18 * mm
+CONTENT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+
+BODY_SIZE = 9.5
+BODY_LEADING = 12.5
+RULE_COLOR = colors.HexColor("#4d4d4d")
+MUTED_COLOR = colors.HexColor("#666666")
+CENT = Decimal("0.01")
+
+STYLES = {
+    "title": ParagraphStyle("title", fontName=BOLD, fontSize=13, leading=16, alignment=TA_CENTER, spaceAfter=2 * mm),
+    "subtitle": ParagraphStyle("subtitle", fontName=REGULAR, fontSize=BODY_SIZE, leading=BODY_LEADING,
+                               alignment=TA_CENTER, spaceAfter=4 * mm),
+    "heading": ParagraphStyle("heading", fontName=BOLD, fontSize=10.5, leading=13, spaceBefore=3 * mm,
+                              spaceAfter=1.5 * mm),
+    "body": ParagraphStyle("body", fontName=REGULAR, fontSize=BODY_SIZE, leading=BODY_LEADING, spaceAfter=1.5 * mm),
+    "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=BODY_SIZE, leading=BODY_LEADING),
+    "cell_label": ParagraphStyle("cell_label", fontName=BOLD, fontSize=BODY_SIZE, leading=BODY_LEADING),
+}
+
+
+class Party(BaseModel):
+    """A legal entity as documents name it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300)
+    edrpou: str = Field(pattern=r"^\d{8}$")
+    address: str | None = Field(default=None, max_length=300)
+    iban: str | None = Field(default=None, max_length=34)
+    bank: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    email: str | None = Field(default=None, max_length=320)
+
+    def lines(self) -> list[str]:
+        """The party's details as a block of lines under its name."""
+        lines = [self.name, f"код ЄДРПОУ {self.edrpou}"]
+        if self.iban:
+            lines.append(f"IBAN {self.iban}" + (f" в {self.bank}" if self.bank else ""))
+        if self.address:
+            lines.append(self.address)
+        contacts = ", ".join(part for part in (f"тел. {self.phone}" if self.phone else "",
+                                                f"e-mail {self.email}" if self.email else "") if part)
+        if contacts:
+            lines.append(contacts)
+        return lines
+
+
+def format_date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def format_money(amount: Decimal) -> str:
+    """`1 238.88`: hryvnias with kopecks, thousands apart."""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}".replace(",", " ")
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """`Одна тисяча двісті тридцять вісім гривень 88 копійок`, as invoices and acts write the total."""
+    words = num2words(amount.quantize(CENT, rounding=ROUND_HALF_UP), lang="uk", to="currency", currency="UAH",
+                      cents=False, separator="")
+    return words[:1].upper() + words[1:]
+
+
+def draw_running_text(canvas: Canvas, issuer: str, reference: str) -> None:
+    """The header (who issued the document) and footer (its reference, the page) of every page."""
+    canvas.saveState()
+    canvas.setFont(REGULAR, 7.5)
+    canvas.setFillColor(MUTED_COLOR)
+    canvas.setStrokeColor(RULE_COLOR)
+    top = PAGE_HEIGHT - MARGIN_TOP + 6 * mm
+    canvas.drawString(MARGIN_LEFT, top, issuer)
+    canvas.setLineWidth(0.4)
+    canvas.line(MARGIN_LEFT, top - 1.5 * mm, PAGE_WIDTH - MARGIN_RIGHT, top - 1.5 * mm)
+    bottom = MARGIN_BOTTOM - 8 * mm
+    canvas.drawString(MARGIN_LEFT, bottom, reference)
+    canvas.drawRightString(PAGE_WIDTH - MARGIN_RIGHT, bottom, f"Сторінка {canvas.getPageNumber()}")
+    canvas.restoreState()

@@ -1,0 +1,1 @@
+"""Event handlers (event in → use case). None yet: see `subscriptions.py`."""

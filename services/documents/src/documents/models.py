@@ -1,0 +1,49 @@
+"""The documents service's tables (its own database; the bus tables come with the base).
+
+The bytes live in object storage under their SHA-256 (`domain.documents.object_key`); a row here is one issued
+document. Two rows may share bytes; a row's bytes never change. A re-issue is a new row pointing to the one it
+replaces.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        sa.Index("ix_documents_consumer_listing", "consumer_id", "created_at"),
+        sa.CheckConstraint("period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period"),
+        sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
+        sa.CheckConstraint("size > 0", name="size"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    #: the consumer the document belongs to: only they and the supplier's staff may read it
+    consumer_id: Mapped[uuid.UUID]
+    document_type: Mapped[str] = mapped_column(sa.String(64))
+    #: the billing month `YYYY-MM`, for documents of a period (invoices, acts)
+    period: Mapped[str | None] = mapped_column(sa.String(7))
+    title: Mapped[str] = mapped_column(sa.Text)
+    file_name: Mapped[str] = mapped_column(sa.Text)
+    content_type: Mapped[str] = mapped_column(sa.String(127))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: a document is replaced at most once: re-issues form a chain
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("documents.id"), unique=True)
+    #: `<message type>/<message id>` of the event the document was made for
+    source_event: Mapped[str | None] = mapped_column(sa.Text)
+    #: the user or service that stored it (the principal's user id; None for services)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

@@ -1,0 +1,96 @@
+"""Queries of the documents service; each takes the caller's session and never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from documents.models import Document
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    #: None: every consumer's (staff and services only)
+    consumer_id: uuid.UUID | None = None
+    document_type: str | None = None
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A document and the id of the document that replaced it, if one did."""
+
+    document: Document
+    replaced_by: uuid.UUID | None
+
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+# the document that replaced the one selected (the outer join leaves its id None when there is none)
+_successor = aliased(Document)
+
+
+def _with_successor() -> sa.Select[tuple[Document, uuid.UUID]]:
+    return sa.select(Document, _successor.id).outerjoin(_successor, _successor.replaces_id == Document.id)
+
+
+def _filtered(statement: sa.Select[T], found: DocumentFilter) -> sa.Select[T]:
+    if found.consumer_id is not None:
+        statement = statement.where(Document.consumer_id == found.consumer_id)
+    if found.document_type is not None:
+        statement = statement.where(Document.document_type == found.document_type)
+    if found.period is not None:
+        statement = statement.where(Document.period == found.period)
+    return statement
+
+
+async def add(session: AsyncSession, document: Document) -> Document:
+    session.add(document)
+    await session.flush()
+    return document
+
+
+async def get(session: AsyncSession, document_id: uuid.UUID) -> Listed | None:
+    row = (await session.execute(_with_successor().where(Document.id == document_id))).one_or_none()
+    return Listed(row[0], row[1]) if row else None
+
+
+async def lock(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
+    """The document, locked until the transaction ends (re-issues of one document wait for each other)."""
+    return (
+        await session.execute(sa.select(Document).where(Document.id == document_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def replaced_by(session: AsyncSession, document_id: uuid.UUID) -> uuid.UUID | None:
+    return (
+        await session.execute(sa.select(Document.id).where(Document.replaces_id == document_id))
+    ).scalar_one_or_none()
+
+
+async def find(session: AsyncSession, found: DocumentFilter, *, limit: int, offset: int) -> Sequence[Listed]:
+    statement = _filtered(_with_successor(), found).order_by(Document.created_at.desc(), Document.id.desc())
+    rows = (await session.execute(statement.limit(limit).offset(offset))).all()
+    return [Listed(row[0], row[1]) for row in rows]
+
+
+async def count(session: AsyncSession, found: DocumentFilter) -> int:
+    statement = _filtered(sa.select(sa.func.count()).select_from(Document), found)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def created_since(
+    session: AsyncSession, consumer_id: uuid.UUID, document_type: str, since: datetime
+) -> list[datetime]:
+    """When the consumer's documents of a type were stored since a moment, oldest first."""
+    statement = sa.select(Document.created_at).where(
+        Document.consumer_id == consumer_id, Document.document_type == document_type, Document.created_at >= since
+    ).order_by(Document.created_at)
+    return list((await session.execute(statement)).scalars())

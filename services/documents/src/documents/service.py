@@ -1,0 +1,268 @@
+"""Documents use cases: store, render and store, list, read (checking the bytes), the e-signature onboarding package.
+
+Storing uploads the bytes first and then writes the metadata row and its `DocumentStored` event in the caller's
+transaction: a crash in between leaves at most an object no row points to, which is harmless because objects are
+named by their content.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import pydantic
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents import repository
+from documents.domain import onboarding
+from documents.domain.documents import Metadata, clean_metadata, content_problems, sha256_hex
+from documents.domain.render import fonts
+from documents.domain.render.furniture import Party
+from documents.domain.render.onboarding import ONBOARDING_DOCUMENTS
+from documents.metrics import INTEGRITY_FAILURES
+from documents.models import Document
+from documents.renderer import Renderer
+from documents.repository import DocumentFilter, Listed
+from documents.settings import DocumentsSettings
+from documents.storage import ObjectMissing, ObjectStore
+from shared import bus
+from shared.auth import Principal, Role
+from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Throttled
+
+logger = logging.getLogger(__name__)
+
+BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
+ONBOARDING_PACKAGE_TYPE = "eds_onboarding_package"
+ONBOARDING_WINDOW = timedelta(hours=1)
+
+
+class IntegrityFailure(DomainError):
+    """Stored bytes are missing or are not the ones the metadata names: never served as if they were."""
+
+    status_code = 500
+    default_code = "integrity_failure"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def business_today() -> date:
+    return datetime.now(BUSINESS_TIME_ZONE).date()
+
+
+def content_path(document_id: uuid.UUID) -> str:
+    """Where the documents API serves a document's bytes."""
+    return f"/api/v1/documents/{document_id}/content"
+
+
+@dataclass
+class Runtime:
+    """What the use cases need beside a transaction; one per process."""
+
+    settings: DocumentsSettings
+    store: ObjectStore
+    renderer: Renderer
+
+    @classmethod
+    async def start(cls, settings: DocumentsSettings) -> Runtime:
+        # here as well as in the workers: missing fonts stop the service at start, not at its first document
+        fonts.register(settings.font_dir)
+        store = ObjectStore.from_settings(settings)
+        await store.ensure_bucket()
+        return cls(settings, store, Renderer(settings.render_processes, settings.font_dir))
+
+    def close(self) -> None:
+        self.renderer.close()
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    consumer_id: uuid.UUID
+    metadata: Metadata
+    content: bytes
+    #: the document this one re-issues
+    replaces: uuid.UUID | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    consumer_id: uuid.UUID
+    document_type: str
+    period: str | None
+    title: str
+    file_name: str
+    data: Mapping[str, Any] | pydantic.BaseModel
+    replaces: uuid.UUID | None = None
+    source_event: str | None = None
+
+
+@dataclass(frozen=True)
+class OnboardingPackage:
+    document: Listed
+    #: where notify e-mails it
+    email: str
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Listed]
+    total: int
+
+
+class Documents:
+    def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    # storing
+    async def store(self, principal: Principal, new: NewDocument) -> Listed:
+        metadata, problems = clean_metadata(new.metadata)
+        problems |= content_problems(new.content, metadata.content_type)
+        if problems:
+            raise Invalid("the document cannot be stored", fields=problems)
+        if new.replaces is not None:
+            await self._check_replaceable(new.replaces, new.consumer_id, metadata.document_type)
+        sha256 = sha256_hex(new.content)
+        await self.runtime.store.put(sha256, new.content, metadata.content_type)
+        document = await repository.add(self.session, Document(
+            id=new.id, consumer_id=new.consumer_id, document_type=metadata.document_type, period=metadata.period,
+            title=metadata.title, file_name=metadata.file_name,
+            content_type=metadata.content_type, size=len(new.content), sha256=sha256, replaces_id=new.replaces,
+            source_event=metadata.source_event, created_by=principal.user_id,
+        ))
+        await bus.add(self.session, DocumentStored(
+            document_id=document.id, consumer_id=document.consumer_id, document_type=document.document_type,
+            period=document.period, title=document.title, file_name=document.file_name,
+            content_type=document.content_type, size=document.size, sha256=document.sha256,
+            replaces=document.replaces_id, source_event=document.source_event,
+        ))
+        return Listed(document, None)
+
+    async def _check_replaceable(self, replaced_id: uuid.UUID, consumer_id: uuid.UUID, document_type: str) -> None:
+        replaced = await repository.lock(self.session, replaced_id)
+        if replaced is None:
+            raise Invalid("the document to replace does not exist", fields={"replaces": "document_not_found"})
+        if replaced.consumer_id != consumer_id:
+            raise Invalid("a document can only replace one of the same consumer", fields={"replaces": "other_consumer"})
+        if replaced.document_type != document_type:
+            raise Invalid("a document can only replace one of its type", fields={"replaces": "other_type"})
+        successor = await repository.replaced_by(self.session, replaced_id)
+        if successor is not None:
+            raise Conflict("that document was re-issued already; replace the newest one", code="already_replaced",
+                           extra={"replaced_by": str(successor)})
+
+    async def render_and_store(self, principal: Principal, request: RenderedDocument) -> Listed:
+        template, data = self.runtime.renderer.prepare(request.document_type, request.data)
+        metadata = Metadata(
+            document_type=request.document_type, period=request.period, title=request.title,
+            file_name=request.file_name, content_type="application/pdf", source_event=request.source_event,
+        )
+        # refuse bad metadata before spending time on rendering
+        _, problems = clean_metadata(metadata)
+        if problems:
+            raise Invalid("the document cannot be stored", fields=problems)
+        pdf = await self.runtime.renderer.render(template, data)
+        return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))
+
+    # reading
+    async def find(self, principal: Principal, found: DocumentFilter, *, limit: int, offset: int) -> Page:
+        found = DocumentFilter(self._visible_consumer(principal, found.consumer_id), found.document_type, found.period)
+        items = await repository.find(self.session, found, limit=limit, offset=offset)
+        return Page(items, await repository.count(self.session, found))
+
+    @staticmethod
+    def _visible_consumer(principal: Principal, consumer_id: uuid.UUID | None) -> uuid.UUID | None:
+        """Whose documents a listing may show: a consumer's own only; staff and services any consumer's."""
+        if principal.role == Role.CONSUMER and principal.consumer_id is not None:
+            if consumer_id is not None and consumer_id != principal.consumer_id:
+                raise Forbidden("a consumer sees only their own documents", code="other_consumer")
+            return principal.consumer_id
+        if principal.is_staff or principal.role == Role.SERVICE:
+            return consumer_id
+        raise Forbidden("sign in as the consumer or as the supplier's staff", code="role_forbidden")
+
+    async def get(self, principal: Principal, document_id: uuid.UUID) -> Listed:
+        listed = await repository.get(self.session, document_id)
+        # another consumer's document is answered as missing: its existence is not theirs to learn
+        if listed is None or not principal.can_see_consumer(listed.document.consumer_id):
+            raise NotFound("no such document", code="document_not_found")
+        return listed
+
+    async def content(self, principal: Principal, document_id: uuid.UUID) -> tuple[Document, bytes]:
+        """The document's bytes, after checking they are the ones stored."""
+        document = (await self.get(principal, document_id)).document
+        try:
+            content = await self.runtime.store.get(document.sha256)
+        except ObjectMissing:
+            self._integrity_failure(document, "missing", None)
+        actual = sha256_hex(content)
+        if actual != document.sha256:
+            self._integrity_failure(document, "mismatch", actual)
+        return document, content
+
+    @staticmethod
+    def _integrity_failure(document: Document, reason: str, actual: str | None) -> NoReturn:
+        INTEGRITY_FAILURES.labels(reason).inc()
+        logger.error(
+            "document %s: stored bytes %s (expected SHA-256 %s, found %s)", document.id,
+            "are missing" if actual is None else "do not match", document.sha256, actual,
+            extra={"document_id": str(document.id), "sha256": document.sha256, "reason": reason},
+        )
+        raise IntegrityFailure("the stored bytes of this document failed the integrity check")
+
+    # the e-signature onboarding package (manual «Оформление ЭЦП»)
+    async def request_onboarding_package(self, principal: Principal, form: onboarding.EdsForm) -> OnboardingPackage:
+        consumer_id = principal.consumer_id
+        if principal.role != Role.CONSUMER or consumer_id is None:
+            raise Forbidden("only a consumer requests the package", code="role_forbidden")
+        form, problems = onboarding.clean_form(form)
+        if problems:
+            raise Invalid("the form has mistakes", fields=problems)
+        await self._throttle_packages(consumer_id)
+        settings = self.runtime.settings
+        provider = settings.eds_provider
+        package_id = uuid.uuid4()
+        issued_on = business_today()
+        data = onboarding.onboarding_data(
+            form, provider=Party(name=provider.name, edrpou=provider.edrpou, address=provider.address,
+                                 iban=provider.iban, bank=provider.bank, phone=provider.phone, email=provider.email),
+            price=provider.certificate_price, vat_rate=provider.vat_rate,
+            number=onboarding.package_number(package_id, issued_on), issued_on=issued_on,
+        )
+        pdfs = await self.runtime.renderer.render_all([(template, data) for template in ONBOARDING_DOCUMENTS])
+        archive = onboarding.build_package(
+            [(f"{template.title}.pdf", pdf) for template, pdf in zip(ONBOARDING_DOCUMENTS, pdfs, strict=True)],
+            issued_on,
+        )
+        metadata = Metadata(
+            document_type=ONBOARDING_PACKAGE_TYPE, period=None, title=onboarding.PACKAGE_TITLE,
+            file_name=onboarding.PACKAGE_FILE_NAME, content_type="application/zip",
+        )
+        listed = await self.store(principal, NewDocument(consumer_id, metadata, archive, id=package_id))
+        await bus.add(self.session, EdsOnboardingPackageReady(
+            document_id=package_id, consumer_id=consumer_id, email=form.email, company_name=form.company_name,
+            edrpou=form.edrpou, signer_name=form.signer_name, file_name=onboarding.PACKAGE_FILE_NAME,
+            content_path=content_path(package_id), download_url=settings.document_download_url(package_id),
+        ))
+        return OnboardingPackage(listed, form.email)
+
+    async def _throttle_packages(self, consumer_id: uuid.UUID) -> None:
+        """Each package is e-mailed, to an address the consumer types in: a few per hour are plenty."""
+        now = utcnow()
+        limit = self.runtime.settings.onboarding_packages_per_hour
+        recent = await repository.created_since(self.session, consumer_id, ONBOARDING_PACKAGE_TYPE,
+                                                now - ONBOARDING_WINDOW)
+        if len(recent) >= limit:
+            # the moment enough of them have left the window
+            frees_at = recent[len(recent) - limit] + ONBOARDING_WINDOW
+            raise Throttled(max(1, math.ceil((frees_at - now).total_seconds())),
+                            "too many onboarding packages; try again later")

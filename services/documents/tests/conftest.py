@@ -1,0 +1,202 @@
+"""The documents service against real servers: its own PostgreSQL database, a RabbitMQ namespace of the test's
+own, and a real S3 server — moto's (`moto_server`), started here on a free port, or the one named by
+`CABINET_TEST_S3_ENDPOINT` — with a bucket of the test's own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+from fastapi import FastAPI
+from minio import Minio
+
+from documents.app import create_app
+from documents.settings import DocumentsSettings
+from shared.auth import Principal, Role, ServiceTokens
+from shared.bus import Topology
+
+S3_ACCESS_KEY = "cabinet-test"
+S3_SECRET_KEY = "cabinet-test-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto_server exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=1.0)
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"moto_server did not answer at {url} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """`http://host:port` of a real S3 server."""
+    external = os.environ.get("CABINET_TEST_S3_ENDPOINT")
+    if external:
+        yield external
+        return
+    executable = Path(sys.executable).with_name("moto_server")
+    command = str(executable) if executable.exists() else shutil.which("moto_server")
+    if command is None:
+        pytest.skip("moto_server not found: install moto[server] or set CABINET_TEST_S3_ENDPOINT")
+    port = _free_port()
+    process = subprocess.Popen([command, "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_for_http(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str) -> Iterator[str]:
+    """A bucket name of the test's own; the bucket (made by the service) is emptied and removed after."""
+    name = f"test-documents-{secrets.token_hex(4)}"
+    yield name
+    client = raw_s3_client(s3_endpoint)
+    if client.bucket_exists(name):
+        for found in client.list_objects(name, recursive=True):
+            client.remove_object(name, found.object_name)
+        client.remove_bucket(name)
+
+
+def raw_s3_client(endpoint: str) -> Minio:
+    """Straight to the S3 server, past the service (to look at or tamper with what it stored)."""
+    return Minio(endpoint.split("://", 1)[-1], access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY,
+                 secure=endpoint.startswith("https://"))
+
+
+@pytest.fixture
+def raw_s3(s3_endpoint: str) -> Minio:
+    return raw_s3_client(s3_endpoint)
+
+
+@pytest.fixture
+async def documents_settings(
+    database_factory: Callable[[str], Awaitable[str]], postgres_url: str, amqp_url: str, bus_namespace: str,
+    service_token_secret: str, s3_endpoint: str, bucket: str,
+) -> DocumentsSettings:
+    database_url = await database_factory("documents")
+    return DocumentsSettings(
+        postgres_url=postgres_url, database_name=database_url.rsplit("/", 1)[1], amqp_url=amqp_url,
+        bus_namespace=bus_namespace, service_token_secret=service_token_secret, log_format="console",
+        s3_endpoint=s3_endpoint, s3_access_key=S3_ACCESS_KEY, s3_secret_key=S3_SECRET_KEY, s3_bucket=bucket,
+        public_base_url="https://cabinet.example",
+    )
+
+
+@pytest.fixture
+async def broker_cleanup(amqp_url: str, bus_namespace: str) -> AsyncIterator[None]:
+    """Removes the test's exchange and queues after it, waiting a while for a broker that is restarting."""
+    yield
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            connection = await aio_pika.connect(amqp_url)
+            break
+        except aio_pika.exceptions.AMQPConnectionError:
+            if time.monotonic() > deadline:
+                warnings.warn(f"broker unreachable: namespace {bus_namespace} left behind", stacklevel=1)
+                return
+            await asyncio.sleep(1)
+    async with connection:
+        channel = await connection.channel()
+        topology = Topology(bus_namespace, "documents")
+        for queue in topology.all_queues():
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(topology.exchange)
+
+
+@pytest.fixture
+def run_documents(
+    documents_settings: DocumentsSettings, broker_cleanup: None
+) -> Callable[..., contextlib.AbstractAsyncContextManager[FastAPI]]:
+    """`async with run_documents() as app:` — the real service app, started (migrations, bus, bucket) and
+    stopped at the end of the block. `run_documents(**settings_changes)` adjusts its settings."""
+
+    @contextlib.asynccontextmanager
+    async def running(**changes: Any) -> AsyncIterator[FastAPI]:
+        app = create_app(documents_settings.model_copy(update=changes))
+        async with app.router.lifespan_context(app):
+            yield app
+
+    return running
+
+
+@pytest.fixture
+async def app(run_documents: Callable[..., contextlib.AbstractAsyncContextManager[FastAPI]]) -> AsyncIterator[FastAPI]:
+    async with run_documents() as started:
+        yield started
+
+
+@pytest.fixture
+async def client_of(service_token_secret: str) -> AsyncIterator[Callable[[FastAPI, Principal], httpx.AsyncClient]]:
+    """`client_of(app, principal)`: an HTTP client of a started app, acting as that principal."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(app: FastAPI, principal: Principal) -> httpx.AsyncClient:
+        token = ServiceTokens(service_token_secret).issue(principal, ttl=600)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://documents",
+                                   headers={"Authorization": f"Bearer {token}"})
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def client_for(
+    app: FastAPI, client_of: Callable[[FastAPI, Principal], httpx.AsyncClient]
+) -> Callable[[Principal], httpx.AsyncClient]:
+    """`client_for(principal)`: a client of the test's app (the `app` fixture)."""
+    return lambda principal: client_of(app, principal)
+
+
+@pytest.fixture
+def service_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> httpx.AsyncClient:
+    """As billing or metering would call: a service token."""
+    return client_for(Principal(role=Role.SERVICE, issuer="billing"))
+
+
+@pytest.fixture
+def staff_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> httpx.AsyncClient:
+    return client_for(Principal(user_id=uuid.uuid4(), role=Role.STAFF))
+
+
+@pytest.fixture
+def consumer_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> Callable[[uuid.UUID], httpx.AsyncClient]:
+    """`consumer_client(consumer_id)`: a signed-in user of that consumer."""
+
+    def make(consumer_id: uuid.UUID) -> httpx.AsyncClient:
+        return client_for(Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER))
+
+    return make
