@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +18,10 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from opentelemetry import trace
 from pydantic import ValidationError
-from sqlalchemy import literal_column
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.subscriptions import MessageContext, PermanentError, Subscription, Subscriptions
-from shared.bus.tables import INBOX
 from shared.bus.topology import RETRY_DELAYS_SECONDS, Topology, declare_consumer_queues
 from shared.db import Database
 from shared.metrics import (
@@ -38,6 +37,12 @@ logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 QUEUE_DEPTH_INTERVAL_SECONDS = 15.0
+# one statement, the same text whatever the batch size, so the database prepares it once
+_CLAIM_INBOX = text(
+    "INSERT INTO inbox (message_id, message_type) "
+    "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) "
+    "ON CONFLICT DO NOTHING RETURNING message_id"
+)
 BATCH_LINGER_SECONDS = 0.005
 
 
@@ -153,8 +158,8 @@ class Consumer:
 
     def _observe_handled(self, items: list[Parsed]) -> None:
         now = datetime.now(UTC)
-        for message, _, _ in items:
-            EVENTS_CONSUMED.labels(self._service, message.type, "handled").inc()
+        for message_type, count in Counter(str(message.type) for message, _, _ in items).items():
+            EVENTS_CONSUMED.labels(self._service, message_type, "handled").inc(count)
         sent = items[-1][0].timestamp
         if sent:
             sent = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
@@ -162,9 +167,9 @@ class Consumer:
 
     async def _claim(self, session: AsyncSession, items: list[Parsed]) -> set[str]:
         """Insert inbox rows; returns the message ids not seen before."""
-        rows = [{"message_id": str(m.message_id), "message_type": str(m.type)} for m, _, _ in items]
-        result: Any = await session.execute(
-            insert(INBOX).values(rows).on_conflict_do_nothing().returning(literal_column("message_id"))
+        result = await session.execute(
+            _CLAIM_INBOX,
+            {"ids": [str(m.message_id) for m, _, _ in items], "types": [str(m.type) for m, _, _ in items]},
         )
         return {row[0] for row in result}
 

@@ -13,13 +13,12 @@ from shared.contracts.base import Event
 from shared.telemetry import inject_into
 
 
-def outbox_row(event: Event, *, message_id: uuid.UUID | None = None,
-               headers: dict[str, Any] | None = None) -> dict[str, Any]:
+def outbox_row(event: Event, headers: dict[str, Any], *, message_id: uuid.UUID | None = None) -> dict[str, Any]:
     return {
         "message_id": message_id or uuid.uuid4(),
         "message_type": event.message_type(),
         "body": event.model_dump_json().encode(),
-        "headers": inject_into(dict(headers or {})),
+        "headers": headers,
     }
 
 
@@ -33,5 +32,6 @@ async def add(session: AsyncSession, *events: Event, message_id: uuid.UUID | Non
         return
     if message_id is not None and len(events) != 1:
         raise ValueError("a fixed message id fits one event only")
-    rows = [outbox_row(event, message_id=message_id) for event in events]
+    headers = inject_into({})  # the trace context of the action that caused these events
+    rows = [outbox_row(event, headers, message_id=message_id) for event in events]
     await session.execute(insert(OUTBOX), rows)

@@ -3,18 +3,24 @@
 A row is marked published only after the broker confirmed it. A row that fails is tried again with back-off,
 for ever (the outbox age metric and its alert tell when the broker stays unreachable): no event is given up.
 Several replicas can relay the same outbox: rows are claimed with `FOR UPDATE SKIP LOCKED`.
+
+Batches are pipelined: while the broker confirms one batch, the next is claimed and its frames are written,
+on the same channel and so in order after the first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.tables import OUTBOX
 from shared.db import Database
@@ -25,6 +31,9 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
+PURGE_EVERY_SECONDS = 3600
+#: published rows are kept this long for investigations, then deleted
+PUBLISHED_KEPT = timedelta(days=7)
 
 
 class BrokerUnavailable(Exception):
@@ -35,11 +44,21 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** min(attempts, 16), MAX_BACKOFF_SECONDS))
 
 
+@dataclass
+class _Batch:
+    """Claimed rows (locked by the open session) whose messages are on their way to the broker."""
+
+    session: AsyncSession
+    rows: list[Any]
+    confirmations: asyncio.Future[list[Any]]
+
+
 class OutboxRelay:
     def __init__(self, database: Database, service: str) -> None:
         self._database = database
         self._service = service
         self._wakeup = asyncio.Event()
+        self._last_purge = 0.0
         database.after_commit.append(self._wakeup.set)
 
     def wake(self) -> None:
@@ -47,27 +66,42 @@ class OutboxRelay:
 
     async def run(self, exchange: AbstractExchange) -> None:
         delay = 0.5
+        in_flight: _Batch | None = None
         while True:
             self._wakeup.clear()
+            claimed: _Batch | None = None
             try:
-                published = await self.relay_batch(exchange)
+                claimed = await self._claim_and_publish(exchange)
+                if in_flight is not None:
+                    batch, in_flight = in_flight, None
+                    await self._settle(batch)
+                in_flight = claimed
                 delay = 0.5
             except asyncio.CancelledError:
+                for unsettled in (in_flight, claimed):
+                    if unsettled is not None:
+                        await unsettled.session.close()
                 raise
             except Exception as exc:
+                for unsettled in (in_flight, claimed):
+                    if unsettled is not None:
+                        await self._abandon(unsettled)
+                in_flight = None
                 logger.warning("outbox relay: %s; trying again in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if published < BATCH_SIZE:
+            if claimed is None:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
                 except TimeoutError:
-                    await self.observe_backlog()
+                    await self._housekeeping()
 
-    async def relay_batch(self, exchange: AbstractExchange) -> int:
-        async with self._database.sessionmaker() as session, session.begin():
-            rows = (
+    async def _claim_and_publish(self, exchange: AbstractExchange) -> _Batch | None:
+        session = self._database.sessionmaker()
+        try:
+            await session.begin()
+            rows = list((
                 await session.execute(
                     select(OUTBOX.c.id, OUTBOX.c.message_id, OUTBOX.c.message_type, OUTBOX.c.body,
                            OUTBOX.c.headers, OUTBOX.c.created_at, OUTBOX.c.attempts)
@@ -76,14 +110,25 @@ class OutboxRelay:
                     .limit(BATCH_SIZE)
                     .with_for_update(skip_locked=True)
                 )
-            ).all()
-            if not rows:
-                return 0
-            # the frames go out in order on one channel; confirms are awaited together
-            results = await asyncio.gather(
-                *(exchange.publish(self._message(row), routing_key=row.message_type) for row in rows),
-                return_exceptions=True,
-            )
+            ).all())
+        except BaseException:
+            await session.close()
+            raise
+        if not rows:
+            await session.close()
+            return None
+        # publish() writes the frame at once and returns the confirmation to wait for
+        confirmations = asyncio.gather(
+            *(exchange.publish(self._message(row), routing_key=row.message_type) for row in rows),
+            return_exceptions=True,
+        )
+        return _Batch(session, rows, confirmations)
+
+    async def _settle(self, batch: _Batch) -> int:
+        """Wait for the broker's confirmations, then mark the rows and commit."""
+        session, rows = batch.session, batch.rows
+        try:
+            results = await batch.confirmations
             published_ids = [row.id for row, result in zip(rows, results, strict=True)
                              if not isinstance(result, BaseException)]
             if not published_ids:
@@ -91,10 +136,8 @@ class OutboxRelay:
                 first_error = next(r for r in results if isinstance(r, BaseException))
                 raise BrokerUnavailable(repr(first_error)) from first_error
             now = datetime.now(UTC)
-            if published_ids:
-                await session.execute(
-                    update(OUTBOX).where(OUTBOX.c.id.in_(published_ids)).values(published_at=now)
-                )
+            await session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(published_ids)).values(published_at=now))
+            published_types: Counter[str] = Counter()
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, BaseException):
                     await session.execute(
@@ -104,11 +147,21 @@ class OutboxRelay:
                         )
                     )
                 else:
-                    EVENTS_PUBLISHED.labels(self._service, row.message_type).inc()
-            if len(published_ids) < len(rows):
-                logger.warning("outbox: %d of %d events not confirmed; will retry", len(rows) - len(published_ids),
-                               len(rows))
-            return len(published_ids)
+                    published_types[row.message_type] += 1
+            await session.commit()
+        finally:
+            await session.close()
+        for message_type, count in published_types.items():
+            EVENTS_PUBLISHED.labels(self._service, message_type).inc(count)
+        if len(published_ids) < len(rows):
+            logger.warning("outbox: %d of %d events not confirmed; will retry", len(rows) - len(published_ids),
+                           len(rows))
+        return len(published_ids)
+
+    async def _abandon(self, batch: _Batch) -> None:
+        """Give the rows back unchanged (they are published again later: consumers deduplicate)."""
+        batch.confirmations.cancel()
+        await batch.session.close()
 
     def _message(self, row: Any) -> aio_pika.Message:
         return aio_pika.Message(
@@ -122,6 +175,14 @@ class OutboxRelay:
             headers=row.headers,
         )
 
+    async def _housekeeping(self) -> None:
+        """When idle: report the backlog, and now and then delete rows published long ago."""
+        await self.observe_backlog()
+        now = asyncio.get_running_loop().time()
+        if now - self._last_purge > PURGE_EVERY_SECONDS:
+            self._last_purge = now
+            await self.purge_published()
+
     async def observe_backlog(self) -> None:
         async with self._database.sessionmaker() as session:
             count, oldest = (
@@ -133,10 +194,7 @@ class OutboxRelay:
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         OUTBOX_OLDEST_AGE.labels(self._service).set(age)
 
-    async def purge_published(self, older_than: timedelta = timedelta(days=7)) -> None:
-        from sqlalchemy import delete
-
-        async with self._database.transaction() as session:
-            await session.execute(
-                delete(OUTBOX).where(OUTBOX.c.published_at < datetime.now(UTC) - older_than)
-            )
+    async def purge_published(self) -> None:
+        # not through Database.transaction(): its commit would wake the relay for nothing
+        async with self._database.sessionmaker() as session, session.begin():
+            await session.execute(delete(OUTBOX).where(OUTBOX.c.published_at < datetime.now(UTC) - PUBLISHED_KEPT))
