@@ -34,42 +34,42 @@ class CountingResolver(IdentityClient):
 async def test_a_session_is_resolved_once_within_the_cache_time() -> None:
     identity = CountingResolver("good")
     cache = SessionCache(identity, ttl_seconds=60, max_entries=100)
-    assert await cache.user_of("good", "10.0.0.1") == USER
-    assert await cache.user_of("good", "10.0.0.1") == USER
+    assert (await cache.resolve("good", "10.0.0.1")).user == USER
+    assert (await cache.resolve("good", "10.0.0.1")).user == USER
     assert identity.calls == 1
 
 
 async def test_an_invalid_session_is_remembered_as_nobody() -> None:
     identity = CountingResolver("good")
     cache = SessionCache(identity, ttl_seconds=60, max_entries=100)
-    assert await cache.user_of("stale", None) is None
-    assert await cache.user_of("stale", None) is None
+    assert await cache.resolve("stale", None) is None
+    assert await cache.resolve("stale", None) is None
     assert identity.calls == 1
 
 
 async def test_forgetting_makes_the_next_page_ask_again() -> None:
     identity = CountingResolver("good")
     cache = SessionCache(identity, ttl_seconds=60, max_entries=100)
-    await cache.user_of("good", None)
+    await cache.resolve("good", None)
     cache.forget("good")
     identity.valid_token = "other"  # e.g. logged out in the meantime
-    assert await cache.user_of("good", None) is None
+    assert await cache.resolve("good", None) is None
     assert identity.calls == 2
 
 
 async def test_entries_expire() -> None:
     identity = CountingResolver("good")
     cache = SessionCache(identity, ttl_seconds=0.05, max_entries=100)
-    await cache.user_of("good", None)
+    await cache.resolve("good", None)
     await asyncio.sleep(0.1)
-    await cache.user_of("good", None)
+    await cache.resolve("good", None)
     assert identity.calls == 2
 
 
 async def test_the_cache_never_holds_the_token_itself() -> None:
     cache = SessionCache(CountingResolver("good"), ttl_seconds=60, max_entries=100)
-    await cache.user_of("good", None)
-    assert "good" not in repr(cache._users.keys())  # keys are SHA-256 hex digests
+    await cache.resolve("good", None)
+    assert "good" not in repr(cache._sessions.keys())  # keys are SHA-256 hex digests
 
 
 async def test_other_failures_are_not_remembered() -> None:
@@ -82,7 +82,7 @@ async def test_other_failures_are_not_remembered() -> None:
     cache = SessionCache(identity, ttl_seconds=60, max_entries=100)
     for _ in range(2):
         with pytest.raises(ServiceCallError):
-            await cache.user_of("good", None)
+            await cache.resolve("good", None)
     assert identity.calls == 2
 
 
@@ -91,8 +91,9 @@ def test_the_principal_carries_who_acts_and_from_where() -> None:
     branch = BranchRef(id=uuid4(), name="РОЕ")
     consumer = ConsumerRef(id=consumer_id, account_number="0789", name="К", edrpou="12345678", branch=branch)
     user = USER.model_copy(update={"consumer": consumer})
-    principal = principal_of(user, "192.0.2.7")
-    assert (principal.user_id, principal.consumer_id, principal.role, principal.ip) == (
-        USER.id, consumer_id, Role.CONSUMER, "192.0.2.7"
+    session = ResolvedSession(session_id=uuid4(), expires_at=datetime.now(UTC) + timedelta(hours=1), user=user)
+    principal = principal_of(session, "192.0.2.7")
+    assert (principal.user_id, principal.consumer_id, principal.role, principal.ip, principal.session_id) == (
+        USER.id, consumer_id, Role.CONSUMER, "192.0.2.7", session.session_id
     )
     assert principal_of(None, "192.0.2.7") == Principal(role=Role.ANONYMOUS, ip="192.0.2.7")

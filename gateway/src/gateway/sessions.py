@@ -14,7 +14,7 @@ from typing import Annotated
 from cachetools import TTLCache
 from fastapi import Depends, Request
 
-from gateway.identity_client import IdentityClient, User
+from gateway.identity_client import IdentityClient, ResolvedSession, User
 from gateway.security import session_token_of
 from gateway.settings import GatewaySettings
 from shared.auth import STAFF_ROLES, Principal, Role
@@ -46,35 +46,37 @@ class SessionCache:
     def __init__(self, identity: IdentityClient, ttl_seconds: float, max_entries: int) -> None:
         self._identity = identity
         # a miss is remembered too (None), so a stale cookie does not cost a call on every page
-        self._users: TTLCache[str, User | None] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
+        self._sessions: TTLCache[str, ResolvedSession | None] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
 
     @staticmethod
     def _key(session_token: str) -> str:
         return hashlib.sha256(session_token.encode()).hexdigest()
 
-    async def user_of(self, session_token: str, client_ip: str | None) -> User | None:
+    async def resolve(self, session_token: str, client_ip: str | None) -> ResolvedSession | None:
         key = self._key(session_token)
-        if key in self._users:
-            return self._users[key]
+        if key in self._sessions:
+            return self._sessions[key]
         anonymous = Principal(role=Role.ANONYMOUS, ip=client_ip)
         try:
-            user: User | None = (await self._identity.resolve_session(anonymous, session_token)).user
+            resolved: ResolvedSession | None = await self._identity.resolve_session(anonymous, session_token)
         except ServiceCallError as error:
             if error.status_code != 401:
                 raise
-            user = None
-        self._users[key] = user
-        return user
+            resolved = None
+        self._sessions[key] = resolved
+        return resolved
 
     def forget(self, session_token: str) -> None:
-        self._users.pop(self._key(session_token), None)
+        self._sessions.pop(self._key(session_token), None)
 
 
-def principal_of(user: User | None, client_ip: str | None) -> Principal:
-    if user is None:
+def principal_of(session: ResolvedSession | None, client_ip: str | None) -> Principal:
+    if session is None:
         return Principal(role=Role.ANONYMOUS, ip=client_ip)
+    user = session.user
     consumer_id = user.consumer.id if user.consumer else None
-    return Principal(user_id=user.id, consumer_id=consumer_id, role=user.role, ip=client_ip)
+    return Principal(user_id=user.id, consumer_id=consumer_id, role=user.role, ip=client_ip,
+                     session_id=session.session_id)
 
 
 def anonymous(request: Request) -> Principal:
@@ -95,8 +97,9 @@ async def current_visitor(request: Request) -> Visitor:
     sessions: SessionCache = request.app.state.sessions
     ip = client_ip(request)
     token = session_token_of(request, settings)
-    user = await sessions.user_of(token, ip) if token else None
-    visitor = Visitor(principal=principal_of(user, ip), user=user, session_token=token if user else None)
+    session = await sessions.resolve(token, ip) if token else None
+    user = session.user if session else None
+    visitor = Visitor(principal=principal_of(session, ip), user=user, session_token=token if user else None)
     # the page frame (header, navigation) reads the visitor from here
     request.state.visitor = visitor
     return visitor
@@ -114,6 +117,14 @@ async def staff_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)])
     return visitor
 
 
+async def consumer_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)]) -> Visitor:
+    """Pages of a consumer's own data: staff have no consumer of their own."""
+    if visitor.principal.role != Role.CONSUMER or visitor.principal.consumer_id is None:
+        raise NotAllowed()
+    return visitor
+
+
 AnyVisitor = Annotated[Visitor, Depends(current_visitor)]
 SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
 Staff = Annotated[Visitor, Depends(staff_visitor)]
+ConsumerOnly = Annotated[Visitor, Depends(consumer_visitor)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -172,3 +173,20 @@ async def test_changing_the_password(api: Any, user: Any) -> None:
     response = await api.call("POST", "/sessions", json={"login": "avtomobilist", "password": api.STRONG_PASSWORD})
     assert response.status_code == 401
     await api.sign_in("avtomobilist", api.OTHER_STRONG_PASSWORD)
+
+
+async def test_a_new_password_ends_the_users_other_sessions_but_not_the_current_one(api: Any, user: Any) -> None:
+    here = await api.sign_in("avtomobilist")
+    elsewhere = await api.sign_in("avtomobilist")
+    resolved = await api.ok("POST", "/sessions/resolve", json={"session_token": here["session_token"]})
+    acting_here = api.principal_of(resolved["user"]).model_copy(
+        update={"session_id": uuid.UUID(resolved["session_id"])}
+    )
+    response = await api.call("POST", "/me/password", acting_here, json={
+        "current_password": api.STRONG_PASSWORD, "new_password": api.OTHER_STRONG_PASSWORD,
+        "new_password_confirmation": api.OTHER_STRONG_PASSWORD})
+    assert response.status_code == 204
+    kept = await api.call("POST", "/sessions/resolve", json={"session_token": here["session_token"]})
+    assert kept.status_code == 200
+    ended = await api.call("POST", "/sessions/resolve", json={"session_token": elsewhere["session_token"]})
+    assert (ended.status_code, ended.json()["detail"]["code"]) == (401, "session_invalid")

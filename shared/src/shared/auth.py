@@ -39,6 +39,8 @@ class Principal(BaseModel):
     consumer_id: UUID | None = None
     role: Role = Role.ANONYMOUS
     ip: str | None = None
+    #: the signed-in session the request comes from (a password change ends the user's other sessions)
+    session_id: UUID | None = None
     issuer: str = "gateway"
 
     @property
@@ -66,6 +68,7 @@ class ServiceTokens:
             "cid": str(principal.consumer_id) if principal.consumer_id else None,
             "role": principal.role.value,
             "ip": principal.ip,
+            "sid": str(principal.session_id) if principal.session_id else None,
             "iss": self._issuer,
             "aud": _AUDIENCE,
             "iat": now,
@@ -85,6 +88,7 @@ class ServiceTokens:
                 consumer_id=UUID(claims["cid"]) if claims.get("cid") else None,
                 role=Role(claims["role"]),
                 ip=claims.get("ip"),
+                session_id=UUID(claims["sid"]) if claims.get("sid") else None,
                 issuer=claims["iss"],
             )
         except (jwt.PyJWTError, ValueError, KeyError) as exc:

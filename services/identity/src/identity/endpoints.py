@@ -139,7 +139,7 @@ async def change_password(
 ) -> Response:
     await identity.change_password(
         await identity.current_user(principal), body.current_password, body.new_password,
-        body.new_password_confirmation,
+        body.new_password_confirmation, keep_session=principal.session_id,
     )
     return Response(status_code=204)
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -134,6 +134,13 @@ async def live_session(session: AsyncSession, token_hash: bytes, now: datetime) 
 
 async def session_by_token(session: AsyncSession, token_hash: bytes) -> Session | None:
     return await session.scalar(select(Session).where(Session.token_hash == token_hash))
+
+
+async def end_other_sessions(session: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None, now: datetime) -> None:
+    statement = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if keep is not None:
+        statement = statement.where(Session.id != keep)
+    await session.execute(statement.values(revoked_at=now))
 
 
 async def purge_sessions(session: AsyncSession, ended_before: datetime) -> int:

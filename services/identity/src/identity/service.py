@@ -436,8 +436,10 @@ class Identity:
         return user
 
     async def change_password(
-        self, user: User, current_password: str, new_password: str, new_password_confirmation: str
+        self, user: User, current_password: str, new_password: str, new_password_confirmation: str,
+        *, keep_session: uuid.UUID | None = None,
     ) -> None:
+        """A new password also ends the user's other sessions: whoever knew the old one is signed out."""
         now = utcnow()
         fields: dict[str, str] = {}
         await self._check_current_password(user, current_password, fields, now)
@@ -451,6 +453,7 @@ class Identity:
         if fields:
             raise Invalid("password change refused", fields=fields)
         user.password_hash = await self._hash(new_password)
+        await repository.end_other_sessions(self.session, user.id, keep_session, now)
         await bus.add(self.session, PasswordChanged(user_id=user.id, login=user.login, email=user.email))
 
     # ------------------------------------------------------------------ the supplier's side
