@@ -150,12 +150,30 @@ class System:
         return process
 
     def s3(self) -> Process:
+        """moto's S3 server. It keeps objects in memory: with `s3_state`, every request is recorded to a file
+        and replayed when it starts again, so the local run keeps its documents across restarts."""
         env = {"MOTO_ALLOW_NONEXISTENT_REGION": "true"}
+        if self.s3_state:
+            self.s3_state.mkdir(parents=True, exist_ok=True)
+            env |= {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(self.s3_recording)}
         process = Process("s3", [str(Path(sys.executable).parent / "moto_server"), "-H", self.layout.host,
                                  "-p", str(self.layout.s3_port)], env, self.log_dir / "s3.log",
                           ready_url=f"http://{self.layout.s3_endpoint}/moto-api/")
         self.processes["s3"] = process
         return process
+
+    @property
+    def s3_recording(self) -> Path:
+        assert self.s3_state
+        return self.s3_state / "recording.jsonl"
+
+    def restore_s3(self) -> None:
+        if not self.s3_state or not self.s3_recording.exists() or not self.s3_recording.stat().st_size:
+            return
+        api = f"http://{self.layout.s3_endpoint}/moto-api/recorder"
+        # replaying writes nothing to the recording; the last call turns recording back on
+        httpx.post(f"{api}/replay-recording", timeout=600).raise_for_status()
+        httpx.post(f"{api}/start-recording", timeout=10).raise_for_status()
 
     def start(self, services: tuple[str, ...] = SERVICES, *, gateway: bool = True) -> None:
         support = [self.mail_catcher(), self.s3()]
@@ -163,6 +181,7 @@ class System:
             process.start()
         for process in support:
             process.wait_ready()
+        self.restore_s3()
         names = [*services, "gateway"] if gateway else list(services)
         for name in names:
             self.service(name).start()

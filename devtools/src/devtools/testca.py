@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -213,14 +214,14 @@ def certificate_pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def save_ca(ca: CertificationAuthority, directory: Path) -> None:
+def save_ca(ca: CertificationAuthority, directory: Path, *, announce: bool = True) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     key_pem = ca.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write(directory / CA_KEY_FILE, key_pem, private=True)
-    _write(directory / CA_CERTIFICATE_FILE, certificate_pem(ca.certificate))
-    _write(directory / CRL_FILE, ca.crl.public_bytes(serialization.Encoding.PEM))
+    _write(directory / CA_KEY_FILE, key_pem, private=True, announce=announce)
+    _write(directory / CA_CERTIFICATE_FILE, certificate_pem(ca.certificate), announce=announce)
+    _write(directory / CRL_FILE, ca.crl.public_bytes(serialization.Encoding.PEM), announce=announce)
 
 
 def load_ca(directory: Path) -> CertificationAuthority:
@@ -232,6 +233,91 @@ def load_ca(directory: Path) -> CertificationAuthority:
         x509.load_pem_x509_certificate((directory / CA_CERTIFICATE_FILE).read_bytes()),
         x509.load_pem_x509_crl((directory / CRL_FILE).read_bytes()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalSigner:
+    file_prefix: str
+    common_name: str
+    organization: str
+    edrpou: str
+    title: str | None
+
+
+#: the demo data of `identity.demo`: the branch ПАТ «ДТЕК ПЕМ-Енерговугілля» (EDRPOU 31793056), whose seal and
+#: settlement manager sign for the supplier, and consumer № 0789 (EDRPOU 12345678)
+_LOCAL_SIGNERS = (
+    _LocalSigner("seal", "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "31793056", None),
+    _LocalSigner(
+        "consumer", "Петренко Аліса Іванівна", 'Кооператив "Автомобіліст-2"', "12345678", "Голова правління"
+    ),
+    _LocalSigner(
+        "staff", "Коваль Ольга Петрівна", "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "31793056", "Менеджер з розрахунків"
+    ),
+)
+#: a CRL or certificate closer than this to its end is issued anew
+_RENEW_BEFORE = timedelta(days=1)
+
+
+def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
+    """A test CA with its CRL, the supplier's seal and demo signers for a local run, made once in
+    ``<var_dir>/trust`` and renewed there when they come near their end.
+
+    Returns the signature service's environment (the ``CABINET_TRUST_*`` and ``CABINET_SEAL_*`` variables) and,
+    under lower-case keys, the demo signers' files: ``demo_consumer_*`` (EDRPOU 12345678) and ``demo_staff_*``
+    (EDRPOU 31793056), each ``..._cert_file``, ``..._key_file`` (encrypted PKCS#8 PEM, as a browser or the
+    command-line signer takes it) and ``..._key_password_file``.
+    """
+    directory = Path(var_dir) / "trust"
+    now = datetime.now(UTC)
+    if not (directory / CA_CERTIFICATE_FILE).exists():
+        save_ca(create_ca("Cabinet Local Test CA", crl_valid_days=30), directory, announce=False)
+    ca = load_ca(directory)
+    if ca.crl.next_update_utc is None or ca.crl.next_update_utc - now < _RENEW_BEFORE:
+        ca = reissue_crl(ca, this_update=now, next_update=now + timedelta(days=30))
+        _write(directory / CRL_FILE, ca.crl.public_bytes(serialization.Encoding.PEM), announce=False)
+    files: dict[str, dict[str, Path]] = {}
+    for signer in _LOCAL_SIGNERS:
+        paths = {
+            "cert_file": directory / f"{signer.file_prefix}.pem",
+            "key_file": directory / f"{signer.file_prefix}.key.pem",
+            "key_password_file": directory / f"{signer.file_prefix}.password",
+        }
+        if not _still_valid(paths["cert_file"], now):
+            _issue_local_signer(ca, signer, paths)
+        files[signer.file_prefix] = paths
+    seal = files["seal"]
+    return {
+        "CABINET_TRUST_CA_FILES": str(directory / CA_CERTIFICATE_FILE),
+        "CABINET_TRUST_CRL_FILES": str(directory / CRL_FILE),
+        "CABINET_SEAL_KEY_FILE": str(seal["key_file"]),
+        "CABINET_SEAL_KEY_PASSWORD_FILE": str(seal["key_password_file"]),
+        "CABINET_SEAL_CERT_FILE": str(seal["cert_file"]),
+        **{
+            f"demo_{prefix}_{kind}": str(path)
+            for prefix in ("consumer", "staff")
+            for kind, path in files[prefix].items()
+        },
+    }
+
+
+def _still_valid(certificate_file: Path, now: datetime) -> bool:
+    if not certificate_file.exists():
+        return False
+    certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
+    return certificate.not_valid_after_utc - now > _RENEW_BEFORE
+
+
+def _issue_local_signer(ca: CertificationAuthority, signer: _LocalSigner, paths: dict[str, Path]) -> None:
+    issued = issue_certificate(
+        ca, common_name=signer.common_name, organization=signer.organization, edrpou=signer.edrpou,
+        title=signer.title,
+    )
+    password = secrets.token_urlsafe(12)
+    _write(paths["key_password_file"], password.encode(), private=True, announce=False)
+    _write(paths["key_file"], encrypted_private_key_pem(issued.key, password.encode()), private=True, announce=False)
+    # the certificate last: a set interrupted half-way is made again next time
+    _write(paths["cert_file"], certificate_pem(issued.certificate), announce=False)
 
 
 def _sign_crl(
@@ -281,11 +367,12 @@ def _key_usage(
     )
 
 
-def _write(path: Path, data: bytes, *, private: bool = False) -> None:
+def _write(path: Path, data: bytes, *, private: bool = False, announce: bool = True) -> None:
     path.write_bytes(data)
     if private:
         path.chmod(0o600)
-    print(f"wrote {path}")
+    if announce:
+        print(f"wrote {path}")
 
 
 def _command_init(args: argparse.Namespace) -> None:
