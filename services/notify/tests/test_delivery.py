@@ -1,12 +1,17 @@
 """Events in over RabbitMQ → letters out over SMTP, with the real service app, broker, database and SMTP server
-(the mail catcher's, on free ports). Each test has a database and a bus namespace of its own."""
+(the mail catcher's, on free ports), and the real documents service for attachments (conftest.py). Each test has
+databases and a bus namespace of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import io
+import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,16 +20,21 @@ from uuid import uuid4
 import aio_pika
 import httpx
 import pytest
+import sqlalchemy as sa
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from fastapi import FastAPI
+from minio import Minio
 
 from devtools.mailcatcher import MailCatcher
+from documents.domain.documents import object_key
 from notify.app import create_app
 from notify.settings import NotifySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
+from shared.bus.tables import OUTBOX
 from shared.bus.topology import declare_exchange
 from shared.contracts.base import Event
+from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import EmailChanged, PasswordChanged, RegistrationLinkIssued
 
 WAIT_SECONDS = 30.0
@@ -68,7 +78,7 @@ async def letters_to(mailbox: httpx.AsyncClient, address: str) -> list[dict[str,
 @pytest.fixture
 async def notify_settings(
     database_factory: Callable[[str], Awaitable[str]], postgres_url: str, amqp_url: str, bus_namespace: str,
-    service_token_secret: str, mail_catcher: MailCatcher,
+    service_token_secret: str, mail_catcher: MailCatcher, documents_url: str,
 ) -> NotifySettings:
     database_url = await database_factory("notify")
     return NotifySettings(
@@ -76,6 +86,7 @@ async def notify_settings(
         bus_namespace=bus_namespace, service_token_secret=service_token_secret, log_format="console",
         smtp_host="127.0.0.1", smtp_port=mail_catcher.smtp_port,
         letter_poll_seconds=0.5, letter_retry_base_seconds=0.3, letter_retry_max_seconds=1.0,
+        documents_url=documents_url,
     )
 
 
@@ -384,3 +395,226 @@ async def test_the_letters_api_is_for_staff_only(
             invalid = await admin.get("/api/v1/letters", params={"recipient": "not an address"})
             assert invalid.status_code == 422
             assert invalid.json()["detail"]["fields"] == {"recipient": "string_pattern_mismatch"}
+
+
+# The e-signature onboarding package: the documents service stores documents.zip and announces it; notify mails
+# it as an attachment, fetched from documents when the letter is sent.
+
+RunDocuments = Callable[[], contextlib.AbstractAsyncContextManager[FastAPI]]
+PACKAGE_READY = EdsOnboardingPackageReady.message_type()
+ONBOARDING_FORM = {
+    "company_name": "Кооператив «Автомобіліст-2»", "edrpou": "12345678",
+    "legal_address": "49000, м. Дніпро, вул. Січеславська, 5", "phone": "+380 56 123 45 67",
+    "signer_name": "Ґалаґан Юлія Миколаївна", "signer_position": "Голова правління",
+}
+
+
+@dataclass
+class Package:
+    """documents.zip as the documents service stored it."""
+
+    document: dict[str, Any]
+    content: bytes
+
+
+async def request_package(documents_url: str, secret: str, email: str) -> Package:
+    """What a consumer's «Зберегти та відправити» does; then the stored bytes, read as a service reads them."""
+    tokens = ServiceTokens(secret)
+    consumer = Principal(user_id=uuid4(), consumer_id=uuid4(), role=Role.CONSUMER)
+    async with httpx.AsyncClient(base_url=documents_url, timeout=60) as client:
+        response = await client.post(
+            "/api/v1/onboarding-packages", json={**ONBOARDING_FORM, "email": email},
+            headers={"Authorization": f"Bearer {tokens.issue(consumer)}"},
+        )
+        assert response.status_code == 201, response.text
+        document = response.json()["document"]
+        stored = await client.get(
+            document["content_path"],
+            headers={"Authorization": f"Bearer {tokens.issue(Principal(role=Role.SERVICE, issuer='test'))}"},
+        )
+    assert stored.status_code == 200, stored.text
+    assert hashlib.sha256(stored.content).hexdigest() == document["sha256"]
+    return Package(document, stored.content)
+
+
+async def published_package_events(documents: FastAPI) -> list[dict[str, Any]]:
+    """The package events documents has published to the broker (message id and body)."""
+    async with documents.state.database.sessionmaker() as session:
+        rows = await session.execute(
+            sa.select(OUTBOX.c.message_id, OUTBOX.c.body)
+            .where(OUTBOX.c.message_type == PACKAGE_READY, OUTBOX.c.published_at.is_not(None))
+        )
+    return [{"message_id": str(message_id), "body": body} for message_id, body in rows]
+
+
+async def attachment_of(mailbox: httpx.AsyncClient, letter: dict[str, Any], index: int = 0) -> bytes:
+    response = await mailbox.get(f"/letters/{letter['id']}/attachments/{index}")
+    response.raise_for_status()
+    return response.content
+
+
+def package_event(package: Package, email: str, **changes: Any) -> EdsOnboardingPackageReady:
+    document = package.document
+    values: dict[str, Any] = {
+        "document_id": document["id"], "consumer_id": document["consumer_id"], "email": email,
+        "company_name": ONBOARDING_FORM["company_name"], "edrpou": ONBOARDING_FORM["edrpou"],
+        "signer_name": ONBOARDING_FORM["signer_name"], "file_name": document["file_name"],
+        "content_path": document["content_path"],
+        "download_url": f"https://cabinet.example.ua/documents/{document['id']}/download",
+    }
+    values.update(changes)
+    return EdsOnboardingPackageReady.model_validate(values)
+
+
+@pytest.fixture
+def sender_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """What the letter sender logs. On its own logger: the service app sets the root logger's handlers anew."""
+    sender = logging.getLogger("notify.sender")
+    sender.addHandler(caplog.handler)
+    yield caplog
+    sender.removeHandler(caplog.handler)
+
+
+async def test_the_onboarding_package_is_mailed_with_documents_zip_attached(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    service_token_secret: str,
+) -> None:
+    recipient = address()
+    async with run_notify() as app, run_documents():
+        package = await request_package(documents_url, service_token_secret, recipient)
+
+        [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+        attached = await attachment_of(mailbox, letter)
+        [row] = await staff_view(app, service_token_secret, recipient)
+
+    assert (row["kind"], row["status"], row["attempts"]) == ("eds_onboarding_package", "sent", 1)
+    assert letter["subject"] == "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП"
+    assert letter["attachments"] == [
+        {"index": 0, "filename": "documents.zip", "content_type": "application/zip", "size": len(package.content)}
+    ]
+    assert attached == package.content
+    with zipfile.ZipFile(io.BytesIO(attached)) as archive:
+        assert len(archive.namelist()) == 6
+    download_url = f"https://cabinet.example.ua/documents/{package.document['id']}/download"
+    assert download_url in letter["text"] and f'href="{download_url}"' in letter["html"]
+    assert "Бланк парольної фрази для голосової аутентифікації" in letter["text"]
+    assert "Бланк парольной фразы для голосовой аутентификации" in letter["text"]
+
+
+async def test_the_package_waits_while_documents_is_down_and_goes_out_when_it_is_back(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    service_token_secret: str,
+) -> None:
+    recipient = address()
+    async with run_notify():
+        pass  # notify's queue exists and is bound, as after any earlier deployment
+    async with run_documents() as documents:
+        package = await request_package(documents_url, service_token_secret, recipient)
+        await eventually(lambda: published_package_events(documents))
+    # documents is down now; its event waits in notify's queue
+
+    async with run_notify() as app:
+
+        async def tried_twice() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["attempts"] >= 2]
+
+        [row] = await eventually(tried_twice)
+        assert row["status"] == "pending"
+        assert "the documents service cannot be reached" in row["last_error"]
+        assert await letters_to(mailbox, recipient) == []
+
+        async with run_documents():
+            [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+            [row] = await eventually(lambda: staff_view(app, service_token_secret, recipient))
+            assert (row["status"], row["last_error"]) == ("sent", None)
+            assert await attachment_of(mailbox, letter) == package.content
+
+
+async def test_the_package_waits_while_documents_answers_5xx(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    service_token_secret: str, raw_s3: Minio, bucket: str, broker: Broker,
+) -> None:
+    recipient = address()
+    async with run_notify() as app, run_documents():
+        package = await request_package(documents_url, service_token_secret, address())
+        # the stored bytes go missing: documents refuses to serve the document (500 integrity_failure)
+        key = object_key(package.document["sha256"])
+        await asyncio.to_thread(raw_s3.remove_object, bucket, key)
+        await broker.publish(package_event(package, recipient))
+
+        async def tried_twice() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["attempts"] >= 2]
+
+        [row] = await eventually(tried_twice)
+        assert row["status"] == "pending"
+        assert "500 integrity_failure" in row["last_error"]
+        assert await letters_to(mailbox, recipient) == []
+
+        await asyncio.to_thread(raw_s3.put_object, bucket, key, io.BytesIO(package.content), len(package.content))
+        [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+        assert await attachment_of(mailbox, letter) == package.content
+
+
+async def test_the_same_package_event_twice_makes_one_letter(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    broker: Broker, service_token_secret: str,
+) -> None:
+    recipient, sentinel = address(), address()
+    async with run_notify(), run_documents() as documents:
+        await request_package(documents_url, service_token_secret, recipient)
+        [published] = await eventually(lambda: published_package_events(documents))
+        await eventually(lambda: letters_to(mailbox, recipient))
+
+        # the broker delivers the very message again (same message id), as after a lost acknowledgement
+        await broker.publish(body=published["body"], message_id=published["message_id"], message_type=PACKAGE_READY)
+        await broker.publish(registration(sentinel))
+        await eventually(lambda: letters_to(mailbox, sentinel))
+        await asyncio.sleep(1.0)
+
+    assert len(await letters_to(mailbox, recipient)) == 1
+
+
+async def test_a_package_naming_an_unknown_document_fails_at_once_and_is_logged(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    broker: Broker, service_token_secret: str, sender_log: pytest.LogCaptureFixture,
+) -> None:
+    recipient = address()
+    async with run_notify() as app, run_documents():
+        package = await request_package(documents_url, service_token_secret, address())
+        unknown = uuid4()
+        failed_before = await business_counter(app, "letter_failed")
+        await broker.publish(package_event(package, recipient, document_id=unknown))
+
+        async def settled() -> list[dict[str, Any]]:
+            rows = await staff_view(app, service_token_secret, recipient)
+            return [row for row in rows if row["status"] != "pending"]
+
+        [row] = await eventually(settled)
+        assert await business_counter(app, "letter_failed") == failed_before + 1
+        await asyncio.sleep(1.0)  # a failed letter is not tried again
+
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "404 document_not_found" in row["last_error"]
+    assert await letters_to(mailbox, recipient) == []
+    [record] = [record for record in sender_log.records if record.levelno == logging.ERROR]
+    assert record.getMessage() == "letter given up: the documents service has no such document to attach"
+    assert record.fields["document_id"] == str(unknown)
+    assert recipient not in sender_log.text
+
+
+async def test_a_non_ascii_attachment_name_is_written_as_rfc_2231(
+    run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
+    broker: Broker, service_token_secret: str,
+) -> None:
+    recipient = address()
+    async with run_notify(), run_documents():
+        package = await request_package(documents_url, service_token_secret, address())
+        await broker.publish(package_event(package, recipient, file_name="Документи ЕЦП.zip"))
+        [letter] = await eventually(lambda: letters_to(mailbox, recipient))
+        source = (await mailbox.get(f"/letters/{letter['id']}/raw")).text
+
+    assert [attachment["filename"] for attachment in letter["attachments"]] == ["Документи ЕЦП.zip"]
+    assert "filename*0*=utf-8''%D0%94%D0%BE%D0%BA" in source
+    assert await attachment_of(mailbox, letter) == package.content

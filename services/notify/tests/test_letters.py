@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from notify.domain.letters import LetterKind, UnsafeLink, compose, mask_email
+from notify.domain.letters import Attachment, LetterKind, UnsafeFileName, UnsafeLink, compose, mask_email
+from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
     EmailChanged,
     EmailChangeRequested,
@@ -21,6 +22,10 @@ LINK = "https://cabinet.example.ua/registration/fa32987a-b8e4-4e85-bf70-8e0f300e
 # 21:30 UTC on 31 Jan is 23:30 in Kyiv (winter, UTC+2); in summer (UTC+3) 1 Jul 21:30 UTC is 2 Jul 00:30
 EXPIRES_WINTER = datetime(2025, 1, 31, 21, 30, tzinfo=UTC)
 EXPIRES_SUMMER = datetime(2025, 7, 1, 21, 30, tzinfo=UTC)
+
+
+PACKAGE_DOCUMENT_ID = uuid4()
+DOWNLOAD_URL = f"https://cabinet.example.ua/documents/{PACKAGE_DOCUMENT_ID}/download"
 
 
 def registration(**changes: object) -> RegistrationLinkIssued:
@@ -131,6 +136,7 @@ def test_every_letter_is_html_with_both_language_sections() -> None:
         EmailChanged(user_id=uuid4(), login="l" * 6, old_email="a@example.com", new_email="b@example.com"),
         LoginChanged(user_id=uuid4(), email="a@example.com", old_login="a" * 6, new_login="b" * 6),
         PasswordChanged(user_id=uuid4(), login="l" * 6, email="a@example.com"),
+        onboarding_package(),
     ]
     letters = [letter for event in events for letter in compose(event)]
 
@@ -140,6 +146,66 @@ def test_every_letter_is_html_with_both_language_sections() -> None:
         assert '<div lang="uk">' in letter.html and '<div lang="ru">' in letter.html
         assert letter.text.startswith("(Текст листа російською мовою дивіться нижче...")
         assert " / " in letter.subject
+
+
+def onboarding_package(**changes: object) -> EdsOnboardingPackageReady:
+    values: dict[str, object] = {
+        "document_id": PACKAGE_DOCUMENT_ID, "consumer_id": uuid4(), "email": "buh@avto2.example.com",
+        "company_name": "Кооператив «Автомобіліст-2»", "edrpou": "12345678", "signer_name": "Ґалаґан Юлія Миколаївна",
+        "file_name": "documents.zip", "content_path": f"/api/v1/documents/{PACKAGE_DOCUMENT_ID}/content",
+        "download_url": DOWNLOAD_URL,
+    }
+    values.update(changes)
+    return EdsOnboardingPackageReady.model_validate(values)
+
+
+PACKAGE_CONTENTS_UK = [
+    "Публічний договір", "Заявка на реєстрацію", "Акт про отримання послуг", "Рахунок на оплату",
+    "Бланк парольної фрази для голосової аутентифікації", "Інструкція з отримання ЕЦП",
+]
+PACKAGE_CONTENTS_RU = [
+    "Публичный договор", "Заявка на регистрацию", "Акт о получении услуг", "Счёт на оплату",
+    "Бланк парольной фразы для голосовой аутентификации", "Инструкция по получению ЭЦП",
+]
+
+
+def test_the_onboarding_package_goes_to_the_form_address_with_documents_zip_attached() -> None:
+    [letter] = compose(onboarding_package())
+
+    assert (letter.kind, letter.recipient) == (LetterKind.EDS_ONBOARDING_PACKAGE, "buh@avto2.example.com")
+    assert letter.subject == "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП"
+    assert letter.attachment == Attachment(PACKAGE_DOCUMENT_ID, "documents.zip", "application/zip")
+    for body in (letter.text, letter.html):
+        # the six documents in the manual's order, Ukrainian first, then Russian
+        positions = [body.index(name) for name in PACKAGE_CONTENTS_UK + PACKAGE_CONTENTS_RU]
+        assert positions == sorted(positions)
+        assert "12345678" in body and "Ґалаґан Юлія Миколаївна" in body
+        assert body.index("Що робити далі") < body.index("Что делать дальше")
+        assert "Оплатіть рахунок" in body and "Оплатите счёт" in body
+        assert "до центру сертифікації ключів" in body and "в центр сертификации ключей" in body
+        assert "засвідчує печаткою" in body and "заверяет печатью" in body
+    assert letter.text.count(DOWNLOAD_URL) == 2
+    assert letter.html.count(f'href="{DOWNLOAD_URL}"') >= 2
+    assert "Кооператив «Автомобіліст-2»" in letter.text
+    assert "Кооператив «Автомобіліст-2»" in letter.html  # «» need no escaping
+
+
+def test_the_company_name_typed_into_the_form_cannot_inject_markup() -> None:
+    [letter] = compose(onboarding_package(company_name='<img src=x onerror="alert(1)">'))
+    assert "<img" not in letter.html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in letter.html
+
+
+def test_a_package_with_an_unsafe_download_link_is_refused() -> None:
+    with pytest.raises(UnsafeLink):
+        compose(onboarding_package(download_url="javascript:alert(1)"))
+
+
+@pytest.mark.parametrize("name", ["", "   ", "../../etc/passwd", "a\\b.zip", "documents.zip\r\nBcc: x@example.com",
+                                  "x" * 201 + ".zip"])
+def test_attachment_names_a_mail_program_could_misread_are_refused(name: str) -> None:
+    with pytest.raises(UnsafeFileName):
+        compose(onboarding_package(file_name=name))
 
 
 def test_an_event_that_asks_for_no_letter_is_refused() -> None:

@@ -1,4 +1,4 @@
-"""Identity events in → letters queued in the same transaction as the message's inbox row."""
+"""Events in (identity's, documents') → letters queued in the same transaction as the message's inbox row."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 async def queue_letters(event: Event, context: MessageContext) -> None:
     try:
         composed = letters.compose(event)
-    except letters.UnsafeLink as exc:
-        # a bad link stays bad however often the message is tried
+    except letters.Unsendable as exc:
+        # a bad link or file name stays bad however often the message is tried
         raise PermanentError(str(exc)) from exc
     added = await repository.add_letters(context.session, context.message_id, composed)
     logger.info(

@@ -24,6 +24,9 @@ async def add_letters(session: AsyncSession, source_message_id: str, letters: Se
         {
             "source_message_id": source_message_id, "kind": letter.kind.value, "recipient": letter.recipient,
             "subject": letter.subject, "text_body": letter.text, "html_body": letter.html,
+            "attachment_document_id": letter.attachment.document_id if letter.attachment else None,
+            "attachment_file_name": letter.attachment.file_name if letter.attachment else None,
+            "attachment_content_type": letter.attachment.content_type if letter.attachment else None,
         }
         for letter in letters
     ]

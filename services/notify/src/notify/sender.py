@@ -7,6 +7,10 @@ is tried again with exponential back-off; it is given up (status `failed`, an er
 `letter_failed` counter) only when the server refuses it permanently (5xx for the recipient or the content) or
 after `letter_give_up_after_seconds` of trying. Nothing is dropped silently.
 
+A letter with an attachment fetches the document's bytes from the documents service right before it is sent
+(`notify.attachments`). While documents is away or failing, the letter waits with the same back-off as for SMTP;
+a document the documents service does not have fails the letter at once.
+
 A letter is sent inside the transaction that holds its row lock and marked sent in the same transaction; if
 that commit is lost after the server took the letter, the letter goes again later with the same Message-ID,
 which lets mail systems recognise the repeat.
@@ -28,10 +32,12 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from notify import repository
+from notify.attachments import AttachmentMissing, AttachmentUnavailable, DocumentsClient
 from notify.domain.delivery import retry_delay, should_give_up
 from notify.models import LetterStatus, OutgoingLetter
 from notify.settings import NotifySettings
 from shared.db import Database
+from shared.http import ServiceClient
 from shared.metrics import BUSINESS_EVENTS
 from shared.telemetry import log_fields
 
@@ -53,16 +59,27 @@ class _Outcome:
 
 
 def is_permanent(error: Exception) -> bool:
-    """The SMTP server's verdict on this very letter, not on the connection: retrying will not change it.
+    """The SMTP server's verdict on this very letter, not on the connection, or an attachment that does not
+    exist: retrying will not change it.
 
     Other 5xx answers (greeting, authentication, MAIL FROM) point at our configuration or the relay, which
     someone will fix, so those letters wait.
     """
+    if isinstance(error, AttachmentMissing):
+        return True
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return all(refusal.code >= 500 for refusal in error.recipients)
     if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
         return error.code >= 500
     return False
+
+
+def _why_given_up(error: Exception, *, permanent: bool) -> str:
+    if isinstance(error, AttachmentMissing):
+        return "the documents service has no such document to attach"
+    if permanent:
+        return "the SMTP server refused it permanently"
+    return "it could not be sent in time"
 
 
 def _smtp_code(error: Exception) -> int | None:
@@ -72,9 +89,10 @@ def _smtp_code(error: Exception) -> int | None:
 
 
 class LetterSender:
-    def __init__(self, database: Database, settings: NotifySettings) -> None:
+    def __init__(self, database: Database, settings: NotifySettings, documents: DocumentsClient) -> None:
         self._database = database
         self._settings = settings
+        self._documents = documents
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         database.after_commit.append(self._wakeup.set)
@@ -142,12 +160,13 @@ class LetterSender:
         try:
             for letter in letters:
                 try:
-                    await smtp.send_message(self._message(letter))
+                    message = await self._message(letter)
+                    await smtp.send_message(message)
                 except aiosmtplib.SMTPServerDisconnected as exc:
                     # the rest of the batch stays untouched and is tried on the next round
                     self._attempt_failed(letter, exc, outcome)
                     break
-                except (aiosmtplib.SMTPException, OSError) as exc:
+                except (aiosmtplib.SMTPException, OSError, AttachmentUnavailable, AttachmentMissing) as exc:
                     self._attempt_failed(letter, exc, outcome)
                 else:
                     letter.attempts += 1
@@ -168,21 +187,21 @@ class LetterSender:
         letter.last_error = f"{type(error).__name__}: {error}"[:2000]
         # the error's text names the recipient; the log gets only its kind and SMTP code (no e-mails in logs)
         fields = log_fields(letter_id=str(letter.id), kind=letter.kind, attempts=letter.attempts,
-                            error=type(error).__name__, smtp_code=_smtp_code(error))
+                            error=type(error).__name__, smtp_code=_smtp_code(error),
+                            document_id=str(letter.attachment_document_id) if letter.attachment_document_id else None)
         permanent = is_permanent(error)
         if permanent or should_give_up(now - letter.created_at,
                                        give_up_after_seconds=settings.letter_give_up_after_seconds):
             letter.status = LetterStatus.FAILED
             outcome.failed += 1
-            why = "the SMTP server refused it permanently" if permanent else "SMTP did not take it in time"
-            logger.error("letter given up: %s", why, extra=fields)
+            logger.error("letter given up: %s", _why_given_up(error, permanent=permanent), extra=fields)
             return
         delay = retry_delay(letter.attempts, base_seconds=settings.letter_retry_base_seconds,
                             max_seconds=settings.letter_retry_max_seconds)
         letter.next_attempt_at = now + delay
         logger.warning("letter not sent; next attempt in %ss", int(delay.total_seconds()), extra=fields)
 
-    def _message(self, letter: OutgoingLetter) -> EmailMessage:
+    async def _message(self, letter: OutgoingLetter) -> EmailMessage:
         sender = Address(self._settings.mail_from_name, addr_spec=self._settings.mail_from)
         message = EmailMessage()
         message["From"] = sender
@@ -196,6 +215,12 @@ class LetterSender:
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(letter.text_body)
         message.add_alternative(letter.html_body, subtype="html")
+        attachment = letter.attachment
+        if attachment is not None:
+            content = await self._documents.content(attachment.document_id)
+            maintype, _, subtype = attachment.content_type.partition("/")
+            # the email package writes a non-ASCII file name as RFC 2231 `filename*=utf-8''...`
+            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.file_name)
         return message
 
     async def _observe_backlog(self) -> None:
@@ -210,10 +235,16 @@ class LetterSender:
 
 
 async def start_sender(app: FastAPI) -> None:
-    sender = LetterSender(app.state.database, app.state.settings)
+    settings: NotifySettings = app.state.settings
+    documents = DocumentsClient(ServiceClient(
+        settings.documents_url, app.state.service_tokens, timeout=settings.service_timeout_seconds
+    ))
+    sender = LetterSender(app.state.database, settings, documents)
+    app.state.documents_client = documents
     app.state.letter_sender = sender
     await sender.start()
 
 
 async def stop_sender(app: FastAPI) -> None:
     await app.state.letter_sender.stop()
+    await app.state.documents_client.aclose()

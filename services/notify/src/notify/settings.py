@@ -30,6 +30,10 @@ class NotifySettings(ServiceSettings):
     letter_give_up_after_seconds: float = 3 * 24 * 3600.0
     letter_batch_size: int = 50
 
+    #: where attachments are fetched from when a letter is sent (`GET /api/v1/documents/{id}/content`)
+    documents_url: str = "http://127.0.0.1:8004"
+    service_timeout_seconds: float = 10.0
+
 
 @lru_cache
 def get_settings() -> NotifySettings:

@@ -1,7 +1,8 @@
-"""What notify consumes: every identity event that someone must be told about by e-mail."""
+"""What notify consumes: every event that someone must be told about (or sent something) by e-mail."""
 
 from notify.handlers import queue_letters
 from shared.bus import Subscriptions, on
+from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
     EmailChanged,
     EmailChangeRequested,
@@ -16,4 +17,5 @@ SUBSCRIPTIONS = Subscriptions(
     on(EmailChanged, queue_letters),
     on(LoginChanged, queue_letters),
     on(PasswordChanged, queue_letters),
+    on(EdsOnboardingPackageReady, queue_letters),
 )

@@ -1,9 +1,10 @@
-"""What each identity event says to whom: event → letters (recipient, subject, plain text, HTML).
+"""What each event says to whom: event → letters (recipient, subject, plain text, HTML, perhaps an attachment).
 
 Every letter is Ukrainian first with Russian below it, as the supplier's letters always were. The texts
 live in Jinja2 templates (`notify/templates/letters/`, one `.txt` and one `.html` per kind); HTML is
-autoescaped, so a consumer's name or login can never inject markup. Links come from identity; only http(s)
-links are put into a letter.
+autoescaped, so a consumer's name or login can never inject markup. Links come from identity and documents;
+only http(s) links are put into a letter. An attachment is a reference to a document of the documents
+service: the letter sender fetches its bytes when it sends the letter.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from shared.contracts.base import Event
+from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
     EmailChanged,
     EmailChangeRequested,
@@ -29,6 +32,10 @@ from shared.contracts.identity import (
 PRODUCT_NAME_UK = "Особистий кабінет юридичного споживача"
 PRODUCT_NAME_RU = "Личный кабинет юридического потребителя"
 BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
+#: what the documents service stores the e-signature onboarding package as (docs/api-documents.md)
+ONBOARDING_PACKAGE_CONTENT_TYPE = "application/zip"
+#: a longer attachment name is a sign of a broken event, not a real file
+MAX_FILE_NAME_LENGTH = 200
 
 
 class LetterKind(StrEnum):
@@ -38,6 +45,7 @@ class LetterKind(StrEnum):
     EMAIL_CHANGED_NEW_ADDRESS = "email_changed_new_address"
     LOGIN_CHANGED = "login_changed"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105  # a kind of letter, not a password
+    EDS_ONBOARDING_PACKAGE = "eds_onboarding_package"
 
 
 _EMAIL_CHANGED = "Адресу електронної пошти змінено / Адрес электронной почты изменён"
@@ -50,11 +58,30 @@ SUBJECTS = {
     LetterKind.EMAIL_CHANGED_NEW_ADDRESS: _EMAIL_CHANGED,
     LetterKind.LOGIN_CHANGED: "Логін змінено / Логин изменён",
     LetterKind.PASSWORD_CHANGED: "Пароль змінено / Пароль изменён",
+    LetterKind.EDS_ONBOARDING_PACKAGE:
+        "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП",
 }
 
 
-class UnsafeLink(ValueError):
+class Unsendable(ValueError):
+    """Something in an event that must not go into a letter; trying again will not change it."""
+
+
+class UnsafeLink(Unsendable):
     """A link that must not go into a letter (not http/https, or malformed)."""
+
+
+class UnsafeFileName(Unsendable):
+    """An attachment name a mail program could misread (empty, a path, control characters, far too long)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document of the documents service to attach; its bytes are fetched when the letter is sent."""
+
+    document_id: UUID
+    file_name: str
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +91,7 @@ class Letter:
     subject: str
     text: str
     html: str
+    attachment: Attachment | None = None
 
 
 def local_time(moment: datetime) -> str:
@@ -85,6 +113,13 @@ def safe_link(url: str) -> str:
     return url
 
 
+def safe_file_name(name: str) -> str:
+    has_controls = any(ord(char) < 32 or ord(char) == 127 for char in name)
+    if not name.strip() or has_controls or "/" in name or "\\" in name or len(name) > MAX_FILE_NAME_LENGTH:
+        raise UnsafeFileName(f"refusing to attach a file named {name[:MAX_FILE_NAME_LENGTH]!r}")
+    return name
+
+
 _templates = Environment(
     loader=PackageLoader("notify", "templates/letters"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -96,7 +131,7 @@ _templates = Environment(
 _templates.filters["local_time"] = local_time
 
 
-def render(kind: LetterKind, recipient: str, **values: Any) -> Letter:
+def render(kind: LetterKind, recipient: str, *, attachment: Attachment | None = None, **values: Any) -> Letter:
     values = {"product_uk": PRODUCT_NAME_UK, "product_ru": PRODUCT_NAME_RU, **values}
     return Letter(
         kind=kind,
@@ -104,12 +139,13 @@ def render(kind: LetterKind, recipient: str, **values: Any) -> Letter:
         subject=SUBJECTS[kind],
         text=_templates.get_template(f"{kind.value}.txt").render(values),
         html=_templates.get_template(f"{kind.value}.html").render(values),
+        attachment=attachment,
     )
 
 
 def compose(event: Event) -> list[Letter]:
-    """The letters an event asks for. Raises `UnsafeLink` for a link that may not be sent, `TypeError` for an
-    event that asks for no letter."""
+    """The letters an event asks for. Raises `Unsendable` for a link or file name that may not be sent,
+    `TypeError` for an event that asks for no letter."""
     match event:
         case RegistrationLinkIssued():
             return [render(
@@ -136,4 +172,13 @@ def compose(event: Event) -> list[Letter]:
         case PasswordChanged():
             return [render(LetterKind.PASSWORD_CHANGED, event.email, login=event.login,
                            changed_at=event.occurred_at)]
+        case EdsOnboardingPackageReady():
+            # the address typed into the form: the package goes where the consumer asked for it
+            file_name = safe_file_name(event.file_name)
+            return [render(
+                LetterKind.EDS_ONBOARDING_PACKAGE, event.email, company_name=event.company_name,
+                edrpou=event.edrpou, signer_name=event.signer_name, file_name=file_name,
+                download_url=safe_link(event.download_url),
+                attachment=Attachment(event.document_id, file_name, ONBOARDING_PACKAGE_CONTENT_TYPE),
+            )]
     raise TypeError(f"no letter for {type(event).__name__}")
