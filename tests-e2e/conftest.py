@@ -21,6 +21,7 @@ import aio_pika
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from devtools import testca
 from devtools.processes import SERVICES, Layout, System
 from journeys import Mailbox
 from shared.bus.topology import Topology
@@ -40,10 +41,17 @@ def layout(run_id: str) -> Layout:
 
 
 @pytest.fixture(scope="session")
-def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secret: str,
-           run_id: str) -> Iterator[System]:
+def trust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The test CA (with its key, to issue more certificates), its CRL, the supplier's seal and demo signers."""
+    return testca.ensure_local_trust(tmp_path_factory.mktemp("trust"))
+
+
+@pytest.fixture(scope="session")
+def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secret: str, run_id: str,
+           trust: dict[str, str]) -> Iterator[System]:
     env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
-           "CABINET_SERVICE_TOKEN_SECRET": service_token_secret}
+           "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
+           **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
     system = System(layout, env, log_dir=ARTIFACTS / f"logs-{run_id}")
     try:
         system.start()

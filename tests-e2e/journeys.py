@@ -69,3 +69,50 @@ def create_consumer(page: Page, *, account_number: str, name: str, agreement_ema
     page.locator("#billing_day").fill(str(billing_day))
     page.locator("main form button[type=submit]").click()
     return page.locator(".activation-code__value code").inner_text().strip()
+
+
+# --- documents and electronic signatures -------------------------------------------------------------------
+
+def create_signing_consumer(page: Page, *, account_number: str, name: str, agreement_email: str,
+                            edrpou: str) -> tuple[str, str]:
+    """Supplier staff (signed in) create a consumer whose agreement provides for electronic signatures.
+
+    Returns the activation code shown once and the consumer's id (from the link to the consumer's page).
+    """
+    page.goto("/console/consumers/new")
+    page.locator("#account_number").fill(account_number)
+    page.locator("#name").fill(name)
+    page.locator("#edrpou").fill(edrpou)
+    page.locator("#agreement_email").fill(agreement_email)
+    page.locator("#billing_day").fill("25")
+    page.locator("#e_signature").check()
+    page.locator("main form button[type=submit]").click()
+    code = page.locator(".activation-code__value code").inner_text().strip()
+    href = page.locator("main a[href^='/console/consumers/']").first.get_attribute("href") or ""
+    return code, href.rsplit("/", 1)[-1]
+
+
+def complete_registration(page: Page, registration_link: str, *, code: str, login: str, password: str) -> None:
+    """The consumer follows the letter's link and completes the registration."""
+    page.goto(registration_link)
+    page.get_by_label("Код активації").fill(code)
+    page.get_by_label("Логін").fill(login)
+    page.get_by_label("Пароль", exact=True).fill(password)
+    page.get_by_label("Підтвердження пароля").fill(password)
+    page.get_by_role("button", name="Зареєструватися").click()
+    page.wait_for_url(re.compile(r"/login"))
+
+
+def register_certificate(page: Page, certificate_file: str) -> None:
+    """Uploads a certificate on «Сертифікати ЕЦП»; the page then shows the result beside the form."""
+    page.goto("/signature/certificates")
+    page.set_input_files("#certificate_file", certificate_file)
+    page.get_by_role("button", name="Зареєструвати сертифікат").click()
+
+
+def sign_in_browser(page: Page, key_file: str, password: str) -> None:
+    """On a document's page: the key file and its password into the signing form, then «Підписати»."""
+    form = page.locator("#sign-form")
+    form.locator("#key_file").set_input_files(key_file)
+    form.locator("#key_password").fill(password)
+    form.get_by_role("button", name="Підписати").click()

@@ -14,11 +14,15 @@ import pytest
 from babel.messages.pofile import read_po
 
 import gateway
+from gateway.documents_client import Document, OnboardingPackage
+from gateway.documents_view import document_rows
 from gateway.i18n import LANGUAGES, LOCALES_DIR, load_catalogues
 from gateway.identity_client import Branch, BranchRef, Consumer, ConsumerRef, ConsumerUser, LinkedConsumer, User
 from gateway.messages import FormErrors
 from gateway.navigation import site_map_for
 from gateway.rendering import create_environment, frame_context
+from gateway.signature_client import Certificate, DocumentStatus, SignableDocument, Signature
+from gateway.signing import CertificateState, Party, SignatureStatus
 from shared.auth import Role
 
 TEMPLATES_DIR = Path(gateway.__file__).parent / "templates"
@@ -43,11 +47,40 @@ FULL_BRANCH = Branch(
     id=BRANCH.id, name=BRANCH.name, edrpou="00131305", iban="UA213223130000026007233566001",
     address="м. Донецьк", phone="+380620000000", email="res@dtek.example.ua",
 )
+DOCUMENT = Document(
+    id=uuid4(), consumer_id=CONSUMER.id, type="invoice", period="2013-08", title="Рахунок 0789/8/1",
+    file_name="Рахунок 0789-8-1.pdf", content_type="application/pdf", size=48_213, sha256="ab" * 32,
+    created_at=datetime(2013, 8, 25, 9, 0, tzinfo=UTC), replaces=uuid4(),
+)
+OLD_DOCUMENT = DOCUMENT.model_copy(update={
+    "id": uuid4(), "type": "supplementary_agreement", "period": None, "title": "Додаткова угода № 3",
+    "created_at": datetime(2012, 12, 31, 22, 30, tzinfo=UTC), "replaces": None, "replaced_by": uuid4(),
+})
+PACKAGE_DOCUMENT = DOCUMENT.model_copy(update={
+    "id": uuid4(), "type": "eds_onboarding_package", "title": "Пакет", "file_name": "documents.zip",
+    "content_type": "application/zip",
+})
+CERTIFICATE = Certificate(
+    id=uuid4(), party=Party.CONSUMER, subject="CN=Петренко Іван,O=Кооператив", common_name="Петренко Іван",
+    edrpou="12345678", serial="4f2a9c", issuer="CN=Кваліфікований ЦСК", not_before=datetime(2013, 1, 1, tzinfo=UTC),
+    not_after=datetime(2014, 1, 1, tzinfo=UTC), fingerprint_sha256="cd" * 32,
+    registered_at=datetime(2013, 2, 1, tzinfo=UTC),
+)
+SIGNED_BY_SUPPLIER = DocumentStatus(
+    document_id=DOCUMENT.id, status=SignatureStatus.SIGNED_BY_SUPPLIER,
+    signatures=[Signature(id=uuid4(), document_id=DOCUMENT.id, party=Party.SUPPLIER, certificate_id=uuid4(),
+                          signer="Коваленко Олена", signing_time=datetime(2013, 8, 26, 7, 15, tzinfo=UTC))],
+)
+EDS_FORM = {
+    "company_name": "Кооператив", "edrpou": "12345678", "legal_address": "м. Донецьк", "phone": "",
+    "signer_name": "Петренко Іван Іванович", "signer_position": "Голова", "email": "buh@avto2.example.ua",
+}
 REFUSED = FormErrors(general="—", fields={
     name: "—" for name in (
         "login", "password", "password_confirmation", "activation_code", "email", "new_email", "new_login",
         "current_password", "new_password", "new_password_confirmation", "account_number", "name", "edrpou",
-        "branch_id", "agreement_email", "billing_day",
+        "branch_id", "agreement_email", "billing_day", "reason", "company_name", "legal_address", "phone",
+        "signer_name", "signer_position",
     )
 })
 CONSUMER_FORM = {
@@ -94,6 +127,49 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     }),
     ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": []}),
     ("activation_code.html", STAFF_USER, {"consumer": CONSUMER, "activation_code": "7K3M-Q9TX-2BHD", "title": "—"}),
+    ("documents.html", CONSUMER_USER, {
+        "groups": document_rows([DOCUMENT, OLD_DOCUMENT], {DOCUMENT.id: SignatureStatus.SIGNED_BY_SUPPLIER},
+                                Party.CONSUMER),
+        "statuses_unavailable": None,
+    }),
+    ("documents.html", CONSUMER_USER, {"groups": document_rows([DOCUMENT], None, Party.CONSUMER),
+                                       "statuses_unavailable": "—"}),
+    ("documents.html", CONSUMER_USER, {"groups": [], "statuses_unavailable": None}),
+    ("document.html", CONSUMER_USER, {
+        "document": DOCUMENT, "status": SIGNED_BY_SUPPLIER, "statuses_unavailable": None, "can_sign": True,
+        "certificates": [CERTIFICATE], "is_staff": False, "consumer": None, "notice": "✓", "errors": REFUSED,
+        "reason": "—", "max_reason_length": 1000,
+    }),
+    ("document.html", STAFF_USER, {
+        "document": OLD_DOCUMENT, "status": DocumentStatus.unsigned(OLD_DOCUMENT.id), "statuses_unavailable": None,
+        "can_sign": True, "certificates": [], "is_staff": True, "consumer": CONSUMER, "notice": None,
+        "errors": FormErrors(), "reason": "", "max_reason_length": 1000,
+    }),
+    ("document.html", CONSUMER_USER, {
+        "document": DOCUMENT, "status": None, "statuses_unavailable": "—", "can_sign": False, "certificates": [],
+        "is_staff": False, "consumer": None, "notice": None, "errors": FormErrors(), "reason": "",
+        "max_reason_length": 1000,
+    }),
+    ("certificates.html", CONSUMER_USER, {
+        "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.REVOKED)],
+        "refusals": [], "pasted": "", "notice": "✓",
+    }),
+    ("certificates.html", STAFF_USER, {"certificates": [], "refusals": ["—", "—"], "pasted": "—", "notice": None}),
+    ("signature_statuses.html", CONSUMER_USER, {"statuses": list(SignatureStatus)}),
+    ("signature_statuses.html", STAFF_USER, {"statuses": list(SignatureStatus)}),
+    ("signature_statuses.html", None, {"statuses": list(SignatureStatus)}),
+    ("eds.html", CONSUMER_USER, {"values": EDS_FORM, "errors": REFUSED, "package": None}),
+    ("eds.html", CONSUMER_USER, {
+        "values": EDS_FORM, "errors": FormErrors(),
+        "package": OnboardingPackage(document=PACKAGE_DOCUMENT, email="buh@avto2.example.ua"),
+    }),
+    ("console_signatures.html", STAFF_USER, {"rows": [
+        (SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
+                          status=SignatureStatus.SIGNED_BY_CONSUMER), CONSUMER),
+        (SignableDocument(document_id=OLD_DOCUMENT.id, consumer_id=uuid4(), type="act_of_readings", title="Акт",
+                          status=SignatureStatus.NOT_SIGNED), None),
+    ]}),
+    ("console_signatures.html", STAFF_USER, {"rows": []}),
 ]
 
 

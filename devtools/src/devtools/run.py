@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from devtools import infra
+from devtools import infra, testca
 from devtools.processes import Layout, System
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -50,7 +50,9 @@ def main() -> None:
     infra.main()
     values = local_secrets()
     layout = Layout()
-    env = {"CABINET_SERVICE_TOKEN_SECRET": values["CABINET_SERVICE_TOKEN_SECRET"]}
+    trust = testca.ensure_local_trust(VAR)
+    env = {"CABINET_SERVICE_TOKEN_SECRET": values["CABINET_SERVICE_TOKEN_SECRET"],
+           **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
     system = System(layout, env, log_dir=VAR / "log", mail_store=VAR / "mail", s3_state=VAR / "s3")
     print("starting: mail catcher, S3, services, gateway ...", flush=True)
     try:
@@ -68,6 +70,12 @@ def main() -> None:
   Demo consumer:                № {demo.get("account_number")} {demo.get("consumer_name", "")}
   Its activation code:          {demo.get("activation_code", "(already used: ask staff for a new one)")}
   The registration letter is in the mail catcher; follow its link and enter the code.
+
+  Electronic signature (test CA, trusted by this run):
+    consumer key  {trust["demo_consumer_key_file"]}  (password in {trust["demo_consumer_key_password_file"]})
+    consumer cert {trust["demo_consumer_cert_file"]}
+    staff key     {trust["demo_staff_key_file"]}  (password in {trust["demo_staff_key_password_file"]})
+    staff cert    {trust["demo_staff_cert_file"]}
 
   Logs: {VAR / "log"}     Stop: Ctrl-C
 """, flush=True)

@@ -16,14 +16,28 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from gateway.documents_client import DocumentsClient
+from gateway.downloads import StreamingServiceClient
 from gateway.error_pages import install_error_pages
 from gateway.i18n import load_catalogues
 from gateway.identity_client import IdentityClient
-from gateway.pages import account, auth, console, home, registration, system
+from gateway.pages import (
+    account,
+    auth,
+    certificates,
+    console,
+    documents,
+    eds,
+    home,
+    registration,
+    signing_api,
+    system,
+)
 from gateway.rendering import Pages
 from gateway.security import security_middleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
 from gateway.settings import GatewaySettings
+from gateway.signature_client import SignatureClient
 from shared.auth import ServiceTokens
 from shared.http import ServiceClient
 from shared.service import install_observability
@@ -42,11 +56,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         instrumentor.instrument()
     tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
     identity_service = ServiceClient(settings.identity_url, tokens, timeout=settings.service_timeout_seconds)
+    documents_service = StreamingServiceClient(
+        settings.documents_url, tokens, timeout=settings.service_timeout_seconds
+    )
+    signature_service = StreamingServiceClient(
+        settings.signature_url, tokens, timeout=settings.service_timeout_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        await identity_service.aclose()
+        for client in (identity_service, documents_service, signature_service):
+            await client.aclose()
 
     app = FastAPI(
         title="cabinet gateway",
@@ -61,6 +82,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.pages = Pages(load_catalogues())
     app.state.identity_service = identity_service
     app.state.identity = IdentityClient(identity_service)
+    app.state.documents = DocumentsClient(documents_service)
+    app.state.signature = SignatureClient(signature_service)
     app.state.sessions = SessionCache(
         app.state.identity, settings.session_cache_seconds, settings.session_cache_size
     )
@@ -69,7 +92,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.middleware("http")(security_middleware(settings))
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
-    for pages in (auth, home, registration, account, console):
+    for pages in (auth, home, registration, account, console, documents, certificates, eds, signing_api):
         # the page frame shows who is visiting, so every page resolves the session first
         app.include_router(pages.router, dependencies=[Depends(current_visitor)])
     app.include_router(system.router)

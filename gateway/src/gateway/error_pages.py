@@ -1,4 +1,8 @@
-"""What a visitor sees when a page cannot be shown: always a page of the cabinet, in their language."""
+"""What a visitor sees when a page cannot be shown: always a page of the cabinet, in their language.
+
+The pages' scripts call `/api/...` routes; those get the same decisions as JSON `{"code", "message"}`, the
+message in the visitor's language, for the script to show.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from gateway.i18n import N_
-from gateway.messages import retry_after_seconds, throttled_message
+from gateway.messages import general_message, retry_after_seconds, throttled_message
 from gateway.pages.common import see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
@@ -71,7 +75,19 @@ def error_page(request: Request, status_code: int, title: str, explanation: str)
 
 def _standard_page(request: Request, status_code: int) -> Response:
     title, explanation = _PAGES.get(status_code, _PAGES[500])
+    if _from_script(request):
+        translations = pages_of(request).translations(request)
+        text = " ".join(translations.gettext(part) for part in (title, explanation) if part)
+        return api_refusal(status_code, f"http_{status_code}", text)
     return error_page(request, status_code, title, explanation)
+
+
+def _from_script(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def api_refusal(status_code: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status_code)
 
 
 def _to_login(request: Request) -> Response:
@@ -91,9 +107,15 @@ def _to_login(request: Request) -> Response:
 
 def install_error_pages(app: FastAPI) -> None:
     async def csrf_refused(request: Request, _: Exception) -> Response:
+        if _from_script(request):
+            translations = pages_of(request).translations(request)
+            return api_refusal(403, "csrf_refused", general_message(translations, "csrf_refused"))
         return error_page(request, 403, *_CSRF_REFUSED)
 
     async def login_required(request: Request, _: Exception) -> Response:
+        if _from_script(request):
+            translations = pages_of(request).translations(request)
+            return api_refusal(401, "session_invalid", general_message(translations, "session_invalid"))
         return _to_login(request)
 
     async def not_allowed(request: Request, _: Exception) -> Response:
@@ -101,6 +123,13 @@ def install_error_pages(app: FastAPI) -> None:
 
     async def service_refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceCallError)
+        if _from_script(request) and 400 <= exc.status_code < 500:
+            translations = pages_of(request).translations(request)
+            if exc.status_code == 429:
+                message = throttled_message(translations, retry_after_seconds(exc))
+            else:
+                message = general_message(translations, "session_invalid" if exc.status_code == 401 else exc.code)
+            return api_refusal(exc.status_code, exc.code, message)
         if exc.status_code == 401:
             # the session ended between resolving it and using it (logout elsewhere, expiry)
             return _to_login(request)

@@ -7,6 +7,7 @@ needs no compile step.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
@@ -20,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from babel.units import format_unit
 from starlette.requests import Request
 
 LANGUAGES: Final = ("uk", "ru", "en")
@@ -31,6 +33,8 @@ LOCALES_DIR: Final = Path(__file__).parent / "locales"
 BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
 
 _KOPECK = Decimal("0.01")
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
 
 
 def N_(message: str) -> str:
@@ -80,3 +84,24 @@ def format_money(amount: Decimal | int) -> str:
     kopecks = Decimal(amount).quantize(_KOPECK, rounding=ROUND_HALF_UP)
     # English symbols give "1,238.88"; only the group separator differs from the cabinet's format
     return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")
+
+
+def format_period(period: str, language: str) -> str:
+    """A billing month `2013-08` as people say it: «серпень 2013», «август 2013», «August 2013»."""
+    match = _PERIOD.fullmatch(period)
+    if match is None:
+        return period
+    month = date(int(match.group(1)), int(match.group(2)), 1)
+    return babel_format_date(month, "LLLL yyyy", locale=language)
+
+
+def format_size(size: int, language: str) -> str:
+    """A file size in the language's units, to one decimal above a kilobyte: «312 кБ», «1,5 МБ»."""
+    if size < 1024:
+        return format_unit(size, "digital-byte", length="short", locale=language)
+    value = Decimal(size)
+    for unit in _SIZE_UNITS:
+        value /= 1024
+        if value < 1024 or unit == _SIZE_UNITS[-1]:
+            break
+    return format_unit(value, unit, length="short", format="#,##0.#", locale=language)

@@ -21,6 +21,9 @@ _FIELD_MEANING = {
     "new_password_confirmation": "password_confirmation",
 }
 
+_EMAIL_INVALID = N_("This is not a valid e-mail address.")
+_EDRPOU_INVALID = N_("This is not a valid EDRPOU code: 8 digits with a correct check digit.")
+
 FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("activation_code", "code_invalid"): N_(
         "The activation code is not valid. Check it against the supplementary agreement."
@@ -44,16 +47,25 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("password", "contains_login"): N_("The password must not contain the login."),
     ("password_confirmation", "mismatch"): N_("The passwords do not match."),
     ("current_password", "wrong_password"): N_("The current password is wrong."),
-    ("new_email", "invalid"): N_("This is not a valid e-mail address."),
+    ("new_email", "invalid"): _EMAIL_INVALID,
     ("new_email", "same_as_current"): N_("This is already your e-mail address."),
-    ("email", "invalid"): N_("This is not a valid e-mail address."),
-    ("agreement_email", "invalid"): N_("This is not a valid e-mail address."),
+    ("email", "invalid"): _EMAIL_INVALID,
+    ("agreement_email", "invalid"): _EMAIL_INVALID,
     ("account_number", "taken"): N_("A consumer with this account number already exists."),
     ("account_number", "invalid"): N_("An account number has up to 20 letters, digits, slashes or hyphens."),
     ("name", "invalid"): N_("Please enter the consumer's name, up to 300 characters."),
-    ("edrpou", "invalid"): N_("This is not a valid EDRPOU code: 8 digits with a correct check digit."),
+    ("edrpou", "invalid"): _EDRPOU_INVALID,
     ("billing_day", "out_of_range"): N_("The billing day must be between 1 and 28."),
     ("branch_id", "unknown"): N_("Choose a supplier branch from the list."),
+    # the e-signature onboarding form (documents service)
+    ("edrpou", "edrpou_invalid"): _EDRPOU_INVALID,
+    ("email", "email_invalid"): _EMAIL_INVALID,
+    ("signer_name", "person_name_invalid"): N_(
+        "Please enter the signer's full name: at least the surname and the first name."
+    ),
+    ("phone", "phone_invalid"): N_("This is not a valid phone number. For example: +380 44 123 45 67."),
+    # refusing to sign a document
+    ("reason", "required"): N_("Please write why you refuse to sign the document."),
 }
 
 #: pydantic's reason codes, which any field may come back with
@@ -61,6 +73,8 @@ _VALIDATION_MESSAGES: dict[str, str] = {
     "missing": N_("Please fill in this field."),
     "string_too_short": N_("Please fill in this field."),
     "value_error": N_("Please check this field."),
+    "required": N_("Please fill in this field."),
+    "too_long": N_("This text is too long. Please shorten it."),
 }
 _FIELD_FALLBACK = N_("Please check this field.")
 
@@ -76,6 +90,25 @@ GENERAL_MESSAGES: dict[str, str] = {
     "forbidden": N_("You may not do this."),
     "role_forbidden": N_("You may not do this."),
     "not_found": N_("It was not found. It may have been removed."),
+    # signing (signature service)
+    "document_not_found": N_("The document was not found, or it cannot be signed in the cabinet."),
+    "already_signed": N_("The document has already been signed on behalf of your side."),
+    "document_rejected": N_("Signing of this document has been refused, so it can no longer be signed."),
+    "signature_invalid": N_(
+        "The signature does not match the chosen certificate. Check that the key file belongs to this "
+        "certificate."
+    ),
+    "signing_expired": N_("Signing took too long and was cancelled. Please sign again."),
+    "certificate_not_found": N_(
+        "The chosen certificate is not registered. Register it on the certificates page and sign again."
+    ),
+    "signing_not_found": N_("Signing was not found or has already been completed. Please sign again."),
+    "e_signature_disabled": N_(
+        "Your agreement with the supplier does not provide for electronic signatures. Please contact the "
+        "supplier's contract department."
+    ),
+    "seal_not_configured": N_("The supplier's electronic seal is not set up. Please sign with your own key."),
+    "csrf_refused": N_("The page has expired. Please reload it and try again."),
 }
 _GENERAL_FALLBACK = N_("The request could not be completed. Please try again later or contact support.")
 
@@ -186,3 +219,71 @@ EMAIL_LINK_PROBLEMS: dict[str, tuple[str, str]] = {
         ),
     ),
 }
+
+
+#: why a certificate is refused (docs/api-signature.md), one sentence per reason code, shown at the field;
+#: `missing` and `too_large` are the gateway's own, for what cannot even be sent
+CERTIFICATE_REFUSALS: dict[str, str] = {
+    "untrusted_chain": N_(
+        "The certificate was not issued by a certification authority the cabinet trusts. Register the "
+        "certificate you received from a qualified trust service provider."
+    ),
+    "self_signed": N_(
+        "The certificate is self-signed: no certification authority has issued it. Register the certificate "
+        "you received from a qualified trust service provider."
+    ),
+    "expired": N_("The certificate has expired. Obtain a new one from your certification authority."),
+    "not_yet_valid": N_("The certificate is not valid yet. Register it once its validity period has begun."),
+    "key_usage": N_(
+        "This certificate may not be used for electronic signatures. Register your signing certificate, not "
+        "the encryption one."
+    ),
+    "revoked": N_("The certificate has been revoked by the certification authority and can no longer be used."),
+    "crl_expired": N_(
+        "The certification authority's list of revoked certificates is out of date, so the certificate cannot "
+        "be checked now. Please try again later."
+    ),
+    "crl_unavailable": N_(
+        "The certification authority's list of revoked certificates is not available, so the certificate "
+        "cannot be checked now. Please try again later or contact support."
+    ),
+    "edrpou_mismatch": N_(
+        "The certificate was issued for another legal entity: the EDRPOU in it is not your organisation's."
+    ),
+    "unreadable": N_(
+        "This file is not a certificate. Choose the certificate file (.cer, .crt or .pem) you received from "
+        "the certification authority."
+    ),
+    "unsupported_key": N_(
+        "The cabinet cannot check signatures made with this certificate's key. Use a certificate with an ECDSA "
+        "or RSA key."
+    ),
+    "already_registered": N_("This certificate is already registered."),
+    "missing": N_("Choose the certificate file or paste the certificate's text."),
+    "too_large": N_("The file is too large to be a certificate. Choose the certificate file (.cer, .crt or .pem)."),
+}
+_CERTIFICATE_FALLBACK = N_("The certificate could not be registered. Please check it and try again.")
+
+
+def certificate_messages(translations: Translations, codes: list[str]) -> list[str]:
+    """One sentence per reason, in the order given, each once."""
+    messages: list[str] = []
+    for code in codes:
+        message = translations.gettext(CERTIFICATE_REFUSALS.get(code, _CERTIFICATE_FALLBACK))
+        if message not in messages:
+            messages.append(message)
+    return messages
+
+
+def certificate_refusal(error: ServiceCallError, translations: Translations) -> list[str]:
+    """Every reason the service gave for refusing a certificate, as sentences for the certificate field."""
+    if error.status_code >= 500:
+        raise error
+    if error.status_code == 429:
+        return [throttled_message(translations, retry_after_seconds(error))]
+    reasons = error.detail.get("reasons")
+    if isinstance(reasons, list) and reasons:
+        codes = [str(reason) for reason in reasons]
+    else:
+        codes = list(error.fields.values()) or [error.code]
+    return certificate_messages(translations, codes)

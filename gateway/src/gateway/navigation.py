@@ -27,9 +27,31 @@ class Section:
         return role in self.roles
 
 
+_SIGNATURE_STATUSES = N_("Signature statuses")
+_CERTIFICATES = N_("Signature certificates")
+
 #: the top navigation bar, in the manual's order
 NAVIGATION: tuple[Section, ...] = (
     Section(N_("Consumers"), "/console", STAFF_ROLES),
+    Section(
+        N_("Signatures"),
+        "/console/signatures",
+        STAFF_ROLES,
+        children=(
+            Section(_CERTIFICATES, "/signature/certificates", STAFF_ROLES),
+            Section(_SIGNATURE_STATUSES, "/help/signature-statuses", STAFF_ROLES),
+        ),
+    ),
+    Section(
+        N_("Contracts and documents"),
+        "/documents",
+        CONSUMERS,
+        children=(
+            Section(_CERTIFICATES, "/signature/certificates", CONSUMERS),
+            Section(N_("How to obtain an electronic signature"), "/eds", CONSUMERS),
+            Section(_SIGNATURE_STATUSES, "/help/signature-statuses", CONSUMERS),
+        ),
+    ),
     Section(N_("Site map"), "/sitemap", SIGNED_IN),
 )
 
@@ -52,3 +74,20 @@ def site_map_for(role: Role) -> list[Section]:
         ]
 
     return visible(NAVIGATION) + visible(ACCOUNT_PAGES)
+
+
+def current_section(sections: list[Section], path: str) -> Section | None:
+    """The bar's section a page belongs to: the one whose own or child page's address begins it the longest."""
+
+    def matches(candidate: str) -> int:
+        if path == candidate or path.startswith(candidate.rstrip("/") + "/"):
+            return len(candidate)
+        return -1
+
+    best: Section | None = None
+    best_length = -1
+    for section in sections:
+        length = max(matches(page.path) for page in (section, *section.children))
+        if length > best_length:
+            best, best_length = section, length
+    return best

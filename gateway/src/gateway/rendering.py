@@ -17,9 +17,19 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.i18n import LANGUAGE_NAMES, format_date, format_datetime, format_money, language_of
+from gateway.documents_view import type_label
+from gateway.i18n import (
+    LANGUAGE_NAMES,
+    format_date,
+    format_datetime,
+    format_money,
+    format_period,
+    format_size,
+    language_of,
+)
 from gateway.identity_client import User
-from gateway.navigation import navigation_for
+from gateway.navigation import current_section, navigation_for
+from gateway.signing import CERTIFICATE_STATE_LABELS, PARTY_LABELS, STATUS_EXPLANATIONS, STATUS_LABELS
 from shared.auth import Role
 
 
@@ -49,7 +59,25 @@ def create_environment() -> Environment:
     environment.filters["date"] = format_date
     environment.filters["datetime"] = format_datetime
     environment.filters["money"] = format_money
+    environment.filters["period"] = _period
+    environment.filters["size"] = _size
+    # message ids of the signature and document vocabulary; templates translate them with _()
+    environment.globals["signature_status_labels"] = STATUS_LABELS
+    environment.globals["signature_status_explanations"] = STATUS_EXPLANATIONS
+    environment.globals["party_labels"] = PARTY_LABELS
+    environment.globals["certificate_state_labels"] = CERTIFICATE_STATE_LABELS
+    environment.globals["document_type_label"] = type_label
     return environment
+
+
+@pass_context
+def _period(context: Context, period: str) -> str:
+    return format_period(period, context["lang"])
+
+
+@pass_context
+def _size(context: Context, size: int) -> str:
+    return format_size(size, context["lang"])
 
 
 def frame_context(
@@ -62,13 +90,15 @@ def frame_context(
     path: str,
 ) -> dict[str, Any]:
     """What the page frame (header, navigation, language switch, forms) needs on every page."""
+    navigation = navigation_for(role)
     return {
         "lang": language,
         "translations": translations,
         "languages": LANGUAGE_NAMES,
         "csrf_token": csrf_token,
         "user": visitor_user,
-        "navigation": navigation_for(role),
+        "navigation": navigation,
+        "current_section": current_section(navigation, path),
         "current_path": path,
     }
 

@@ -1,7 +1,8 @@
 """Cookies, CSRF protection and the security headers of every answer.
 
 The session cookie is HttpOnly, SameSite=Lax and (on https) Secure. Every POST must carry the value of the
-`csrf` cookie in a hidden form field (double submit, compared in constant time); on https both cookies take
+`csrf` cookie in a hidden form field, or — from the pages' scripts — in the `X-CSRF-Token` header, read from
+the page's `<meta name="csrf-token">` (double submit, compared in constant time); on https both cookies take
 the `__Host-` prefix, so a sibling subdomain cannot plant its own csrf cookie.
 """
 
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from gateway.settings import GatewaySettings
 
 CSRF_FIELD: Final = "csrf_token"
+CSRF_HEADER: Final = "X-CSRF-Token"
 _UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CSRF_TOKEN_BYTES: Final = 32
 
@@ -83,12 +85,13 @@ def _csrf_cookie_value(request: Request, settings: GatewaySettings) -> str | Non
 
 
 async def verify_csrf(request: Request) -> None:
-    """App-wide dependency: refuses any state-changing request whose form token differs from the cookie."""
+    """App-wide dependency: refuses any state-changing request whose token differs from the cookie."""
     if request.method not in _UNSAFE_METHODS:
         return
     expected = _csrf_cookie_value(request, request.app.state.settings)
-    form = await request.form()
-    submitted = form.get(CSRF_FIELD)
+    submitted: object = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        submitted = (await request.form()).get(CSRF_FIELD)
     if expected is None or not isinstance(submitted, str):
         raise CsrfRefused()
     if not hmac.compare_digest(submitted.encode(), expected.encode()):

@@ -10,7 +10,10 @@ from shared.settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     identity_url: str = "http://127.0.0.1:8001"
-    #: how long to wait for a service before showing the "temporarily unavailable" page
+    documents_url: str = "http://127.0.0.1:8004"
+    signature_url: str = "http://127.0.0.1:8005"
+    #: how long to wait for a service before showing the "temporarily unavailable" page (for a download:
+    #: for each next piece of it, however long the whole takes)
     service_timeout_seconds: float = 10.0
     #: a resolved session is reused for this long, so a page costs no extra call to identity
     session_cache_seconds: float = 5.0

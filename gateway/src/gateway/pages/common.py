@@ -1,4 +1,4 @@
-"""What the page routers share: redirects, the identity client, notices."""
+"""What the page routers share: redirects, the service clients, notices."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from gateway.documents_client import DocumentsClient
 from gateway.i18n import N_
 from gateway.identity_client import IdentityClient, User
 from gateway.sessions import SessionCache
+from gateway.signature_client import SignatureClient
 
 #: registration and confirmation links carry URL-safe random tokens; anything else cannot be one and is
 #: answered as an unknown link without asking identity
@@ -27,6 +29,10 @@ NOTICES: dict[str, str] = {
     "email_change_cancelled": N_("The e-mail address change has been cancelled."),
     "login_changed": N_("Your login has been changed."),
     "password_changed": N_("Your password has been changed."),
+    "certificate_registered": N_("The certificate has been registered. You can now sign documents with its key."),
+    "certificate_removed": N_("The certificate has been removed from the cabinet."),
+    "rejected": N_("You have refused to sign the document. The refusal and its reason have been recorded."),
+    "sealed": N_("The document has been signed with the supplier's electronic seal."),
 }
 
 
@@ -69,3 +75,13 @@ def identity_of(request: Request) -> IdentityClient:
 def sessions_of(request: Request) -> SessionCache:
     sessions: SessionCache = request.app.state.sessions
     return sessions
+
+
+def documents_of(request: Request) -> DocumentsClient:
+    documents: DocumentsClient = request.app.state.documents
+    return documents
+
+
+def signature_of(request: Request) -> SignatureClient:
+    signature: SignatureClient = request.app.state.signature
+    return signature

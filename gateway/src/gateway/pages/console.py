@@ -1,7 +1,9 @@
-"""The supplier console: the contract department finds and creates consumers, hands out activation codes."""
+"""The supplier console: the contract department finds and creates consumers, hands out activation codes;
+settlement managers find the documents waiting for the supplier's signature."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 from uuid import UUID
 
@@ -10,7 +12,7 @@ from starlette.responses import Response
 
 from gateway.identity_client import Consumer, NewConsumer
 from gateway.messages import FormErrors, explain, field_message, general_message
-from gateway.pages.common import identity_of
+from gateway.pages.common import identity_of, signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import Staff, Visitor
 from shared.errors import ServiceCallError
@@ -130,3 +132,15 @@ async def issue_activation_code(request: Request, visitor: Staff, consumer_id: U
     return _activation_code_page(
         request, details.consumer, activation_code, translations.gettext("A new activation code"), 201
     )
+
+
+@router.get("/signatures")
+async def awaiting_signature(request: Request, visitor: Staff) -> Response:
+    """Documents waiting for the supplier's signature; each opens the document page, where staff sign."""
+    documents = await signature_of(request).awaiting_supplier(visitor.principal)
+    identity = identity_of(request)
+    consumer_ids = list(dict.fromkeys(document.consumer_id for document in documents))
+    found = await asyncio.gather(*(identity.consumer(visitor.principal, cid) for cid in consumer_ids))
+    consumers = {details.consumer.id: details.consumer for details in found}
+    rows = [(document, consumers.get(document.consumer_id)) for document in documents]
+    return pages_of(request).render(request, "console_signatures.html", {"rows": rows})

@@ -1,0 +1,53 @@
+"""«Договори та документи»: which stored documents the list shows, and what it says about each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+from uuid import UUID
+
+from gateway.documents_client import Document
+from gateway.i18n import N_
+from gateway.listing import YearGroup, group_by_year
+from gateway.signing import Party, SignatureStatus, can_sign
+
+DOCUMENT_TYPE_LABELS: Final = {
+    "contract": N_("Contract"),
+    "supplementary_agreement": N_("Supplementary agreement"),
+    "act_of_readings": N_("Act of readings transfer"),
+    "invoice": N_("Invoice"),
+    "tax_invoice": N_("Tax invoice"),
+    "eds_onboarding_package": N_("E-signature documents package"),
+}
+_OTHER_TYPE: Final = N_("Document")
+
+#: a detached signature is stored as a document of its own, but belongs to the document it signs: it is
+#: downloaded from that document's page, not listed beside it
+SIGNATURE_FILE_TYPES: Final = frozenset({"application/pkcs7-signature"})
+
+
+def type_label(document_type: str) -> str:
+    """The message id naming a document type; types the cabinet does not know yet are "Document"."""
+    return DOCUMENT_TYPE_LABELS.get(document_type, _OTHER_TYPE)
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: Document
+    #: None when the signature service could not be asked
+    status: SignatureStatus | None
+    can_sign: bool
+
+
+def document_rows(
+    documents: Iterable[Document], statuses: Mapping[UUID, SignatureStatus] | None, party: Party | None
+) -> list[YearGroup[DocumentRow]]:
+    """The list's rows by year. A document the signature service has not heard of is not signed yet."""
+    rows = []
+    for document in documents:
+        if document.content_type in SIGNATURE_FILE_TYPES:
+            continue
+        status = None if statuses is None else statuses.get(document.id, SignatureStatus.NOT_SIGNED)
+        rows.append(DocumentRow(document, status, status is not None and can_sign(status, party)))
+    return group_by_year(rows, lambda row: row.document.created_at)

@@ -1,0 +1,29 @@
+"""How the cabinet's lists are laid out: newest first, grouped by year, as the manual's tables are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from gateway.i18n import BUSINESS_TIMEZONE
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class YearGroup(Generic[T]):
+    year: int
+    items: list[T] = field(default_factory=list)
+
+
+def group_by_year(items: Iterable[T], moment: Callable[[T], datetime]) -> list[YearGroup[T]]:
+    """Newest first, one group per year; the year is the one in Kyiv (a New Year's Eve document is dated there)."""
+    groups: list[YearGroup[T]] = []
+    for item in sorted(items, key=moment, reverse=True):
+        year = moment(item).astimezone(BUSINESS_TIMEZONE).year
+        if not groups or groups[-1].year != year:
+            groups.append(YearGroup(year))
+        groups[-1].items.append(item)
+    return groups

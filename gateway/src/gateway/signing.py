@@ -1,0 +1,146 @@
+"""Electronic signatures as the pages show them: statuses, who may sign, certificates and their files.
+
+Pure logic, no calls: the signature service decides; these rules only choose what a page offers, so a page
+never shows «Підписати» where the service would refuse.
+"""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from gateway.i18n import N_
+from shared.auth import STAFF_ROLES, Role
+
+
+class SignatureStatus(StrEnum):
+    NOT_SIGNED = "not_signed"
+    SIGNED_BY_CONSUMER = "signed_by_consumer"
+    SIGNED_BY_SUPPLIER = "signed_by_supplier"
+    SIGNED_BY_BOTH = "signed_by_both"
+    REJECTED = "rejected"
+
+
+class Party(StrEnum):
+    CONSUMER = "consumer"
+    SUPPLIER = "supplier"
+
+
+#: the status as the document lists show it (manual: the «Электронная подпись» column)
+STATUS_LABELS: Final = {
+    SignatureStatus.NOT_SIGNED: N_("Not signed"),
+    SignatureStatus.SIGNED_BY_CONSUMER: N_("Signed by the consumer"),
+    SignatureStatus.SIGNED_BY_SUPPLIER: N_("Signed by the supplier"),
+    SignatureStatus.SIGNED_BY_BOTH: N_("Signed by both parties"),
+    SignatureStatus.REJECTED: N_("Signing refused"),
+}
+
+#: what each status means and what to do next (the help page «Опис статусів документа»)
+STATUS_EXPLANATIONS: Final = {
+    SignatureStatus.NOT_SIGNED: N_(
+        "Nobody has signed the document yet. Press “Sign” to sign it with your electronic signature."
+    ),
+    SignatureStatus.SIGNED_BY_CONSUMER: N_(
+        "Your company has signed the document and the supplier has received it. It is waiting for the "
+        "supplier's signature; you need to do nothing more."
+    ),
+    SignatureStatus.SIGNED_BY_SUPPLIER: N_(
+        "The supplier has signed the document. It is waiting for your signature: press “Sign”."
+    ),
+    SignatureStatus.SIGNED_BY_BOTH: N_(
+        "Both parties have signed the document. For an invoice this means that the calculation is agreed. "
+        "The document and its signatures can be downloaded and checked without the cabinet."
+    ),
+    SignatureStatus.REJECTED: N_(
+        "One of the parties refused to sign the document and gave a reason, shown on the document's page. "
+        "The document can no longer be signed; if it needs correcting, the supplier issues a new one."
+    ),
+}
+
+PARTY_LABELS: Final = {Party.CONSUMER: N_("Consumer"), Party.SUPPLIER: N_("Supplier")}
+
+_SIGNED_BY: Final[dict[SignatureStatus, frozenset[Party]]] = {
+    SignatureStatus.NOT_SIGNED: frozenset(),
+    SignatureStatus.SIGNED_BY_CONSUMER: frozenset({Party.CONSUMER}),
+    SignatureStatus.SIGNED_BY_SUPPLIER: frozenset({Party.SUPPLIER}),
+    SignatureStatus.SIGNED_BY_BOTH: frozenset({Party.CONSUMER, Party.SUPPLIER}),
+    SignatureStatus.REJECTED: frozenset(),
+}
+
+
+def party_of(role: Role) -> Party | None:
+    """Which side of a document a user signs for: consumers for their company, staff for the supplier."""
+    if role == Role.CONSUMER:
+        return Party.CONSUMER
+    if role in STAFF_ROLES:
+        return Party.SUPPLIER
+    return None
+
+
+def can_sign(status: SignatureStatus, party: Party | None) -> bool:
+    """Whether this party may still sign (or refuse to sign): each party signs once; a refusal ends it."""
+    if party is None or status == SignatureStatus.REJECTED:
+        return False
+    return party not in _SIGNED_BY[status]
+
+
+class CertificateState(StrEnum):
+    VALID = "valid"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+CERTIFICATE_STATE_LABELS: Final = {
+    CertificateState.VALID: N_("Valid"),
+    CertificateState.NOT_YET_VALID: N_("Not valid yet"),
+    CertificateState.EXPIRED: N_("Expired"),
+    CertificateState.REVOKED: N_("Revoked"),
+}
+
+
+def certificate_state(
+    *, not_before: datetime, not_after: datetime, revoked_at: datetime | None, now: datetime
+) -> CertificateState:
+    if revoked_at is not None and revoked_at <= now:
+        return CertificateState.REVOKED
+    if now < not_before:
+        return CertificateState.NOT_YET_VALID
+    if now > not_after:
+        return CertificateState.EXPIRED
+    return CertificateState.VALID
+
+
+#: a certificate is a few kilobytes; anything much larger is some other file
+MAX_CERTIFICATE_BYTES: Final = 64 * 1024
+_PEM_BEGIN: Final = b"-----BEGIN"
+
+
+class CertificateInputError(ValueError):
+    """What was uploaded or pasted cannot be sent as a certificate; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def certificate_pem_of(uploaded: bytes, pasted: str) -> str:
+    """The PEM text the service takes, from an uploaded `.pem`/`.cer` file (PEM or DER) or pasted PEM.
+
+    Whether it is a certificate at all is the service's to judge (code `unreadable`); here only what cannot
+    even be sent is refused: nothing given (`missing`), or a file far too large (`too_large`).
+    """
+    content = uploaded.strip() or pasted.strip().encode()
+    if not content:
+        raise CertificateInputError("missing")
+    if len(content) > MAX_CERTIFICATE_BYTES:
+        raise CertificateInputError("too_large")
+    if content.startswith(_PEM_BEGIN) or _PEM_BEGIN in content[:1024]:
+        # PEM is ASCII; stray bytes are left for the service to refuse as unreadable
+        return content.decode("ascii", errors="replace")
+    # a binary `.cer` is the DER form: the same bytes in base64 between the PEM lines
+    body = "\n".join(textwrap.wrap(base64.b64encode(content).decode(), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
