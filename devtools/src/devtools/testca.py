@@ -20,6 +20,9 @@ Command line (``python -m devtools.testca --help``)::
 
 ``DIR`` holds ``ca.pem``, ``ca-key.pem`` and ``crl.pem``; ``issue`` writes ``PREFIX.pem`` (certificate) and
 ``PREFIX.key.pem`` (encrypted key).
+
+For a local run, :func:`ensure_local_trust` keeps such a CA, the supplier's seal and demo signers in
+``<var>/trust`` and returns the signature service's environment.
 """
 
 from __future__ import annotations

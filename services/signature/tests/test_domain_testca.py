@@ -1,6 +1,6 @@
 """The test CA's files are what the browser signer and the signature service will be given."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.padding import PKCS7
 
-from devtools.testca import CRL_FILE, encrypted_private_key_pem, main
+from devtools.testca import CRL_FILE, encrypted_private_key_pem, ensure_local_trust, load_ca, main, reissue_crl
 from signature.domain.certificates import CertificateFailure, TrustStore, check_certificate, load_certificate
+from signature.seal import Seal
+from signature.settings import SignatureSettings
 
 PASSWORD = "довга фраза-пароль 2026"
 
@@ -82,3 +84,44 @@ def test_command_line_refuses_a_malformed_edrpou(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["issue", "--dir", str(tmp_path), "--out", str(tmp_path / "x"), "--name", "N", "--org", "O",
               "--edrpou", "1234", "--password", PASSWORD])  # fmt: skip
+
+
+def test_local_trust_is_made_once_and_is_what_the_service_accepts(tmp_path: Path) -> None:
+    first = ensure_local_trust(tmp_path)
+    files_before = {path: path.read_bytes() for path in (tmp_path / "trust").iterdir()}
+
+    again = ensure_local_trust(tmp_path)
+
+    assert again == first
+    assert {path: path.read_bytes() for path in (tmp_path / "trust").iterdir()} == files_before
+    settings = SignatureSettings(
+        service_token_secret="x" * 32,
+        **{key.removeprefix("CABINET_").lower(): value for key, value in first.items() if key.startswith("CABINET_")},
+    )
+    seal = Seal.load(settings)
+    assert seal is not None
+    trust = TrustStore.load([Path(first["CABINET_TRUST_CA_FILES"]).read_bytes()],
+                            [Path(first["CABINET_TRUST_CRL_FILES"]).read_bytes()])
+    now = datetime.now(UTC)
+    assert check_certificate(seal.certificate, trust, at=now, expected_edrpou="31793056").ok
+    for who, edrpou in (("consumer", "12345678"), ("staff", "31793056")):
+        certificate = load_certificate(Path(first[f"demo_{who}_cert_file"]).read_bytes())
+        assert check_certificate(certificate, trust, at=now, expected_edrpou=edrpou).ok
+        password = Path(first[f"demo_{who}_key_password_file"]).read_text()
+        key = serialization.load_pem_private_key(Path(first[f"demo_{who}_key_file"]).read_bytes(), password.encode())
+        assert key.public_key() == certificate.public_key()
+        assert decrypt_like_webcrypto(Path(first[f"demo_{who}_key_file"]).read_bytes(), password)
+        assert Path(first[f"demo_{who}_key_file"]).stat().st_mode & 0o077 == 0
+
+
+def test_local_trust_renews_a_crl_near_its_end(tmp_path: Path) -> None:
+    environment = ensure_local_trust(tmp_path)
+    ca = load_ca(tmp_path / "trust")
+    now = datetime.now(UTC)
+    stale = reissue_crl(ca, this_update=now - timedelta(days=30), next_update=now + timedelta(hours=2))
+    Path(environment["CABINET_TRUST_CRL_FILES"]).write_bytes(stale.crl.public_bytes(serialization.Encoding.PEM))
+
+    ensure_local_trust(tmp_path)
+
+    renewed = load_ca(tmp_path / "trust").crl
+    assert renewed.next_update_utc is not None and renewed.next_update_utc > now + timedelta(days=29)

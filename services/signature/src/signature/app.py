@@ -1,18 +1,87 @@
-"""The signature service process: `uvicorn signature.app:app`."""
+"""The signature service process: `uvicorn signature.app:app`.
+
+`create_app(settings)` builds it for any settings (tests build it for their own database and bus namespace, and
+may route its calls to the documents and identity services through in-process transports). Nothing is read from
+the environment at import: `app` is built from the environment when first asked for.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx
 from fastapi import FastAPI
 
 from shared.migrations import migrations_dir_of
 from shared.service import ServiceParts, create_service_app, module_app
+from signature import repository
+from signature.endpoints import router
+from signature.service import Runtime, utcnow
 from signature.settings import SignatureSettings, get_settings
+from signature.subscriptions import subscriptions
+
+logger = logging.getLogger(__name__)
+
+#: expired signings are kept this long (a late finalize is told `signing_expired`, not `signing_not_found`)
+EXPIRED_SIGNINGS_KEPT = timedelta(days=1)
+SIGNINGS_PURGE_SECONDS = 3600.0
 
 
-def create_app(settings: SignatureSettings) -> FastAPI:
-    return create_service_app(
-        ServiceParts(settings=settings, routers=[], migrations_dir=migrations_dir_of("signature"))
+def create_app(
+    settings: SignatureSettings, *, documents_transport: httpx.AsyncBaseTransport | None = None,
+    identity_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    # read here, not at start-up: unusable trust or seal files stop the process before it serves anything
+    runtime = Runtime.create(
+        settings, documents_transport=documents_transport, identity_transport=identity_transport
     )
+    if runtime.seal is None:
+        logger.warning("no electronic seal configured: nothing is sealed")
+
+    async def start(app: FastAPI) -> None:
+        app.state.signature_tasks = [
+            asyncio.create_task(_every(settings.trust_reload_seconds, reload_trust), name="signature-trust"),
+            asyncio.create_task(_every(SIGNINGS_PURGE_SECONDS, purge_signings), name="signature-purge"),
+        ]
+
+    async def stop(app: FastAPI) -> None:
+        for task in app.state.signature_tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await runtime.close()
+
+    async def reload_trust() -> None:
+        runtime.trust.reload()
+
+    async def purge_signings() -> None:
+        database = app.state.database
+        async with database.transaction() as session:
+            purged = await repository.purge_signings(session, utcnow() - EXPIRED_SIGNINGS_KEPT)
+        if purged:
+            logger.info("deleted %d expired signings", purged)
+
+    app = create_service_app(
+        ServiceParts(
+            settings=settings, routers=[router], migrations_dir=migrations_dir_of("signature"),
+            subscriptions=subscriptions(runtime), on_startup=[start], on_shutdown=[stop],
+        )
+    )
+    app.state.signature = runtime
+    return app
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            logger.exception("periodic %s failed; trying again later", getattr(job, "__name__", "job"))
 
 
 __getattr__ = module_app(lambda: create_app(get_settings()))

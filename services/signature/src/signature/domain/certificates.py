@@ -166,6 +166,10 @@ class TrustStore:
             [load_crl(data) for data in crls],
         )
 
+    def authorities(self) -> list[TrustedAuthority]:
+        """Every trusted CA with its newest CRL (if any)."""
+        return [authority for authorities in self._by_subject.values() for authority in authorities]
+
     def issuer_of(self, certificate: x509.Certificate) -> TrustedAuthority | None:
         """The trusted CA whose key really signed ``certificate``, if any."""
         for authority in self._by_subject.get(certificate.issuer, ()):
