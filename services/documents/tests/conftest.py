@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
-import shutil
 import socket
-import subprocess
-import sys
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -38,41 +33,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(url, timeout=1.0)
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not answer at {url} within {timeout}s")
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """`http://host:port` of a real S3 server."""
-    external = os.environ.get("CABINET_TEST_S3_ENDPOINT")
-    if external:
-        yield external
-        return
-    executable = Path(sys.executable).with_name("moto_server")
-    command = str(executable) if executable.exists() else shutil.which("moto_server")
-    if command is None:
-        pytest.skip("moto_server not found: install moto[server] or set CABINET_TEST_S3_ENDPOINT")
-    port = _free_port()
-    process = subprocess.Popen([command, "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_for_http(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,16 +1,13 @@
 import asyncio
 import base64
 import json
-import os
 import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,38 +136,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = WA
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
         await asyncio.sleep(0.05)
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """`http://host:port` of a real S3 server: moto's, started here, or `CABINET_TEST_S3_ENDPOINT`."""
-    external = os.environ.get("CABINET_TEST_S3_ENDPOINT")
-    if external:
-        yield external
-        return
-    executable = Path(sys.executable).with_name("moto_server")
-    command = str(executable) if executable.exists() else shutil.which("moto_server")
-    if command is None:
-        pytest.skip("moto_server not found: install moto[server] or set CABINET_TEST_S3_ENDPOINT")
-    with free_socket() as probe:
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([command, "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Pytest fixtures for integration tests against real PostgreSQL and RabbitMQ (a pytest plugin).
 
 The servers come from `CABINET_TEST_POSTGRES_URL` / `CABINET_TEST_AMQP_URL` when set (the local servers, as in
-CI), otherwise from testcontainers where a Docker engine exists. Every test run works in databases and a bus
+CI), otherwise from testcontainers where a Docker engine exists. S3 is moto's server over real HTTP, started
+here, or the one `CABINET_TEST_S3_ENDPOINT` names. Every test run works in databases and a bus
 namespace of its own, named with a random suffix, so parallel runs on one machine never meet.
 """
 
@@ -10,8 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.db import create_database_if_missing, drop_database
@@ -86,3 +93,41 @@ def test_env(
         "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
         "CABINET_LOG_FORMAT": "console",
     }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """`http://host:port` of a real S3 server: moto's, started here on a free port, or `CABINET_TEST_S3_ENDPOINT`."""
+    external = os.environ.get("CABINET_TEST_S3_ENDPOINT")
+    if external:
+        yield external
+        return
+    executable = Path(sys.executable).with_name("moto_server")
+    command = str(executable) if executable.exists() else shutil.which("moto_server")
+    if command is None:
+        pytest.skip("moto_server not found: install moto[server] or set CABINET_TEST_S3_ENDPOINT")
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(  # noqa: S603 - the test's own server
+        [command, "-H", "127.0.0.1", "-p", url.rsplit(":", 1)[1]],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
