@@ -157,7 +157,7 @@ def _documented_reasons() -> list[str]:
 
 def test_every_refusal_reason_of_the_signature_service_has_its_own_message() -> None:
     reasons = _documented_reasons()
-    assert len(reasons) == 10 and "edrpou_mismatch" in reasons
+    assert len(reasons) == 11 and "edrpou_mismatch" in reasons
     for language in ("uk", "ru"):
         messages = [CATALOGUES[language].gettext(CERTIFICATE_REFUSALS[reason]) for reason in reasons]
         assert len(set(messages)) == len(reasons), language

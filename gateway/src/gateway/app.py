@@ -17,7 +17,6 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from gateway.documents_client import DocumentsClient
-from gateway.downloads import StreamingServiceClient
 from gateway.error_pages import install_error_pages
 from gateway.i18n import load_catalogues
 from gateway.identity_client import IdentityClient
@@ -56,10 +55,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         instrumentor.instrument()
     tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
     identity_service = ServiceClient(settings.identity_url, tokens, timeout=settings.service_timeout_seconds)
-    documents_service = StreamingServiceClient(
+    documents_service = ServiceClient(
         settings.documents_url, tokens, timeout=settings.service_timeout_seconds
     )
-    signature_service = StreamingServiceClient(
+    signature_service = ServiceClient(
         settings.signature_url, tokens, timeout=settings.service_timeout_seconds
     )
 

@@ -12,8 +12,9 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from starlette.responses import StreamingResponse
 
-from gateway.downloads import StreamingServiceClient
+from gateway.downloads import stream_to_browser
 from shared.auth import Principal
+from shared.http import ServiceClient
 
 _API: Final = "/api/v1"
 #: the most the service gives in one page
@@ -67,7 +68,7 @@ class OnboardingPackage(_Answer):
 
 
 class DocumentsClient:
-    def __init__(self, client: StreamingServiceClient) -> None:
+    def __init__(self, client: ServiceClient) -> None:
         self._client = client
 
     async def all_documents(self, principal: Principal) -> list[Document]:
@@ -86,7 +87,7 @@ class DocumentsClient:
         return Document.model_validate(await self._client.get(f"{_API}/documents/{document_id}", principal))
 
     async def content(self, principal: Principal, document_id: UUID) -> StreamingResponse:
-        return await self._client.stream(f"{_API}/documents/{document_id}/content", principal)
+        return await stream_to_browser(self._client, f"{_API}/documents/{document_id}/content", principal)
 
     async def request_onboarding_package(self, principal: Principal, form: OnboardingForm) -> OnboardingPackage:
         answer = await self._client.post(f"{_API}/onboarding-packages", principal, json=form.model_dump())

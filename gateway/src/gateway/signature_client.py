@@ -14,10 +14,11 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 from starlette.responses import StreamingResponse
 
-from gateway.downloads import StreamingServiceClient
+from gateway.downloads import stream_to_browser
 from gateway.signing import Party, SignatureStatus
 from shared.auth import Principal
 from shared.errors import ServiceCallError
+from shared.http import ServiceClient
 
 _API: Final = "/api/v1"
 #: the most the service lists in one answer
@@ -93,7 +94,7 @@ _SIGNABLE = TypeAdapter(list[SignableDocument])
 
 
 class SignatureClient:
-    def __init__(self, client: StreamingServiceClient) -> None:
+    def __init__(self, client: ServiceClient) -> None:
         self._client = client
 
     # certificates
@@ -164,7 +165,7 @@ class SignatureClient:
 
     # downloads
     async def p7s(self, principal: Principal, signature_id: UUID) -> StreamingResponse:
-        return await self._client.stream(f"{_API}/signatures/{signature_id}/p7s", principal)
+        return await stream_to_browser(self._client, f"{_API}/signatures/{signature_id}/p7s", principal)
 
     async def container(self, principal: Principal, document_id: UUID) -> StreamingResponse:
-        return await self._client.stream(f"{_API}/documents/{document_id}/container", principal)
+        return await stream_to_browser(self._client, f"{_API}/documents/{document_id}/container", principal)

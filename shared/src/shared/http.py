@@ -23,17 +23,26 @@ class ServiceClient:
                       params: dict[str, Any] | None = None) -> httpx.Response:
         response = await self._client.request(
             method, path, json=json, params=params,
-            headers={"Authorization": f"Bearer {self._tokens.issue(principal)}"},
+            headers={"Authorization": self._authorization(principal)},
         )
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail")
-            except ValueError:
-                detail = None
-            if not isinstance(detail, dict):
-                detail = {"code": "error", "message": str(detail or response.text[:500])}
-            raise ServiceCallError(response.status_code, detail)
+            raise ServiceCallError(response.status_code, error_detail(response))
         return response
+
+    async def open_stream(self, path: str, principal: Principal) -> httpx.Response:
+        """GET whose body is read piece by piece (large files); the caller closes the answer."""
+        request = self._client.build_request("GET", path, headers={"Authorization": self._authorization(principal)})
+        response = await self._client.send(request, stream=True)
+        if response.status_code >= 400:
+            try:
+                await response.aread()  # a refusal is a short JSON body
+            finally:
+                await response.aclose()
+            raise ServiceCallError(response.status_code, error_detail(response))
+        return response
+
+    def _authorization(self, principal: Principal) -> str:
+        return f"Bearer {self._tokens.issue(principal)}"
 
     async def get(self, path: str, principal: Principal, **kwargs: Any) -> Any:
         return (await self.request("GET", path, principal, **kwargs)).json()
@@ -47,3 +56,14 @@ class ServiceClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def error_detail(response: httpx.Response) -> dict[str, Any]:
+    """The `detail` of a service's error answer, or a stand-in when the body is not ours (a proxy's page)."""
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, dict):
+        return detail
+    return {"code": "error", "message": str(detail or response.text[:500])}
