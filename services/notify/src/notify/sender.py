@@ -125,7 +125,9 @@ class LetterSender:
                 continue
             if handled < self._settings.letter_batch_size:
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), self._settings.letter_poll_seconds)
+                    # not wait_for: on 3.11 it can swallow a cancellation, and the sender would never stop
+                    async with asyncio.timeout(self._settings.letter_poll_seconds):
+                        await self._wakeup.wait()
                 except TimeoutError:
                     await self._observe_backlog()
 

@@ -93,7 +93,10 @@ class OutboxRelay:
                 continue
             if claimed is None:
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                    # arrives as the wake-up does, and the relay would then never stop
+                    async with asyncio.timeout(POLL_SECONDS):
+                        await self._wakeup.wait()
                 except TimeoutError:
                     await self._housekeeping()
 
