@@ -117,10 +117,22 @@ def test_every_container_runs_unprivileged_on_a_read_only_root(rendered: dict[st
 def test_processes_are_probed_on_their_health_endpoints(rendered: dict[str, Rendered], overlay: str) -> None:
     for process in PROCESSES:
         container = _container(rendered[overlay].one("Deployment", f"cabinet-{process}"))
-        assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+        assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"},
+                                      {"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert container["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_prometheus_scrapes_the_processes_on_their_metrics_port(rendered: dict[str, Rendered], overlay: str) -> None:
+    monitor = rendered[overlay].one("PodMonitor", "cabinet")
+    assert [endpoint["port"] for endpoint in monitor["spec"]["podMetricsEndpoints"]] == ["metrics"]
+    for process in PROCESSES:
+        deployment = rendered[overlay].one("Deployment", f"cabinet-{process}")
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items(), process
+        assert "metrics" in {port["name"] for port in _container(deployment)["ports"]}, process
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -131,6 +143,8 @@ def test_processes_read_the_common_settings_and_never_migrate_on_start(
     assert len(config) == 1
     settings = config[0]["data"]
     assert settings["CABINET_MIGRATE_ON_START"] == "false"
+    # the metrics are served on the container port `metrics`, not on `http`, where the Services lead
+    assert settings["CABINET_METRICS_PORT"] == "9090"
     for service in SERVICES:
         assert settings[f"CABINET_{service.upper()}_URL"] == f"http://cabinet-{service}:8080"
     for process in PROCESSES:

@@ -134,6 +134,8 @@ def test_services_accept_http_only_from_the_gateway_and_their_callers(network: N
 def test_only_the_gateway_is_reachable_from_the_ingress_controller(network: Network) -> None:
     controller = outside("ingress-nginx", **{"app.kubernetes.io/name": "ingress-nginx"})
     assert network.allows(controller, network.pod("cabinet-gateway"), 8080)
+    # not even to the gateway's metrics
+    assert not network.allows(controller, network.pod("cabinet-gateway"), 9090)
     for service in SERVICES:
         assert not network.allows(controller, network.pod(f"cabinet-{service}"), 8080)
     assert not network.allows(controller, network.pod("rabbitmq"), 5672)
@@ -177,7 +179,8 @@ def test_monitoring_scrapes_every_process_and_every_pod_resolves_names(network: 
     dns = outside("kube-system", **{"k8s-app": "kube-dns"})
     for process in (*SERVICES, "gateway"):
         pod = network.pod(f"cabinet-{process}")
-        assert network.allows(prometheus, pod, 8080)
+        assert network.allows(prometheus, pod, 9090)
+        assert not network.allows(prometheus, pod, 8080), "Prometheus needs the metrics port only"
         assert network.allows(pod, dns, 53, "UDP")
     assert network.allows(prometheus, network.pod("rabbitmq"), 15692)
     assert network.allows(prometheus, network.pod("billing-db"), 9187)

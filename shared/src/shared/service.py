@@ -11,23 +11,35 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from sqlalchemy.pool import QueuePool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import migrations
 from shared.auth import ServiceTokens
 from shared.bus import Bus, Subscriptions, Topology
 from shared.db import Database
 from shared.errors import install_error_handlers
-from shared.metrics import DB_POOL_CHECKED_OUT, HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics import (
+    DB_POOL_CHECKED_OUT,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_RETRIED,
+    HTTP_LATENCY,
+    HTTP_REQUESTS,
+)
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_logging, setup_tracing
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+#: the `reason` label of `cabinet_events_dead_lettered_total` (shared.bus.consumer)
+DEAD_LETTER_REASONS = ("malformed", "rejected", "exhausted")
 
 
 @dataclass
@@ -53,6 +65,9 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
             await migrations.upgrade(parts.migrations_dir, settings.database_url)
         database = Database(settings.database_url, pool_size=settings.database_pool_size)
         SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
+        if isinstance(pool := database.engine.pool, QueuePool):
+            DB_POOL_CHECKED_OUT.labels(service).set_function(pool.checkedout)
+        initialise_event_series(service, parts.subscriptions)
         bus = Bus(
             amqp_url=settings.amqp_url, database=database,
             topology=Topology(settings.bus_namespace, service),
@@ -99,30 +114,90 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
 
 
 def install_observability(app: FastAPI, service: str) -> None:
-    """Traces and Prometheus metrics (`/metrics`) for an app; the gateway uses it too."""
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
+    """Traces and Prometheus metrics for an app; the gateway uses it too.
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
-            if not path.startswith(("/health", "/metrics")):
-                HTTP_REQUESTS.labels(service, path, request.method, str(status)).inc()
-                HTTP_LATENCY.labels(service, path, request.method).observe(time.perf_counter() - started)
+    Metrics are served on `/metrics` of the app itself, or, when the app's settings (`app.state.settings`) name
+    a `metrics_port`, on that port alone: deployments set it, so the metrics of the gateway are not one more
+    page of the public site (the Ingress and the Services lead only to the app's port).
+    """
+    # one span per request; the ASGI "http send"/"http receive" spans (one per chunk of a download) say nothing
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"])
+    app.add_middleware(RequestMetrics, service=service)
+
+    settings: ServiceSettings = app.state.settings
+    if settings.metrics_port is not None:
+        serve_metrics_on_own_port(app, settings.metrics_port)
+        return
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        database = getattr(request.app.state, "database", None)
-        if database is not None:
-            DB_POOL_CHECKED_OUT.labels(service).set(database.engine.pool.checkedout())
+    async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestMetrics:
+    """Counts and times the HTTP requests by route (not /health, /metrics), until the last byte is sent.
+
+    A plain ASGI middleware: `@app.middleware("http")` would cost a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            # the router has put the matched route into the scope by now
+            path = getattr(scope.get("route"), "path", None) or "unmatched"
+            if not path.startswith(("/health", "/metrics")):
+                method = scope["method"]
+                HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, path, method).observe(time.perf_counter() - started)
+
+
+def serve_metrics_on_own_port(app: FastAPI, port: int) -> None:
+    """While the app runs, a small server of prometheus_client (a thread) answers on `port` with the metrics."""
+    app_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        server, thread = start_http_server(port)
+        try:
+            async with app_lifespan(app) as state:
+                yield state
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+    app.router.lifespan_context = lifespan
+
+
+def initialise_event_series(service: str, subscriptions: Subscriptions) -> None:
+    """Puts the event counters of every subscribed message type on `/metrics` at 0 from the start.
+
+    A counter series born at 1 has no increase in Prometheus' eyes, so the first dead letter after a start
+    would never fire CabinetEventsDeadLettered; and the dashboards' panels would be empty, not 0.
+    """
+    for message_type in subscriptions.routing_keys:
+        EVENTS_CONSUMED.labels(service, message_type, "handled")
+        EVENTS_CONSUMED.labels(service, message_type, "duplicate")
+        EVENTS_RETRIED.labels(service, message_type)
+        for reason in DEAD_LETTER_REASONS:
+            EVENTS_DEAD_LETTERED.labels(service, message_type, reason)
 
 
 def module_app(build: Callable[[], FastAPI]) -> Callable[[str], FastAPI]:

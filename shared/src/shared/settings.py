@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     service_token_secret: SecretStr
     public_base_url: str = "http://127.0.0.1:8000"
     otlp_endpoint: str | None = None
+    #: serve `/metrics` on this port (all interfaces) instead of the app's own; deployments set it so that the
+    #: public never reaches the metrics through the gateway
+    metrics_port: int | None = None
     log_level: str = "INFO"
     log_format: str = "json"
     #: apply Alembic migrations when the service starts (deployments run them as a Job instead)

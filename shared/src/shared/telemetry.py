@@ -10,29 +10,64 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 
 _configured = False
 
 
+class ActionsOnly(Sampler):
+    """A trace starts only where an action starts: a request served (SERVER) or an event consumed (CONSUMER).
+
+    Spans below them are kept with their parent (`ParentBased`). What a process does on its own — the outbox
+    relay polling its table every second, housekeeping, reconnecting — would otherwise make a one-span trace
+    of each database call, and bury the users' actions under them.
+    """
+
+    def should_sample(
+        self, parent_context: otel_context.Context | None, trace_id: int, name: str,
+        kind: SpanKind | None = None, attributes: Attributes = None, links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if kind in (SpanKind.SERVER, SpanKind.CONSUMER):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return SamplingResult(Decision.DROP)
+
+    def get_description(self) -> str:
+        return "ActionsOnly"
+
+
 def setup_tracing(service_name: str, otlp_endpoint: str | None) -> None:
+    """Spans are exported over OTLP/HTTP to `otlp_endpoint` (the full URL, `.../v1/traces`) when it is set;
+    the batch processor's pace follows the standard `OTEL_BSP_*` variables."""
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}), sampler=ParentBased(root=ActionsOnly()),
+    )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
+    # a trace continues into the services a process calls (httpx, with the traceparent header) and into
+    # object storage (urllib3: the minio client's transport)
+    for instrumentor in (HTTPXClientInstrumentor(), URLLib3Instrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
     _configured = True
 
 
@@ -87,6 +122,12 @@ def setup_logging(service_name: str, level: str = "INFO", fmt: str = "json") -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # uvicorn configures its loggers with plain-text handlers of its own before it loads the app: they write
+    # through ours instead (their levels, e.g. from --log-level, stay as uvicorn set them)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
     # uvicorn's access log repeats what the HTTP metrics and traces already carry
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("aiormq").setLevel(logging.WARNING)
