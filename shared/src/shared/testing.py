@@ -131,3 +131,52 @@ def s3_endpoint() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def assert_migrations_match_models(url: str, service: str, metadata: object, check_constraints: set[str]) -> None:
+    """A service's hand-written revisions build exactly the tables its models describe (CHECK constraints, which
+    autogenerate does not compare, by name), downgrade to the bus tables alone, and upgrade again."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import pool, text
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from shared import migrations
+
+    migrations_dir = migrations.migrations_dir_of(service)
+    await migrations.upgrade(migrations_dir, url)
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+
+            def differences(sync_connection: Connection) -> list[object]:
+                context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
+                return list(compare_metadata(context, metadata))  # type: ignore[arg-type]
+
+            assert await connection.run_sync(differences) == []
+            checks = set(
+                (await connection.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'c'")))
+                .scalars()
+                .all()
+            )
+            assert {name for name in checks if name.startswith("ck_")} == check_constraints
+
+        async with engine.begin() as connection:
+
+            def downgrade(sync_connection: Connection) -> None:
+                config = migrations.alembic_config(migrations_dir, url)
+                config.attributes["connection"] = sync_connection
+                command.downgrade(config, "0001")
+
+            await connection.run_sync(downgrade)
+            tables = set(
+                (await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+                .scalars()
+                .all()
+            )
+        assert tables == {"alembic_version", "outbox", "inbox"}
+        await migrations.upgrade(migrations_dir, url)  # and back up again
+    finally:
+        await engine.dispose()
