@@ -17,6 +17,7 @@ from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topol
 from shared.bus.tables import OUTBOX, add_bus_tables
 from shared.contracts.base import Event
 from shared.db import Database
+from shared.testing import delete_bus
 
 
 class Pinged(Event):
@@ -56,13 +57,7 @@ async def database(database_factory) -> AsyncIterator[Database]:  # type: ignore
 @pytest.fixture
 async def cleanup_broker(amqp_url: str, bus_namespace: str) -> AsyncIterator[None]:
     yield
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        topology = Topology(bus_namespace, "test")
-        for name in topology.all_queues():
-            await channel.queue_delete(name)
-        await channel.exchange_delete(topology.exchange)
+    await delete_bus(amqp_url, bus_namespace, ["test"])
 
 
 async def count_handled(database: Database) -> int:
@@ -250,5 +245,45 @@ async def test_service_writes_events_while_broker_is_unreachable_and_they_leave_
             return await count_handled(database) == 1
 
         await eventually(handled)
+    finally:
+        await bus.stop()
+
+
+class Refused(Event):
+    event_name: ClassVar[str] = "test.refused"
+    message_id: str
+    why: str
+
+
+async def test_a_message_breaking_its_contract_is_answered_once_and_dead_lettered(
+    database, amqp_url, bus_namespace, cleanup_broker
+):
+    def refuse(body: bytes, why: str, message_id: str) -> list[Event]:
+        return [Refused(message_id=message_id, why=why)]
+
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record, refusal=refuse)))
+    await bus.start()
+    try:
+        await eventually(lambda: _true_when(bus.connected))
+        await asyncio.sleep(0.3)
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(f"{bus_namespace}.events")
+            answers = await channel.declare_queue(exclusive=True)
+            await answers.bind(exchange, Refused.message_type())
+            for _ in range(2):  # delivered twice: answered once
+                await exchange.publish(
+                    aio_pika.Message(b'{"number": "x"}', message_id="bad-2", type=Pinged.message_type()),
+                    routing_key=Pinged.message_type(),
+                )
+            answer = await _get(answers)
+            body = json.loads(answer.body)
+            assert body["message_id"] == "bad-2" and "number" in body["why"]
+            dlq = await channel.declare_queue(f"{bus_namespace}.test.dlq", passive=True)
+            for _ in range(2):
+                assert "number" in (await _get(dlq)).headers["x-dead-letter-reason"]
+            await asyncio.sleep(0.5)
+            assert await answers.get(fail=False) is None
     finally:
         await bus.stop()

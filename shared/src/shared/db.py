@@ -9,7 +9,7 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -32,6 +32,12 @@ def service_metadata() -> MetaData:
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     add_bus_tables(metadata)
     return metadata
+
+
+def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Runs `callback` once the session's transaction commits, never when it rolls back (business counters: a
+    batch rolled back and handled again one by one is counted once)."""
+    event.listen(session.sync_session, "after_commit", lambda _: callback(), once=True)
 
 
 class Database:

@@ -6,11 +6,14 @@ text in the user's language.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -102,5 +105,13 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"code": "invalid", "message": "request validation failed", "fields": fields}
         return JSONResponse({"detail": body}, status_code=422)
 
+    async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # logged here, inside the request's span, so the log line carries its trace id (uvicorn's own report of
+        # the exception comes after the span has ended)
+        logger.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        body = {"code": "internal_error", "message": "an unexpected error; it has been logged", "fields": {}}
+        return JSONResponse({"detail": body}, status_code=500)
+
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

@@ -24,9 +24,11 @@ class ServiceClient:
         )
 
     async def request(self, method: str, path: str, principal: Principal, *, json: Any = None,
-                      params: dict[str, Any] | None = None) -> httpx.Response:
+                      params: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+                      files: dict[str, Any] | None = None) -> httpx.Response:
+        """`data` with `files` sends a multipart form (an uploaded file passed on), else `json` is the body."""
         response = await self._client.request(
-            method, path, json=json, params=params,
+            method, path, json=json, params=params, data=data, files=files,
             headers={"Authorization": self._authorization(principal)},
         )
         if response.status_code >= 400:

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_s
 from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import migrations
+from shared import background, migrations
 from shared.auth import ServiceTokens
 from shared.bus import Bus, Subscriptions, Topology
 from shared.db import Database
@@ -82,9 +82,10 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
             yield
         finally:
             for hook in reversed(parts.on_shutdown):
-                await hook(app)
+                await background.bounded(hook(app), what=f"shutdown hook {getattr(hook, '__qualname__', hook)}",
+                                         seconds=3 * background.STOP_SECONDS)
             await bus.stop()
-            await database.dispose()
+            await background.bounded(database.dispose(), what="closing the database pool")
 
     app = FastAPI(title=f"cabinet {service}", lifespan=lifespan)
     app.state.settings = settings

@@ -8,6 +8,7 @@ namespace of its own, named with a random suffix, so parallel runs on one machin
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -15,13 +16,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
+import aio_pika
 import httpx
 import pytest
 
+from shared.bus.topology import Topology
 from shared.db import create_database_if_missing, drop_database
+
+T = TypeVar("T")
 
 
 def _from_container(kind: str) -> str:
@@ -36,6 +44,72 @@ def _from_container(kind: str) -> str:
 
     rabbit = RabbitMqContainer("rabbitmq:3.13").start()
     return f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/"
+
+
+async def queue_has_consumer(amqp_url: str, queue: str) -> bool:
+    """Whether a service's consumer is on its queue (and so its bindings are in place: publishing now reaches it)."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        try:
+            channel = await connection.channel()
+            declared = await channel.declare_queue(queue, passive=True)
+            return bool(declared.declaration_result.consumer_count)
+        except aio_pika.exceptions.ChannelClosed:
+            return False
+
+
+async def wait_for_consumer(amqp_url: str, queue: str) -> None:
+    for _ in range(400):  # 20 s
+        if await queue_has_consumer(amqp_url, queue):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no consumer on {queue}")
+
+
+def run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs a coroutine to its end from synchronous test code (a sync fixture, a Playwright test): pytest-asyncio
+    keeps a loop running in this thread, so the coroutine gets a loop of its own in another thread."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
+async def delete_bus(amqp_url: str, namespace: str, services: Iterable[str]) -> None:
+    """Deletes the exchange of a test's bus namespace and every queue of the named services in it.
+
+    Queues left behind pile up on the machine's broker run after run (each quorum queue is a process of its own),
+    so every test that declares some removes them. A broker that is restarting is waited for a while; one that
+    never answers leaves a warning, not a hung test.
+    """
+    topologies = [Topology(namespace, service) for service in services]
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 1)):
+                connection = await aio_pika.connect(amqp_url)
+                async with connection:
+                    channel = await connection.channel()
+                    for topology in topologies:
+                        for queue in topology.all_queues():
+                            await channel.queue_delete(queue)
+                    await channel.exchange_delete(Topology(namespace, "any").exchange)
+            return
+        except (OSError, aio_pika.exceptions.AMQPConnectionError):  # TimeoutError is an OSError
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+    warnings.warn(f"broker unreachable: bus namespace {namespace} left behind", stacklevel=2)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0, interval: float = 0.1) -> Any:
+    """Polls `check` until it returns something truthy (at most `within` seconds); returns that."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+        await asyncio.sleep(interval)
 
 
 @pytest.fixture(scope="session")

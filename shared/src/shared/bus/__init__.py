@@ -14,6 +14,7 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
+from shared.background import cancelling
 from shared.bus.consumer import Consumer
 from shared.bus.outbox import add
 from shared.bus.relay import OutboxRelay
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Bus", "MessageContext", "PermanentError", "Subscriptions", "Topology", "add", "on", "on_batch"]
 
 _RECONNECT_MAX_SECONDS = 10.0
+_STOP_SECONDS = 15.0
 
 
 class Bus:
@@ -51,12 +53,22 @@ class Bus:
         self._task = asyncio.create_task(self._run(), name=f"bus-{self.topology.service}")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._connection:
-            await self._connection.close()
+        """Stops relaying and consuming and closes the connection, waiting at most `_STOP_SECONDS` for the broker.
+
+        A broker that does not answer a channel's or the connection's close must not keep the process from ending:
+        what was not acknowledged is delivered again, and what was not confirmed is published again.
+        """
+        try:
+            async with asyncio.timeout(_STOP_SECONDS):
+                if self._task:
+                    self._task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._task
+                if self._connection:
+                    await self._connection.close()
+        except TimeoutError:
+            logger.warning("the broker did not answer within %.0fs while the bus stopped; not waiting longer",
+                           _STOP_SECONDS)
         BROKER_CONNECTED.labels(self.topology.service).set(0)
 
     async def _run(self) -> None:
@@ -68,6 +80,8 @@ class Bus:
                 )
                 break
             except (OSError, aio_pika.exceptions.AMQPError) as exc:
+                if cancelling():
+                    raise
                 # connect_robust reconnects by itself only after a first success
                 logger.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
@@ -97,9 +111,9 @@ class Bus:
         while True:
             try:
                 await self.relay.run(exchange)
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                if cancelling():
+                    raise
                 logger.exception("outbox relay stopped; restarting in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
@@ -112,9 +126,9 @@ class Bus:
             try:
                 channel = await self._connection.channel(publisher_confirms=True)
                 await consumer.run(channel)
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                if cancelling():
+                    raise
                 logger.exception("consumer stopped; restarting in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_MAX_SECONDS)

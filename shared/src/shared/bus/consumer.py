@@ -9,8 +9,10 @@ transaction committed, or its copy confirmed on a retry or dead-letter queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +23,11 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.background import cancelling
+from shared.bus import outbox
 from shared.bus.subscriptions import MessageContext, PermanentError, Subscription, Subscriptions
 from shared.bus.topology import RETRY_DELAYS_SECONDS, Topology, declare_consumer_queues
+from shared.contracts.base import Event
 from shared.db import Database
 from shared.metrics import (
     EVENTS_CONSUMED,
@@ -48,6 +53,11 @@ BATCH_LINGER_SECONDS = 0.005
 
 class Malformed(Exception):
     """The message cannot be understood: no id, unknown type, or a body that breaks its contract."""
+
+    def __init__(self, why: str, subscription: Subscription[Any] | None = None) -> None:
+        super().__init__(why)
+        #: the subscription of the message's type, when the type is known but the body breaks its contract
+        self.subscription = subscription
 
 
 Parsed = tuple[AbstractIncomingMessage, Subscription[Any], Any]
@@ -79,6 +89,10 @@ class Consumer:
                 await self.process(batch)
         finally:
             depth_task.cancel()
+            # Left open, a robust channel is restored with its consumer when the broker is back, and its messages
+            # would go to `pending`, which nobody reads any more: the loop that starts again opens a channel of its own
+            with contextlib.suppress(Exception):
+                await channel.close()
 
     async def process(self, batch: list[AbstractIncomingMessage]) -> None:
         parsed: list[Parsed] = []
@@ -86,12 +100,15 @@ class Consumer:
             try:
                 parsed.append(self._parse(message))
             except Malformed as exc:
+                await self._refuse(message, exc)
                 await self._dead_letter(message, str(exc), reason="malformed")
         if not parsed:
             return
         try:
             await self._handle_in_one_transaction(parsed)
         except Exception as exc:
+            if cancelling():
+                raise
             if len(parsed) == 1:
                 await self._fail(parsed[0], exc)
                 return
@@ -100,6 +117,8 @@ class Consumer:
                 try:
                     await self._handle_in_one_transaction([item])
                 except Exception as item_exc:
+                    if cancelling():
+                        raise
                     await self._fail(item, item_exc)
                 else:
                     await self._ack(item)
@@ -121,12 +140,24 @@ class Consumer:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
             )
-            raise Malformed(f"body does not match {message.type}: {problems}"[:4000]) from exc
+            raise Malformed(f"body does not match {message.type}: {problems}"[:4000], subscription) from exc
         return message, subscription, event
+
+    async def _refuse(self, message: AbstractIncomingMessage, malformed: Malformed) -> None:
+        """Answer a message that broke its contract, if its subscription says how (once per message id)."""
+        refusal = malformed.subscription.refusal if malformed.subscription else None
+        if refusal is None or not message.message_id:
+            return
+        await self._answer_once(message, refusal(message.body, str(malformed), str(message.message_id)))
+
+    async def _answer_once(self, message: AbstractIncomingMessage, answer: Sequence[Event]) -> None:
+        async with self._database.transaction() as session:
+            if await self._claim(session, [message]):
+                await outbox.add(session, *answer)
 
     async def _handle_in_one_transaction(self, items: list[Parsed]) -> None:
         async with self._database.transaction() as session:
-            fresh = await self._claim(session, items)
+            fresh = await self._claim(session, [message for message, _, _ in items])
             batches: dict[str, tuple[Subscription[Any], list[Any], list[MessageContext]]] = {}
             for message, subscription, event in items:
                 message_id = str(message.message_id)
@@ -165,11 +196,10 @@ class Consumer:
             sent = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
             HANDLER_LATENCY.labels(self._service).observe(max(0.0, (now - sent).total_seconds()))
 
-    async def _claim(self, session: AsyncSession, items: list[Parsed]) -> set[str]:
+    async def _claim(self, session: AsyncSession, messages: list[AbstractIncomingMessage]) -> set[str]:
         """Insert inbox rows; returns the message ids not seen before."""
         result = await session.execute(
-            _CLAIM_INBOX,
-            {"ids": [str(m.message_id) for m, _, _ in items], "types": [str(m.type) for m, _, _ in items]},
+            _CLAIM_INBOX, {"ids": [str(m.message_id) for m in messages], "types": [str(m.type) for m in messages]},
         )
         return {row[0] for row in result}
 
@@ -179,6 +209,8 @@ class Consumer:
     async def _fail(self, item: Parsed, error: Exception) -> None:
         message = item[0]
         if isinstance(error, PermanentError):
+            if error.answer:
+                await self._answer_once(message, error.answer)
             await self._dead_letter(message, f"{type(error).__name__}: {error}", reason="rejected")
             return
         attempts = _attempts(message) + 1

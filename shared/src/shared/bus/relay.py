@@ -22,6 +22,7 @@ from aio_pika.abc import AbstractExchange
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.background import cancelling
 from shared.bus.tables import OUTBOX
 from shared.db import Database
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -77,12 +78,12 @@ class OutboxRelay:
                     await self._settle(batch)
                 in_flight = claimed
                 delay = 0.5
-            except asyncio.CancelledError:
-                for unsettled in (in_flight, claimed):
-                    if unsettled is not None:
-                        await unsettled.session.close()
-                raise
-            except Exception as exc:
+            except (asyncio.CancelledError, Exception) as exc:
+                if isinstance(exc, asyncio.CancelledError) or cancelling():
+                    for unsettled in (in_flight, claimed):
+                        if unsettled is not None:
+                            await unsettled.session.close()
+                    raise
                 for unsettled in (in_flight, claimed):
                     if unsettled is not None:
                         await self._abandon(unsettled)

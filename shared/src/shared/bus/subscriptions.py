@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -16,7 +16,15 @@ E = TypeVar("E", bound=Event)
 
 
 class PermanentError(Exception):
-    """A handler's verdict that trying again cannot help: the message goes to the dead-letter queue at once."""
+    """A handler's verdict that trying again cannot help: the message goes to the dead-letter queue at once.
+
+    `answer`: events that answer the refused message (a refusal sent back to the partner system that published
+    it), written to the outbox once per message id before it is dead-lettered, as a `Refusal` is.
+    """
+
+    def __init__(self, *args: object, answer: Sequence[Event] = ()) -> None:
+        super().__init__(*args)
+        self.answer = tuple(answer)
 
 
 @dataclass
@@ -35,6 +43,9 @@ class MessageContext:
 Handler = Callable[[E, MessageContext], Awaitable[None]]
 #: handles many events of one type at once (one statement for all of them, say); same transaction rules
 BatchHandler = Callable[[list[E], list[MessageContext]], Awaitable[None]]
+#: the events that answer a message breaking its contract (its raw body and why it broke it), e.g. a refusal sent
+#: back to the partner system that published it; written to the outbox once per message id, then dead-lettered
+Refusal = Callable[[bytes, str, str], Sequence[Event]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class Subscription(Generic[E]):
     event: type[E]
     handler: Handler[E] | None = None
     batch_handler: BatchHandler[E] | None = None
+    refusal: Refusal | None = None
 
 
 class Subscriptions:
@@ -64,10 +76,10 @@ class Subscriptions:
         return bool(self._by_type)
 
 
-def on(event: type[E], handler: Handler[E]) -> Subscription[E]:
-    return Subscription(event, handler=handler)
+def on(event: type[E], handler: Handler[E], *, refusal: Refusal | None = None) -> Subscription[E]:
+    return Subscription(event, handler=handler, refusal=refusal)
 
 
-def on_batch(event: type[E], handler: BatchHandler[E]) -> Subscription[E]:
+def on_batch(event: type[E], handler: BatchHandler[E], *, refusal: Refusal | None = None) -> Subscription[E]:
     """For hot paths: the handler gets every fresh event of the type in a delivered batch, in order."""
-    return Subscription(event, batch_handler=handler)
+    return Subscription(event, batch_handler=handler, refusal=refusal)

@@ -3,7 +3,10 @@
 `docs/events.md` is generated from this package (`python -m shared.contracts.reference`).
 """
 
-from shared.contracts import documents, identity, signature
+from shared.contracts import billing, documents, identity, metering, notify, res, signature
 from shared.contracts.base import REGISTRY, Event, Registry, event
 
-__all__ = ["REGISTRY", "Event", "Registry", "documents", "event", "identity", "signature"]
+__all__ = [
+    "REGISTRY", "Event", "Registry", "billing", "documents", "event", "identity", "metering", "notify", "res",
+    "signature",
+]

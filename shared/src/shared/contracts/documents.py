@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import EmailStr
@@ -51,3 +52,22 @@ class EdsOnboardingPackageReady(Event):
     content_path: str
     #: where the consumer downloads the package in the cabinet
     download_url: str
+
+
+@event
+class RenderRequested(Event):
+    event_name = "documents.render_requested"
+    summary = (
+        "Another service asks documents to render `data` with the template of `document_type` and store the PDF; "
+        "the answer is `documents.document_stored.v1` carrying the same `source_event` (the requester's reference, "
+        "e.g. `billing.invoice/<id>`). Rendering the same reference again stores nothing new."
+    )
+
+    consumer_id: UUID
+    document_type: str
+    period: str | None
+    title: str
+    file_name: str
+    data: dict[str, Any]
+    replaces: UUID | None = None
+    source_event: str

@@ -1,0 +1,80 @@
+"""Events published by the metering service (metering points, accepted readings)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.base import Event, event
+
+#: the energy a meter register counts: active (kWh) or reactive (kvarh)
+Energy = Literal["active", "reactive"]
+#: where a meter is: at the consumer's site or at the RES substation
+Location = Literal["consumer_site", "res_substation"]
+#: who entered readings: the consumer in the cabinet (typed or a file), supplier staff, a RES system over the bus
+ReadingsSource = Literal["consumer", "staff", "res"]
+#: a meter's register value: non-negative, at most 12 digits before and 4 after the point
+RegisterValue = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4)]
+#: transformer ratio (current or voltage): positive
+Ratio = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@event
+class MeteringPointChanged(Event):
+    event_name = "metering.metering_point_changed"
+    summary = (
+        "A metering point was created, changed or retired; the payload is its whole state (billing keeps a copy "
+        "to know which points a period needs and how to calculate them)."
+    )
+
+    point_id: UUID
+    consumer_id: UUID
+    meter_serial: str
+    #: 1, 2 or 3 time zones (1: all day; 2: day/night; 3: peak/half-peak/night)
+    zones: Annotated[int, Field(ge=1, le=3)]
+    #: digits of the meter's register before the decimal point (a roll-over goes past 10**digits)
+    digits: Annotated[int, Field(ge=1, le=12)]
+    ct_ratio: Ratio
+    vt_ratio: Ratio
+    location: Location
+    consumer_reads: bool
+    registers: tuple[Energy, ...]
+    #: the billing tariff class of the point (voltage class / consumer group), e.g. `class2_general`
+    tariff_class: str
+    #: false once retired: no longer read nor billed
+    active: bool
+
+
+class ReadingLine(_Part):
+    point_id: UUID
+    energy: Energy
+    zone: Annotated[int, Field(ge=1, le=3)]
+    previous: RegisterValue
+    current: RegisterValue
+    #: the meter went past its maximum and started from zero again
+    rollover: bool = False
+
+
+@event
+class ReadingsAccepted(Event):
+    event_name = "metering.readings_accepted"
+    summary = (
+        "Readings of a period were accepted for calculation: the consumer's signature on the act arrived, staff "
+        "marked the paper act received, or staff/RES entered them. A non-null `correction_reason` means staff "
+        "corrected readings already accepted (billing issues a correcting invoice when the period is invoiced)."
+    )
+
+    act_id: UUID
+    consumer_id: UUID
+    #: the billing period `YYYY-MM`
+    period: str
+    source: ReadingsSource
+    readings: tuple[ReadingLine, ...]
+    correction_reason: str | None = None
