@@ -133,3 +133,28 @@ async def test_a_consumer_user_reaches_no_other_consumers_data(api: Any, world: 
     assert await api.snapshot() == before
     me = await api.ok("GET", "/me", user)
     assert me["consumer"]["id"] == world.consumer["id"]
+
+
+async def test_staff_change_a_consumers_details_and_rights_and_the_others_learn_the_whole_state(
+    api: Any, world: Any
+) -> None:
+    path = f"/consumers/{world.consumer['id']}"
+    changed = await api.ok("PATCH", path, world.staff_a, json={
+        "name": "Кооператив «Автомобіліст-3»", "billing_day": 20, "self_calculation": False, "e_signature": False,
+    })
+    assert (changed["name"], changed["billing_day"], changed["self_calculation"], changed["e_signature"]) == (
+        "Кооператив «Автомобіліст-3»", 20, False, False)
+    assert (changed["account_number"], changed["edrpou"]) == (
+        world.consumer["account_number"], world.consumer["edrpou"])
+    [updated] = await api.outbox("identity.consumer_account_updated.v1")
+    assert (updated["billing_day"], updated["self_calculation"], updated["account_number"]) == (20, False, "0789")
+
+    before = await api.snapshot()
+    response = await api.call("PATCH", path, world.staff_a, json={"billing_day": 31, "edrpou": "1234"})
+    assert (response.status_code, response.json()["detail"]["fields"]) == (
+        422, {"billing_day": "out_of_range", "edrpou": "invalid"})
+    assert await api.snapshot() == before
+    # another branch's staff and the consumer's own users may not
+    assert (await api.call("PATCH", path, world.staff_b, json={"billing_day": 5})).status_code == 404
+    user = api.principal_of(await api.register(world))
+    assert (await api.call("PATCH", path, user, json={"self_calculation": True})).status_code == 403

@@ -30,7 +30,8 @@ async def test_me(api: Any, world: Any, user: Any) -> None:
         "avtomobilist", "demo@cabinet.local", None, "consumer")
     assert me["consumer"] == {"id": world.consumer["id"], "account_number": "0789",
                               "name": 'Кооператив "Автомобіліст-2"', "edrpou": "12345678",
-                              "branch": {"id": world.branch_a["id"], "name": world.branch_a["name"]}}
+                              "branch": {"id": world.branch_a["id"], "name": world.branch_a["name"]},
+                              "e_signature": True}
 
 
 @pytest.mark.parametrize(

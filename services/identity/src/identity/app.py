@@ -7,7 +7,6 @@ Nothing is read from the environment at import: `app` is built from the environm
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from identity.endpoints import router
 from identity.service import Runtime, utcnow
 from identity.settings import IdentitySettings, get_settings
 from identity.subscriptions import SUBSCRIPTIONS
+from shared import background
 from shared.db import Database
 from shared.migrations import migrations_dir_of
 from shared.service import ServiceParts, create_service_app, module_app
@@ -36,27 +36,23 @@ def create_app(settings: IdentitySettings) -> FastAPI:
         # their own, whose connections are only ever held for one INSERT, cannot starve that way.
         app.state.attempts_database = Database(settings.database_url, pool_size=2)
         app.state.identity = Runtime.create(settings, attempts_database=app.state.attempts_database)
-        app.state.housekeeping = asyncio.create_task(keep_house(app), name="identity-housekeeping")
+        app.state.housekeeping = asyncio.create_task(
+            background.every(settings.housekeeping_interval_seconds, lambda: keep_house(app), what="housekeeping"),
+            name="identity-housekeeping",
+        )
 
     async def stop(app: FastAPI) -> None:
-        app.state.housekeeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app.state.housekeeping
+        await background.stop(app.state.housekeeping)
         await app.state.attempts_database.dispose()
 
     async def keep_house(app: FastAPI) -> None:
         """Delete throttling records no rule counts any more, and sessions long over."""
-        while True:
-            try:
-                now = utcnow()
-                async with app.state.database.transaction() as session:
-                    attempts = await repository.purge_attempts(session, now - LONGEST_WINDOW)
-                    sessions = await repository.purge_sessions(session, now - ENDED_SESSIONS_KEPT)
-                if attempts or sessions:
-                    logger.info("housekeeping: deleted %d throttling records, %d sessions", attempts, sessions)
-            except Exception:
-                logger.exception("housekeeping failed; trying again later")
-            await asyncio.sleep(settings.housekeeping_interval_seconds)
+        now = utcnow()
+        async with app.state.database.transaction() as session:
+            attempts = await repository.purge_attempts(session, now - LONGEST_WINDOW)
+            sessions = await repository.purge_sessions(session, now - ENDED_SESSIONS_KEPT)
+        if attempts or sessions:
+            logger.info("housekeeping: deleted %d throttling records, %d sessions", attempts, sessions)
 
     return create_service_app(
         ServiceParts(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from identity import schemas
-from identity.service import ConsumerFields, Identity, Runtime, Viewer, utcnow
+from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer, utcnow
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 
@@ -187,6 +187,14 @@ async def consumer(
         consumer=schemas.ConsumerOut.of(found),
         users=[schemas.ConsumerUserOut.model_validate(user) for user in users],
     )
+
+
+@router.patch("/consumers/{consumer_id}")
+async def change_consumer(
+    consumer_id: uuid.UUID, body: schemas.ConsumerChanges, viewer: StaffViewerDep, identity: IdentityDep
+) -> schemas.ConsumerOut:
+    changed = await identity.change_consumer(viewer, consumer_id, ConsumerChanges(**body.model_dump()))
+    return schemas.ConsumerOut.of(changed)
 
 
 @router.post("/consumers/{consumer_id}/activation-codes", status_code=201)

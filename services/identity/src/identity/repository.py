@@ -53,6 +53,11 @@ async def consumer(session: AsyncSession, consumer_id: uuid.UUID) -> ConsumerAcc
     )
 
 
+async def lock_consumer(session: AsyncSession, consumer_id: uuid.UUID) -> None:
+    """Concurrent changes of one consumer account take turns (each publishes the whole state it leaves)."""
+    await session.execute(select(ConsumerAccount.id).where(ConsumerAccount.id == consumer_id).with_for_update())
+
+
 async def consumer_by_account_number(session: AsyncSession, account_number: str) -> ConsumerAccount | None:
     return await session.scalar(
         select(ConsumerAccount)

@@ -43,13 +43,14 @@ class ConsumerRef(BaseModel):
     name: str
     edrpou: str
     branch: BranchRef
+    #: the consumer's agreement provides for electronic signatures (otherwise documents are signed on paper)
+    e_signature: bool
 
     @classmethod
     def of(cls, consumer: ConsumerAccount) -> ConsumerRef:
         return cls(
             id=consumer.id, account_number=consumer.account_number, name=consumer.name,
-            edrpou=consumer.edrpou,
-            branch=BranchRef.of(consumer.branch),
+            edrpou=consumer.edrpou, branch=BranchRef.of(consumer.branch), e_signature=consumer.e_signature,
         )
 
 
@@ -213,6 +214,15 @@ class PasswordChangeRequest(Request):
     current_password: Password
     new_password: Password
     new_password_confirmation: Password
+
+
+class ConsumerChanges(Request):
+    name: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    edrpou: Short | None = None
+    agreement_email: Short | None = None
+    billing_day: int | None = None
+    self_calculation: bool | None = None
+    e_signature: bool | None = None
 
 
 class NewConsumer(Request):

@@ -52,6 +52,7 @@ from shared import bus
 from shared.auth import Principal, Role
 from shared.contracts.identity import (
     ConsumerAccountCreated,
+    ConsumerAccountUpdated,
     EmailChanged,
     EmailChangeRequested,
     LoginChanged,
@@ -124,6 +125,29 @@ class ConsumerFields:
     billing_day: int
     self_calculation: bool
     e_signature: bool
+
+
+@dataclass(frozen=True)
+class ConsumerChanges:
+    """What staff may change of a consumer account (None: unchanged); account number and branch stay."""
+
+    name: str | None = None
+    edrpou: str | None = None
+    agreement_email: str | None = None
+    billing_day: int | None = None
+    self_calculation: bool | None = None
+    e_signature: bool | None = None
+
+
+def _consumer_state(
+    event: type[ConsumerAccountCreated], consumer: ConsumerAccount
+) -> ConsumerAccountCreated:
+    return event(
+        consumer_id=consumer.id, account_number=consumer.account_number, name=consumer.name,
+        edrpou=consumer.edrpou, branch_id=consumer.branch.id, branch_name=consumer.branch.name,
+        agreement_email=consumer.agreement_email, billing_day=consumer.billing_day,
+        self_calculation=consumer.self_calculation, e_signature=consumer.e_signature,
+    )
 
 
 @dataclass(frozen=True)
@@ -522,17 +546,45 @@ class Identity:
             await self.session.flush()
         except IntegrityError as exc:  # created by a concurrent request since the check above
             raise Conflict("the account number is taken", code="account_number_taken") from exc
-        await bus.add(
-            self.session,
-            ConsumerAccountCreated(
-                consumer_id=consumer.id, account_number=consumer.account_number, name=consumer.name,
-                edrpou=consumer.edrpou, branch_id=branch.id, branch_name=branch.name,
-                agreement_email=consumer.agreement_email, billing_day=consumer.billing_day,
-                self_calculation=consumer.self_calculation, e_signature=consumer.e_signature,
-            ),
-        )
+        await bus.add(self.session, _consumer_state(ConsumerAccountCreated, consumer))
         code = await self.issue_activation_code(viewer, consumer)
         return consumer, code
+
+    async def change_consumer(
+        self, viewer: Viewer, consumer_id: uuid.UUID, changes: ConsumerChanges
+    ) -> ConsumerAccount:
+        """Staff correct a consumer's details or rights; the other services learn the whole new state."""
+        await repository.lock_consumer(self.session, consumer_id)
+        consumer = await self.consumer(viewer, consumer_id)
+        fields: dict[str, str] = {}
+        if changes.name is not None:
+            name = clean_name(changes.name)
+            if name is None:
+                fields["name"] = "invalid"
+            consumer.name = name or consumer.name
+        if changes.edrpou is not None:
+            edrpou = clean_edrpou(changes.edrpou)
+            if edrpou is None:
+                fields["edrpou"] = "invalid"
+            consumer.edrpou = edrpou or consumer.edrpou
+        if changes.agreement_email is not None:
+            email = normalize_email(changes.agreement_email)
+            if email is None:
+                fields["agreement_email"] = "invalid"
+            consumer.agreement_email = email or consumer.agreement_email
+        if changes.billing_day is not None:
+            if not billing_day_in_range(changes.billing_day):
+                fields["billing_day"] = "out_of_range"
+            else:
+                consumer.billing_day = changes.billing_day
+        if fields:
+            raise Invalid("consumer account changes refused", fields=fields)
+        if changes.self_calculation is not None:
+            consumer.self_calculation = changes.self_calculation
+        if changes.e_signature is not None:
+            consumer.e_signature = changes.e_signature
+        await bus.add(self.session, _consumer_state(ConsumerAccountUpdated, consumer))
+        return consumer
 
     async def issue_activation_code(self, viewer: Viewer, consumer: ConsumerAccount) -> str:
         """A new single-use code (for one more user of the consumer) and a registration letter with it."""
