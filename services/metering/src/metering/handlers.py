@@ -1,0 +1,39 @@
+"""Events in → use cases, each in the transaction of its message's inbox row."""
+
+from __future__ import annotations
+
+from metering.service import DocumentOfNoAct, Metering, RefusedSubmission, utcnow
+from shared.bus import MessageContext, PermanentError
+from shared.contracts.billing import InvoiceIssued
+from shared.contracts.documents import DocumentStored
+from shared.contracts.identity import ConsumerAccountCreated
+from shared.contracts.res import ReadingsSubmitted
+from shared.contracts.signature import DocumentStatusChanged
+
+
+async def consumer_changed(event: ConsumerAccountCreated, context: MessageContext) -> None:
+    """Created or updated (the update's payload is the whole account): billing day and e-signature right."""
+    await Metering(context.session).keep_consumer(event)
+
+
+async def invoice_issued(event: InvoiceIssued, context: MessageContext) -> None:
+    await Metering(context.session).invoice_issued(event)
+
+
+async def document_stored(event: DocumentStored, context: MessageContext) -> None:
+    try:
+        await Metering(context.session).act_document_stored(event)
+    except DocumentOfNoAct as exc:
+        raise PermanentError(str(exc)) from exc
+
+
+async def signature_changed(event: DocumentStatusChanged, context: MessageContext) -> None:
+    await Metering(context.session).act_signature_changed(event, utcnow())
+
+
+async def res_readings_submitted(event: ReadingsSubmitted, context: MessageContext) -> None:
+    try:
+        await Metering(context.session).res_readings(event, utcnow())
+    except RefusedSubmission as exc:
+        # readings that break the rules stay broken however often they come: the dead-letter queue says why
+        raise PermanentError(str(exc)) from exc
