@@ -1,0 +1,62 @@
+"""Demo tariffs in the billing database, made through the use case staff use: `python -m billing.demo`.
+
+Idempotent: a price already there (same class, energy and date) is left as it is. The zone coefficients come with
+the migrations. Prices are demo values without VAT (UAH per kWh, reactive per kvarh), with a history so that the
+tariffs page and the calculation of old periods have something to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+
+from billing.runtime import Runtime
+from billing.service import Billing, NewTariff
+from billing.settings import BillingSettings, get_settings
+from shared import migrations
+from shared.auth import Principal, Role
+from shared.db import Database
+from shared.errors import Conflict
+
+CLASSES = {
+    "class1_general": "Непобутові споживачі, 1 клас напруги (від 27,5 кВ)",
+    "class2_general": "Непобутові споживачі, 2 клас напруги (до 27,5 кВ)",
+}
+#: class → energy → [(effective from, price)]
+PRICES = {
+    "class1_general": {"active": [(date(2013, 1, 1), "0.982000"), (date(2023, 1, 1), "5.410000"),
+                                  (date(2024, 6, 1), "6.120000")],
+                       "reactive": [(date(2013, 1, 1), "0.098200"), (date(2024, 6, 1), "0.612000")]},
+    "class2_general": {"active": [(date(2013, 1, 1), "1.444000"), (date(2023, 1, 1), "6.020000"),
+                                  (date(2024, 6, 1), "6.840000")],
+                       "reactive": [(date(2013, 1, 1), "0.144400"), (date(2024, 6, 1), "0.684000")]},
+}
+
+
+async def load(settings: BillingSettings) -> int:
+    """Adds the demo prices missing; how many were added."""
+    await migrations.upgrade(migrations.migrations_dir_of("billing"), settings.database_url)
+    database = Database(settings.database_url, pool_size=1)
+    runtime = Runtime.create(settings)
+    staff = Principal(role=Role.ADMIN)
+    added = 0
+    try:
+        for tariff_class, energies in PRICES.items():
+            for energy, history in energies.items():
+                for effective_from, price in history:
+                    try:
+                        async with database.transaction() as session:
+                            await Billing(session, runtime).add_tariff(staff, NewTariff(
+                                tariff_class, energy, Decimal(price), effective_from, CLASSES[tariff_class]))
+                        added += 1
+                    except Conflict:
+                        pass
+    finally:
+        await runtime.close()
+        await database.dispose()
+    return added
+
+
+if __name__ == "__main__":
+    print(f"billing: {asyncio.run(load(get_settings()))} demo tariff prices added")

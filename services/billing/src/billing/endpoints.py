@@ -1,0 +1,182 @@
+"""The billing HTTP API, `/api/v1` (docs/api-billing.md): tariffs, calculation and invoices, billing runs, payments
+and saldo, tax invoices. One transaction per request (`SessionDep`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+
+from billing import schemas
+from billing.domain.tax_invoices import to_xml, xml_file_name
+from billing.payments import Payments
+from billing.runs import RunWorker
+from billing.runtime import Runtime
+from billing.service import Billing, NewCoefficient, NewTariff
+from billing.tax import TaxInvoicing
+from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.db import SessionDep
+
+router = APIRouter(prefix="/api/v1")
+
+
+def billing_service(request: Request, session: SessionDep) -> Billing:
+    runtime: Runtime = request.app.state.billing
+    return Billing(session, runtime)
+
+
+def payments_service(request: Request, session: SessionDep) -> Payments:
+    return Payments(session, request.app.state.billing)
+
+
+def tax_service(request: Request, session: SessionDep) -> TaxInvoicing:
+    return TaxInvoicing(session, request.app.state.billing)
+
+
+BillingDep = Annotated[Billing, Depends(billing_service)]
+PaymentsDep = Annotated[Payments, Depends(payments_service)]
+TaxDep = Annotated[TaxInvoicing, Depends(tax_service)]
+StaffOnly = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN))]
+Year = Annotated[int | None, Query(ge=1900, le=9999)]
+Period = Annotated[str | None, Query(max_length=7)]
+
+
+# tariffs
+@router.get("/tariffs")
+async def tariffs(principal: CurrentPrincipal, billing: BillingDep,
+                  consumer_id: uuid.UUID | None = None) -> schemas.TariffsOut:
+    classes = await billing.tariff_classes(principal, consumer_id)
+    return schemas.TariffsOut(classes=[schemas.TariffClassOut.of(found) for found in classes])
+
+
+@router.post("/tariffs", status_code=201)
+async def add_tariff(body: schemas.NewTariff, principal: StaffOnly, billing: BillingDep) -> schemas.TariffOut:
+    return schemas.TariffOut.of(await billing.add_tariff(principal, NewTariff(**body.model_dump())))
+
+
+@router.get("/zone-coefficients")
+async def zone_coefficients(_: CurrentPrincipal, billing: BillingDep) -> list[schemas.ZoneCoefficientOut]:
+    return [schemas.ZoneCoefficientOut.of(found) for found in await billing.zone_coefficients()]
+
+
+@router.post("/zone-coefficients", status_code=201)
+async def add_zone_coefficient(
+    body: schemas.NewZoneCoefficient, _: StaffOnly, billing: BillingDep
+) -> schemas.ZoneCoefficientOut:
+    return schemas.ZoneCoefficientOut.of(await billing.add_zone_coefficient(NewCoefficient(**body.model_dump())))
+
+
+# calculation and invoices
+@router.get("/consumers/{consumer_id}/calculation")
+async def calculation(consumer_id: uuid.UUID, principal: CurrentPrincipal, billing: BillingDep,
+                      period: Period = None) -> schemas.CalculationOut:
+    return schemas.CalculationOut.of(await billing.calculation(principal, consumer_id, period))
+
+
+@router.post("/consumers/{consumer_id}/invoices", status_code=201)
+async def issue_invoice(consumer_id: uuid.UUID, body: schemas.IssueInvoice, principal: CurrentPrincipal,
+                        billing: BillingDep, response: Response) -> schemas.InvoiceOut:
+    """«Розрахувати»: 201 with the invoice issued now, 200 with the one the period has already."""
+    details, created = await billing.issue(principal, consumer_id, body.period)
+    if not created:
+        response.status_code = 200
+    return schemas.InvoiceOut.of(details)
+
+
+@router.get("/consumers/{consumer_id}/invoices")
+async def invoices(consumer_id: uuid.UUID, principal: CurrentPrincipal, billing: BillingDep,
+                   year: Year = None) -> schemas.InvoicesOut:
+    years, items = await billing.invoices(principal, consumer_id, year)
+    return schemas.InvoicesOut(years=years, items=[schemas.InvoiceOut.of(details) for details in items])
+
+
+@router.get("/invoices/{invoice_id}")
+async def invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billing: BillingDep) -> schemas.InvoiceOut:
+    return schemas.InvoiceOut.of(await billing.invoice(principal, invoice_id))
+
+
+@router.get("/due")
+async def due(_: StaffOnly, billing: BillingDep, period: Period = None) -> list[schemas.DueOut]:
+    return [schemas.DueOut.of(item) for item in (await billing.due(period))[1]]
+
+
+# billing runs
+@router.post("/billing-runs", status_code=202)
+async def start_run(body: schemas.StartRun, principal: StaffOnly, billing: BillingDep, request: Request,
+                    background: BackgroundTasks) -> schemas.RunOut:
+    run = await billing.start_run(principal, body.period, body.consumer_ids)
+    worker: RunWorker = request.app.state.billing_runs
+    # started once the response is on its way, i.e. after the request's transaction committed the run
+    background.add_task(worker.launch, run.id)
+    return schemas.RunOut.of(run)
+
+
+@router.get("/billing-runs/{run_id}")
+async def run(run_id: uuid.UUID, _: StaffOnly, billing: BillingDep) -> schemas.RunOut:
+    return schemas.RunOut.of(await billing.run(run_id))
+
+
+# payments and saldo
+@router.get("/consumers/{consumer_id}/payments")
+async def payments(consumer_id: uuid.UUID, principal: CurrentPrincipal, service: PaymentsDep,
+                   start: Annotated[date | None, Query(alias="from")] = None,
+                   end: Annotated[date | None, Query(alias="to")] = None) -> schemas.PaymentsOut:
+    saldo, items = await service.listing(principal, consumer_id, start, end)
+    return schemas.PaymentsOut(saldo=schemas.SaldoOut.of(saldo), items=[schemas.PaymentOut.of(item) for item in items])
+
+
+@router.get("/consumers/{consumer_id}/saldo")
+async def saldo(consumer_id: uuid.UUID, principal: CurrentPrincipal, service: PaymentsDep) -> schemas.SaldoOut:
+    return schemas.SaldoOut.of(await service.saldo(principal, consumer_id))
+
+
+@router.get("/payments/parked")
+async def parked_payments(_: StaffOnly, service: PaymentsDep) -> list[schemas.PaymentOut]:
+    return [schemas.PaymentOut.of(item) for item in await service.parked()]
+
+
+@router.post("/payments/{payment_id}/assignment")
+async def assign_payment(payment_id: uuid.UUID, body: schemas.AssignPayment, _: StaffOnly,
+                         service: PaymentsDep) -> schemas.PaymentOut:
+    return schemas.PaymentOut.of(await service.assign(payment_id, body.consumer_id))
+
+
+@router.post("/payments/{payment_id}/return")
+async def return_payment(payment_id: uuid.UUID, body: schemas.ReturnPayment, _: StaffOnly,
+                         service: PaymentsDep) -> schemas.PaymentOut:
+    return schemas.PaymentOut.of(await service.return_parked(payment_id, body.reason))
+
+
+# tax invoices
+@router.get("/consumers/{consumer_id}/tax-invoices")
+async def tax_invoices(consumer_id: uuid.UUID, principal: CurrentPrincipal, service: TaxDep,
+                       year: Year = None) -> schemas.TaxInvoicesOut:
+    years, items = await service.listing(principal, consumer_id, year)
+    return schemas.TaxInvoicesOut(years=years, items=[schemas.TaxInvoiceOut.of(item) for item in items])
+
+
+@router.get("/tax-invoices/{tax_invoice_id}")
+async def tax_invoice(tax_invoice_id: uuid.UUID, principal: CurrentPrincipal,
+                      service: TaxDep) -> schemas.TaxInvoiceOut:
+    return schemas.TaxInvoiceOut.of(await service.one(principal, tax_invoice_id))
+
+
+@router.get("/tax-invoices/{tax_invoice_id}/xml")
+async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: CurrentPrincipal, service: TaxDep) -> Response:
+    document = (await service.one(principal, tax_invoice_id)).document
+    return Response(to_xml(document), media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{xml_file_name(document)}"'})
+
+
+@router.post("/tax-invoices/{tax_invoice_id}/registration")
+async def register_tax_invoice(tax_invoice_id: uuid.UUID, body: schemas.RegisterTaxInvoice, principal: StaffOnly,
+                               service: TaxDep) -> schemas.TaxInvoiceOut:
+    return schemas.TaxInvoiceOut.of(await service.register(principal, tax_invoice_id, body.registration, body.note))
+
+
+@router.put("/consumers/{consumer_id}/tax-details")
+async def set_tax_details(consumer_id: uuid.UUID, body: schemas.TaxDetails, _: StaffOnly,
+                          service: TaxDep) -> schemas.TaxDetailsOut:
+    return schemas.TaxDetailsOut.of(await service.set_tax_details(consumer_id, body.ipn, body.vat_payer))

@@ -1,0 +1,313 @@
+"""Payments (manual «Деньги → Платежи»; docs/res-bus-contract.md): received from RES systems and answered, returned,
+parked ones assigned or returned by staff; a consumer's payments and saldo.
+
+A payment is taken **exactly once in effect**: its `res_payment_id` is unique in `payments`, and whoever handles
+a delivery first locks the consumers of the account numbers concerned, then looks the id up. A second delivery
+(another message id, another replica, the same batch) finds the first and is answered again with the payment's
+present state; one with another account, amount or day is refused (`conflict`) and dead-lettered — the first
+stands. A malformed message never reaches this module: the bus dead-letters it and `refusal` answers it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing import metrics, repository
+from billing.access import visible_consumer
+from billing.domain.allocation import ZERO, Allocation, conflicting_facts, invoice_numbers_in
+from billing.ledger import APPLIED, PARKED, RETURNED, Ledger, allocations_of
+from billing.models import Payment
+from billing.runtime import Runtime
+from shared.auth import Principal
+from shared.bus import PermanentError, outbox
+from shared.bus.subscriptions import Refusal
+from shared.contracts.base import Event
+from shared.contracts.billing import Allocation as AllocationOut
+from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
+from shared.contracts.res import PaymentReceived, PaymentReturned
+from shared.errors import Conflict, Invalid, NotFound
+
+UNKNOWN_ACCOUNT = "unknown_account"
+#: how far back the payments listing goes by default: this year and the two before (the manual's «Эти три года»)
+LISTED_YEARS = 3
+REASON_MAX_LENGTH = 420
+
+
+class PaymentMoved(Exception):
+    """A parked payment was assigned while its return waited for it; the return is tried again (then the
+    consumer's lock is taken first, as everywhere)."""
+
+
+@dataclass(slots=True)
+class NewPayment:
+    """A payment met for the first time, before its row is written: plain, since a batch makes hundreds (an ORM
+    object each would cost more than the rest of its handling)."""
+
+    id: uuid.UUID
+    res_payment_id: str
+    consumer_id: uuid.UUID | None
+    account_number: str
+    amount: Decimal
+    paid_on: date
+    payer_iban: str
+    bank: str
+    mfo: str
+    purpose: str
+    document_number: str
+    state: str
+    credit: Decimal
+    received_at: datetime
+    returned_on: date | None = None
+    return_reason: str | None = None
+
+
+#: a payment stored or about to be
+AnyPayment = Payment | NewPayment
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    payment: Payment
+    allocations: Sequence[Allocation]
+
+
+@dataclass(frozen=True)
+class Saldo:
+    saldo: Decimal
+    open_invoices: int
+    next_pay_by: date | None
+    next_pay_by_amount: Decimal | None
+
+
+def refusal(contract: type[Event]) -> Refusal:
+    """The answer to a payment or return message that breaks its schema: `invalid`, with where it breaks it."""
+
+    def refuse(body: bytes, reason: str, message_id: str) -> list[Event]:
+        try:
+            contract.model_validate_json(body)
+            errors = [reason]
+        except ValidationError as exc:
+            errors = [f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+                      for error in exc.errors()]
+        return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
+                               errors=tuple(errors))]
+
+    return refuse
+
+
+def _res_payment_id(body: bytes) -> str | None:
+    """The id a refused message carries, when it can be read at all."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    value = found.get("res_payment_id") if isinstance(found, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def _accepted(payment: AnyPayment, allocations: Sequence[Allocation], saldo: Decimal) -> PaymentAccepted:
+    assert payment.consumer_id is not None
+    return PaymentAccepted(
+        res_payment_id=payment.res_payment_id, payment_id=payment.id, consumer_id=payment.consumer_id,
+        account_number=payment.account_number, amount=payment.amount,
+        allocations=tuple(AllocationOut(invoice_id=allocation.invoice_id, invoice_number=allocation.invoice_number,
+                                        amount=allocation.amount) for allocation in allocations),
+        credit=payment.credit, saldo=saldo,
+    )
+
+
+def _parked(payment: AnyPayment) -> PaymentParked:
+    return PaymentParked(res_payment_id=payment.res_payment_id, payment_id=payment.id,
+                         account_number=payment.account_number, amount=payment.amount, reason=UNKNOWN_ACCOUNT)
+
+
+def _reversed(payment: AnyPayment, saldo: Decimal | None) -> PaymentReversed:
+    return PaymentReversed(res_payment_id=payment.res_payment_id, payment_id=payment.id,
+                           consumer_id=payment.consumer_id, amount=payment.amount,
+                           reason=payment.return_reason or "", saldo=saldo)
+
+
+_COLUMNS = tuple(column.key for column in Payment.__table__.columns)
+
+
+def _row(payment: NewPayment) -> dict[str, Any]:
+    return {name: getattr(payment, name) for name in _COLUMNS}
+
+
+class Payments:
+    def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    # from RES systems
+    async def receive(self, events: Sequence[PaymentReceived], message_ids: Sequence[str]) -> None:
+        """A delivered batch of payments, in order: applied, parked, or answered again; one statement per table."""
+        accounts = await repository.lock_consumers_by_account(self.session, {e.account_number for e in events})
+        stored: dict[str, AnyPayment] = dict(await repository.payments_by_res_id(
+            self.session, {event.res_payment_id for event in events}))
+        ledger = Ledger(self.session)
+        # the consumers of payments delivered again too, for the saldo their answers carry
+        await ledger.load([*accounts.values(), *(p.consumer_id for p in stored.values() if p.consumer_id)])
+        now = self.runtime.now()
+        new: list[NewPayment] = []
+        repeated: list[AnyPayment] = []
+        answers: list[Event] = []
+        for event, message_id in zip(events, message_ids, strict=True):
+            known = stored.get(event.res_payment_id)
+            if known is not None:
+                conflicts = conflicting_facts(known, event)
+                if conflicts:
+                    raise PermanentError(
+                        f"payment {event.res_payment_id} was received before with another {', '.join(conflicts)}",
+                        answer=[PaymentRefused(
+                            res_payment_id=event.res_payment_id, message_id=message_id, reason="conflict",
+                            errors=tuple(f"{name}: {getattr(event, name)} differs from the {getattr(known, name)} "
+                                         "received before under this id" for name in conflicts))])
+                repeated.append(known)
+                continue
+            payment = NewPayment(
+                uuid.uuid4(), event.res_payment_id, accounts.get(event.account_number), event.account_number,
+                event.amount, event.paid_on, event.payer_iban, event.bank, event.mfo, event.purpose,
+                event.document_number, PARKED, ZERO, now,
+            )
+            stored[event.res_payment_id] = payment
+            new.append(payment)
+            if payment.consumer_id is None:
+                answers.append(_parked(payment))
+                continue
+            payment.state = APPLIED
+            result = ledger.allocate(payment.consumer_id, payment,
+                                     invoice_numbers_in(event.purpose, account_number=event.account_number))
+            payment.credit = result.credit
+            answers.append(_accepted(payment, result.allocations, ledger.books[payment.consumer_id].saldo))
+        await repository.insert_payments(self.session, [_row(payment) for payment in new])
+        await ledger.flush()
+        answers += await self._present_state(repeated, ledger)
+        await outbox.add(self.session, *answers)
+        metrics.payments_received(self.session, [p.amount for p in new if p.state == APPLIED],
+                                  [p.amount for p in new if p.state == PARKED], len(repeated))
+
+    async def _present_state(self, payments: Sequence[AnyPayment], ledger: Ledger) -> list[Event]:
+        """The answers to payments delivered again: what each is now."""
+        allocations = await allocations_of(self.session, [p.id for p in payments if p.state == APPLIED])
+        answers: list[Event] = []
+        for payment in payments:
+            books = ledger.books.get(payment.consumer_id) if payment.consumer_id else None
+            if payment.state == PARKED:
+                answers.append(_parked(payment))
+            elif payment.state == RETURNED:
+                answers.append(_reversed(payment, books.saldo if books else None))
+            else:
+                assert books is not None
+                answers.append(_accepted(payment, allocations.get(payment.id, []), books.saldo))
+        return answers
+
+    async def give_back(self, event: PaymentReturned, message_id: str) -> None:
+        """`res.payment_returned.v1`: the payment's allocations undone (once, however often it comes)."""
+        known = (await repository.payments_by_res_id(self.session, [event.res_payment_id])).get(event.res_payment_id)
+        if known is None:
+            raise PermanentError(f"no payment {event.res_payment_id} to return", answer=[PaymentRefused(
+                res_payment_id=event.res_payment_id, message_id=message_id, reason="unknown_payment",
+                errors=(f"res_payment_id: no payment {event.res_payment_id} was received",))])
+        consumer_id = known.consumer_id
+        if consumer_id is not None:
+            await repository.lock_consumers(self.session, [consumer_id])
+        payment = await repository.payment(self.session, known.id, lock=True)
+        assert payment is not None
+        if payment.consumer_id != consumer_id:
+            raise PaymentMoved(f"payment {payment.res_payment_id} was assigned to a consumer meanwhile")
+        if payment.state != RETURNED:
+            payment.returned_on = event.returned_on
+            payment.return_reason = event.reason
+        await outbox.add(self.session, _reversed(payment, await self._undo(payment)))
+
+    async def _undo(self, payment: Payment) -> Decimal | None:
+        """Marks the (locked) payment returned, its allocations undone; the consumer's saldo after it."""
+        if payment.consumer_id is None:
+            payment.state = RETURNED
+            return None
+        ledger = Ledger(self.session)
+        await ledger.load([payment.consumer_id])
+        if payment.state == APPLIED:
+            await ledger.reverse(payment.consumer_id, payment.id)
+            await ledger.flush()
+            payment.state = RETURNED
+            payment.credit = ZERO
+        return ledger.books[payment.consumer_id].saldo
+
+    # staff
+    async def parked(self) -> list[PaymentDetails]:
+        return [PaymentDetails(payment, ()) for payment in await repository.parked_payments(self.session)]
+
+    async def assign(self, payment_id: uuid.UUID, consumer_id: uuid.UUID) -> PaymentDetails:
+        """A parked payment applied to the consumer staff found for it (`billing.payment_accepted.v1`)."""
+        locked = await repository.lock_consumers(self.session, [consumer_id])
+        if not locked:
+            raise Invalid("no such consumer", fields={"consumer_id": "consumer_not_found"})
+        payment = await self._payment(payment_id)
+        if payment.state != PARKED:
+            raise Conflict("only a parked payment is assigned", code="payment_not_parked")
+        ledger = Ledger(self.session)
+        await ledger.load([consumer_id])
+        result = ledger.allocate(consumer_id, payment,
+                                 invoice_numbers_in(payment.purpose, account_number=locked[0].account_number))
+        await ledger.flush()
+        payment.consumer_id, payment.state, payment.credit = consumer_id, APPLIED, result.credit
+        await outbox.add(self.session, _accepted(payment, result.allocations, ledger.books[consumer_id].saldo))
+        return PaymentDetails(payment, result.allocations)
+
+    async def return_parked(self, payment_id: uuid.UUID, reason: str) -> PaymentDetails:
+        """A parked payment sent back to the payer (`billing.payment_reversed.v1`); asked again, the same."""
+        reason = " ".join(reason.split())
+        if not 0 < len(reason) <= REASON_MAX_LENGTH:
+            raise Invalid("say why the payment is returned", fields={"reason": "reason_invalid"})
+        payment = await self._payment(payment_id)
+        if payment.state == APPLIED:
+            raise Conflict("the payment is applied to a consumer's invoices; the bank returns it",
+                           code="payment_not_parked")
+        if payment.state == PARKED:
+            payment.returned_on, payment.return_reason = self.runtime.today(), reason
+            await outbox.add(self.session, _reversed(payment, await self._undo(payment)))
+        return PaymentDetails(payment, ())
+
+    async def _payment(self, payment_id: uuid.UUID) -> Payment:
+        payment = await repository.payment(self.session, payment_id, lock=True)
+        if payment is None:
+            raise NotFound("no such payment", code="payment_not_found")
+        return payment
+
+    # a consumer's
+    async def listing(self, principal: Principal, consumer_id: uuid.UUID, start: date | None,
+                      end: date | None) -> tuple[Saldo, list[PaymentDetails]]:
+        """The consumer's saldo and payments paid between the dates (default: the last three years), newest first.
+
+        Both are read in one snapshot: a payment applied meanwhile is either listed and in the saldo, or neither.
+        """
+        await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        start = start or date(self.runtime.today().year - LISTED_YEARS + 1, 1, 1)
+        end = end or date.max
+        if start > end:
+            raise Invalid("the period ends before it starts", fields={"from": "range_invalid"})
+        saldo = await self.saldo(principal, consumer_id)
+        payments = await repository.payments_of(self.session, consumer_id, start, end)
+        allocations = await allocations_of(self.session, [payment.id for payment in payments])
+        return saldo, [PaymentDetails(payment, allocations.get(payment.id, [])) for payment in payments]
+
+    async def saldo(self, principal: Principal, consumer_id: uuid.UUID) -> Saldo:
+        await visible_consumer(self.session, principal, consumer_id)
+        ledger = Ledger(self.session)
+        await ledger.load([consumer_id])
+        open_invoices = await repository.open_invoices_of(self.session, consumer_id)
+        next_pay_by = open_invoices[0].pay_by if open_invoices else None
+        due_next = [invoice.total - invoice.paid for invoice in open_invoices if invoice.pay_by == next_pay_by]
+        return Saldo(ledger.books[consumer_id].saldo, len(open_invoices), next_pay_by,
+                     sum(due_next, ZERO) if open_invoices else None)

@@ -1,0 +1,45 @@
+"""What the use cases need beside a transaction; one per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from billing.clients import Branches
+from billing.settings import BillingSettings
+from shared.auth import ServiceTokens
+from shared.http import ServiceClient
+
+#: the business's calendar: billing days, formation and pay-by dates
+BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: BillingSettings
+    branches: Branches
+    identity: ServiceClient
+    #: the clock (tests move it)
+    now: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def create(cls, settings: BillingSettings, *,
+               identity_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+        tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=settings.service_name)
+        identity = ServiceClient(settings.identity_url, tokens, timeout=settings.service_timeout_seconds,
+                                 transport=identity_transport)
+        return cls(settings, Branches(identity, settings.branches_cache_seconds), identity)
+
+    def today(self) -> date:
+        return self.now().astimezone(BUSINESS_TIME_ZONE).date()
+
+    async def close(self) -> None:
+        await self.identity.aclose()

@@ -1,0 +1,180 @@
+"""Faults in the middle of a stream of payments, for real: the billing process killed (SIGKILL) and started again,
+RabbitMQ stopped and started again. Either way every payment is applied exactly once, to the kopeck, and answered."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from billing.settings import BillingSettings
+from devtools.processes import Process
+from devtools.res_simulator import Answers, publish_payments
+from shared.bus import Topology
+from shared.contracts.billing import PaymentAccepted
+from shared.contracts.res import PaymentReceived
+from shared.db import Database
+from shared.testing import delete_bus, free_port, wait_for_consumer
+
+pytestmark = pytest.mark.fault
+
+CONSUMERS = 40
+PAYMENTS = 4000
+PERIODS = (("2013-06", 0, 100), ("2013-07", 100, 250), ("2013-08", 250, 490))
+
+
+def stream(accounts: list[str]) -> list[PaymentReceived]:
+    """Payments of every size for the consumers, some naming an invoice, enough to leave some credit."""
+    return [PaymentReceived(
+        res_payment_id=f"FAULT-{n}", account_number=accounts[n % len(accounts)],
+        amount=Decimal(1 + n % 997) / 100 + n % 7, paid_on=date(2013, 8, 28),
+        payer_iban="UA263351060000026007233566001", bank="Банк", mfo="335106", document_number=str(n),
+        purpose=f"рах. № {accounts[n % len(accounts)]}/7/1" if n % 3 == 0 else "оплата за е/е",
+    ) for n in range(PAYMENTS)]
+
+
+async def invoiced_consumers(api: Any, first_account: int, count: int) -> list[str]:
+    """Consumers with three invoices each (849.07 owed); their account numbers."""
+    accounts = [str(first_account + index) for index in range(count)]
+    await api.add_tariff("class2_general", "active", "1.444000", date(2013, 1, 1))
+    for account in accounts:
+        consumer_id = await api.add_consumer(account)
+        point = await api.add_point(consumer_id, f"M{account}")
+        for period, previous, current in PERIODS:
+            await api.bill(consumer_id, point, period, previous, current)
+    return accounts
+
+
+async def accepted(answers: Answers, into: set[str], count: int, within: float) -> None:
+    """Collects accepted payments' ids (answers may come twice) until `count` are known."""
+    while len(into) < count:
+        answer = await answers.next(within)
+        assert answer is not None, f"{len(into)} of {count} payments answered"
+        if isinstance(answer, PaymentAccepted):
+            into.add(answer.res_payment_id)
+
+
+async def assert_applied_exactly_once(scalar: Callable[..., Awaitable[Any]], payments: Iterable[PaymentReceived],
+                                      ) -> None:
+    sent = list(payments)
+    paid = sum((payment.amount for payment in sent), Decimal(0))
+    assert await scalar("SELECT count(*) FROM payments WHERE state = 'applied'") == len(sent)
+    assert await scalar("SELECT sum(amount) FROM payments") == paid
+    allocated = await scalar("SELECT sum(amount) FROM allocations")
+    assert allocated + await scalar("SELECT sum(credit) FROM payments") == paid
+    assert await scalar("SELECT sum(paid) FROM invoices") == await scalar("SELECT sum(amount) FROM allocations")
+    assert await scalar("SELECT count(*) FROM invoices WHERE paid > total") == 0
+    # credit is left only with consumers who have nothing open
+    assert await scalar("SELECT count(DISTINCT p.consumer_id) FROM payments p JOIN invoices i USING (consumer_id) "
+                        "WHERE p.credit > 0 AND i.paid < i.total") == 0
+
+
+async def rabbitmqctl(command: str) -> None:
+    """As tests-e2e/test_faults.py stops and starts the broker; billing in this process goes on meanwhile."""
+    process = await asyncio.create_subprocess_exec("rabbitmqctl", command, stdout=asyncio.subprocess.DEVNULL,
+                                                   stderr=asyncio.subprocess.PIPE)
+    _, error = await process.communicate()
+    assert process.returncode == 0, error.decode()
+
+
+@pytest.fixture
+def scalar(settings: BillingSettings) -> Callable[..., Awaitable[Any]]:
+    async def query(sql: str) -> Any:
+        database = Database(settings.database_url, pool_size=1)
+        try:
+            async with database.sessionmaker() as session:
+                return (await session.execute(sa.text(sql))).scalar()
+        finally:
+            await database.dispose()
+
+    return query
+
+
+@pytest.fixture
+async def billing_process(settings: BillingSettings, test_env: dict[str, str], tmp_path: Path, amqp_url: str,
+                          ) -> AsyncIterator[Process]:
+    port = free_port()
+    process = Process("billing", [sys.executable, "-m", "uvicorn", "billing.app:app", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-access-log"],
+                      {**test_env, "CABINET_DATABASE_NAME": str(settings.database_name),
+                       "CABINET_IDENTITY_URL": "http://127.0.0.1:9"},  # payments need no supplier details
+                      tmp_path / "billing.log", ready_url=f"http://127.0.0.1:{port}/health/ready")
+    yield process
+    process.stop()
+    await delete_bus(amqp_url, settings.bus_namespace, ["billing"])
+
+
+async def test_billing_killed_mid_stream_applies_every_payment_exactly_once(
+    billing_process: Process, start_billing: Callable[[BillingSettings], AbstractAsyncContextManager[FastAPI]],
+    api_of: Callable[[FastAPI], Any], settings: BillingSettings, amqp_url: str, bus_namespace: str,
+    scalar: Callable[..., Awaitable[Any]],
+) -> None:
+    # the invoices are issued by billing in this process, on a bus namespace of its own: it takes no payment
+    async with start_billing(settings.model_copy(update={"bus_namespace": f"{bus_namespace}seed"})) as app:
+        api = api_of(app)
+        async with api.client:
+            accounts = await invoiced_consumers(api, 7000, CONSUMERS)
+    payments = stream(accounts)
+    billing_process.start()
+    await asyncio.to_thread(billing_process.wait_ready)
+    await wait_for_consumer(amqp_url, Topology(bus_namespace, "billing").queue)
+    answered: set[str] = set()
+    async with Answers(amqp_url, bus_namespace) as answers:
+        # a RES system sending a statement at 2,000 payments a second: the stream still flows when billing dies
+        publishing = asyncio.create_task(publish_payments(amqp_url, bus_namespace, payments, rate=2000))
+        while (killed_at := await scalar("SELECT count(*) FROM payments")) < PAYMENTS // 5:
+            await asyncio.sleep(0.01)
+        billing_process.kill()  # SIGKILL: no shutdown; a batch in its transaction, outbox rows unpublished
+        assert not publishing.done(), "the stream had been sent before billing was killed"
+        assert await publishing == PAYMENTS
+        billing_process.start()
+        await asyncio.to_thread(billing_process.wait_ready)
+        await accepted(answers, answered, PAYMENTS, within=60)
+    assert killed_at < PAYMENTS
+    await assert_applied_exactly_once(scalar, payments)
+
+
+async def test_rabbitmq_restarted_mid_stream_applies_every_payment_exactly_once(
+    api: Any, res: Any, amqp_url: str, bus_namespace: str,
+) -> None:
+    accounts = await invoiced_consumers(api, 8000, CONSUMERS // 4)
+    payments = stream(accounts)
+    first, rest = payments[:PAYMENTS // 4], payments[PAYMENTS // 4:]
+    # a durable answers queue, as a real RES system keeps: answers wait in it while the broker is down
+    queue = f"{bus_namespace}.res.fault-{secrets.token_hex(3)}.answers"
+    answered: set[str] = set()
+    async with Answers(amqp_url, bus_namespace, queue=queue) as answers:
+        await res.publish(*first)
+        await accepted(answers, answered, len(first) // 2, within=60)
+        # the consumers' rows held by another transaction: billing's next batch waits inside its own
+        async with api.database.transaction() as session:
+            await session.execute(sa.text("SELECT id FROM consumers ORDER BY id FOR UPDATE"))
+            await res.publish(*rest)
+            await asyncio.sleep(0.5)
+            await rabbitmqctl("stop_app")
+        # the batch commits now, with the broker away: its messages cannot be acknowledged, its answers not sent
+        try:
+            stopped_at = await api.scalar("SELECT count(*) FROM payments")
+            await asyncio.sleep(2)
+        finally:
+            await rabbitmqctl("start_app")
+            await rabbitmqctl("await_startup")
+    async with Answers(amqp_url, bus_namespace, queue=queue) as answers:
+        await accepted(answers, answered, PAYMENTS, within=60)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await (await connection.channel()).queue_delete(queue)
+    assert len(first) <= stopped_at < PAYMENTS
+    await assert_applied_exactly_once(api.scalar, payments)
+    assert await api.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
