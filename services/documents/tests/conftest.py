@@ -4,17 +4,13 @@ own, and a real S3 server — moto's (`moto_server`), started here on a free por
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import socket
-import time
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -23,7 +19,7 @@ from minio import Minio
 from documents.app import create_app
 from documents.settings import DocumentsSettings
 from shared.auth import Principal, Role, ServiceTokens
-from shared.bus import Topology
+from shared.testing import delete_bus
 
 S3_ACCESS_KEY = "cabinet-test"
 S3_SECRET_KEY = "cabinet-test-secret"
@@ -76,22 +72,7 @@ async def documents_settings(
 async def broker_cleanup(amqp_url: str, bus_namespace: str) -> AsyncIterator[None]:
     """Removes the test's exchange and queues after it, waiting a while for a broker that is restarting."""
     yield
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            connection = await aio_pika.connect(amqp_url)
-            break
-        except aio_pika.exceptions.AMQPConnectionError:
-            if time.monotonic() > deadline:
-                warnings.warn(f"broker unreachable: namespace {bus_namespace} left behind", stacklevel=1)
-                return
-            await asyncio.sleep(1)
-    async with connection:
-        channel = await connection.channel()
-        topology = Topology(bus_namespace, "documents")
-        for queue in topology.all_queues():
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(topology.exchange)
+    await delete_bus(amqp_url, bus_namespace, ["documents"])
 
 
 @pytest.fixture

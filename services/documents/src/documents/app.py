@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from documents.endpoints import router
 from documents.service import Runtime
 from documents.settings import DocumentsSettings, get_settings
-from documents.subscriptions import SUBSCRIPTIONS
+from documents.subscriptions import subscriptions
 from shared.migrations import migrations_dir_of
 from shared.service import ServiceParts, create_service_app, module_app
 
@@ -23,10 +23,15 @@ def create_app(settings: DocumentsSettings) -> FastAPI:
     async def stop(app: FastAPI) -> None:
         app.state.documents.close()
 
-    return create_service_app(ServiceParts(
+    def runtime() -> Runtime:
+        started: Runtime = app.state.documents
+        return started
+
+    app = create_service_app(ServiceParts(
         settings=settings, routers=[router], migrations_dir=migrations_dir_of("documents"),
-        subscriptions=SUBSCRIPTIONS, on_startup=[start], on_shutdown=[stop],
+        subscriptions=subscriptions(runtime), on_startup=[start], on_shutdown=[stop],
     ))
+    return app
 
 
 __getattr__ = module_app(lambda: create_app(get_settings()))

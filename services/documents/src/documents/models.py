@@ -24,6 +24,8 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         sa.Index("ix_documents_consumer_listing", "consumer_id", "created_at"),
+        # render requests are answered once per requester's reference
+        sa.Index("ix_documents_source_event", "source_event", postgresql_where=sa.text("source_event IS NOT NULL")),
         sa.CheckConstraint("period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period"),
         sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
         sa.CheckConstraint("size > 0", name="size"),

@@ -57,6 +57,14 @@ async def add(session: AsyncSession, document: Document) -> Document:
     return document
 
 
+async def stored_references(session: AsyncSession, references: Sequence[str]) -> set[str]:
+    """Which of these requesters' references (`source_event`) have a document already."""
+    rows = await session.scalars(
+        sa.select(Document.source_event).where(Document.source_event.in_(references)).distinct()
+    )
+    return {reference for reference in rows if reference is not None}
+
+
 async def get(session: AsyncSession, document_id: uuid.UUID) -> Listed | None:
     row = (await session.execute(_with_successor().where(Document.id == document_id))).one_or_none()
     return Listed(row[0], row[1]) if row else None

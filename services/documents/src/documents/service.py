@@ -7,6 +7,7 @@ named by their content.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import uuid
@@ -25,6 +26,7 @@ from documents.domain.documents import Metadata, clean_metadata, content_problem
 from documents.domain.render import fonts
 from documents.domain.render.furniture import Party
 from documents.domain.render.onboarding import ONBOARDING_DOCUMENTS
+from documents.domain.render.registry import Template
 from documents.metrics import INTEGRITY_FAILURES
 from documents.models import Document
 from documents.renderer import Renderer
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
 ONBOARDING_PACKAGE_TYPE = "eds_onboarding_package"
 ONBOARDING_WINDOW = timedelta(hours=1)
+#: who stores what other services asked for over the bus
+SERVICE_PRINCIPAL = Principal(role=Role.SERVICE, issuer="documents")
 
 
 class IntegrityFailure(DomainError):
@@ -125,14 +129,21 @@ class Documents:
 
     # storing
     async def store(self, principal: Principal, new: NewDocument) -> Listed:
+        metadata = await self._checked(new)
+        sha256 = sha256_hex(new.content)
+        await self.runtime.store.put(sha256, new.content, metadata.content_type)
+        return await self._record(principal, new, metadata, sha256)
+
+    async def _checked(self, new: NewDocument) -> Metadata:
         metadata, problems = clean_metadata(new.metadata)
         problems |= content_problems(new.content, metadata.content_type)
         if problems:
             raise Invalid("the document cannot be stored", fields=problems)
         if new.replaces is not None:
             await self._check_replaceable(new.replaces, new.consumer_id, metadata.document_type)
-        sha256 = sha256_hex(new.content)
-        await self.runtime.store.put(sha256, new.content, metadata.content_type)
+        return metadata
+
+    async def _record(self, principal: Principal, new: NewDocument, metadata: Metadata, sha256: str) -> Listed:
         document = await repository.add(self.session, Document(
             id=new.id, consumer_id=new.consumer_id, document_type=metadata.document_type, period=metadata.period,
             title=metadata.title, file_name=metadata.file_name,
@@ -161,6 +172,11 @@ class Documents:
                            extra={"replaced_by": str(successor)})
 
     async def render_and_store(self, principal: Principal, request: RenderedDocument) -> Listed:
+        template, data, metadata = self._prepare(request)
+        pdf = await self.runtime.renderer.render(template, data)
+        return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))
+
+    def _prepare(self, request: RenderedDocument) -> tuple[Template[Any], pydantic.BaseModel, Metadata]:
         template, data = self.runtime.renderer.prepare(request.document_type, request.data)
         metadata = Metadata(
             document_type=request.document_type, period=request.period, title=request.title,
@@ -170,8 +186,33 @@ class Documents:
         _, problems = clean_metadata(metadata)
         if problems:
             raise Invalid("the document cannot be stored", fields=problems)
-        pdf = await self.runtime.renderer.render(template, data)
-        return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))
+        return template, data, metadata
+
+    async def render_requested(self, requests: Sequence[RenderedDocument]) -> list[Listed]:
+        """Render requests from other services (`documents.render_requested.v1`), many at once: rendered side by
+        side in the worker processes, uploaded side by side, recorded in the caller's transaction. A reference
+        (`source_event`) that has its document already is skipped: the requester was answered before."""
+        done = await repository.stored_references(self.session, [r.source_event for r in requests if r.source_event])
+        fresh: dict[str, RenderedDocument] = {}
+        for request in requests:
+            if request.source_event not in done:
+                fresh.setdefault(request.source_event or str(uuid.uuid4()), request)
+        prepared = [(request, *self._prepare(request)) for request in fresh.values()]
+        pdfs = await self.runtime.renderer.render_all([(template, data) for _, template, data, _ in prepared])
+        news = [
+            NewDocument(request.consumer_id, metadata, pdf, request.replaces)
+            for (request, _, _, metadata), pdf in zip(prepared, pdfs, strict=True)
+        ]
+        checked = [await self._checked(new) for new in news]
+        hashes = [sha256_hex(new.content) for new in news]
+        await asyncio.gather(*(
+            self.runtime.store.put(sha256, new.content, "application/pdf")
+            for sha256, new in zip(hashes, news, strict=True)
+        ))
+        return [
+            await self._record(SERVICE_PRINCIPAL, new, metadata, sha256)
+            for new, metadata, sha256 in zip(news, checked, hashes, strict=True)
+        ]
 
     # reading
     async def find(self, principal: Principal, found: DocumentFilter, *, limit: int, offset: int) -> Page:

@@ -1,6 +1,14 @@
-"""What the documents service consumes from the bus: nothing yet. Documents arrive through the API; the
-contexts that issue them (billing, metering) will call `POST /api/v1/documents/render` or get handlers here."""
+"""What the documents service consumes: render requests of the services that issue documents (metering's acts,
+billing's invoices and tax invoices)."""
 
-from shared.bus import Subscriptions
+from collections.abc import Callable
 
-SUBSCRIPTIONS = Subscriptions()
+from documents.handlers import Handlers
+from documents.service import Runtime
+from shared.bus import Subscriptions, on_batch
+from shared.contracts.documents import RenderRequested
+
+
+def subscriptions(runtime: Callable[[], Runtime]) -> Subscriptions:
+    handlers = Handlers(runtime)
+    return Subscriptions(on_batch(RenderRequested, handlers.render))

@@ -1,0 +1,151 @@
+"""Tax invoices (manual «Налоговые накладные»): the tax invoice of an invoice and the correction calculation
+(розрахунок коригування) of a correcting invoice, as billing issues them (`billing.domain.tax_invoices.render_data`
+gives the data). The PDF is the consumer's readable copy; the registered document is the XML billing serves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from documents.domain.render.furniture import Party, amount_in_words, format_date, format_money
+from documents.domain.render.layouts import Column, InvoiceLikePage, Signature, render_invoice_like
+from documents.domain.render.registry import TEMPLATES
+
+#: the buyer's VAT number on a tax invoice for a buyer who is not a VAT payer
+NON_PAYER_IPN = "100000000000"
+CORRECTION_REASONS = {"101": "зміна ціни", "102": "зміна кількості", "103": "повернення товару"}
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class TaxParty(Party):
+    """A party with its VAT payer's number (ІПН), which a tax invoice names beside the ЄДРПОУ code."""
+
+    ipn: str | None = Field(default=None, pattern=r"^\d{10,12}$")
+
+    def lines(self) -> list[str]:
+        lines = super().lines()
+        if self.ipn:
+            lines.insert(2, f"ІПН {self.ipn}")
+        return lines
+
+
+class TaxInvoiceRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text
+    product_code: Annotated[str, StringConstraints(max_length=10)]
+    unit: Annotated[str, StringConstraints(max_length=30)]
+    unit_code: Annotated[str, StringConstraints(max_length=4)]
+    #: for a correction: the change
+    quantity: Decimal
+    price: Decimal
+    vat_rate: Decimal
+    amount: Decimal
+    vat: Decimal
+    #: for a correction: the reason code
+    reason: str | None = None
+
+
+class TaxInvoiceData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: Annotated[str, StringConstraints(pattern=r"^\d{1,7}$")]
+    issued_on: date
+    #: the invoice it was issued for
+    invoice_number: Text
+    seller: TaxParty
+    buyer: TaxParty
+    rows: Annotated[list[TaxInvoiceRow], Field(min_length=1)]
+    amount_excl_vat: Decimal
+    vat: Decimal
+    total: Decimal
+    vat_rate: Decimal
+    compiler_name: str | None = None
+
+    @property
+    def not_given_to_buyer(self) -> bool:
+        return self.buyer.ipn == NON_PAYER_IPN
+
+
+class TaxInvoiceCorrectionData(TaxInvoiceData):
+    corrects_number: Annotated[str, StringConstraints(pattern=r"^\d{1,7}$")]
+    corrects_issued_on: date
+
+
+def _quantity(value: Decimal) -> str:
+    """`1 250`, `-120.5`: no trailing zeros, thousands apart."""
+    return f"{value.normalize():,f}".replace(",", " ")
+
+
+def _notes(data: TaxInvoiceData) -> list[str]:
+    notes = ["Складено в електронній формі; підлягає реєстрації в Єдиному реєстрі податкових накладних."]
+    if data.not_given_to_buyer:
+        notes.append("Не видається покупцю (тип причини 02): покупець не є платником ПДВ.")
+    return notes
+
+
+def _page(data: TaxInvoiceData, *, title: str, subtitle: str, columns: Sequence[Column],
+          rows: Sequence[Sequence[str]], totals: Sequence[tuple[str, str]], amount: Decimal) -> bytes:
+    return render_invoice_like(InvoiceLikePage(
+        issuer=data.seller.name, reference=f"{title} від {format_date(data.issued_on)}", title=title,
+        subtitle=subtitle, parties=[("Продавець", data.seller), ("Покупець", data.buyer)],
+        columns=columns, rows=rows, totals=totals,
+        # a correction that lowers the amount has no total to write in words
+        amount_in_words=amount_in_words(amount) if amount >= 0 else "",
+        notes=_notes(data),
+        signatures=[Signature("Склав(ла)", data.compiler_name or "уповноважена особа продавця")],
+    ))
+
+
+@TEMPLATES.template("tax_invoice", title="Податкова накладна", data=TaxInvoiceData)
+def tax_invoice(data: TaxInvoiceData) -> bytes:
+    columns = [
+        Column("№", 0.5, "center"), Column("Опис товару", 3.0), Column("Код УКТ ЗЕД", 1.4, "center"),
+        Column("Од. виміру", 1.0, "center"), Column("Код од.", 0.8, "center"), Column("Кількість", 1.3, "right"),
+        Column("Ціна без ПДВ, грн", 1.4, "right"), Column("Ставка ПДВ, %", 0.9, "center"),
+        Column("Обсяг без ПДВ, грн", 1.5, "right"),
+    ]
+    rows = [[str(number), row.description, row.product_code, row.unit, row.unit_code, _quantity(row.quantity),
+             _quantity(row.price), _quantity(row.vat_rate), format_money(row.amount)]
+            for number, row in enumerate(data.rows, start=1)]
+    return _page(
+        data, title=f"Податкова накладна № {data.number}",
+        subtitle=f"від {format_date(data.issued_on)} до рахунку № {data.invoice_number}",
+        columns=columns, rows=rows, amount=data.total,
+        totals=[("Усього без ПДВ", format_money(data.amount_excl_vat)),
+                (f"ПДВ {_quantity(data.vat_rate)}%", format_money(data.vat)),
+                ("Загальна сума з ПДВ", format_money(data.total))],
+    )
+
+
+@TEMPLATES.template("tax_invoice_correction", title="Розрахунок коригування", data=TaxInvoiceCorrectionData)
+def tax_invoice_correction(data: TaxInvoiceCorrectionData) -> bytes:
+    columns = [
+        Column("№", 0.5, "center"), Column("Причина коригування", 1.6), Column("Опис товару", 2.6),
+        Column("Код УКТ ЗЕД", 1.3, "center"), Column("Од. виміру", 0.9, "center"),
+        Column("Зміна кількості", 1.3, "right"), Column("Ціна без ПДВ, грн", 1.3, "right"),
+        Column("Зміна обсягу без ПДВ, грн", 1.5, "right"), Column("Зміна ПДВ, грн", 1.2, "right"),
+    ]
+    rows = [[str(number), _reason(row.reason), row.description, row.product_code, row.unit, _quantity(row.quantity),
+             _quantity(row.price), format_money(row.amount), format_money(row.vat)]
+            for number, row in enumerate(data.rows, start=1)]
+    return _page(
+        data, title=f"Розрахунок коригування № {data.number}",
+        subtitle=(f"від {format_date(data.issued_on)} до податкової накладної № {data.corrects_number} від "
+                  f"{format_date(data.corrects_issued_on)} (рахунок № {data.invoice_number})"),
+        columns=columns, rows=rows, amount=data.total,
+        totals=[("Зміна обсягу без ПДВ", format_money(data.amount_excl_vat)),
+                (f"Зміна ПДВ {_quantity(data.vat_rate)}%", format_money(data.vat)),
+                ("Зміна загальної суми з ПДВ", format_money(data.total))],
+    )
+
+
+def _reason(code: str | None) -> str:
+    if code is None:
+        return "—"
+    return f"{code} — {CORRECTION_REASONS[code]}" if code in CORRECTION_REASONS else code

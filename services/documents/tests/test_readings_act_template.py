@@ -1,0 +1,74 @@
+"""The act of readings transfer: metering's data drawn as a PDF with every meter's readings, volumes and totals."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pydantic
+import pytest
+from pypdf import PdfReader
+
+from documents.domain.render import TEMPLATES
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def line(**changes: Any) -> dict[str, Any]:
+    return {"meter_serial": "0123456", "energy": "active", "zone": 1, "zones": 2, "previous": "12000.5",
+            "current": "12345.6", "rollover": False, "volume": "345.1", "ct_ratio": "40", "vt_ratio": "1"} | changes
+
+
+def act_data(**changes: Any) -> dict[str, Any]:
+    # as metering sends it (docs/api-metering.md): values as decimal strings
+    return {
+        "period": "2026-11", "submitted_on": "2026-11-25", "supplier": "ПАТ «ДТЕК ПЕМ-Енерговугілля»",
+        "consumer": {"name": "Кооператив «Автомобіліст-2» <&>", "edrpou": "12345678"}, "account_number": "0789",
+        "source": "consumer", "correction_reason": None,
+        "lines": [
+            line(),
+            line(zone=2, previous="99990", current="10", rollover=True, volume="20"),
+            line(energy="reactive", previous="0", current="1234.5", volume="1234.5"),
+        ],
+    } | changes
+
+
+def test_the_act_carries_the_consumer_the_period_and_every_reading() -> None:
+    template = TEMPLATES.get("readings_act")
+    text = pdf_text(template.render(act_data()))
+    for expected in (
+        "Акт приймання-передачі показань", "за листопад 2026 року", "особовий рахунок № 0789", "від 25.11.2026",
+        "Кооператив «Автомобіліст-2» <&>", "12345678", "ПАТ «ДТЕК ПЕМ-Енерговугілля»",
+        "0123456", "12 000.5", "12 345.6", "345.1", "13 804 кВт·год",  # 345.1 × 40
+        "99 990", "20 *", "перейшов через нуль", "день", "ніч", "реактивна", "49 380 квар·год",
+        "Разом активна енергія, кВт·год", "14 604",  # (345.1 + 20) × 40
+        "Показання передано Споживачем",
+    ):
+        assert expected in text, f"{expected!r} missing"
+
+
+def test_a_correction_says_why() -> None:
+    text = pdf_text(TEMPLATES.get("readings_act").render(act_data(source="staff", correction_reason="помилка в цифрі")))
+    assert "Причина: помилка в цифрі" in text and "менеджером з розрахунків" in text
+
+
+def test_the_same_data_renders_the_same_bytes() -> None:
+    template = TEMPLATES.get("readings_act")
+    assert template.render(act_data()) == template.render(act_data())
+
+
+@pytest.mark.parametrize(("changes", "location"), [
+    ({"lines": []}, ("lines",)),
+    ({"period": "2026-13"}, ("period",)),
+    ({"lines": [line(energy="apparent")]}, ("lines", 0, "energy")),
+    ({"lines": [line(current="-1")]}, ("lines", 0, "current")),
+    ({"lines": [line(ct_ratio="0")]}, ("lines", 0, "ct_ratio")),
+    ({"consumer": {"name": "X", "edrpou": "1"}}, ("consumer", "edrpou")),
+])
+def test_data_that_does_not_fit_is_refused(changes: dict[str, Any], location: tuple[Any, ...]) -> None:
+    with pytest.raises(pydantic.ValidationError) as refused:
+        TEMPLATES.get("readings_act").render(act_data(**changes))
+    assert refused.value.errors()[0]["loc"] == location
