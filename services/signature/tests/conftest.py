@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -43,6 +42,7 @@ from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.tables import OUTBOX
+from shared.testing import delete_bus, wait_for_consumer
 from signature.app import create_app
 from signature.domain.certificates import TrustStore
 from signature.settings import SignatureSettings
@@ -364,26 +364,8 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
         yield app
 
 
-async def queue_has_consumer(amqp_url: str, queue: str) -> bool:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        try:
-            channel = await connection.channel()
-            declared = await channel.declare_queue(queue, passive=True)
-            return bool(declared.declaration_result.consumer_count)
-        except aio_pika.exceptions.ChannelClosed:
-            return False
-
-
 async def remove_bus(amqp_url: str, namespace: str) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for service in ("signature", "documents", "identity"):
-            topology = Topology(namespace, service)
-            for queue in topology.all_queues():
-                await channel.queue_delete(queue)
-        await channel.exchange_delete(Topology(namespace, "signature").exchange)
+    await delete_bus(amqp_url, namespace, ("signature", "documents", "identity"))
 
 
 @pytest.fixture
@@ -445,7 +427,7 @@ async def cabinet(
     async with running(signature_app):
         # its queue takes the others' events only once it exists
         queue = Topology(signature_settings.bus_namespace, "signature").queue
-        await eventually(lambda: queue_has_consumer(amqp_url, queue))
+        await wait_for_consumer(amqp_url, queue)
         async with running(documents_app), running(identity_app):
             demo = await create_demo_data(identity_settings, staff_password=STAFF_PASSWORD)
             tokens = ServiceTokens(service_token_secret)

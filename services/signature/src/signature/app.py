@@ -8,14 +8,13 @@ the environment at import: `app` is built from the environment when first asked 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 
+from shared import background
 from shared.migrations import migrations_dir_of
 from shared.service import ServiceParts, create_service_app, module_app
 from signature import repository
@@ -44,15 +43,14 @@ def create_app(
 
     async def start(app: FastAPI) -> None:
         app.state.signature_tasks = [
-            asyncio.create_task(_every(settings.trust_reload_seconds, reload_trust), name="signature-trust"),
-            asyncio.create_task(_every(SIGNINGS_PURGE_SECONDS, purge_signings), name="signature-purge"),
+            asyncio.create_task(background.every(settings.trust_reload_seconds, reload_trust,
+                                                 what="reloading the trusted certificates"), name="signature-trust"),
+            asyncio.create_task(background.every(SIGNINGS_PURGE_SECONDS, purge_signings,
+                                                 what="purging expired signings"), name="signature-purge"),
         ]
 
     async def stop(app: FastAPI) -> None:
-        for task in app.state.signature_tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await background.stop(*app.state.signature_tasks)
         await runtime.close()
 
     async def reload_trust() -> None:
@@ -73,15 +71,6 @@ def create_app(
     )
     app.state.signature = runtime
     return app
-
-
-async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception:
-            logger.exception("periodic %s failed; trying again later", getattr(job, "__name__", "job"))
 
 
 __getattr__ = module_app(lambda: create_app(get_settings()))
