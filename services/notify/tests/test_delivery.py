@@ -1,6 +1,6 @@
 """Events in over RabbitMQ → letters out over SMTP, with the real service app, broker, database and SMTP server
-(the mail catcher's, on free ports), and the real documents service for attachments (conftest.py). Each test has
-databases and a bus namespace of its own."""
+(the mail catcher's, on free ports), and the real documents service for attachments (`run_notify`, `broker` and the
+rest in conftest.py). Each test has databases and a bus namespace of its own."""
 
 from __future__ import annotations
 
@@ -11,33 +11,25 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-import aio_pika
 import httpx
 import pytest
 import sqlalchemy as sa
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from fastapi import FastAPI
 from minio import Minio
 
-from devtools.mailcatcher import MailCatcher
 from documents.domain.documents import object_key
-from notify.app import create_app
-from notify.settings import NotifySettings
 from shared.auth import Principal, Role, ServiceTokens
-from shared.bus import Topology
 from shared.bus.tables import OUTBOX
-from shared.bus.topology import declare_exchange
-from shared.contracts.base import Event
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import EmailChanged, PasswordChanged, RegistrationLinkIssued
+from shared.testing import eventually
 
-WAIT_SECONDS = 30.0
 RunNotify = Callable[..., contextlib.AbstractAsyncContextManager[FastAPI]]
 
 
@@ -51,128 +43,11 @@ async def marked_sent(app: Any, secret: str, recipient: str) -> dict[str, Any]:
     return row
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = WAIT_SECONDS) -> Any:
-    """Polls `check` until it returns something truthy; returns that."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
-        await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-async def mail_catcher() -> AsyncIterator[MailCatcher]:
-    catcher = MailCatcher(smtp_port=0, http_port=0)
-    await catcher.start()
-    yield catcher
-    await catcher.stop()
-
-
-@pytest.fixture
-async def mailbox(mail_catcher: MailCatcher) -> AsyncIterator[httpx.AsyncClient]:
-    """The mail catcher's HTTP API."""
-    async with httpx.AsyncClient(base_url=mail_catcher.http_url, timeout=10) as client:
-        yield client
-
-
 async def letters_to(mailbox: httpx.AsyncClient, address: str) -> list[dict[str, Any]]:
     response = await mailbox.get("/api/letters", params={"to": address})
     response.raise_for_status()
     letters: list[dict[str, Any]] = response.json()
     return letters
-
-
-@pytest.fixture
-async def notify_settings(
-    database_factory: Callable[[str], Awaitable[str]], postgres_url: str, amqp_url: str, bus_namespace: str,
-    service_token_secret: str, mail_catcher: MailCatcher, documents_url: str,
-) -> NotifySettings:
-    database_url = await database_factory("notify")
-    return NotifySettings(
-        postgres_url=postgres_url, database_name=database_url.rsplit("/", 1)[1], amqp_url=amqp_url,
-        bus_namespace=bus_namespace, service_token_secret=service_token_secret, log_format="console",
-        smtp_host="127.0.0.1", smtp_port=mail_catcher.smtp_port,
-        letter_poll_seconds=0.5, letter_retry_base_seconds=0.3, letter_retry_max_seconds=1.0,
-        documents_url=documents_url,
-    )
-
-
-@dataclass
-class Broker:
-    """The test's side of the bus: publishes as identity would, and looks at notify's queues."""
-
-    connection: AbstractConnection
-    channel: AbstractChannel
-    exchange: AbstractExchange
-    topology: Topology
-
-    async def publish(
-        self, event: Event | None = None, *, message_id: str | None = None, body: bytes | None = None,
-        message_type: str | None = None, straight_to_queue: bool = False,
-    ) -> str:
-        message_id = message_id or str(uuid4())
-        message_type = message_type or (event.message_type() if event else "unknown.v1")
-        message = aio_pika.Message(
-            body=body if body is not None else (event.model_dump_json().encode() if event else b"{}"),
-            message_id=message_id, type=message_type, content_type="application/json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT, timestamp=datetime.now(UTC), app_id="identity",
-        )
-        if straight_to_queue:
-            # what reaches the queue whatever its routing: e.g. a type notify is not bound to
-            await self.channel.default_exchange.publish(message, routing_key=self.topology.queue)
-        else:
-            await self.exchange.publish(message, routing_key=message_type)
-        return message_id
-
-    async def consumers(self) -> int:
-        """Consumers on notify's queue; 0 when the queue does not exist yet."""
-        try:
-            async with self.connection.channel() as probe:
-                queue = await probe.declare_queue(self.topology.queue, passive=True)
-                return int(queue.declaration_result.consumer_count or 0)
-        except aio_pika.exceptions.ChannelClosed:
-            return 0
-
-    async def dead_letters(self) -> list[aio_pika.abc.AbstractIncomingMessage]:
-        queue = await self.channel.declare_queue(self.topology.dead_letter_queue, passive=True)
-        found = []
-        while (message := await queue.get(no_ack=True, fail=False)) is not None:
-            found.append(message)
-        return found
-
-
-@pytest.fixture
-async def broker(amqp_url: str, bus_namespace: str) -> AsyncIterator[Broker]:
-    topology = Topology(bus_namespace, "notify")
-    connection = await aio_pika.connect(amqp_url)
-    channel = await connection.channel(publisher_confirms=True)
-    exchange = await declare_exchange(channel, topology)
-    yield Broker(connection, channel, exchange, topology)
-    async with connection.channel() as cleanup:
-        for queue in topology.all_queues():
-            await cleanup.queue_delete(queue)
-        await cleanup.exchange_delete(topology.exchange)
-    await connection.close()
-
-
-@pytest.fixture
-def run_notify(
-    notify_settings: NotifySettings, broker: Broker
-) -> RunNotify:
-    """`async with run_notify() as app:` — the real service app, started (migrations, bus, sender) and
-    consuming; stopped at the end of the block. `run_notify(**settings_changes)` adjusts its settings."""
-
-    @contextlib.asynccontextmanager
-    async def running(**changes: Any) -> AsyncIterator[FastAPI]:
-        app = create_app(notify_settings.model_copy(update=changes))
-        async with app.router.lifespan_context(app):
-            await eventually(broker.consumers)
-            yield app
-
-    return running
 
 
 def staff_client(app: FastAPI, secret: str, role: Role = Role.STAFF) -> httpx.AsyncClient:
@@ -212,7 +87,7 @@ async def business_counter(app: FastAPI, kind: str) -> float:
 
 
 async def test_a_registration_event_becomes_one_bilingual_multipart_letter(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient, service_token_secret: str
 ) -> None:
     recipient = address()
     event = registration(recipient)
@@ -235,7 +110,7 @@ async def test_a_registration_event_becomes_one_bilingual_multipart_letter(
 
 
 async def test_the_same_message_delivered_twice_makes_one_letter(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient
 ) -> None:
     twice, sentinel = address(), address()
     async with run_notify():
@@ -250,7 +125,7 @@ async def test_the_same_message_delivered_twice_makes_one_letter(
 
 
 async def test_an_email_change_is_told_to_both_addresses(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient
 ) -> None:
     old, new = address(), address()
     async with run_notify():
@@ -263,7 +138,7 @@ async def test_an_email_change_is_told_to_both_addresses(
 
 
 async def test_letters_wait_while_smtp_refuses_and_go_when_it_accepts(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient, service_token_secret: str
 ) -> None:
     recipient = address()
     await mailbox.post("/api/refuse", json={"code": 451})
@@ -288,7 +163,7 @@ async def test_letters_wait_while_smtp_refuses_and_go_when_it_accepts(
 
 
 async def test_a_letter_smtp_never_takes_is_given_up_after_the_limit_not_dropped_silently(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient, service_token_secret: str
 ) -> None:
     recipient = address()
     await mailbox.post("/api/refuse", json={"code": 451})
@@ -309,7 +184,7 @@ async def test_a_letter_smtp_never_takes_is_given_up_after_the_limit_not_dropped
 
 
 async def test_a_permanent_refusal_of_the_recipient_fails_the_letter_at_once(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient, service_token_secret: str
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient, service_token_secret: str
 ) -> None:
     recipient = address()
     await mailbox.post("/api/refuse", json={"code": 550, "message": "5.1.1 mailbox unavailable"})
@@ -326,7 +201,7 @@ async def test_a_permanent_refusal_of_the_recipient_fails_the_letter_at_once(
 
 
 async def test_smtp_down_keeps_the_letter_pending(
-    run_notify: RunNotify, broker: Broker, service_token_secret: str
+    run_notify: RunNotify, broker: Any, service_token_secret: str
 ) -> None:
     recipient = address()
     # a port nothing listens on: the connection is refused
@@ -343,7 +218,7 @@ async def test_smtp_down_keeps_the_letter_pending(
 
 
 async def test_an_event_published_while_notify_is_down_is_mailed_once_it_starts(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient
 ) -> None:
     recipient = address()
     async with run_notify():
@@ -361,7 +236,7 @@ async def test_an_event_published_while_notify_is_down_is_mailed_once_it_starts(
 
 
 async def test_malformed_messages_are_dead_lettered_with_the_reason_and_the_next_one_is_handled(
-    run_notify: RunNotify, broker: Broker, mailbox: httpx.AsyncClient
+    run_notify: RunNotify, broker: Any, mailbox: httpx.AsyncClient
 ) -> None:
     recipient = address()
     good = registration(recipient)
@@ -543,7 +418,7 @@ async def test_the_package_waits_while_documents_is_down_and_goes_out_when_it_is
 
 async def test_the_package_waits_while_documents_answers_5xx(
     run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
-    service_token_secret: str, raw_s3: Minio, bucket: str, broker: Broker,
+    service_token_secret: str, raw_s3: Minio, bucket: str, broker: Any,
 ) -> None:
     recipient = address()
     async with run_notify() as app, run_documents():
@@ -569,7 +444,7 @@ async def test_the_package_waits_while_documents_answers_5xx(
 
 async def test_the_same_package_event_twice_makes_one_letter(
     run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
-    broker: Broker, service_token_secret: str,
+    broker: Any, service_token_secret: str,
 ) -> None:
     recipient, sentinel = address(), address()
     async with run_notify(), run_documents() as documents:
@@ -588,7 +463,7 @@ async def test_the_same_package_event_twice_makes_one_letter(
 
 async def test_a_package_naming_an_unknown_document_fails_at_once_and_is_logged(
     run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
-    broker: Broker, service_token_secret: str, sender_log: pytest.LogCaptureFixture,
+    broker: Any, service_token_secret: str, sender_log: pytest.LogCaptureFixture,
 ) -> None:
     recipient = address()
     async with run_notify() as app, run_documents():
@@ -616,7 +491,7 @@ async def test_a_package_naming_an_unknown_document_fails_at_once_and_is_logged(
 
 async def test_a_non_ascii_attachment_name_is_written_as_rfc_2231(
     run_notify: RunNotify, run_documents: RunDocuments, documents_url: str, mailbox: httpx.AsyncClient,
-    broker: Broker, service_token_secret: str,
+    broker: Any, service_token_secret: str,
 ) -> None:
     recipient = address()
     async with run_notify(), run_documents():

@@ -7,7 +7,15 @@ from uuid import uuid4
 
 import pytest
 
-from notify.domain.letters import Attachment, LetterKind, UnsafeFileName, UnsafeLink, compose, mask_email
+from notify.domain.letters import (
+    Attachment,
+    LetterKind,
+    UnsafeFileName,
+    UnsafeLink,
+    compose,
+    letter_answered,
+    mask_email,
+)
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
     EmailChanged,
@@ -17,6 +25,7 @@ from shared.contracts.identity import (
     RegistrationLinkIssued,
     UserRegistered,
 )
+from shared.contracts.notify import LetterAnswered
 
 LINK = "https://cabinet.example.ua/registration/fa32987a-b8e4-4e85-bf70-8e0f300e7bd5?lang=uk&src=mail"
 # 21:30 UTC on 31 Jan is 23:30 in Kyiv (winter, UTC+2); in summer (UTC+3) 1 Jul 21:30 UTC is 2 Jul 00:30
@@ -139,6 +148,7 @@ def test_every_letter_is_html_with_both_language_sections() -> None:
         onboarding_package(),
     ]
     letters = [letter for event in events for letter in compose(event)]
+    letters.append(letter_answered(answered(), recipient="a@example.com", login="avtomobilist"))
 
     assert {letter.kind for letter in letters} == set(LetterKind)
     for letter in letters:
@@ -215,3 +225,35 @@ def test_an_event_that_asks_for_no_letter_is_refused() -> None:
 
 def test_mask_email() -> None:
     assert mask_email("irina@example.com") == "i***@example.com"
+
+
+LETTER_URL = "https://cabinet.example.ua/letters/5b0e3c84-4f5e-4a57-9a4c-0c6f2f3d1a10"
+
+
+def answered(**changes: object) -> LetterAnswered:
+    values: dict[str, object] = {
+        "letter_id": uuid4(), "reply_id": uuid4(), "consumer_id": uuid4(), "user_id": uuid4(),
+        "subject": "Рахунок за травень", "letter_url": LETTER_URL,
+    }
+    values.update(changes)
+    return LetterAnswered.model_validate(values)
+
+
+def test_a_reply_is_told_to_the_author_with_a_link_to_the_letter_not_its_text() -> None:
+    letter = letter_answered(answered(), recipient="irina@example.com", login="avtomobilist")
+    assert (letter.kind, letter.recipient) == (LetterKind.LETTER_ANSWERED, "irina@example.com")
+    assert letter.subject == "Відповідь постачальника на Ваш лист / Ответ поставщика на Ваше письмо"
+    assert "Постачальник відповів на лист «Рахунок за травень»" in letter.text
+    assert "Поставщик ответил на письмо «Рахунок за травень»" in letter.text
+    assert letter.text.count(LETTER_URL) == 2
+    assert f'href="{LETTER_URL}"' in letter.html
+
+
+def test_the_subject_a_consumer_typed_cannot_inject_markup_into_the_reply_letter() -> None:
+    letter = letter_answered(answered(subject="<script>x</script>"), recipient="a@example.com", login="l" * 6)
+    assert "<script>" not in letter.html and "&lt;script&gt;x&lt;/script&gt;" in letter.html
+
+
+def test_a_reply_letter_with_an_unsafe_link_is_refused() -> None:
+    with pytest.raises(UnsafeLink):
+        letter_answered(answered(letter_url="javascript:alert(1)"), recipient="a@example.com", login="l" * 6)

@@ -1,4 +1,5 @@
-"""The letters table as migrated: it matches the models, and one event queues each letter once."""
+"""The tables as migrated: they match the models and carry the seeded reference lists; one event queues each
+letter once."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from notify import repository
@@ -20,6 +18,7 @@ from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import EmailChanged, RegistrationLinkIssued
 from shared.db import Database
 from shared.migrations import migrations_dir_of, upgrade
+from shared.testing import assert_migrations_match_models
 
 
 async def migrated(database_factory: Callable[[str], Awaitable[str]]) -> Database:
@@ -28,18 +27,33 @@ async def migrated(database_factory: Callable[[str], Awaitable[str]]) -> Databas
     return Database(url)
 
 
-async def test_migrations_match_the_models(database_factory: Callable[[str], Awaitable[str]]) -> None:
+async def test_migrations_match_the_models_and_downgrade_cleanly(
+    database_factory: Callable[[str], Awaitable[str]],
+) -> None:
+    await assert_migrations_match_models(
+        await database_factory("notify_migrations"), "notify", Base.metadata,
+        {"ck_outgoing_letters_status_known", "ck_outgoing_letters_attachment_complete",
+         "ck_supplier_letters_state_known"},
+    )
+
+
+async def test_the_migration_seeds_addressee_and_letter_types_in_three_languages(
+    database_factory: Callable[[str], Awaitable[str]],
+) -> None:
     database = await migrated(database_factory)
-
-    def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
-
     try:
-        async with database.engine.connect() as connection:
-            assert await connection.run_sync(differences) == []
+        async with database.transaction() as session:
+            addressees = await repository.addressee_types(session)
+            letter_types = await repository.letter_types(session)
     finally:
         await database.dispose()
+    assert [row.code for row in addressees] == ["settlements", "contracts", "metering", "cabinet_support"]
+    assert all(row.name_uk and row.name_ru and row.name_en and row.description_uk and row.description_ru
+               and row.description_en for row in addressees)
+    assert addressees[0].name_uk == "Розрахунковий відділ"
+    assert "рахунки" in addressees[0].description_uk
+    assert [row.code for row in letter_types] == ["question", "complaint", "documents_request", "application", "other"]
+    assert [row.name_ru for row in letter_types][:2] == ["Вопрос", "Жалоба"]
 
 
 async def test_queuing_the_same_event_again_adds_no_letters(
@@ -92,5 +106,31 @@ async def test_a_letter_keeps_which_document_to_attach_whole_or_not_at_all(
         with pytest.raises(IntegrityError, match="ck_outgoing_letters_attachment_complete"):
             async with database.transaction() as session:
                 await session.execute(update(OutgoingLetter).values(attachment_file_name=None))
+    finally:
+        await database.dispose()
+
+
+async def test_what_notify_knows_of_a_user_follows_the_newest_event_whatever_order_they_arrive_in(
+    database_factory: Callable[[str], Awaitable[str]],
+) -> None:
+    database = await migrated(database_factory)
+    user_id, consumer_id = uuid4(), uuid4()
+    registered_at = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    try:
+        async with database.transaction() as session:
+            # the e-mail change arrives first (its registration was retried), then the older registration
+            await repository.remember_user(session, user_id=user_id, login="avtomobilist", email="new@example.com",
+                                           as_of=registered_at + timedelta(days=1))
+            await repository.remember_user(session, user_id=user_id, login="avtomobilist", email="old@example.com",
+                                           consumer_id=consumer_id, as_of=registered_at)
+            known = await repository.known_user(session, user_id)
+            assert known is not None
+            await session.refresh(known)
+            assert (known.email, known.consumer_id, known.as_of) == (
+                "new@example.com", consumer_id, registered_at + timedelta(days=1))
+            await repository.remember_user(session, user_id=user_id, login="renamed", email="new@example.com",
+                                           as_of=registered_at + timedelta(days=2))
+            await session.refresh(known)
+            assert (known.login, known.consumer_id) == ("renamed", consumer_id)
     finally:
         await database.dispose()

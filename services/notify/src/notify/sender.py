@@ -36,6 +36,7 @@ from notify.attachments import AttachmentMissing, AttachmentUnavailable, Documen
 from notify.domain.delivery import retry_delay, should_give_up
 from notify.models import LetterStatus, OutgoingLetter
 from notify.settings import NotifySettings
+from shared import background
 from shared.db import Database
 from shared.http import ServiceClient
 from shared.metrics import BUSINESS_EVENTS
@@ -101,10 +102,7 @@ class LetterSender:
         self._task = asyncio.create_task(self._run(), name="letter-sender")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
         with contextlib.suppress(ValueError):
             self._database.after_commit.remove(self._wakeup.set)
 
@@ -115,9 +113,9 @@ class LetterSender:
             try:
                 handled = await self.send_due()
                 delay = _FIRST_LOOP_BACKOFF_SECONDS
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                if background.cancelling():
+                    raise
                 # the database is away; the letters are safe in it and wait
                 logger.exception("letter sender: cannot reach the database; trying again in %.1fs", delay)
                 await asyncio.sleep(delay)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from uuid import UUID
 
 from pydantic import SecretStr
 
@@ -33,6 +34,16 @@ class NotifySettings(ServiceSettings):
     #: where attachments are fetched from when a letter is sent (`GET /api/v1/documents/{id}/content`)
     documents_url: str = "http://127.0.0.1:8004"
     service_timeout_seconds: float = 10.0
+
+    #: the gateway page of a letter to the supplier, linked from the e-mail telling of a reply
+    letter_page_path: str = "/letters/{letter_id}"
+    #: letters to the supplier a consumer may write within 24 hours
+    letters_per_consumer_per_day: int = 20
+    #: messages to the developers a user may send within an hour
+    feedback_per_user_per_hour: int = 10
+
+    def letter_url(self, letter_id: UUID) -> str:
+        return self.public_base_url.rstrip("/") + self.letter_page_path.format(letter_id=letter_id)
 
 
 @lru_cache

@@ -28,6 +28,7 @@ from shared.contracts.identity import (
     PasswordChanged,
     RegistrationLinkIssued,
 )
+from shared.contracts.notify import LetterAnswered
 
 PRODUCT_NAME_UK = "Особистий кабінет юридичного споживача"
 PRODUCT_NAME_RU = "Личный кабинет юридического потребителя"
@@ -46,6 +47,7 @@ class LetterKind(StrEnum):
     LOGIN_CHANGED = "login_changed"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105  # a kind of letter, not a password
     EDS_ONBOARDING_PACKAGE = "eds_onboarding_package"
+    LETTER_ANSWERED = "letter_answered"
 
 
 _EMAIL_CHANGED = "Адресу електронної пошти змінено / Адрес электронной почты изменён"
@@ -60,6 +62,8 @@ SUBJECTS = {
     LetterKind.PASSWORD_CHANGED: "Пароль змінено / Пароль изменён",
     LetterKind.EDS_ONBOARDING_PACKAGE:
         "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП",
+    LetterKind.LETTER_ANSWERED:
+        "Відповідь постачальника на Ваш лист / Ответ поставщика на Ваше письмо",
 }
 
 
@@ -141,6 +145,13 @@ def render(kind: LetterKind, recipient: str, *, attachment: Attachment | None = 
         html=_templates.get_template(f"{kind.value}.html").render(values),
         attachment=attachment,
     )
+
+
+def letter_answered(event: LetterAnswered, *, recipient: str, login: str) -> Letter:
+    """To the consumer's user who wrote the letter (whose address the event does not carry: notify knows it).
+    The reply itself stays in the cabinet; the e-mail says where to read it."""
+    return render(LetterKind.LETTER_ANSWERED, recipient, subject=event.subject, login=login,
+                  letter_url=safe_link(event.letter_url))
 
 
 def compose(event: Event) -> list[Letter]:
