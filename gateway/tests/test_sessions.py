@@ -89,7 +89,8 @@ async def test_other_failures_are_not_remembered() -> None:
 def test_the_principal_carries_who_acts_and_from_where() -> None:
     consumer_id = uuid4()
     branch = BranchRef(id=uuid4(), name="РОЕ")
-    consumer = ConsumerRef(id=consumer_id, account_number="0789", name="К", edrpou="12345678", branch=branch)
+    consumer = ConsumerRef(id=consumer_id, account_number="0789", name="К", edrpou="12345678", branch=branch,
+                           e_signature=True)
     user = USER.model_copy(update={"consumer": consumer})
     session = ResolvedSession(session_id=uuid4(), expires_at=datetime.now(UTC) + timedelta(hours=1), user=user)
     principal = principal_of(session, "192.0.2.7")

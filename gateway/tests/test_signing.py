@@ -15,9 +15,11 @@ from devtools import testca
 from gateway.documents_client import Document
 from gateway.documents_view import document_rows, type_label
 from gateway.i18n import format_period, format_size, load_catalogues
+from gateway.identity_client import BranchRef, ConsumerRef, User
 from gateway.listing import group_by_year
 from gateway.messages import CERTIFICATE_REFUSALS, certificate_refusal
 from gateway.navigation import current_section, navigation_for
+from gateway.sessions import Visitor
 from gateway.signing import (
     MAX_CERTIFICATE_BYTES,
     STATUS_EXPLANATIONS,
@@ -31,7 +33,7 @@ from gateway.signing import (
     certificate_state,
     party_of,
 )
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.errors import ServiceCallError
 
 CATALOGUES = load_catalogues()
@@ -84,10 +86,20 @@ def test_each_party_signs_once_and_a_refusal_ends_signing(
     assert can_sign(status, None) is False
 
 
-def test_consumers_sign_for_their_company_and_staff_for_the_supplier() -> None:
-    assert party_of(Role.CONSUMER) == Party.CONSUMER
-    assert party_of(Role.STAFF) == party_of(Role.ADMIN) == Party.SUPPLIER
-    assert party_of(Role.ANONYMOUS) is None and party_of(Role.SERVICE) is None
+def _visitor(role: Role, *, e_signature: bool | None = None) -> Visitor:
+    branch = BranchRef(id=uuid4(), name="ПАТ «ДТЕК ПЕМ-Енерговугілля»")
+    consumer = None if e_signature is None else ConsumerRef(
+        id=uuid4(), account_number="0789", name="К", edrpou="12345678", branch=branch, e_signature=e_signature)
+    user = User(id=uuid4(), login="avto2buh", email="buh@avto2.example.ua", role=role, consumer=consumer)
+    return Visitor(Principal(user_id=user.id, role=role, consumer_id=consumer.id if consumer else None), user)
+
+
+def test_consumers_sign_for_their_company_when_their_agreement_says_so_and_staff_for_the_supplier() -> None:
+    assert party_of(_visitor(Role.CONSUMER, e_signature=True)) == Party.CONSUMER
+    # a consumer whose documents are signed on paper has nothing to sign in the cabinet
+    assert party_of(_visitor(Role.CONSUMER, e_signature=False)) is None
+    assert party_of(_visitor(Role.STAFF)) == party_of(_visitor(Role.ADMIN)) == Party.SUPPLIER
+    assert party_of(Visitor(Principal(user_id=None, role=Role.ANONYMOUS))) is None
 
 
 # --- certificates ------------------------------------------------------------------------------------------
@@ -290,5 +302,5 @@ def test_the_bar_marks_the_section_a_page_belongs_to(role: Role, path: str, sect
 def test_consumers_see_contracts_and_documents_and_staff_the_signatures_queue() -> None:
     consumer = [UK.gettext(section.label) for section in navigation_for(Role.CONSUMER)]
     staff = [section.path for section in navigation_for(Role.STAFF)]
-    assert consumer == ["Договори та документи", "Карта сайту"]
+    assert consumer == ["Товар", "Гроші", "Договори та документи", "Опис", "Постачальник", "Карта сайту"]
     assert "/console/signatures" in staff and "/documents" not in staff

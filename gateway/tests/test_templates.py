@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,67 @@ import pytest
 from babel.messages.pofile import read_po
 
 import gateway
+from gateway.billing_client import (
+    Allocation,
+    BillingRun,
+    Calculation,
+    Completeness,
+    Due,
+    Invoice,
+    InvoiceLine,
+    MissingReadings,
+    Payment,
+    Registration,
+    RunState,
+    Saldo,
+    Skipped,
+    Tariff,
+    TariffClass,
+    TaxInvoice,
+    ZoneCoefficient,
+)
+from gateway.billing_view import saldo_kind
+from gateway.charts import amounts_chart, consumption_chart
 from gateway.documents_client import Document, OnboardingPackage
 from gateway.documents_view import document_rows
 from gateway.i18n import LANGUAGES, LOCALES_DIR, load_catalogues
 from gateway.identity_client import Branch, BranchRef, Consumer, ConsumerRef, ConsumerUser, LinkedConsumer, User
+from gateway.listing import group_by_year
 from gateway.messages import FormErrors
+from gateway.metering_client import (
+    Act,
+    ActState,
+    InstallationReading,
+    InstallationValue,
+    Point,
+    PointFields,
+    PointLocation,
+    PointReadings,
+    ReadingLine,
+    Readings,
+    VolumeWarning,
+    Window,
+    WindowState,
+)
 from gateway.navigation import site_map_for
+from gateway.notify_client import (
+    AddresseeType,
+    Author,
+    Feedback,
+    FeedbackPage,
+    Letter,
+    Letters,
+    LetterState,
+    LetterType,
+    Localized,
+    Reply,
+)
+from gateway.pages.common import AccountPages
+from gateway.pages.console_metering import REGISTERS, ZONES, installation_input
+from gateway.pages.money import InvoiceRow
+from gateway.pages.readings import ReadingsForm
+from gateway.pages.supplier import ReferenceLists
+from gateway.readings_view import CSV_SAMPLE, IMPORT_COLUMNS, XML_SAMPLE, WindowNotice, field_name
 from gateway.rendering import create_environment, frame_context
 from gateway.signature_client import Certificate, DocumentStatus, SignableDocument, Signature
 from gateway.signing import CertificateState, Party, SignatureStatus
@@ -31,7 +87,8 @@ ENVIRONMENT = create_environment()
 
 BRANCH = BranchRef(id=uuid4(), name="ПАТ «ДТЕК ПЕМ-Енерговугілля»")
 CONSUMER_REF = ConsumerRef(
-    id=uuid4(), account_number="0789", name="Кооператив Автомобіліст-2", edrpou="12345678", branch=BRANCH
+    id=uuid4(), account_number="0789", name="Кооператив Автомобіліст-2", edrpou="12345678", branch=BRANCH,
+    e_signature=True,
 )
 CONSUMER_USER = User(
     id=uuid4(), login="avto2buh", email="buh@avto2.example.ua", pending_email="nova@avto2.example.ua",
@@ -88,11 +145,367 @@ CONSUMER_FORM = {
     "agreement_email": "buh@avto2.example.ua", "billing_day": "25", "self_calculation": True, "e_signature": False,
 }
 
+# --- readings and money ------------------------------------------------------------------------------------
+
+def _installed(registers: list[str], values: list[str]) -> list[InstallationReading]:
+    """`values` zone by zone of each register in turn."""
+    zones = len(values) // len(registers)
+    return [InstallationReading(energy=energy, zone=zone, value=Decimal(values[index * zones + zone - 1]))
+            for index, energy in enumerate(registers) for zone in range(1, zones + 1)]
+
+
+POINT = Point(
+    id=uuid4(), consumer_id=CONSUMER.id, meter_serial="01234567", zones=2, digits=6, ct_ratio=Decimal("40"),
+    vt_ratio=Decimal("1"), location=PointLocation.CONSUMER_SITE, consumer_reads=True, registers=["active", "reactive"],
+    tariff_class="non_household_2", active=True, created_at=datetime(2013, 1, 10, tzinfo=UTC),
+    installation_readings=_installed(["active", "reactive"], ["45231", "1200.5", "20", "7"]),
+)
+SUBSTATION_POINT = POINT.model_copy(update={
+    "id": uuid4(), "meter_serial": "7700881", "zones": 3, "location": PointLocation.RES_SUBSTATION,
+    "consumer_reads": False, "registers": ["active"], "installation_readings": _installed(["active"], ["0"] * 3),
+})
+RETIRED_POINT = POINT.model_copy(update={"id": uuid4(), "meter_serial": "0099", "zones": 1, "active": False,
+                                         "installation_readings": _installed(["active", "reactive"], ["0", "0"])})
+
+
+def _lines(point: Point, current: Decimal | None = None) -> list[ReadingLine]:
+    return [
+        ReadingLine(point_id=point.id, meter_serial=point.meter_serial, energy=energy, zone=zone,
+                    previous=Decimal("12345.6"), previous_period="2013-07", current=current,
+                    volume=None if current is None else current - Decimal("12345.6"))
+        for energy in point.registers for zone in range(1, point.zones + 1)
+    ]
+
+
+OPEN_WINDOW = Window(period="2013-08", state=WindowState.OPEN, billing_day=25)
+CLOSED_WINDOW = Window(period="2013-08", state=WindowState.CLOSED, reason="invoice_issued",
+                       opens_on=date(2013, 9, 25), billing_day=25)
+ACT = Act(
+    id=uuid4(), consumer_id=CONSUMER.id, period="2013-08", state=ActState.AWAITING_SIGNATURE, source="consumer",
+    document_id=uuid4(), submitted_at=datetime(2013, 8, 25, 9, tzinfo=UTC),
+)
+ACCEPTED_ACT = ACT.model_copy(update={
+    "state": ActState.ACCEPTED, "accepted_at": datetime(2013, 8, 26, 9, tzinfo=UTC), "accepted_by": "signature",
+    "correction_reason": "Помилка в показаннях",
+})
+PAPER_ACT = ACT.model_copy(update={"state": ActState.AWAITING_PAPER})
+READINGS = Readings(
+    period="2013-08", window=OPEN_WINDOW,
+    points=[PointReadings(point=POINT, lines=_lines(POINT)),
+            PointReadings(point=SUBSTATION_POINT, lines=_lines(SUBSTATION_POINT, Decimal("12400")))],
+    act=ACT,
+)
+MISSING = [MissingReadings(point_id=POINT.id, meter_serial="01234567", reason="not_accepted"),
+           MissingReadings(point_id=SUBSTATION_POINT.id, meter_serial="7700881", reason="no_readings")]
+CALCULATION = Calculation(period="2013-08", self_calculation=True, ready=True, missing=[])
+CONSUMER_PAGES = AccountPages(CONSUMER.id, "", staff=False)
+STAFF_PAGES = AccountPages(CONSUMER.id, f"/console/consumers/{CONSUMER.id}", staff=True, consumer=CONSUMER)
+FIRST_FIELD = field_name(POINT.id, "active", 1)
+WARNING = VolumeWarning(point_id=POINT.id, energy="active", zone=2, code="volume_high", volume=Decimal("9000"),
+                        usual_volume=Decimal("1200.5"))
+REFUSED_READINGS = ReadingsForm(
+    values={FIRST_FIELD: "12,3"}, rollovers={FIRST_FIELD},
+    errors=FormErrors(general="—", fields={FIRST_FIELD: "—"}),
+    warnings={field_name(POINT.id, "active", 2): WARNING},
+    import_errors=FormErrors(general="—"), import_problems=["—", "—"], import_warnings=[WARNING],
+    calculation_errors=FormErrors(general="—"), missing=MISSING,
+)
+
+
+def readings_page(readings: Readings, *, mode: str, target: AccountPages = CONSUMER_PAGES,
+                  form: ReadingsForm | None = None, calculation: Calculation | None = CALCULATION,
+                  window_notice: WindowNotice | None = None, chart: Any = None) -> dict[str, Any]:
+    editable = {entry.point.id for entry in readings.points if entry.point.active} if mode != "read_only" else set()
+    return {
+        "readings": readings, "window_notice": window_notice, "mode": mode, "editable_ids": editable,
+        "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
+        "act_to_sign": readings.act is not None and readings.act.state == ActState.AWAITING_SIGNATURE,
+        "calculation": calculation, "form": form or ReadingsForm(), "target": target, "notice": None,
+        "import_limit": 1024 * 1024, "chart": chart,
+    }
+
+
+def _invoice(number: str, formed_on: date, total: str, paid: str, **changes: Any) -> Invoice:
+    fields: dict[str, Any] = {
+        "id": uuid4(), "consumer_id": CONSUMER.id, "account_number": "0789", "number": number, "kind": "regular",
+        "period": "2013-08", "formed_on": formed_on, "pay_by": date(2013, 9, 3),
+        "amount_excl_vat": Decimal(total) / Decimal("1.2"), "vat": Decimal(total) - Decimal(total) / Decimal("1.2"),
+        "total": Decimal(total), "paid": Decimal(paid), "balance": Decimal(total) - Decimal(paid),
+        "document_id": uuid4(),
+    }
+    return Invoice(**(fields | changes))
+
+
+INVOICES = [
+    _invoice("0064/3/1/П1", date(2014, 3, 15), "1238.88", "1238.88", kind="correcting",
+             corrects_number="0064/3/1"),
+    _invoice("0789/8/1", date(2013, 8, 25), "415.87", "0", signature_status="signed_by_supplier"),
+    _invoice("0789/7/1", date(2013, 7, 25), "376.10", "376.10", document_id=None),
+]
+def _line(zone: int, volume: str) -> InvoiceLine:
+    return InvoiceLine(
+        point_id=POINT.id, meter_serial=POINT.meter_serial, energy="active", zones=2, zone=zone,
+        previous=Decimal("100"), current=Decimal("100") + Decimal(volume), ct_ratio=Decimal("1"),
+        vt_ratio=Decimal("1"), volume=Decimal(volume), price=Decimal("2.5"), amount=Decimal(volume) * Decimal("2.5"),
+    )
+
+
+CHARTED = [
+    INVOICES[1].model_copy(update={"lines": [_line(1, "300"), _line(2, "120.5")]}),
+    INVOICES[2].model_copy(update={"period": "2013-07", "lines": [_line(1, "280")]}),
+]
+INVOICE_ROWS = group_by_year(
+    [InvoiceRow(invoice, None if invoice.document_id is None else "signed_by_supplier", True) for invoice in INVOICES],
+    lambda row: row.invoice.formed_on,
+)
+PAYMENT = Payment(
+    id=uuid4(), res_payment_id="res-1", consumer_id=CONSUMER.id, account_number="0789", paid_on=date(2013, 7, 31),
+    document_number="@2PL998327", amount=Decimal("376.10"), payer_iban="UA213223130000026007233566001",
+    bank="Філія-Донецьке обласне управління АТ «Ощадбанк»", mfo="335106",
+    purpose="оплата за акт электр согл сч № 0789/7/1 от 25.07.2013", state="applied",
+    allocations=[Allocation(invoice_id=INVOICES[2].id, invoice_number="0789/7/1", amount=Decimal("376.10"))],
+    credit=Decimal("0"), received_at=datetime(2013, 8, 1, 6, tzinfo=UTC),
+)
+PARKED_PAYMENT = PAYMENT.model_copy(update={"id": uuid4(), "consumer_id": None, "account_number": "9999",
+                                            "state": "parked", "allocations": [], "credit": Decimal("12.5")})
+DEBT = Saldo(saldo=Decimal("1238.88"), debt=Decimal("1238.88"), overpayment=Decimal("0"), open_invoices=1,
+             next_pay_by=date(2013, 9, 3), next_pay_by_amount=Decimal("415.87"))
+OVERPAYMENT = Saldo(saldo=Decimal("-12.50"), debt=Decimal("0"), overpayment=Decimal("12.50"), open_invoices=0)
+TAX_INVOICE = TaxInvoice(
+    id=uuid4(), consumer_id=CONSUMER.id, invoice_id=INVOICES[1].id, invoice_number="0789/8/1", kind="tax_invoice",
+    number="1480", issued_on=date(2013, 8, 25), amount_excl_vat=Decimal("346.56"), vat=Decimal("69.31"),
+    total=Decimal("415.87"), registration=Registration.REGISTERED, document_id=uuid4(),
+    completeness=Completeness(complete=True),
+)
+CORRECTION = TAX_INVOICE.model_copy(update={
+    "id": uuid4(), "kind": "correction", "number": "1501", "corrects_tax_invoice_id": TAX_INVOICE.id,
+    "corrects_number": "1480", "registration": Registration.REFUSED, "registration_note": "Помилка в ІПН",
+    "document_id": None, "completeness": Completeness(complete=False, missing=["buyer_ipn", "something_new"]),
+})
+TAX_ROWS = group_by_year([CORRECTION, TAX_INVOICE], lambda item: item.issued_on)
+TARIFF_CLASS = TariffClass(
+    tariff_class="non_household_2", title="Непобутові споживачі, 2 клас напруги",
+    history=[Tariff(id=uuid4(), tariff_class="non_household_2", register=register, price=Decimal(price),
+                    effective_from=date(2013, 1, 1), title="Тариф НКРЕ", created_at=datetime(2012, 12, 20, tzinfo=UTC))
+             for register, price in (("active", "0.834150"), ("reactive", "0.0421"))],
+    zone_coefficients=[ZoneCoefficient(id=uuid4(), zones=2, zone=zone, coefficient=Decimal(k),
+                                       effective_from=date(2013, 1, 1)) for zone, k in ((1, "1.5"), (2, "0.4"))],
+)
+TARIFF_FORMS = {
+    "tariff": {"tariff_class": "x", "energy": "reactive", "price": "1", "effective_from": "2013-01-01", "title": ""},
+    "tariff_errors": FormErrors(general="—", fields={"price": "—", "effective_from": "—"}),
+    "coefficient": {"zones": "3", "zone": "2", "coefficient": "", "effective_from": ""},
+    "coefficient_errors": FormErrors(general="—", fields={"zone": "—"}),
+}
+DUE = [
+    Due(consumer_id=CONSUMER.id, account_number="0789", name="Кооператив", billing_day=25, ready=True, missing=[]),
+    Due(consumer_id=uuid4(), account_number="0064", name="ТОВ «Світло»", billing_day=15, ready=False, missing=MISSING),
+    Due(consumer_id=uuid4(), account_number="0100", name="ПП «Сад»", billing_day=1, ready=True, missing=[],
+        invoice_number="0100/8/1"),
+]
+RUN = BillingRun(id=uuid4(), period="2013-08", state=RunState.RUNNING, total=3, issued=1, skipped=[],
+                 started_at=datetime(2013, 8, 26, 6, tzinfo=UTC))
+DONE_RUN = RUN.model_copy(update={
+    "state": RunState.DONE, "issued": 2, "finished_at": datetime(2013, 8, 26, 6, 1, tzinfo=UTC),
+    "skipped": [Skipped(consumer_id=uuid4(), account_number="0064", reason="readings_missing"),
+                Skipped(consumer_id=uuid4(), account_number="0065", reason="something_new")],
+})
+POINT_FORM = PointFields(meter_serial="", zones="1", digits="6", ct_ratio="1", vt_ratio="1",
+                         location="consumer_site", consumer_reads=True, registers=["active"], tariff_class="",
+                         installation_readings=[])
+#: the points page's own context: the installation readings' inputs
+POINTS_FORM = {"registers": REGISTERS, "zones": ZONES, "installation_input": installation_input}
+TYPED_POINT = POINT_FORM.model_copy(update={"zones": "2", "installation_readings": [
+    InstallationValue(energy="active", zone=1, value="045231"), InstallationValue(energy="active", zone=2, value="x")]})
+
+
+def _payments_page(saldo: Saldo, payments: list[Payment], errors: FormErrors, target: AccountPages) -> dict[str, Any]:
+    return {
+        "saldo": saldo, "saldo_kind": saldo_kind(saldo), "groups": group_by_year(payments, lambda p: p.paid_on),
+        "start": date(2010, 8, 25), "end": date(2013, 8, 25), "errors": errors, "target": target,
+    }
+
+
+READINGS_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
+    ("readings.html", CONSUMER_USER, readings_page(READINGS, mode="entry", form=REFUSED_READINGS,
+                                                   chart=consumption_chart(CHARTED))),
+    ("readings.html", CONSUMER_USER, readings_page(READINGS, mode="entry", chart=consumption_chart([]))),
+    ("readings.html", CONSUMER_USER, readings_page(
+        READINGS.model_copy(update={"window": CLOSED_WINDOW, "act": None}), mode="read_only",
+        window_notice=WindowNotice("Readings cannot be entered now. The input opens on %(opens_on)s.",
+                                   {"opens_on": "25.09.2013"}),
+        calculation=Calculation(period="2013-08", self_calculation=False, ready=False, missing=MISSING),
+    )),
+    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"period": "2013-07", "act": None}),
+                                                   mode="read_only", calculation=None)),
+    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"points": []}), mode="entry",
+                                                   calculation=CALCULATION.model_copy(update={
+                                                       "ready": False, "invoice": INVOICES[1]}))),
+    ("readings.html", STAFF_USER, readings_page(READINGS.model_copy(update={"act": ACCEPTED_ACT}), mode="correction",
+                                                target=STAFF_PAGES, form=REFUSED_READINGS)),
+    ("readings.html", STAFF_USER, readings_page(READINGS.model_copy(update={"act": PAPER_ACT, "points": []}),
+                                                mode="entry", target=STAFF_PAGES)),
+    ("readings_import.html", CONSUMER_USER, {
+        "limit": 1024 * 1024, "columns": IMPORT_COLUMNS, "csv_sample": CSV_SAMPLE, "xml_sample": XML_SAMPLE,
+    }),
+    ("invoices.html", CONSUMER_USER, {"groups": INVOICE_ROWS, "target": CONSUMER_PAGES, "notice": "✓",
+                                      "chart": amounts_chart(INVOICES)}),
+    ("invoices.html", STAFF_USER, {"groups": [], "target": STAFF_PAGES, "notice": None, "chart": amounts_chart([])}),
+    ("payments.html", CONSUMER_USER, _payments_page(DEBT, [PAYMENT, PARKED_PAYMENT], FormErrors(), CONSUMER_PAGES)),
+    ("payments.html", STAFF_USER, _payments_page(OVERPAYMENT, [], FormErrors(general="—", fields={"from": "—"}),
+                                                 STAFF_PAGES)),
+    ("payments.html", CONSUMER_USER, _payments_page(
+        DEBT.model_copy(update={"saldo": Decimal("0"), "debt": Decimal("0"), "next_pay_by": None}), [], FormErrors(),
+        CONSUMER_PAGES)),
+    ("tax_invoices.html", CONSUMER_USER, {
+        "groups": TAX_ROWS, "target": CONSUMER_PAGES, "notice": None, "errors": FormErrors(), "failed": None,
+        "registrations": list(Registration),
+    }),
+    ("tax_invoices.html", STAFF_USER, {
+        "groups": TAX_ROWS, "target": STAFF_PAGES, "notice": "✓", "errors": FormErrors(general="—"),
+        "failed": CORRECTION.id, "registrations": list(Registration),
+    }),
+    ("tax_invoices.html", CONSUMER_USER, {
+        "groups": [], "target": CONSUMER_PAGES, "notice": None, "errors": FormErrors(), "failed": None,
+        "registrations": list(Registration),
+    }),
+    ("tariffs.html", CONSUMER_USER, {"classes": [TARIFF_CLASS], "coefficients": [], "staff": False, "notice": None}),
+    ("tariffs.html", STAFF_USER, {"classes": [TARIFF_CLASS], "coefficients": TARIFF_CLASS.zone_coefficients,
+                                  "staff": True, "notice": "✓", **TARIFF_FORMS}),
+    ("tariffs.html", STAFF_USER, {"classes": [], "coefficients": [], "staff": True, "notice": None, **TARIFF_FORMS}),
+    ("console_points.html", STAFF_USER, {
+        "points": [POINT, SUBSTATION_POINT, RETIRED_POINT], "target": STAFF_PAGES, "values": POINT_FORM,
+        "editing": None, "errors": FormErrors(), "locations": list(PointLocation), "notice": "✓", **POINTS_FORM,
+    }),
+    ("console_points.html", STAFF_USER, {
+        "points": [], "target": STAFF_PAGES, "values": TYPED_POINT, "editing": POINT, "locations": list(PointLocation),
+        "errors": FormErrors(general="—", fields={name: "—" for name in (
+            "meter_serial", "zones", "digits", "ct_ratio", "vt_ratio", "registers", "tariff_class", "installation",
+            installation_input("active", 2))}),
+        "notice": None, **POINTS_FORM,
+    }),
+    ("console_billing.html", STAFF_USER, {"due": DUE, "period": "2013-08", "ready": 1}),
+    ("console_billing.html", STAFF_USER, {"due": [], "period": "", "ready": 0}),
+    ("console_billing_run.html", STAFF_USER, {"run": RUN}),
+    ("console_billing_run.html", STAFF_USER, {"run": DONE_RUN}),
+    ("console_payments.html", STAFF_USER, {
+        "payments": [PARKED_PAYMENT], "failed": PARKED_PAYMENT.id, "no_errors": FormErrors(), "notice": None,
+        "errors": FormErrors(general="—", fields={"account_number": "—", "return_reason": "—"}),
+    }),
+    ("console_payments.html", STAFF_USER, {
+        "payments": [], "failed": None, "errors": FormErrors(), "no_errors": FormErrors(), "notice": "✓",
+    }),
+]
+
+# --- correspondence, feedback, help, the home page --------------------------------------------------------
+
+ADDRESSEES = [
+    AddresseeType(code="settlements", name=Localized(uk="Відділ розрахунків", ru="Отдел расчётов", en="Settlements"),
+                  description=Localized(uk="Показання, рахунки", ru="Показания, счета", en="Readings, invoices")),
+    AddresseeType(code="contracts", name=Localized(uk="Договірний відділ", ru="Договорной отдел", en="Contracts"),
+                  description=Localized(uk="Договір", ru="Договор", en="The contract")),
+]
+LETTER_TYPES = [LetterType(code="question", name=Localized(uk="Питання", ru="Вопрос", en="Question"))]
+LISTS = {language: ReferenceLists(ADDRESSEES, LETTER_TYPES, language) for language in LANGUAGES}
+LETTER = Letter(
+    id=uuid4(), consumer_id=CONSUMER.id, author=Author(user_id=CONSUMER_USER.id, login="avto2buh"),
+    addressee_type="settlements", letter_type="question", subject="Рахунок за серпень", text="Рядок 1\nРядок 2",
+    state=LetterState.ANSWERED, created_at=datetime(2013, 8, 26, 9, tzinfo=UTC), reply_count=1,
+    replies=[Reply(id=uuid4(), text="Відповідь", author_user_id=STAFF_USER.id,
+                   created_at=datetime(2013, 8, 27, 9, tzinfo=UTC))],
+)
+HANDLED = LETTER.model_copy(update={"id": uuid4(), "state": LetterState.HANDLED, "replies": [], "reply_count": 0,
+                                    "handled_at": datetime(2013, 8, 28, 9, tzinfo=UTC), "letter_type": "gone"})
+FEEDBACK = Feedback(id=uuid4(), user_id=CONSUMER_USER.id, login="avto2buh", role="consumer",
+                    consumer_id=CONSUMER.id, page_url="/readings?period=2013-08", text="Кнопка не працює",
+                    created_at=datetime(2013, 8, 26, 9, tzinfo=UTC))
+LETTER_FORM = {"addressee_type": "settlements", "letter_type": "", "subject": "Тема", "text": "я" * 1001}
+SIGNABLE = SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
+                            status=SignatureStatus.SIGNED_BY_SUPPLIER)
+OPEN_HOME = {"saldo": DEBT, "saldo_kind": "debt", "awaiting": [SIGNABLE] * 11, "window": OPEN_WINDOW,
+             "window_notice": None}
+
+# pages whose context depends on the language (the reference lists of notify come in three languages)
+LOCALIZED_SCENARIOS: list[tuple[str, User | None, Any]] = [
+    ("letter_new.html", CONSUMER_USER, lambda language: {
+        "lists": LISTS[language], "values": LETTER_FORM, "subject_max": 200, "text_max": 1000,
+        "errors": FormErrors(general="—", fields={"addressee_type": "—", "letter_type": "—", "subject": "—",
+                                                  "text": "—"}),
+    }),
+    ("letter_new.html", CONSUMER_USER, lambda language: {
+        "lists": LISTS[language], "values": dict.fromkeys(LETTER_FORM, ""), "subject_max": 200, "text_max": 1000,
+        "errors": FormErrors(),
+    }),
+    ("letters.html", CONSUMER_USER, lambda language: {
+        "letters": Letters(items=[LETTER, HANDLED], total=60, limit=50, offset=0), "lists": LISTS[language],
+        "notice": "✓",
+    }),
+    ("letters.html", CONSUMER_USER, lambda language: {
+        "letters": Letters(items=[], total=0, limit=50, offset=0), "lists": LISTS[language], "notice": None,
+    }),
+    ("letter.html", CONSUMER_USER, lambda language: {"letter": LETTER, "lists": LISTS[language], "notice": "✓"}),
+    ("letter.html", CONSUMER_USER, lambda language: {"letter": HANDLED, "lists": LISTS[language], "notice": None}),
+    ("console_letters.html", STAFF_USER, lambda language: {
+        "letters": Letters(items=[LETTER, HANDLED.model_copy(update={"consumer": None})], total=70, limit=50,
+                           offset=0),
+        "lists": LISTS[language], "states": list(LetterState),
+        "filters": {"state": "new", "addressee_type": "settlements", "consumer_id": str(CONSUMER.id)},
+    }),
+    ("console_letters.html", STAFF_USER, lambda language: {
+        "letters": Letters(items=[], total=0, limit=50, offset=0), "lists": LISTS[language],
+        "states": list(LetterState), "filters": {"state": "", "addressee_type": "", "consumer_id": ""},
+    }),
+    ("console_letter.html", STAFF_USER, lambda language: {
+        "letter": LETTER, "lists": LISTS[language], "reply": "", "errors": FormErrors(), "limit": 4000,
+        "notice": "✓",
+    }),
+    ("console_letter.html", STAFF_USER, lambda language: {
+        "letter": HANDLED, "lists": LISTS[language], "reply": "—", "errors": FormErrors(general="—",
+                                                                                          fields={"reply": "—"}),
+        "limit": 4000, "notice": None,
+    }),
+]
+
+CABINET_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
+    ("home.html", CONSUMER_USER, OPEN_HOME),
+    ("home.html", CONSUMER_USER, {"saldo": OVERPAYMENT, "saldo_kind": "overpayment", "awaiting": [],
+                                  "window": CLOSED_WINDOW, "window_notice": WindowNotice(
+                                      "Readings cannot be entered now. The input opens on %(opens_on)s.",
+                                      {"opens_on": "25.09.2013"})}),
+    ("home.html", CONSUMER_USER, {"saldo": None, "saldo_kind": None, "awaiting": None, "window": None,
+                                  "window_notice": None}),
+    ("home.html", CONSUMER_USER, {"saldo": DEBT.model_copy(update={"saldo": Decimal(0)}), "saldo_kind": "settled",
+                                  "awaiting": [SIGNABLE], "window": OPEN_WINDOW, "window_notice": None}),
+    ("supplier.html", CONSUMER_USER, {"branch": FULL_BRANCH, "consumer": CONSUMER_REF}),
+    ("supplier.html", CONSUMER_USER, {"branch": None, "consumer": CONSUMER_REF}),
+    ("feedback.html", CONSUMER_USER, {"page": "/readings?period=2013-08", "text": "—", "limit": 2000,
+                                      "errors": FormErrors(general="—", fields={"message": "—"}), "notice": None}),
+    ("feedback.html", STAFF_USER, {"page": "/console", "text": "", "limit": 2000, "errors": FormErrors(),
+                                   "notice": None}),
+    ("feedback.html", CONSUMER_USER, {"page": "/", "text": "", "limit": 2000, "errors": FormErrors(),
+                                      "notice": "✓"}),
+    ("console_feedback.html", STAFF_USER, {
+        "messages": FeedbackPage(items=[FEEDBACK, FEEDBACK.model_copy(update={
+            "read_at": datetime(2013, 8, 27, tzinfo=UTC), "consumer_id": None, "login": None})],
+            total=90, limit=50, offset=0),
+        "unread": False, "notice": "✓",
+    }),
+    ("console_feedback.html", STAFF_USER, {"messages": FeedbackPage(items=[], total=0, limit=50, offset=0),
+                                           "unread": True, "notice": None}),
+    ("console_consumer_edit.html", STAFF_USER, {"consumer": CONSUMER, "values": CONSUMER_FORM, "errors": REFUSED}),
+    ("help.html", CONSUMER_USER, {}),
+    ("help.html", None, {}),
+    ("help_terms.html", CONSUMER_USER, {}),
+    ("help_laws.html", STAFF_USER, {}),
+    ("help_report.html", CONSUMER_USER, {}),
+    ("help_e_signature.html", CONSUMER_USER, {}),
+    ("help_e_signature.html", STAFF_USER, {}),
+]
+
 # (template, who is visiting, the page's own context); every template appears at least once
 SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("login.html", None, {"login": "", "next": None, "errors": FormErrors(), "notice": "✓"}),
     ("login.html", None, {"login": "avto2buh", "next": "/settings", "errors": REFUSED, "notice": None}),
-    ("home.html", CONSUMER_USER, {}),
     ("sitemap.html", CONSUMER_USER, {"sections": site_map_for(Role.CONSUMER)}),
     ("sitemap.html", STAFF_USER, {"sections": site_map_for(Role.STAFF)}),
     ("message.html", None, {"title": "—", "explanation": "—", "actions": [("—", "/")]}),
@@ -124,8 +537,9 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("console_new.html", STAFF_USER, {"branches": [FULL_BRANCH], "values": CONSUMER_FORM, "errors": REFUSED}),
     ("console_consumer.html", STAFF_USER, {
         "consumer": CONSUMER, "users": [ConsumerUser(id=uuid4(), login="avto2buh", email="buh@avto2.example.ua")],
+        "notice": "✓",
     }),
-    ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": []}),
+    ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": [], "notice": None}),
     ("activation_code.html", STAFF_USER, {"consumer": CONSUMER, "activation_code": "7K3M-Q9TX-2BHD", "title": "—"}),
     ("documents.html", CONSUMER_USER, {
         "groups": document_rows([DOCUMENT, OLD_DOCUMENT], {DOCUMENT.id: SignatureStatus.SIGNED_BY_SUPPLIER},
@@ -170,6 +584,8 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
                           status=SignatureStatus.NOT_SIGNED), None),
     ]}),
     ("console_signatures.html", STAFF_USER, {"rows": []}),
+    *READINGS_SCENARIOS,
+    *CABINET_SCENARIOS,
 ]
 
 
@@ -219,13 +635,13 @@ def _visible_text(page: str) -> str:
 
 def test_every_template_is_rendered_here() -> None:
     pages = {p.name for p in TEMPLATES_DIR.glob("*.html")} - {"_macros.html", "base.html"}
-    assert pages == {template for template, _, _ in SCENARIOS}
+    assert pages == {template for template, _, _ in SCENARIOS + LOCALIZED_SCENARIOS}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize(("template", "user", "page"), SCENARIOS)
-def test_page_renders_in_language(template: str, user: User | None, page: dict[str, Any], language: str) -> None:
-    rendered = _render(template, user, page, language)
+@pytest.mark.parametrize(("template", "user", "page"), SCENARIOS + LOCALIZED_SCENARIOS)
+def test_page_renders_in_language(template: str, user: User | None, page: Any, language: str) -> None:
+    rendered = _render(template, user, page(language) if callable(page) else page, language)
     assert f'<html lang="{language}">' in rendered
     if language == "en":
         return
@@ -235,7 +651,7 @@ def test_page_renders_in_language(template: str, user: User | None, page: dict[s
 
 
 def test_the_frame_shows_the_account_and_supplier_as_the_manual_does() -> None:
-    text = _visible_text(_render("home.html", CONSUMER_USER, {}, "uk"))
+    text = _visible_text(_render("home.html", CONSUMER_USER, OPEN_HOME, "uk"))
     assert "№ 0789, ПАТ «ДТЕК ПЕМ-Енерговугілля»" in text
     assert "Кооператив Автомобіліст-2" in text
     assert "Налаштування" in text and "Вихід" in text
@@ -257,17 +673,40 @@ def test_forms_show_each_error_beside_its_field_and_never_echo_passwords() -> No
     assert password_inputs and not any("value=" in tag for tag in password_inputs)
 
 
+def test_the_console_shows_each_meters_installation_readings_and_their_inputs() -> None:
+    listed = _render("console_points.html", STAFF_USER, {
+        "points": [POINT, SUBSTATION_POINT], "target": STAFF_PAGES, "values": POINT_FORM, "editing": None,
+        "errors": FormErrors(), "locations": list(PointLocation), "notice": None, **POINTS_FORM,
+    }, "uk")
+    text = " ".join(_visible_text(listed).split())
+    # zone by zone of each register the meter has
+    assert "Активна енергія, кВт·год: 45 231 / 1 200.5 Реактивна енергія, квар·год: 20 / 7" in text
+    assert "Активна енергія, кВт·год: 0 / 0 / 0" in text
+    # an input for every register and zone a meter may have, empty for a new point
+    inputs = re.findall(r'<input class="field__input field__input--reading" id="(installation_\w+)" '
+                        r'name="\1"[^>]*value=""', listed)
+    assert inputs == [installation_input(energy, zone) for energy in REGISTERS for zone in ZONES]
+
+    refused = _render("console_points.html", STAFF_USER, {
+        "points": [], "target": STAFF_PAGES, "values": TYPED_POINT, "editing": None, "locations": list(PointLocation),
+        "errors": FormErrors(general="—", fields={installation_input("active", 2): "Введіть показання числом."}),
+        "notice": None, **POINTS_FORM,
+    }, "uk")
+    assert re.search(r'id="installation_active_1" [^>]*value="045231"', refused)
+    assert re.search(r'id="installation_active_2" [^>]*value="x" aria-invalid="true" '
+                     r'aria-describedby="installation_active_2-error"', refused)
+    assert '<p class="field__error" id="installation_active_2-error">Введіть показання числом.</p>' in refused
+
+
 def test_pages_need_no_inline_script_or_style() -> None:
     # the Content-Security-Policy allows scripts and styles from our own files only
-    for template, user, page in SCENARIOS:
-        rendered = _render(template, user, page, "uk")
+    for template, user, page in SCENARIOS + LOCALIZED_SCENARIOS:
+        rendered = _render(template, user, page("uk") if callable(page) else page, "uk")
         assert not re.search(r"<script(?![^>]*\bsrc=)", rendered), template
         assert not re.search(r"\sstyle=|<style|\son[a-z]+=", rendered), template
 
 
 def test_money_and_dates_filters_are_available_to_templates() -> None:
-    from decimal import Decimal
-
     template = ENVIRONMENT.from_string("{{ amount|money }} / {{ day|date }}")
     assert template.render(amount=Decimal("1238.88"), day=datetime(2013, 8, 25, 9, tzinfo=UTC)) == (
         "1 238.88 / 25.08.2013"

@@ -16,20 +16,31 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from gateway.billing_client import BillingClient
 from gateway.documents_client import DocumentsClient
 from gateway.error_pages import install_error_pages
 from gateway.i18n import load_catalogues
 from gateway.identity_client import IdentityClient
+from gateway.metering_client import MeteringClient
+from gateway.notify_client import NotifyClient
 from gateway.pages import (
     account,
     auth,
     certificates,
     console,
+    console_billing,
+    console_letters,
+    console_metering,
+    description,
     documents,
     eds,
+    feedback,
     home,
+    money,
+    readings,
     registration,
     signing_api,
+    supplier,
     system,
 )
 from gateway.rendering import Pages
@@ -41,6 +52,12 @@ from shared.auth import ServiceTokens
 from shared.http import ServiceClient
 from shared.service import install_observability
 from shared.telemetry import setup_logging, setup_tracing
+
+#: the modules whose routers serve the pages (the site map's test reads their routes)
+PAGE_MODULES = (
+    auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
+    certificates, eds, signing_api, readings, money, supplier, feedback, description,
+)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -54,18 +71,21 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument()
     tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
-    identity_service = ServiceClient(settings.identity_url, tokens, timeout=settings.service_timeout_seconds)
-    documents_service = ServiceClient(
-        settings.documents_url, tokens, timeout=settings.service_timeout_seconds
-    )
-    signature_service = ServiceClient(
-        settings.signature_url, tokens, timeout=settings.service_timeout_seconds
+    services = [
+        ServiceClient(url, tokens, timeout=settings.service_timeout_seconds)
+        for url in (
+            settings.identity_url, settings.documents_url, settings.signature_url, settings.metering_url,
+            settings.billing_url, settings.notify_url,
+        )
+    ]
+    identity_service, documents_service, signature_service, metering_service, billing_service, notify_service = (
+        services
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        for client in (identity_service, documents_service, signature_service):
+        for client in services:
             await client.aclose()
 
     app = FastAPI(
@@ -83,6 +103,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.identity = IdentityClient(identity_service)
     app.state.documents = DocumentsClient(documents_service)
     app.state.signature = SignatureClient(signature_service)
+    app.state.metering = MeteringClient(metering_service)
+    app.state.billing = BillingClient(billing_service)
+    app.state.notify = NotifyClient(notify_service)
     app.state.sessions = SessionCache(
         app.state.identity, settings.session_cache_seconds, settings.session_cache_size
     )
@@ -91,7 +114,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.middleware("http")(security_middleware(settings))
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
-    for pages in (auth, home, registration, account, console, documents, certificates, eds, signing_api):
+    for pages in PAGE_MODULES:
         # the page frame shows who is visiting, so every page resolves the session first
         app.include_router(pages.router, dependencies=[Depends(current_visitor)])
     app.include_router(system.router)

@@ -15,7 +15,7 @@ from gateway.signing import Party, SignatureStatus, can_sign
 DOCUMENT_TYPE_LABELS: Final = {
     "contract": N_("Contract"),
     "supplementary_agreement": N_("Supplementary agreement"),
-    "act_of_readings": N_("Act of readings transfer"),
+    "readings_act": N_("Act of readings transfer"),
     "invoice": N_("Invoice"),
     "tax_invoice": N_("Tax invoice"),
     "eds_onboarding_package": N_("E-signature documents package"),

@@ -86,6 +86,14 @@ def format_money(amount: Decimal | int) -> str:
     return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")
 
 
+def format_quantity(value: Decimal | int) -> str:
+    """A reading, volume, ratio, price or coefficient as exact as it came (up to 6 decimals, no trailing zeros),
+    grouped like money: `12 345.6`, `4.32165`."""
+    if not isinstance(value, Decimal | int):
+        raise TypeError(f"quantities must be Decimal, not {type(value).__name__}")
+    return format_decimal(value, "#,##0.######", locale="en").replace(",", " ")
+
+
 def format_period(period: str, language: str) -> str:
     """A billing month `2013-08` as people say it: «серпень 2013», «август 2013», «August 2013»."""
     match = _PERIOD.fullmatch(period)

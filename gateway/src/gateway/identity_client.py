@@ -33,6 +33,7 @@ class ConsumerRef(_Answer):
     name: str
     edrpou: str
     branch: BranchRef
+    e_signature: bool
 
 
 class User(_Answer):
@@ -121,6 +122,17 @@ class NewConsumer(BaseModel):
     name: str
     edrpou: str
     branch_id: UUID
+    agreement_email: str
+    billing_day: int
+    self_calculation: bool
+    e_signature: bool
+
+
+class ConsumerChanges(BaseModel):
+    """What staff may change of a consumer (`PATCH /consumers/{id}`); the account number and branch stay."""
+
+    name: str
+    edrpou: str
     agreement_email: str
     billing_day: int
     self_calculation: bool
@@ -252,6 +264,12 @@ class IdentityClient:
     async def consumer(self, principal: Principal, consumer_id: UUID) -> ConsumerDetails:
         answer = await self._client.get(f"{_API}/consumers/{consumer_id}", principal)
         return ConsumerDetails.model_validate(answer)
+
+    async def change_consumer(self, principal: Principal, consumer_id: UUID, changes: ConsumerChanges) -> Consumer:
+        response = await self._client.request(
+            "PATCH", f"{_API}/consumers/{consumer_id}", principal, json=changes.model_dump(mode="json")
+        )
+        return Consumer.model_validate(response.json())
 
     async def issue_activation_code(self, principal: Principal, consumer_id: UUID) -> str:
         answer = await self._client.post(f"{_API}/consumers/{consumer_id}/activation-codes", principal)

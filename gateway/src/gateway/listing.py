@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from gateway.i18n import BUSINESS_TIMEZONE
@@ -18,11 +18,13 @@ class YearGroup(Generic[T]):
     items: list[T] = field(default_factory=list)
 
 
-def group_by_year(items: Iterable[T], moment: Callable[[T], datetime]) -> list[YearGroup[T]]:
-    """Newest first, one group per year; the year is the one in Kyiv (a New Year's Eve document is dated there)."""
+def group_by_year(items: Iterable[T], moment: Callable[[T], datetime] | Callable[[T], date]) -> list[YearGroup[T]]:
+    """Newest first, one group per year; the year of a moment is the one in Kyiv (a New Year's Eve document is
+    dated there), a date's is its own. Items of one day keep their order."""
     groups: list[YearGroup[T]] = []
     for item in sorted(items, key=moment, reverse=True):
-        year = moment(item).astimezone(BUSINESS_TIMEZONE).year
+        when = moment(item)
+        year = when.astimezone(BUSINESS_TIMEZONE).year if isinstance(when, datetime) else when.year
         if not groups or groups[-1].year != year:
             groups.append(YearGroup(year))
         groups[-1].items.append(item)

@@ -7,11 +7,14 @@ the visitor's language. The English sentences are the message ids of the catalog
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from babel.support import Translations
 
 from gateway.i18n import N_
+from gateway.metering_client import IMPORT_PROBLEMS
+from gateway.readings_view import line_refusals
 from shared.errors import ServiceCallError
 
 #: form fields that share their meaning (and messages) with another field's name
@@ -23,6 +26,9 @@ _FIELD_MEANING = {
 
 _EMAIL_INVALID = N_("This is not a valid e-mail address.")
 _EDRPOU_INVALID = N_("This is not a valid EDRPOU code: 8 digits with a correct check digit.")
+_RATIO_INVALID = N_("Enter the transformer ratio as a positive number, for example 40.")
+_DATE_INVALID = N_("Enter a date as dd.mm.yyyy.")
+_CONTROL_CHARACTERS = N_("The text contains control characters that cannot be sent. Please remove them.")
 
 FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("activation_code", "code_invalid"): N_(
@@ -66,6 +72,45 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("phone", "phone_invalid"): N_("This is not a valid phone number. For example: +380 44 123 45 67."),
     # refusing to sign a document
     ("reason", "required"): N_("Please write why you refuse to sign the document."),
+    # metering points (metering service)
+    ("meter_serial", "taken"): N_("A meter with this serial number is already in service."),
+    ("zones", "zones_invalid"): N_("A meter has 1, 2 or 3 zones."),
+    ("digits", "digits_invalid"): N_("A meter shows from 1 to 12 digits before the decimal point."),
+    ("ct_ratio", "ratio_invalid"): _RATIO_INVALID,
+    ("vt_ratio", "ratio_invalid"): _RATIO_INVALID,
+    ("registers", "registers_invalid"): N_("A meter always has the active energy register."),
+    ("tariff_class", "tariff_class_invalid"): N_(
+        "A tariff class has up to 40 lowercase Latin letters, digits and underscores, for example non_household_2."
+    ),
+    ("correction_reason", "required"): N_("Please write why the readings are corrected."),
+    # tariffs, invoices, payments (billing service)
+    ("price", "price_invalid"): N_("Enter the price in UAH per unit without VAT: a positive number, up to 6 decimals."),
+    ("coefficient", "coefficient_invalid"): N_("Enter the coefficient as a positive number, for example 1.5."),
+    ("zone", "zone_invalid"): N_("Choose a zone of the scheme."),
+    ("effective_from", "date_invalid"): _DATE_INVALID,
+    ("effective_from", "taken"): N_("Another entry of the same kind already takes effect on this date."),
+    ("period", "period_invalid"): N_("Choose a billing month."),
+    ("from", "date_invalid"): _DATE_INVALID,
+    ("to", "date_invalid"): _DATE_INVALID,
+    ("account_number", "unknown"): N_("There is no consumer with this account number."),
+    ("return_reason", "required"): N_("Please write why the payment is returned."),
+    # letters to the supplier, replies, messages to the developers (notify service)
+    ("addressee_type", "required"): N_("Choose whom the letter is for."),
+    ("addressee_type", "unknown"): N_("Choose whom the letter is for."),
+    ("letter_type", "required"): N_("Choose the type of the letter."),
+    ("letter_type", "unknown"): N_("Choose the type of the letter."),
+    ("subject", "required"): N_("Please write the subject of the letter."),
+    ("subject", "too_long"): N_("The subject must be at most 200 characters long."),
+    ("subject", "invalid_characters"): _CONTROL_CHARACTERS,
+    ("text", "required"): N_("Please write the text of the letter."),
+    ("text", "too_long"): N_("The letter is longer than 1000 characters. Please shorten it."),
+    ("text", "invalid_characters"): _CONTROL_CHARACTERS,
+    ("reply", "required"): N_("Please write the text of the reply."),
+    ("reply", "too_long"): N_("The reply is longer than 4000 characters. Please shorten it."),
+    ("reply", "invalid_characters"): _CONTROL_CHARACTERS,
+    ("message", "required"): N_("Please write your message."),
+    ("message", "too_long"): N_("The message is longer than 2000 characters. Please shorten it."),
+    ("message", "invalid_characters"): _CONTROL_CHARACTERS,
 }
 
 #: pydantic's reason codes, which any field may come back with
@@ -109,11 +154,52 @@ GENERAL_MESSAGES: dict[str, str] = {
     ),
     "seal_not_configured": N_("The supplier's electronic seal is not set up. Please sign with your own key."),
     "csrf_refused": N_("The page has expired. Please reload it and try again."),
+    # readings (metering service)
+    "readings_invalid": N_("Please correct the readings marked below."),
+    "confirmation_needed": N_(
+        "Some volumes are far above the usual. Check the readings marked below; if they are right, confirm them."
+    ),
+    "window_closed": N_("Readings for this period cannot be entered now."),
+    "readings_accepted": N_(
+        "The readings for this period have already been accepted. Only the supplier can correct them now."
+    ),
+    "import_missing": N_("Choose the file with the readings."),
+    "import_too_large": N_("The file is larger than 1 MB. Split it into smaller files."),
+    "import_file_type": N_("Choose a .csv or .xml file in the format described on the import help page."),
+    "import_invalid": N_(
+        "The file was not accepted and nothing from it has been saved. Correct the lines listed below and import "
+        "it again."
+    ),
+    "point_not_found": N_("The meter was not found. It may have been taken out of service; reload the page."),
+    "act_not_found": N_("The act was not found."),
+    "point_has_readings": N_(
+        "The zones, digits, registers and installation readings of a meter with readings cannot be changed. Take "
+        "it out of service and add a new metering point instead."
+    ),
+    "act_not_awaiting_paper": N_("This act is not waiting for a paper copy: it has been accepted or replaced."),
+    "other_consumer": N_("You may not do this."),
+    # calculation, tariffs, payments, tax invoices (billing service)
+    "self_calculation_forbidden": N_(
+        "Your agreement does not provide for calculating invoices in the cabinet: your settlement manager forms "
+        "them."
+    ),
+    "readings_missing": N_("The invoice cannot be calculated yet: the readings of the meters listed are missing."),
+    "tariff_missing": N_("No tariff is in force for this period yet. Please contact the supplier."),
+    "tariff_exists": N_("A tariff of this class and register already takes effect on this date."),
+    "coefficient_exists": N_("A coefficient for this zone already takes effect on this date."),
+    # correspondence and messages to the developers (notify service)
+    "letter_not_found": N_("The letter was not found."),
+    "feedback_not_found": N_("The message was not found."),
 }
 _GENERAL_FALLBACK = N_("The request could not be completed. Please try again later or contact support.")
 
 #: codes whose answer belongs next to one field of the form
-_CODE_FIELD = {"account_number_taken": ("account_number", "taken")}
+_CODE_FIELD = {
+    "account_number_taken": ("account_number", "taken"),
+    "meter_serial_taken": ("meter_serial", "taken"),
+    "tariff_exists": ("effective_from", "taken"),
+    "coefficient_exists": ("effective_from", "taken"),
+}
 
 
 @dataclass
@@ -146,8 +232,11 @@ def general_message(translations: Translations, code: str) -> str:
     return translations.gettext(GENERAL_MESSAGES.get(code, _GENERAL_FALLBACK))
 
 
-def explain(error: ServiceCallError, translations: Translations) -> FormErrors:
-    """The service's refusal as the form should show it.
+def explain(
+    error: ServiceCallError, translations: Translations, form_names: Mapping[str, str] | None = None
+) -> FormErrors:
+    """The service's refusal as the form should show it; `form_names` names the form's fields that the service
+    calls otherwise (a reply's `text` is the form's `reply`).
 
     A failure of the service itself (5xx) is nothing the visitor can correct: it goes on to the error page.
     """
@@ -155,7 +244,11 @@ def explain(error: ServiceCallError, translations: Translations) -> FormErrors:
         raise error
     if error.status_code == 429:
         return FormErrors(general=throttled_message(translations, retry_after_seconds(error)))
-    fields = {name: field_message(translations, name, code) for name, code in error.fields.items()}
+    names = form_names or {}
+    fields = {
+        names.get(name, name): field_message(translations, names.get(name, name), code)
+        for name, code in error.fields.items()
+    }
     if error.code in _CODE_FIELD:
         name, code = _CODE_FIELD[error.code]
         fields[name] = field_message(translations, name, code)
@@ -287,3 +380,82 @@ def certificate_refusal(error: ServiceCallError, translations: Translations) -> 
     else:
         codes = list(error.fields.values()) or [error.code]
     return certificate_messages(translations, codes)
+
+
+#: a refused reading (docs/api-metering.md): `(part of the line, code)`, shown under the reading's input
+READING_MESSAGES: dict[tuple[str, str], str] = {
+    ("value", "not_a_number"): N_("Enter the reading as a number, for example 12345.6."),
+    ("value", "negative"): N_("A reading cannot be negative."),
+    ("value", "too_many_digits"): N_(
+        "Too many digits: more than the meter shows before the decimal point, or more than 4 after it."
+    ),
+    ("value", "below_previous"): N_(
+        "The reading is below the previous one. If the meter went past its highest value and started again from "
+        "zero, tick “Meter roll-over”."
+    ),
+    ("value", "rollover_not_possible"): N_(
+        "A roll-over is declared, but the reading is not below the previous one. Untick “Meter roll-over”."
+    ),
+    ("value", "required"): N_("Enter the reading of every zone of this meter."),
+    ("point_id", "point_not_found"): N_("This meter was not found. Reload the page."),
+    ("point_id", "not_consumer_read"): N_("The supplier reads this meter and enters its readings."),
+    ("point_id", "point_retired"): N_("This meter has been taken out of service."),
+    ("meter_serial", "point_not_found"): N_("There is no meter with this serial number in your account."),
+    ("meter_serial", "not_consumer_read"): N_("The supplier reads this meter and enters its readings."),
+    ("meter_serial", "point_retired"): N_("This meter has been taken out of service."),
+    ("zone", "zone_invalid"): N_("The meter has no such zone."),
+    ("register", "register_invalid"): N_("The meter has no such register: active (A) or reactive (R)."),
+    ("rollover", "rollover_invalid"): N_("Roll-over is empty, 0 or 1."),
+}
+#: the readings form's names for the service's other fields
+_READINGS_FORM_FIELDS = {"reason": "correction_reason"}
+#: what is wrong with the readings as a whole (`readings: <code>`)
+READINGS_MESSAGES: dict[str, str] = {
+    "line_repeated": N_("A zone was given twice. Give one value per zone."),
+    "lines_missing": N_("Give the readings of every zone and register of each meter."),
+    "empty": N_("Enter the readings of at least one meter."),
+}
+
+
+def reading_message(translations: Translations, part: str, code: str) -> str:
+    message_id = READING_MESSAGES.get((part, code)) or _VALIDATION_MESSAGES.get(code) or _FIELD_FALLBACK
+    return translations.gettext(message_id)
+
+
+def readings_refusal(error: ServiceCallError, translations: Translations, sent: list[str]) -> FormErrors:
+    """The service's refusal of the readings form: each line's code under its input (`sent` names the field of
+    each line in the order sent), codes of the whole on top."""
+    if error.status_code >= 500:
+        raise error
+    refusals, rest = line_refusals(error.fields, sent)
+    fields: dict[str, str] = {}
+    for refusal in refusals:
+        # a line may be refused for several parts; the first found is enough to correct it
+        fields.setdefault(refusal.field, reading_message(translations, refusal.part, refusal.code))
+    general = [general_message(translations, "readings_invalid" if error.code == "invalid" else error.code)]
+    for name, code in rest.items():
+        if name == "readings":
+            general.append(translations.gettext(READINGS_MESSAGES.get(code, _GENERAL_FALLBACK)))
+        else:
+            name = _READINGS_FORM_FIELDS.get(name, name)
+            fields[name] = field_message(translations, name, code)
+    return FormErrors(general=" ".join(general), fields=fields)
+
+
+def unsent_readings(translations: Translations, problems: dict[str, str]) -> FormErrors:
+    """What the page refuses before sending: the empty fields of a meter filled in partly, or nothing at all."""
+    if not problems:
+        nothing = READINGS_MESSAGES["empty"]
+        return FormErrors(general=translations.gettext(nothing))
+    fields = {name: reading_message(translations, "value", code) for name, code in problems.items()}
+    return FormErrors(general=general_message(translations, "readings_invalid"), fields=fields)
+
+
+def import_problems(error: ServiceCallError, translations: Translations) -> list[str]:
+    """Every bad line of an imported file, as «Рядок 3: …»."""
+    problems = IMPORT_PROBLEMS.validate_python(error.detail.get("lines") or [])
+    return [
+        translations.gettext("Line %(line)d: %(problem)s")
+        % {"line": problem.line, "problem": reading_message(translations, problem.field, problem.code)}
+        for problem in problems
+    ]

@@ -1,7 +1,8 @@
 """The cabinet's sections: the one list the top navigation and the site map are drawn from.
 
-The manual's top bar is ТОВАР · ГРОШІ · ДОГОВОРИ ТА ДОКУМЕНТИ · ОПИС · ПОСТАЧАЛЬНИК · КАРТА САЙТУ. A section
-is listed here once its pages exist, in that order, so the bar never leads to an empty page.
+The manual's top bar is ТОВАР · ГРОШІ · ДОГОВОРИ ТА ДОКУМЕНТИ · ОПИС · ПОСТАЧАЛЬНИК · КАРТА САЙТУ; each section
+has its pages (shown under the bar while one of them is open, and in the site map). Supplier staff see the
+console's sections in the same bar.
 """
 
 from __future__ import annotations
@@ -29,17 +30,46 @@ class Section:
 
 _SIGNATURE_STATUSES = N_("Signature statuses")
 _CERTIFICATES = N_("Signature certificates")
+_READINGS = N_("Readings")
+_TARIFFS = N_("Tariffs")
+_INVOICES = N_("Invoices")
+_IMPORT_FORMAT = N_("Readings import format")
+_OBTAIN_SIGNATURE = N_("How to obtain an electronic signature")
+_DESCRIPTION = N_("Description")
+_LETTERS = N_("Letters")
 
-#: the top navigation bar, in the manual's order
+#: «Опис»: the help pages, for consumers and staff alike
+_HELP_PAGES = (
+    Section(N_("How the cabinet works"), "/help", SIGNED_IN),
+    Section(N_("Definitions of terms"), "/help/terms", SIGNED_IN),
+    Section(N_("Related laws"), "/help/laws", SIGNED_IN),
+    Section(_IMPORT_FORMAT, "/help/readings-import", SIGNED_IN),
+    Section(N_("Submitting a report"), "/help/report", SIGNED_IN),
+    Section(_SIGNATURE_STATUSES, "/help/signature-statuses", SIGNED_IN),
+    Section(N_("Using the electronic signature"), "/help/e-signature", SIGNED_IN),
+)
+
+#: the top navigation bar, in the manual's order: ТОВАР · ГРОШІ · ДОГОВОРИ ТА ДОКУМЕНТИ · ОПИС · ПОСТАЧАЛЬНИК ·
+#: КАРТА САЙТУ for consumers; the console's sections for supplier staff
 NAVIGATION: tuple[Section, ...] = (
-    Section(N_("Consumers"), "/console", STAFF_ROLES),
     Section(
-        N_("Signatures"),
-        "/console/signatures",
-        STAFF_ROLES,
+        N_("Goods"),
+        "/readings",
+        CONSUMERS,
         children=(
-            Section(_CERTIFICATES, "/signature/certificates", STAFF_ROLES),
-            Section(_SIGNATURE_STATUSES, "/help/signature-statuses", STAFF_ROLES),
+            Section(_READINGS, "/readings", CONSUMERS),
+            Section(_TARIFFS, "/tariffs", CONSUMERS),
+            Section(_IMPORT_FORMAT, "/help/readings-import", CONSUMERS),
+        ),
+    ),
+    Section(
+        N_("Money"),
+        "/invoices",
+        CONSUMERS,
+        children=(
+            Section(_INVOICES, "/invoices", CONSUMERS),
+            Section(N_("Payments"), "/payments", CONSUMERS),
+            Section(N_("Tax invoices"), "/tax-invoices", CONSUMERS),
         ),
     ),
     Section(
@@ -47,16 +77,67 @@ NAVIGATION: tuple[Section, ...] = (
         "/documents",
         CONSUMERS,
         children=(
+            Section(N_("Documents"), "/documents", CONSUMERS),
             Section(_CERTIFICATES, "/signature/certificates", CONSUMERS),
-            Section(N_("How to obtain an electronic signature"), "/eds", CONSUMERS),
-            Section(_SIGNATURE_STATUSES, "/help/signature-statuses", CONSUMERS),
+            Section(_OBTAIN_SIGNATURE, "/eds", CONSUMERS),
+        ),
+    ),
+    Section(
+        N_("Consumers"),
+        "/console",
+        STAFF_ROLES,
+        children=(
+            Section(N_("Find a consumer"), "/console", STAFF_ROLES),
+            Section(N_("New consumer"), "/console/consumers/new", STAFF_ROLES),
+        ),
+    ),
+    Section(
+        N_("Billing"),
+        "/console/billing",
+        STAFF_ROLES,
+        children=(
+            Section(N_("Billing day"), "/console/billing", STAFF_ROLES),
+            Section(N_("Payments awaiting review"), "/console/payments", STAFF_ROLES),
+            Section(_TARIFFS, "/console/tariffs", STAFF_ROLES),
+        ),
+    ),
+    Section(
+        N_("Signatures"),
+        "/console/signatures",
+        STAFF_ROLES,
+        children=(
+            Section(N_("Awaiting the supplier's signature"), "/console/signatures", STAFF_ROLES),
+            Section(_CERTIFICATES, "/signature/certificates", STAFF_ROLES),
+        ),
+    ),
+    Section(
+        _LETTERS,
+        "/console/letters",
+        STAFF_ROLES,
+        children=(
+            Section(N_("Letters from consumers"), "/console/letters", STAFF_ROLES),
+            Section(N_("Messages to the developers"), "/console/feedback", STAFF_ROLES),
+        ),
+    ),
+    Section(_DESCRIPTION, "/help", SIGNED_IN, children=_HELP_PAGES),
+    Section(
+        N_("Supplier"),
+        "/supplier",
+        CONSUMERS,
+        children=(
+            Section(N_("Supplier's details"), "/supplier", CONSUMERS),
+            Section(N_("Write a letter"), "/letters/new", CONSUMERS),
+            Section(N_("Correspondence"), "/letters", CONSUMERS),
         ),
     ),
     Section(N_("Site map"), "/sitemap", SIGNED_IN),
 )
 
-#: pages reached from the header rather than the bar; the site map lists them too
-ACCOUNT_PAGES: tuple[Section, ...] = (Section(N_("Settings"), "/settings", SIGNED_IN),)
+#: pages reached from the header and the frame rather than the bar; the site map lists them too
+ACCOUNT_PAGES: tuple[Section, ...] = (
+    Section(N_("Settings"), "/settings", SIGNED_IN),
+    Section(N_("Message to the developers"), "/feedback", SIGNED_IN),
+)
 
 
 def navigation_for(role: Role) -> list[Section]:

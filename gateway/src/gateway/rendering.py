@@ -17,6 +17,12 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.billing_view import (
+    PAYMENT_STATE_LABELS,
+    REGISTRATION_LABELS,
+    SKIP_REASON_LABELS,
+    completeness_label,
+)
 from gateway.documents_view import type_label
 from gateway.i18n import (
     LANGUAGE_NAMES,
@@ -24,11 +30,24 @@ from gateway.i18n import (
     format_datetime,
     format_money,
     format_period,
+    format_quantity,
     format_size,
     language_of,
 )
 from gateway.identity_client import User
+from gateway.letters_view import LETTER_STATE_LABELS
 from gateway.navigation import current_section, navigation_for
+from gateway.readings_view import (
+    ACCEPTED_BY_LABELS,
+    ACT_STATE_ADVICE,
+    ACT_STATE_LABELS,
+    LOCATION_LABELS,
+    REGISTER_LABELS,
+    field_name,
+    missing_reason_label,
+    rollover_name,
+    zone_label,
+)
 from gateway.signing import CERTIFICATE_STATE_LABELS, PARTY_LABELS, STATUS_EXPLANATIONS, STATUS_LABELS
 from shared.auth import Role
 
@@ -59,6 +78,7 @@ def create_environment() -> Environment:
     environment.filters["date"] = format_date
     environment.filters["datetime"] = format_datetime
     environment.filters["money"] = format_money
+    environment.filters["quantity"] = format_quantity
     environment.filters["period"] = _period
     environment.filters["size"] = _size
     # message ids of the signature and document vocabulary; templates translate them with _()
@@ -67,6 +87,23 @@ def create_environment() -> Environment:
     environment.globals["party_labels"] = PARTY_LABELS
     environment.globals["certificate_state_labels"] = CERTIFICATE_STATE_LABELS
     environment.globals["document_type_label"] = type_label
+    # the readings and money vocabulary (gateway.readings_view, gateway.billing_view)
+    environment.globals.update(
+        reading_field=field_name,
+        rollover_field=rollover_name,
+        zone_label=zone_label,
+        register_labels=REGISTER_LABELS,
+        location_labels=LOCATION_LABELS,
+        act_state_labels=ACT_STATE_LABELS,
+        act_state_advice=ACT_STATE_ADVICE,
+        accepted_by_labels=ACCEPTED_BY_LABELS,
+        missing_reason_label=missing_reason_label,
+        registration_labels=REGISTRATION_LABELS,
+        completeness_label=completeness_label,
+        payment_state_labels=PAYMENT_STATE_LABELS,
+        skip_reason_labels=SKIP_REASON_LABELS,
+        letter_state_labels=LETTER_STATE_LABELS,
+    )
     return environment
 
 
@@ -88,6 +125,7 @@ def frame_context(
     visitor_user: User | None,
     role: Role,
     path: str,
+    query: str = "",
 ) -> dict[str, Any]:
     """What the page frame (header, navigation, language switch, forms) needs on every page."""
     navigation = navigation_for(role)
@@ -100,6 +138,8 @@ def frame_context(
         "navigation": navigation,
         "current_section": current_section(navigation, path),
         "current_path": path,
+        # the page a message to the developers is about
+        "current_url": f"{path}?{query}" if query else path,
     }
 
 
@@ -130,6 +170,7 @@ class Pages:
             visitor_user=user,
             role=role,
             path=request.url.path,
+            query=request.url.query,
         )
         full_context.update(context or {})
         return self.templates.TemplateResponse(request, template, full_context, status_code=status_code)

@@ -10,8 +10,11 @@ from shared.settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     identity_url: str = "http://127.0.0.1:8001"
+    metering_url: str = "http://127.0.0.1:8002"
+    billing_url: str = "http://127.0.0.1:8003"
     documents_url: str = "http://127.0.0.1:8004"
     signature_url: str = "http://127.0.0.1:8005"
+    notify_url: str = "http://127.0.0.1:8006"
     #: how long to wait for a service before showing the "temporarily unavailable" page (for a download:
     #: for each next piece of it, however long the whole takes)
     service_timeout_seconds: float = 10.0

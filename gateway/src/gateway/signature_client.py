@@ -158,9 +158,15 @@ class SignatureClient:
 
     async def awaiting_supplier(self, principal: Principal) -> list[SignableDocument]:
         """What waits for the supplier's signature, newest first (the first 500)."""
-        answer = await self._client.get(
-            f"{_API}/documents", principal, params={"awaiting": "supplier", "limit": _PAGE}
-        )
+        return await self._awaiting(principal, Party.SUPPLIER)
+
+    async def awaiting_consumer(self, principal: Principal) -> list[SignableDocument]:
+        """What waits for the signature of the principal's consumer, newest first (the first 500)."""
+        return await self._awaiting(principal, Party.CONSUMER)
+
+    async def _awaiting(self, principal: Principal, party: Party) -> list[SignableDocument]:
+        params = {"awaiting": party.value, "limit": _PAGE}
+        answer = await self._client.get(f"{_API}/documents", principal, params=params)
         return _SIGNABLE.validate_python(answer)
 
     # downloads

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Final
 
 from gateway.i18n import N_
+from gateway.sessions import Visitor
 from shared.auth import STAFF_ROLES, Role
 
 
@@ -71,12 +72,14 @@ _SIGNED_BY: Final[dict[SignatureStatus, frozenset[Party]]] = {
 }
 
 
-def party_of(role: Role) -> Party | None:
-    """Which side of a document a user signs for: consumers for their company, staff for the supplier."""
-    if role == Role.CONSUMER:
-        return Party.CONSUMER
+def party_of(visitor: Visitor) -> Party | None:
+    """Which side of a document a user signs for: staff for the supplier; consumers for their company when its
+    agreement provides for electronic signatures (others sign on paper: nothing is theirs to sign here)."""
+    role, user = visitor.principal.role, visitor.user
     if role in STAFF_ROLES:
         return Party.SUPPLIER
+    if role == Role.CONSUMER and user is not None and user.consumer is not None and user.consumer.e_signature:
+        return Party.CONSUMER
     return None
 
 

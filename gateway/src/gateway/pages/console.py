@@ -1,4 +1,4 @@
-"""The supplier console: the contract department finds and creates consumers, hands out activation codes;
+"""The supplier console: the contract department finds, creates and edits consumers, hands out activation codes;
 settlement managers find the documents waiting for the supplier's signature."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from gateway.identity_client import Consumer, NewConsumer
+from gateway.identity_client import Consumer, ConsumerChanges, NewConsumer
 from gateway.messages import FormErrors, explain, field_message, general_message
-from gateway.pages.common import identity_of, signature_of
+from gateway.pages.common import identity_of, notice_of, see_other, signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import Staff, Visitor
 from shared.errors import ServiceCallError
@@ -83,7 +83,7 @@ async def create_consumer(
         branch = UUID(branch_id)
     except ValueError:
         malformed["branch_id"] = field_message(translations, "branch_id", "unknown")
-    day = int(billing_day) if billing_day.strip().isdigit() else 0
+    day = _billing_day(billing_day)
     if day == 0:
         malformed["billing_day"] = field_message(translations, "billing_day", "out_of_range")
     if malformed:
@@ -116,11 +116,69 @@ def _activation_code_page(
     return pages_of(request).render(request, "activation_code.html", context, status_code=status_code)
 
 
+def _billing_day(text: str) -> int:
+    """The typed day as a number; 0 for what is not one (identity judges the range)."""
+    return int(text.strip()) if text.strip().isdigit() and len(text.strip()) <= 2 else 0
+
+
 @router.get("/consumers/{consumer_id}")
 async def consumer_page(request: Request, visitor: Staff, consumer_id: UUID) -> Response:
     details = await identity_of(request).consumer(visitor.principal, consumer_id)
-    context = {"consumer": details.consumer, "users": details.users}
+    context = {"consumer": details.consumer, "users": details.users, "notice": notice_of(request)}
     return pages_of(request).render(request, "console_consumer.html", context)
+
+
+def _edit_form(
+    request: Request, consumer: Consumer, values: dict[str, object], errors: FormErrors, status_code: int = 200
+) -> Response:
+    context = {"consumer": consumer, "values": values, "errors": errors}
+    return pages_of(request).render(request, "console_consumer_edit.html", context, status_code=status_code)
+
+
+@router.get("/consumers/{consumer_id}/edit")
+async def edit_consumer_page(request: Request, visitor: Staff, consumer_id: UUID) -> Response:
+    consumer = (await identity_of(request).consumer(visitor.principal, consumer_id)).consumer
+    values: dict[str, object] = consumer.model_dump(
+        include={"name", "edrpou", "agreement_email", "billing_day", "self_calculation", "e_signature"}
+    )
+    return _edit_form(request, consumer, values, FormErrors())
+
+
+@router.post("/consumers/{consumer_id}/edit")
+async def edit_consumer(
+    request: Request,
+    visitor: Staff,
+    consumer_id: UUID,
+    name: Annotated[str, Form()] = "",
+    edrpou: Annotated[str, Form()] = "",
+    agreement_email: Annotated[str, Form()] = "",
+    billing_day: Annotated[str, Form()] = "",
+    self_calculation: Annotated[bool, Form()] = False,
+    e_signature: Annotated[bool, Form()] = False,
+) -> Response:
+    """The whole form is sent as the new state (unticked boxes are rights taken away); identity tells the other
+    services."""
+    identity = identity_of(request)
+    consumer = (await identity.consumer(visitor.principal, consumer_id)).consumer
+    translations = pages_of(request).translations(request)
+    values: dict[str, object] = {
+        "name": name, "edrpou": edrpou, "agreement_email": agreement_email, "billing_day": billing_day,
+        "self_calculation": self_calculation, "e_signature": e_signature,
+    }
+    day = _billing_day(billing_day)
+    if day == 0:
+        errors = FormErrors(general=general_message(translations, "invalid"),
+                            fields={"billing_day": field_message(translations, "billing_day", "out_of_range")})
+        return _edit_form(request, consumer, values, errors, status_code=422)
+    changes = ConsumerChanges(
+        name=name.strip(), edrpou=edrpou.strip(), agreement_email=agreement_email.strip(), billing_day=day,
+        self_calculation=self_calculation, e_signature=e_signature,
+    )
+    try:
+        await identity.change_consumer(visitor.principal, consumer_id, changes)
+    except ServiceCallError as error:
+        return _edit_form(request, consumer, values, explain(error, translations), status_code=error.status_code)
+    return see_other(f"/console/consumers/{consumer_id}?notice=consumer_changed")
 
 
 @router.post("/consumers/{consumer_id}/activation-codes")

@@ -70,7 +70,7 @@ async def documents_page(request: Request, visitor: ConsumerOnly) -> Response:
     documents = await documents_of(request).all_documents(principal)
     statuses = await _statuses(request, principal, documents)
     context = {
-        "groups": document_rows(documents, statuses, party_of(principal.role)),
+        "groups": document_rows(documents, statuses, party_of(visitor)),
         "statuses_unavailable": _warning(request, _SIGNATURES_UNAVAILABLE, statuses),
     }
     return pages_of(request).render(request, "documents.html", context)
@@ -110,7 +110,7 @@ async def _document_page(
     # the document first: another consumer's, or none, is "not found" before anything else is asked
     document = await documents_of(request).document(principal, document_id)
     status, certificates = await _signature_state(request, principal, document_id)
-    party = party_of(principal.role)
+    party = party_of(visitor)
     now = datetime.now(UTC)
     usable = [
         certificate

@@ -1,24 +1,64 @@
-"""The consumer's home page and the site map."""
+"""The consumer's home page and the site map.
+
+The home page is the manual's start: the big buttons «Занести показання» and «Рахунки», then what the consumer
+is to do now — the saldo and what is due by when, the documents waiting for their signature, whether readings
+are being taken. Each of those comes from another service; one that does not answer leaves its panel saying so,
+never the whole page.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gateway.billing_view import saldo_kind
+from gateway.i18n import format_date, format_period, language_of
 from gateway.navigation import site_map_for
-from gateway.pages.common import see_other
+from gateway.pages.common import billing_of, metering_of, see_other, signature_of, unless_unavailable
+from gateway.readings_view import closed_notice
 from gateway.rendering import pages_of
-from gateway.sessions import SignedIn
+from gateway.sessions import SignedIn, Visitor
+from gateway.signature_client import SignableDocument
+from gateway.signing import party_of
 
 router = APIRouter()
 
 
 @router.get("/")
 async def home(request: Request, visitor: SignedIn) -> Response:
-    if visitor.signed_in_user.consumer is None:
+    user = visitor.signed_in_user
+    if user.consumer is None:
         # staff have no consumer of their own; their start page is the console
         return see_other("/console")
-    return pages_of(request).render(request, "home.html")
+    principal, consumer_id = visitor.principal, user.consumer.id
+    saldo, awaiting, window = await asyncio.gather(
+        unless_unavailable(request, billing_of(request).saldo(principal, consumer_id), "billing", not_found_too=True),
+        _awaiting_signature(request, visitor),
+        unless_unavailable(request, metering_of(request).window(principal, consumer_id), "metering",
+                           not_found_too=True),
+    )
+    window_notice = None
+    if window is not None:
+        opens_on = format_date(window.opens_on) if window.opens_on else "—"
+        window_notice = closed_notice(window, format_period(window.period, language_of(request)), opens_on)
+    context = {
+        "saldo": saldo,
+        "saldo_kind": saldo_kind(saldo) if saldo is not None else None,
+        "awaiting": awaiting,
+        "window": window,
+        "window_notice": window_notice,
+    }
+    return pages_of(request).render(request, "home.html", context)
+
+
+async def _awaiting_signature(request: Request, visitor: Visitor) -> list[SignableDocument] | None:
+    """What waits for the consumer's signature (None: the signature service is unavailable); a consumer whose
+    agreement has documents signed on paper has nothing to sign here."""
+    if party_of(visitor) is None:
+        return []
+    return await unless_unavailable(request, signature_of(request).awaiting_consumer(visitor.principal), "signature")
 
 
 @router.get("/sitemap")

@@ -63,7 +63,7 @@ async def finalize(request: Request, visitor: SignedIn, signing_id: UUID, body: 
         "document_id": str(status.document_id),
         "status": status.status.value,
         "status_label": translations.gettext(STATUS_LABELS[status.status]),
-        "can_sign": can_sign(status.status, party_of(visitor.principal.role)),
+        "can_sign": can_sign(status.status, party_of(visitor)),
         "message": translations.gettext(_SIGNED),
     }
     return JSONResponse(answer, status_code=201)

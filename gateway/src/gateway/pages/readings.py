@@ -1,0 +1,241 @@
+"""«Товар → Показання»: the readings window, the readings form, import from a file, the act of readings transfer
+and «Розрахувати» (manual: «Как получить счет?»).
+
+The same page serves supplier staff in the console (`/console/consumers/{id}/readings`, see
+pages/console_metering.py): staff enter readings for every meter, outside the window too, correct accepted ones
+with a reason and mark paper acts received. The services decide; the page shows their answers beside the fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from starlette.responses import Response
+
+from gateway.billing_client import MISSING_READINGS, Calculation, MissingReadings
+from gateway.charts import consumption_chart
+from gateway.i18n import format_date, format_period, language_of
+from gateway.messages import (
+    FormErrors,
+    explain,
+    general_message,
+    import_problems,
+    readings_refusal,
+    unsent_readings,
+)
+from gateway.metering_client import WARNINGS, ActState, Readings, VolumeWarning
+from gateway.pages.common import (
+    AccountPages,
+    billing_of,
+    metering_of,
+    notice_of,
+    own_account,
+    see_other,
+    unless_unavailable,
+)
+from gateway.readings_view import (
+    CSV_SAMPLE,
+    IMPORT_COLUMNS,
+    XML_SAMPLE,
+    act_to_sign,
+    closed_notice,
+    editable_points,
+    typed_readings,
+    warnings_by_field,
+)
+from gateway.rendering import pages_of
+from gateway.sessions import AnyVisitor, ConsumerOnly
+from shared.auth import Principal
+from shared.errors import ServiceCallError
+
+router = APIRouter()
+
+#: the import file's limit, as the metering service takes it
+MAX_IMPORT_BYTES = 1024 * 1024
+IMPORT_SUFFIXES = (".csv", ".xml")
+
+
+@dataclass
+class ReadingsForm:
+    """What the readings page shows besides the services' data: typed values and the answers to the last form."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    rollovers: set[str] = field(default_factory=set)
+    errors: FormErrors = field(default_factory=FormErrors)
+    #: field → the high-volume warning waiting for confirmation
+    warnings: dict[str, VolumeWarning] = field(default_factory=dict)
+    correction_reason: str = ""
+    import_errors: FormErrors = field(default_factory=FormErrors)
+    import_problems: list[str] = field(default_factory=list)
+    import_warnings: list[VolumeWarning] = field(default_factory=list)
+    calculation_errors: FormErrors = field(default_factory=FormErrors)
+    missing: list[MissingReadings] | None = None
+
+
+async def _calculation(request: Request, principal: Principal, consumer_id: UUID, period: str) -> Calculation | None:
+    """Whether an invoice can be calculated; the readings stay usable when billing does not answer."""
+    return await unless_unavailable(request, billing_of(request).calculation(principal, consumer_id, period), "billing")
+
+
+def _mode(readings: Readings, target: AccountPages) -> str:
+    """`entry`, `correction` (staff, once accepted) or `read_only` (the window is closed for the consumer)."""
+    accepted = readings.act is not None and readings.act.state == ActState.ACCEPTED
+    if target.staff:
+        return "correction" if accepted else "entry"
+    in_window = readings.window.is_open and readings.period == readings.window.period
+    return "entry" if in_window and not accepted else "read_only"
+
+
+async def render_readings(
+    request: Request,
+    principal: Principal,
+    target: AccountPages,
+    period: str | None,
+    form: ReadingsForm | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    readings = await metering_of(request).readings(principal, target.consumer_id, period)
+    calculation = await _calculation(request, principal, target.consumer_id, readings.period)
+    # the consumption history is drawn from the invoices; the readings page does without it when billing fails
+    invoices = await unless_unavailable(request, billing_of(request).invoices(principal, target.consumer_id), "billing")
+    language = language_of(request)
+    window = readings.window
+    notice = closed_notice(
+        window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—"
+    )
+    mode = _mode(readings, target)
+    editable = {entry.point.id for entry in editable_points(readings.points, staff=target.staff)}
+    context = {
+        "readings": readings,
+        "window_notice": notice,
+        "mode": mode,
+        "editable_ids": editable if mode != "read_only" else set(),
+        "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
+        "act_to_sign": not target.staff and act_to_sign(readings.act),
+        "calculation": calculation,
+        "form": form or ReadingsForm(),
+        "target": target,
+        "notice": notice_of(request),
+        "import_limit": MAX_IMPORT_BYTES,
+        "chart": consumption_chart(invoices.items) if invoices is not None else None,
+    }
+    return pages_of(request).render(request, "readings.html", context, status_code=status_code)
+
+
+async def enter_readings(
+    request: Request, principal: Principal, target: AccountPages, *, correcting: bool
+) -> Response:
+    """The readings form sent: checked here for what only the page knows (a meter filled in partly), then by
+    metering; refusals, and volumes far above the usual, come back beside the fields."""
+    submitted = await request.form()
+    values = {name: value for name, value in submitted.items() if isinstance(value, str)}
+    period = values.get("period", "")
+    reason = values.get("correction_reason", "").strip()
+    translations = pages_of(request).translations(request)
+    metering = metering_of(request)
+    readings = await metering.readings(principal, target.consumer_id, period or None)
+    typed = typed_readings(values, editable_points(readings.points, staff=target.staff))
+    form = ReadingsForm(values=typed.values, rollovers=typed.rollovers, correction_reason=reason)
+    if typed.problems or not typed.readings:
+        form.errors = unsent_readings(translations, typed.problems)
+        return await render_readings(request, principal, target, readings.period, form, status_code=422)
+    try:
+        if correcting:
+            await metering.correct(principal, target.consumer_id, readings.period, reason, typed.readings)
+        else:
+            await metering.submit(
+                principal, target.consumer_id, readings.period, typed.readings, confirm=bool(values.get("confirm"))
+            )
+    except ServiceCallError as error:
+        if error.status_code >= 500:
+            raise
+        form.errors = readings_refusal(error, translations, typed.fields)
+        if error.code == "confirmation_needed":
+            form.warnings = warnings_by_field(WARNINGS.validate_python(error.detail.get("warnings") or []))
+        return await render_readings(request, principal, target, readings.period, form, status_code=error.status_code)
+    notice = "readings_corrected" if correcting else "readings_entered_by_staff" if target.staff else "readings_entered"
+    return see_other(f"{target.base}/readings?period={readings.period}&notice={notice}")
+
+
+async def import_readings(
+    request: Request, principal: Principal, target: AccountPages, period: str, upload: UploadFile | None,
+    confirm: bool,
+) -> Response:
+    translations = pages_of(request).translations(request)
+    form = ReadingsForm()
+    content = await upload.read(MAX_IMPORT_BYTES + 1) if upload is not None else b""
+    file_name = (upload.filename or "") if upload is not None else ""
+    code = (
+        "import_missing" if not content
+        else "import_too_large" if len(content) > MAX_IMPORT_BYTES
+        else "import_file_type" if not file_name.lower().endswith(IMPORT_SUFFIXES)
+        else None
+    )
+    if code is not None:
+        form.import_errors = FormErrors(general=general_message(translations, code))
+        return await render_readings(request, principal, target, period or None, form, status_code=422)
+    try:
+        await metering_of(request).import_file(
+            principal, target.consumer_id, period, file_name, content, confirm=confirm
+        )
+    except ServiceCallError as error:
+        form.import_errors = explain(error, translations)
+        if error.code == "import_invalid":
+            form.import_problems = import_problems(error, translations)
+        if error.code == "confirmation_needed":
+            form.import_warnings = WARNINGS.validate_python(error.detail.get("warnings") or [])
+        return await render_readings(request, principal, target, period or None, form, status_code=error.status_code)
+    return see_other(f"{target.base}/readings?period={period}&notice=readings_imported")
+
+
+async def readings_missing_page(
+    request: Request, principal: Principal, target: AccountPages, period: str, error: ServiceCallError
+) -> Response:
+    """«Розрахувати» refused: why, and for `readings_missing` which meters."""
+    form = ReadingsForm(calculation_errors=explain(error, pages_of(request).translations(request)))
+    if error.code == "readings_missing":
+        form.missing = MISSING_READINGS.validate_python(error.detail.get("missing") or [])
+    return await render_readings(request, principal, target, period or None, form, status_code=error.status_code)
+
+
+@router.get("/readings")
+async def readings_page(request: Request, visitor: ConsumerOnly, period: str | None = None) -> Response:
+    return await render_readings(request, visitor.principal, own_account(visitor.principal), period)
+
+
+@router.post("/readings")
+async def submit_readings(request: Request, visitor: ConsumerOnly) -> Response:
+    return await enter_readings(request, visitor.principal, own_account(visitor.principal), correcting=False)
+
+
+@router.post("/readings/import")
+async def import_readings_file(
+    request: Request,
+    visitor: ConsumerOnly,
+    period: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    return await import_readings(request, visitor.principal, own_account(visitor.principal), period, file, confirm)
+
+
+@router.post("/readings/calculation")
+async def calculate(request: Request, visitor: ConsumerOnly, period: Annotated[str, Form()] = "") -> Response:
+    """«Розрахувати»: billing forms the period's invoice and the consumer goes on to «Рахунки»."""
+    target = own_account(visitor.principal)
+    try:
+        await billing_of(request).form_invoice(visitor.principal, target.consumer_id, period)
+    except ServiceCallError as error:
+        return await readings_missing_page(request, visitor.principal, target, period, error)
+    return see_other("/invoices?notice=invoice_formed")
+
+
+@router.get("/help/readings-import")
+async def import_format(request: Request, visitor: AnyVisitor) -> Response:
+    """«Опис імпорту показань»: the file formats the import takes (docs/api-metering.md)."""
+    context = {"limit": MAX_IMPORT_BYTES, "columns": IMPORT_COLUMNS, "csv_sample": CSV_SAMPLE, "xml_sample": XML_SAMPLE}
+    return pages_of(request).render(request, "readings_import.html", context)
