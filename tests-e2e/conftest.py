@@ -7,25 +7,21 @@ processes are stopped or killed, the mail catcher refuses mail.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from devtools import testca
-from devtools.processes import SERVICES, Layout, System
+from devtools.processes import Layout, System, drop_system
 from journeys import Mailbox
-from shared.bus.topology import Topology
-from shared.db import drop_database
+from shared.testing import run_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,7 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="session")
 def layout(run_id: str) -> Layout:
-    return Layout(base_port=18000, smtp_port=11025, mail_http_port=18025, s3_port=19000,
+    # another base port (CABINET_E2E_BASE_PORT) lets two runs share a machine
+    base = int(os.environ.get("CABINET_E2E_BASE_PORT", "18000"))
+    return Layout(base_port=base, smtp_port=base - 6975, mail_http_port=base + 25, s3_port=base + 1000,
                   database_prefix=f"e2e{run_id}", bus_namespace=f"e2e{run_id}")
 
 
@@ -58,25 +56,8 @@ def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secre
         yield system
     finally:
         system.stop()
-        run_in_thread(_cleanup(layout, postgres_url, amqp_url))
+        run_in_thread(drop_system(layout, postgres_url, amqp_url))
 
-
-def run_in_thread(coroutine: Coroutine[Any, Any, None]) -> None:
-    """pytest-asyncio keeps a loop running in this thread; a coroutine of a sync fixture runs beside it."""
-    with ThreadPoolExecutor(1) as executor:
-        executor.submit(asyncio.run, coroutine).result()
-
-
-async def _cleanup(layout: Layout, postgres_url: str, amqp_url: str) -> None:
-    for name in SERVICES:
-        await drop_database(f"{postgres_url}/{layout.database_prefix}_{name}")
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in SERVICES:
-            for queue in Topology(layout.bus_namespace, name).all_queues():
-                await channel.queue_delete(queue)
-        await channel.exchange_delete(Topology(layout.bus_namespace, "any").exchange)
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +71,13 @@ def demo(system: System) -> dict[str, Any]:
     data = json.loads(result.stdout.strip().splitlines()[-1])
     data["staff_password"] = password
     return data
+
+
+@pytest.fixture(scope="session")
+def tariffs(system: System) -> None:
+    """The demo tariff classes `class1_general` and `class2_general` with their price history, as `make run` loads."""
+    subprocess.run([sys.executable, "-m", "billing.demo"], env={**os.environ, **system.service("billing").env},
+                   capture_output=True, check=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 
 class Mailbox:
@@ -74,8 +74,9 @@ def create_consumer(page: Page, *, account_number: str, name: str, agreement_ema
 # --- documents and electronic signatures -------------------------------------------------------------------
 
 def create_signing_consumer(page: Page, *, account_number: str, name: str, agreement_email: str,
-                            edrpou: str) -> tuple[str, str]:
-    """Supplier staff (signed in) create a consumer whose agreement provides for electronic signatures.
+                            edrpou: str, self_calculation: bool = False, e_signature: bool = True) -> tuple[str, str]:
+    """Supplier staff (signed in) create a consumer, by default one whose agreement provides for electronic
+    signatures and who does not calculate invoices themselves.
 
     Returns the activation code shown once and the consumer's id (from the link to the consumer's page).
     """
@@ -85,11 +86,35 @@ def create_signing_consumer(page: Page, *, account_number: str, name: str, agree
     page.locator("#edrpou").fill(edrpou)
     page.locator("#agreement_email").fill(agreement_email)
     page.locator("#billing_day").fill("25")
-    page.locator("#e_signature").check()
+    page.locator("#self_calculation").set_checked(self_calculation)
+    page.locator("#e_signature").set_checked(e_signature)
     page.locator("main form button[type=submit]").click()
     code = page.locator(".activation-code__value code").inner_text().strip()
     href = page.locator("main a[href^='/console/consumers/']").first.get_attribute("href") or ""
     return code, href.rsplit("/", 1)[-1]
+
+
+def add_metering_point(page: Page, consumer_id: str, *, meter_serial: str, zones: int = 2,
+                       tariff_class: str = "class2_general", consumer_reads: bool = True) -> None:
+    """Supplier staff (signed in) register a meter of the consumer in the console (once metering has learnt of
+    the new consumer from identity's event)."""
+    deadline = time.monotonic() + 30
+    while True:
+        page.goto(f"/console/consumers/{consumer_id}/points")
+        if page.locator("#meter_serial").count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    page.locator("#meter_serial").fill(meter_serial)
+    page.locator("#zones").select_option(str(zones))
+    page.locator("#digits").fill("6")
+    page.locator("#ct_ratio").fill("1")
+    page.locator("#vt_ratio").fill("1")
+    page.locator("#consumer_reads").set_checked(consumer_reads)
+    page.locator("#tariff_class").fill(tariff_class)
+    for zone in range(1, zones + 1):  # a new meter that showed zeros when it was installed
+        page.locator(f"#installation_active_{zone}").fill("0")
+    page.get_by_role("button", name="Додати точку обліку").click()
+    expect(page.get_by_role("table", name="Точки обліку")).to_contain_text(meter_serial)
 
 
 def complete_registration(page: Page, registration_link: str, *, code: str, login: str, password: str) -> None:
@@ -116,3 +141,29 @@ def sign_in_browser(page: Page, key_file: str, password: str) -> None:
     form.locator("#key_file").set_input_files(key_file)
     form.locator("#key_password").fill(password)
     form.get_by_role("button", name="Підписати").click()
+
+
+# --- the cabinet's sections (test_cabinet_sections.py) ------------------------------------------------------
+
+def send_form(page: Page, path: str, fields: dict[str, str]) -> Any:
+    """A form of the cabinet sent as the page would send it (the browser's cookies and its csrf token), without
+    drawing the page: for preparing what a journey needs. Redirects are not followed; returns the answer."""
+    csrf = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"].endswith("csrf"))
+    return page.request.post(path, form={**fields, "csrf_token": csrf}, max_redirects=0)
+
+
+def reading_fields(html: str) -> dict[int, str]:
+    """Zone → the name of its active-energy input on a readings page."""
+    return {int(zone): name for name, zone in re.findall(r'name="(reading\.[0-9a-f-]{36}\.active\.(\d))"', html)}
+
+
+def until(attempt: Any, what: str, timeout: float = 60.0) -> Any:
+    """Events travel through the bus: retried until the other service knows (a truthy answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = attempt()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.3)

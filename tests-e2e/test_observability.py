@@ -8,7 +8,6 @@ its processes export traces to this test's OTLP receiver.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
 import json
@@ -23,8 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,13 +40,13 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from playwright.sync_api import Browser, Page, expect
 from prometheus_client.parser import text_string_to_metric_families
 
-from devtools.processes import PORT_OFFSETS, SERVICES, Layout, Process, System, system_env
+from devtools.processes import PORT_OFFSETS, SERVICES, Layout, Process, System, drop_system, system_env
 from devtools.testca import ensure_local_trust
 from journeys import Mailbox, create_consumer, sign_in, sign_out
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus.topology import Topology
 from shared.contracts.identity import RegistrationLinkIssued
-from shared.db import drop_database
+from shared.testing import run_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +56,10 @@ OPERATIONS_DOC = ROOT / "docs" / "operations.md"
 PROCESS_NAMES = (*SERVICES, "gateway")
 
 #: Metrics the dashboards use that nothing running here exposes, and who will (docs/operations.md, "Required
-#: metrics", names the same). kube-state-metrics runs in a cluster only; billing's money counters come with
-#: the billing service, which is not built yet: once its code names one of them, the test below fails until it
-#: is taken off this list, and from then on Prometheus must find it.
+#: metrics", names the same). kube-state-metrics runs in a cluster only. A service that starts to name one of
+#: them makes the test below fail until it is taken off this list; from then on Prometheus must find it.
 NOT_EXPOSED_HERE = {
     "kube_deployment_status_replicas_available": "kube-state-metrics",
-    "cabinet_invoiced_amount_kopecks_total": "billing",
-    "cabinet_payments_amount_kopecks_total": "billing",
 }
 
 PASSPHRASE = "синій вітер несе сім жовтих листків"
@@ -158,23 +153,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_in_thread(coroutine: Coroutine[Any, Any, None]) -> None:
-    """pytest-asyncio keeps a loop running in this thread; the coroutine runs in a loop of its own beside it."""
-    with ThreadPoolExecutor(1) as executor:
-        executor.submit(asyncio.run, coroutine).result()
-
-
-async def _drop(layout: Layout, postgres_url: str, amqp_url: str) -> None:
-    for name in SERVICES:
-        await drop_database(f"{postgres_url}/{layout.database_prefix}_{name}")
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in SERVICES:
-            for queue in Topology(layout.bus_namespace, name).all_queues():
-                await channel.queue_delete(queue)
-        await channel.exchange_delete(Topology(layout.bus_namespace, "any").exchange)
-
 
 @pytest.fixture(scope="module")
 def otlp() -> Iterator[OtlpReceiver]:
@@ -201,7 +179,7 @@ def observed(otlp: OtlpReceiver, postgres_url: str, amqp_url: str, service_token
         yield system
     finally:
         system.stop()
-        run_in_thread(_drop(layout, postgres_url, amqp_url))
+        run_in_thread(drop_system(layout, postgres_url, amqp_url))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from shared.db import drop_database
+from shared.testing import delete_bus
 
 #: start order: notify first so its queue exists before identity publishes the demo consumer's letter
 SERVICES = ("notify", "documents", "signature", "identity", "metering", "billing")
@@ -59,6 +62,11 @@ def system_env(layout: Layout, base: dict[str, str]) -> dict[str, str]:
         "CABINET_S3_SECRET_KEY": "cabinet-local-secret",
         "CABINET_S3_SECURE": "false",
         "CABINET_LOG_FORMAT": "json",
+        # the demo supplier as the seller on tax invoices (as the local overlay of deploy/k8s names it)
+        "CABINET_SELLER_IPN": "317930526540",
+        "CABINET_SELLER_TAX_OFFICE": "2659",
+        "CABINET_SELLER_COMPILER_NAME": "Демо Бухгалтер",
+        "CABINET_SELLER_COMPILER_TAX_NUMBER": "2345678901",
         **{f"CABINET_{name.upper()}_URL": layout.url(name) for name in PORT_OFFSETS},
         **base,
     }
@@ -200,3 +208,11 @@ def running(system: System, services: tuple[str, ...] = SERVICES) -> Iterator[Sy
         yield system
     finally:
         system.stop()
+
+
+async def drop_system(layout: Layout, postgres_url: str, amqp_url: str, services: Iterable[str] = SERVICES) -> None:
+    """Removes what a system of processes leaves behind: its services' databases and its bus namespace."""
+    services = tuple(services)
+    for name in services:
+        await drop_database(f"{postgres_url}/{layout.database_prefix}_{name}")
+    await delete_bus(amqp_url, layout.bus_namespace, services)

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from devtools import demo as demo_history
 from devtools import infra, testca
 from devtools.processes import Layout, System
 
@@ -38,12 +39,23 @@ def local_secrets() -> dict[str, str]:
     return values
 
 
-def load_demo_data(env: dict[str, str], staff_password: str) -> dict[str, str]:
+def load_demo_data(system: System, staff_password: str) -> dict[str, str]:
+    """The branch, staff and consumer (identity), demo tariffs (billing), then the consumer's meters and half a
+    year of readings, invoices and payments made through the running services (devtools.demo)."""
     result = subprocess.run(
         [sys.executable, "-m", "identity.demo", "--json", "--staff-password", staff_password],
-        env=env, capture_output=True, text=True, check=True,
+        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
     )
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    demo = dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    subprocess.run([sys.executable, "-m", "billing.demo"], env={**os.environ, **system.service("billing").env},
+                   check=True)
+    history = system.service("billing").env
+    demo_history.load(
+        system.layout, history["CABINET_SERVICE_TOKEN_SECRET"], demo["consumer_id"],
+        amqp_url=history.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+        namespace=history.get("CABINET_BUS_NAMESPACE", "cabinet"),
+    )
+    return demo
 
 
 def main() -> None:
@@ -57,8 +69,7 @@ def main() -> None:
     print("starting: mail catcher, S3, services, gateway ...", flush=True)
     try:
         system.start()
-        identity_env = {**system.service("identity").env}
-        demo = load_demo_data({**os.environ, **identity_env}, values["staff_password"])
+        demo = load_demo_data(system, values["staff_password"])
     except BaseException:
         system.stop()
         raise
