@@ -1,10 +1,16 @@
-"""What every benchmark prints first: the machine it ran on."""
+"""What benchmarks share: the machine they ran on (printed first), moto's S3 server."""
 
 from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 
 
 def machine() -> str:
@@ -24,3 +30,20 @@ def machine() -> str:
         rabbit = "?"
     return (f"machine: {os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB, Python {platform.python_version()}, "
             f"RabbitMQ {rabbit}")
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("moto_server did not start")

@@ -11,8 +11,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -20,13 +18,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 from pydantic import BaseModel
 
 # this script shares its name with the service's package, which must win the import: bench/ goes last
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR] + [str(BENCH_DIR)]
-from common import machine
+from common import machine, start_moto
 
 from documents.domain.render import TEMPLATES
 from documents.domain.render.furniture import Party, amount_in_words, format_date, format_money
@@ -87,23 +84,6 @@ def invoice_data(number: int) -> ElectricityInvoice:
                        address=f"52000, Дніпропетровська обл., с. Новоселівка, вул. Шевченка, {number % 200 + 1}"),
         consumption={"день": 1000 + number % 9000, "ніч": 500 + number % 3000, "пік": 200 + number % 700},
     )
-
-
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("moto_server did not start")
 
 
 def render_only(pages: int) -> float:

@@ -2,11 +2,13 @@
 on this machine as processes (as `make run` starts them), on ports, databases and a bus namespace of its own.
 
 Each virtual user is one consumer (its own account, user and session, made through identity's API and the
-registration letter, and signed in through the gateway's login form) with one document on file. It walks its
-pages in a closed loop: home `/`, `/settings`, `/documents`, the document's download, and every other main page
-that answers 200 for a consumer (`/invoices`, `/payments` when they exist), pausing `--think` seconds on
-average between pages (exponentially distributed, a person reading). `--think 0` measures saturation: every user
-asks again as soon as it has its answer.
+registration letter, and signed in through the gateway's login form) with a contract on file and the local run's
+demo history (devtools.demo: two meters, half a year of readings and invoices entered through metering's and
+billing's APIs, every invoice but the latest paid by RES over the bus), on billing's demo tariffs. Measuring
+starts once every invoice's PDF is stored and sealed. Each user walks its pages in a closed loop: home `/`,
+`/settings`, `/documents`, `/invoices`, `/payments`, the contract's download and the latest invoice's PDF, pausing
+`--think` seconds on average between pages (exponentially distributed, a person reading). `--think 0` measures
+saturation: every user asks again as soon as it has its answer. Any answer but 200 is an error.
 
     python bench/gateway_load.py [--users 50,200] [--seconds 30] [--think 1.0]
 
@@ -30,7 +32,9 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
+from devtools import demo
 from devtools.processes import SERVICES, Layout, System
 from devtools.testca import ensure_local_trust
 from shared.auth import Principal, Role, ServiceTokens
@@ -48,11 +53,14 @@ from shared.db import drop_database
 
 POSTGRES = os.environ.get("CABINET_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 AMQP = os.environ.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-LAYOUT = Layout(base_port=38000, smtp_port=31025, mail_http_port=38025, s3_port=39000)
-#: pages that join the walk when they answer 200 to a signed-in consumer (not built yet at the time of writing)
-OPTIONAL_PAGES = ("/invoices", "/payments")
+#: below 32768, where Linux picks the local ports of outgoing connections (a service could not bind one taken so)
+LAYOUT = Layout(base_port=26000, smtp_port=26125, mail_http_port=26025, s3_port=26200)
 #: argon2id makes registration and sign-in costly on purpose; this many run at once while preparing
 SETUP_CONCURRENCY = 4
+#: consumers whose history is entered at once: mostly waiting for the bus between a month's readings and invoice
+HISTORY_CONCURRENCY = 16
+#: how long a consumer's invoices may take to be rendered, stored and sealed, and its payments to be applied
+SETTLE_TIMEOUT = 300.0
 LINK = re.compile(r"https?://[^\s\"'<>]+/registration/complete/([A-Za-z0-9_-]+)")
 
 
@@ -64,6 +72,7 @@ class Consumer:
     email: str
     consumer_id: str = ""
     document_id: str = ""
+    invoice_document_id: str = ""
     client: httpx.AsyncClient | None = None
 
 
@@ -79,9 +88,12 @@ class Results:
 class Setup:
     def __init__(self, system: System, secret: str) -> None:
         self.system = system
+        self.secret = secret
         self.tokens = ServiceTokens(secret, issuer="bench")
         self.http = httpx.AsyncClient(timeout=60)
         self.limit = asyncio.Semaphore(SETUP_CONCURRENCY)
+        # devtools.demo calls the services synchronously: one thread per consumer being loaded
+        self.history = ThreadPoolExecutor(HISTORY_CONCURRENCY, thread_name_prefix="history")
 
     def _auth(self, principal: Principal) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.issue(principal)}"}
@@ -93,18 +105,26 @@ class Setup:
             raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text[:300]}")
         return response.json() if response.content else {}
 
+    async def _demo_command(self, service: str, *args: str) -> None:
+        """One of the local run's demo commands, in the service's environment."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", f"{service}.demo", *args,
+            env={**os.environ, **self.system.service(service).env}, stdout=asyncio.subprocess.DEVNULL,
+        )
+        if await process.wait() != 0:
+            raise RuntimeError(f"{service}.demo failed")
+
     async def staff(self) -> Principal:
         """The demo branch's staff member, made by the local run's own demo command."""
         password = "bench staff " + secrets.token_hex(8)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "identity.demo", "--json", "--staff-password", password,
-            env={**os.environ, **self.system.service("identity").env}, stdout=asyncio.subprocess.DEVNULL,
-        )
-        if await process.wait() != 0:
-            raise RuntimeError("identity.demo failed")
+        await self._demo_command("identity", "--json", "--staff-password", password)
         session = await self.call("POST", "identity", "/sessions", Principal(role=Role.ANONYMOUS, ip="127.0.0.1"),
                                    json={"login": "manager", "password": password})
         return Principal(user_id=session["user"]["id"], role=Role.STAFF, ip="127.0.0.1")
+
+    async def tariffs(self) -> None:
+        """Billing's demo prices, which the demo meters' tariff class is billed at."""
+        await self._demo_command("billing")
 
     async def consumer(self, staff: Principal, branch_id: str, consumer: Consumer) -> None:
         async with self.limit:
@@ -128,7 +148,44 @@ class Setup:
                 "content_base64": base64.b64encode(b"contract line\n" * 2000).decode(),
             })
             consumer.document_id = document["id"]
+        consumer.invoice_document_id = await self._history(staff, consumer)
+        async with self.limit:
             consumer.client = await self._signed_in(consumer)
+        await self._check_money_pages(consumer)
+
+    async def _history(self, staff: Principal, consumer: Consumer) -> str:
+        """The demo consumer's meters, readings, invoices and payments; returns the latest invoice's PDF once
+        every invoice's PDF is stored and sealed and every payment applied (all of which travel through the bus)."""
+        layout = self.system.layout
+        loaded = await asyncio.get_running_loop().run_in_executor(self.history, partial(
+            demo.load, layout, self.secret, consumer.consumer_id, amqp_url=AMQP, namespace=layout.bus_namespace,
+            serial_suffix=f"-{consumer.number}"))
+        if not loaded["payments"]:
+            raise RuntimeError(f"no payments published for consumer {consumer.number}")
+        money = f"/consumers/{consumer.consumer_id}"
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            invoices = (await self.call("GET", "billing", f"{money}/invoices", staff))["items"]
+            payments = (await self.call("GET", "billing", f"{money}/payments", staff))["items"]
+            if len(invoices) == len(loaded["invoices"]) and all(
+                    invoice["document_id"] and invoice["signature_status"] for invoice in invoices) and \
+                    [payment["state"] for payment in payments] == ["applied"] * loaded["payments"]:
+                return str(invoices[0]["document_id"])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"consumer {consumer.number}: not every invoice stored and sealed and every "
+                                   f"payment applied within {SETTLE_TIMEOUT:.0f} s: {invoices} {payments}")
+            await asyncio.sleep(0.5)
+
+    @staticmethod
+    async def _check_money_pages(consumer: Consumer) -> None:
+        """What the walk measures must be the pages with the money on them, not empty ones."""
+        assert consumer.client is not None
+        for page, mark in (("/invoices", f'href="/documents/{consumer.invoice_document_id}/content"'),
+                           ("/payments", "data-payment=")):
+            answer = await consumer.client.get(page)
+            if answer.status_code != 200 or mark not in answer.text:
+                raise RuntimeError(f"consumer {consumer.number}: {page} answers {answer.status_code} without "
+                                   f"{mark!r}: {answer.text[:2000]}")
 
     async def _registration_token(self, email: str) -> str:
         deadline = time.monotonic() + 60
@@ -155,12 +212,14 @@ class Setup:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        self.history.shutdown()
 
 
 async def prepare(system: System, secret: str, count: int) -> list[Consumer]:
     setup = Setup(system, secret)
     try:
         staff = await setup.staff()
+        await setup.tariffs()
         [branch] = await setup.call("GET", "identity", "/branches", staff)
         suffix = secrets.token_hex(3)
         consumers = [Consumer(number=n, login=f"load{suffix}{n:04d}", password=f"load {suffix} пароль {n} ok!",
@@ -171,30 +230,25 @@ async def prepare(system: System, secret: str, count: int) -> list[Consumer]:
         await setup.aclose()
 
 
-async def pages_of(consumer: Consumer) -> list[str]:
-    assert consumer.client is not None
-    pages = ["/", "/settings", "/documents", f"/documents/{consumer.document_id}/download"]
-    for page in OPTIONAL_PAGES:
-        if (await consumer.client.get(page)).status_code == 200:
-            pages.append(page)
-    return pages
+def pages_of(consumer: Consumer) -> list[tuple[str, str]]:
+    """A consumer's walk: (the page's name in the figures, its address)."""
+    return [("/", "/"), ("/settings", "/settings"), ("/documents", "/documents"), ("/invoices", "/invoices"),
+            ("/payments", "/payments"),
+            ("/documents/{contract}/download", f"/documents/{consumer.document_id}/download"),
+            ("/documents/{invoice}/content", f"/documents/{consumer.invoice_document_id}/content")]
 
 
 # --- the load --------------------------------------------------------------------------------------------------
 
-def page_name(path: str) -> str:
-    return re.sub(r"/documents/[0-9a-f-]{36}/", "/documents/{id}/", path)
-
-
-async def walk(consumer: Consumer, pages: Sequence[str], until: float, think: float, results: Results) -> None:
+async def walk(consumer: Consumer, until: float, think: float, results: Results) -> None:
     assert consumer.client is not None
+    pages = pages_of(consumer)
     # users do not start in step
     position = random.randrange(len(pages))
     await pause(think, until)
     while time.perf_counter() < until:
-        path = pages[position % len(pages)]
+        name, path = pages[position % len(pages)]
         position += 1
-        name = page_name(path)
         started = time.perf_counter()
         try:
             response = await consumer.client.get(path)
@@ -238,23 +292,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(consumers: list[Consumer], pages: dict[int, list[str]], users: int, seconds: float,
-              think: float, processes: dict[str, int]) -> None:
+async def run(consumers: list[Consumer], users: int, seconds: float, think: float,
+              processes: dict[str, int]) -> None:
     results = Results()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     processes_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(walk(c, pages[c.number], until, think, results) for c in consumers[:users]))
+    await asyncio.gather(*(walk(consumer, until, think, results) for consumer in consumers[:users]))
     elapsed = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     load_cpu = (cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime) / elapsed
     everything = [latency for values in results.latencies.values() for latency in values]
     print(f"\n{users} users, think time {think:g} s, {elapsed:.0f} s "
           f"(the load generator itself used {load_cpu:.2f} of a core):")
-    print(f"  all pages                  {summary(everything, sum(results.errors.values()), elapsed)}")
+    print(f"  {'all pages':<31} {summary(everything, sum(results.errors.values()), elapsed)}")
     for name in sorted(set(results.latencies) | set(results.errors)):
-        print(f"  {name:<26} {summary(results.latencies[name], results.errors[name], elapsed)}")
+        print(f"  {name:<31} {summary(results.latencies[name], results.errors[name], elapsed)}")
     for sample in results.error_samples:
         print(f"  error: {sample}")
     # what each process spent: the figure a replica's capacity follows from (PostgreSQL and RabbitMQ not shown)
@@ -283,18 +337,15 @@ async def measure(system: System, secret: str, user_counts: list[int], seconds: 
     processes = {name: process.popen.pid for name, process in system.processes.items()
                  if process.popen is not None and name in ("gateway", *SERVICES, "s3")}
     consumers = await prepare(system, secret, max(user_counts))
-    pages = {consumer.number: await pages_of(consumer) for consumer in consumers}
-    print(f"prepared {len(consumers)} signed-in consumers with a document each in "
-          f"{time.perf_counter() - started:.0f} s; pages: {', '.join(page_name(p) for p in pages[0])}")
-    skipped = [page for page in OPTIONAL_PAGES if page not in pages[0]]
-    if skipped:
-        print(f"(not built yet, so not in the walk: {', '.join(skipped)})")
+    print(f"prepared {len(consumers)} signed-in consumers, each with a contract and the demo history "
+          f"({demo.HISTORY_MONTHS} invoices, all but the latest paid), in {time.perf_counter() - started:.0f} s; "
+          f"pages: {', '.join(name for name, _ in pages_of(consumers[0]))}")
     try:
         # a short warm-up: connections opened, caches and prepared statements filled
-        await run(consumers, pages, min(user_counts), 5, think, processes)
+        await run(consumers, min(user_counts), 5, think, processes)
         print("(warm-up above, not counted)")
         for users in user_counts:
-            await run(consumers, pages, users, seconds, think, processes)
+            await run(consumers, users, seconds, think, processes)
     finally:
         for consumer in consumers:
             if consumer.client is not None:

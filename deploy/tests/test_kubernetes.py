@@ -155,6 +155,20 @@ def test_processes_read_the_common_settings_and_never_migrate_on_start(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_billing_names_the_seller_of_its_tax_invoices(rendered: dict[str, Rendered], overlay: str) -> None:
+    manifests = rendered[overlay]
+    container = _container(manifests.one("Deployment", "cabinet-billing"))
+    names = [ref["configMapRef"]["name"] for ref in container["envFrom"] if "configMapRef" in ref]
+    settings = [c["data"] for c in manifests.of_kind("ConfigMap") if c["metadata"]["name"] in names]
+    seller = {key: value for data in settings for key, value in data.items() if key.startswith("CABINET_SELLER_")}
+    # the shapes the tax invoice's completeness check asks for (billing.domain.tax_invoices)
+    assert re.fullmatch(r"\d{12}", seller["CABINET_SELLER_IPN"])
+    assert re.fullmatch(r"\d{4}", seller["CABINET_SELLER_TAX_OFFICE"])
+    assert seller["CABINET_SELLER_COMPILER_NAME"].strip()
+    assert re.fullmatch(r"\d{10}", seller["CABINET_SELLER_COMPILER_TAX_NUMBER"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_service_uses_its_own_database_and_broker_user(rendered: dict[str, Rendered], overlay: str) -> None:
     manifests = rendered[overlay]
     for service in SERVICES:

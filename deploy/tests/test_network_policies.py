@@ -15,7 +15,8 @@ from deploy_manifests import OVERLAYS, SERVICES, Manifest, Rendered, pod_templat
 
 NAMESPACE = "cabinet"
 #: who calls a service's HTTP API besides the gateway (docs/operations.md, "Network")
-HTTP_CALLERS = {"documents": {"metering", "billing", "signature"}}
+# who calls whom over HTTP besides the gateway (everything else travels on the bus)
+HTTP_CALLERS = {"documents": {"metering", "billing", "signature", "notify"}, "identity": {"signature", "billing"}}
 
 
 @dataclass(frozen=True)

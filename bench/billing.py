@@ -1,0 +1,237 @@
+"""Billing run throughput: consumers with two two-zone metering points each, from accepted readings to issued
+invoices (August 2013, the billing day past).
+
+1. calculation: the billing run's batches as the service works them — consumers locked, readings and tariffs read,
+   the pure calculation, then invoices, lines, tax invoices and the events per invoice (`billing.invoice_issued`,
+   `documents.render_requested` for the invoice and for its tax invoice) written to PostgreSQL; no bus.
+2. whole run: the billing service (in this process: run worker, outbox relay, consumer) and the documents service (a
+   process of its own, rendering with --render-processes worker processes, storing into moto's S3), on RabbitMQ, from
+   the start of the run until billing has every invoice's stored PDF (`documents.document_stored` handled).
+
+The supplier's details come from the identity service (in this process, through an in-process transport).
+
+    python bench/billing.py [--consumers 10000] [--render-processes <cores>] [--skip-pdfs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+BENCH_DIR = Path(__file__).resolve().parent
+# this script shares its name with the service's package, which must win the import: bench/ goes last
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR] + [str(BENCH_DIR)]
+from common import machine, start_moto
+
+from billing.app import create_app
+from billing.models import Consumer, MeteringPoint
+from billing.runs import RunWorker
+from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.service import Billing, NewTariff
+from billing.settings import BillingSettings
+from identity.app import create_app as create_identity_app
+from identity.service import Identity
+from identity.settings import IdentitySettings
+from shared import migrations
+from shared.auth import Principal, Role
+from shared.contracts.metering import ReadingLine, ReadingsAccepted
+from shared.db import Database, drop_database
+from shared.migrations import migrations_dir_of
+from shared.testing import delete_bus
+
+POSTGRES = os.environ.get("CABINET_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+AMQP = os.environ.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+SECRET = secrets.token_urlsafe(32)
+PERIOD = "2013-08"
+TODAY = datetime(2013, 8, 26, 9, 0, tzinfo=BUSINESS_TIME_ZONE)
+STAFF = Principal(user_id=uuid.uuid4(), role=Role.STAFF)
+BRANCH = {"name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056", "iban": "UA213052990000000026001234567",
+          "address": "м. Київ, вул. Лейпцизька, 15", "phone": "+380 44 000 00 00", "email": "pem@cabinet.local"}
+SEED_BATCH = 1000
+
+
+@asynccontextmanager
+async def identity_service(namespace: str) -> AsyncIterator[tuple[FastAPI, uuid.UUID]]:
+    settings = IdentitySettings(postgres_url=POSTGRES, database_name=f"bench_identity_{secrets.token_hex(4)}",
+                                amqp_url=AMQP, bus_namespace=namespace, service_token_secret=SECRET,
+                                log_level="WARNING")
+    app = create_identity_app(settings)
+    try:
+        async with app.router.lifespan_context(app):
+            async with app.state.database.transaction() as session:
+                branch = await Identity(session, app.state.identity).create_branch(**BRANCH)
+            yield app, branch.id
+    finally:
+        await drop_database(settings.database_url)
+
+
+def billing_settings(namespace: str) -> BillingSettings:
+    return BillingSettings(postgres_url=POSTGRES, database_name=f"bench_billing_{secrets.token_hex(4)}",
+                           amqp_url=AMQP, bus_namespace=namespace, service_token_secret=SECRET, log_level="WARNING")
+
+
+async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consumers: int) -> list[uuid.UUID]:
+    """Consumers with two two-zone points each, their accepted readings of the period, the class's tariff."""
+    async with database.transaction() as session:
+        await Billing(session, runtime).add_tariff(STAFF, NewTariff("class2_general", "active", Decimal("1.444000"),
+                                                                    date(2013, 1, 1), "2 клас напруги"))
+    ids = [uuid.uuid4() for _ in range(consumers)]
+    for start in range(0, consumers, SEED_BATCH):
+        batch = ids[start:start + SEED_BATCH]
+        points = {consumer_id: (uuid.uuid4(), uuid.uuid4()) for consumer_id in batch}
+        async with database.transaction() as session:
+            await session.execute(sa.insert(Consumer), [
+                {"id": consumer_id, "account_number": f"{start + index:05d}", "name": f"ТОВ «Споживач {index}»",
+                 "edrpou": "12345678", "branch_id": branch_id, "branch_name": BRANCH["name"], "billing_day": 25,
+                 "self_calculation": False} for index, consumer_id in enumerate(batch)])
+            await session.execute(sa.insert(MeteringPoint), [
+                {"id": point_id, "consumer_id": consumer_id, "meter_serial": f"M{point_id.hex[:10]}", "zones": 2,
+                 "digits": 6, "ct_ratio": Decimal(40), "vt_ratio": Decimal(1), "registers": ["active"],
+                 "tariff_class": "class2_general", "active": True}
+                for consumer_id, pair in points.items() for point_id in pair])
+            await Billing(session, runtime).accept_readings([
+                ReadingsAccepted(act_id=uuid.uuid4(), consumer_id=consumer_id, period=PERIOD, source="consumer",
+                                 readings=tuple(
+                                     ReadingLine(point_id=point_id, energy="active", zone=zone,
+                                                 previous=Decimal(1000 * zone), current=Decimal(1000 * zone + 37 + n))
+                                     for n, point_id in enumerate(pair) for zone in (1, 2)))
+                for consumer_id, pair in points.items()])
+    return ids
+
+
+async def start_run(database: Database, runtime: Runtime) -> uuid.UUID:
+    async with database.transaction() as session:
+        run = await Billing(session, runtime).start_run(STAFF, PERIOD, None)
+    return run.id
+
+
+async def scalar(database: Database, sql: str) -> int:
+    async with database.sessionmaker() as session:
+        return int((await session.execute(sa.text(sql))).scalar_one())
+
+
+async def calculation_only(consumers: int, identity: FastAPI, branch_id: uuid.UUID) -> float:
+    settings = billing_settings(f"bench{secrets.token_hex(4)}")
+    await migrations.upgrade(migrations_dir_of("billing"), settings.database_url)
+    database = Database(settings.database_url, pool_size=4)
+    runtime = Runtime.create(settings, identity_transport=httpx.ASGITransport(app=identity))
+    runtime.now = lambda: TODAY
+    try:
+        await seed(database, runtime, branch_id, consumers)
+        run_id = await start_run(database, runtime)
+        started = time.perf_counter()
+        await RunWorker(database, runtime).work(run_id)
+        elapsed = time.perf_counter() - started
+        issued = await scalar(database, "SELECT count(*) FROM invoices")
+        assert issued == consumers, f"{issued} of {consumers} issued"
+        return issued / elapsed
+    finally:
+        await runtime.close()
+        await database.dispose()
+        await drop_database(settings.database_url)
+
+
+def start_documents(namespace: str, s3_endpoint: str, render_processes: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = 18000 + secrets.randbelow(1000)
+    env = {**os.environ, "CABINET_POSTGRES_URL": POSTGRES, "CABINET_AMQP_URL": AMQP, "CABINET_BUS_NAMESPACE": namespace,
+           "CABINET_DATABASE_NAME": f"bench_documents_{secrets.token_hex(4)}", "CABINET_SERVICE_TOKEN_SECRET": SECRET,
+           "CABINET_S3_ENDPOINT": s3_endpoint, "CABINET_S3_ACCESS_KEY": "bench",
+           "CABINET_S3_SECRET_KEY": "bench-secret",
+           "CABINET_S3_BUCKET": f"bench-{secrets.token_hex(4)}", "CABINET_RENDER_PROCESSES": str(render_processes),
+           "CABINET_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "documents.app:app", "--port", str(port),
+                                "--no-access-log", "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}/health/ready"
+    for _ in range(600):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return process, env["CABINET_DATABASE_NAME"]
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the documents service did not start")
+
+
+async def whole_run(consumers: int, identity: FastAPI, branch_id: uuid.UUID, s3_endpoint: str,
+                    render_processes: int) -> tuple[float, float]:
+    """Seconds until the run was done, and until every invoice had its PDF."""
+    namespace = f"bench{secrets.token_hex(4)}"
+    documents, documents_database = start_documents(namespace, s3_endpoint, render_processes)
+    settings = billing_settings(namespace)
+    app = create_app(settings, identity_transport=httpx.ASGITransport(app=identity))
+    runtime: Runtime = app.state.billing
+    runtime.now = lambda: TODAY
+    try:
+        async with app.router.lifespan_context(app):
+            database: Database = app.state.database
+            await seed(database, runtime, branch_id, consumers)
+            run_id = await start_run(database, runtime)
+            started = time.perf_counter()
+            await app.state.billing_runs.launch(run_id)
+            run_done = None
+            while True:
+                if run_done is None and await scalar(
+                        database, f"SELECT count(*) FROM billing_runs WHERE id = '{run_id}' AND state = 'done'"):  # noqa: S608
+                    run_done = time.perf_counter() - started
+                if await scalar(database, "SELECT count(*) FROM invoices WHERE document_id IS NOT NULL") == consumers:
+                    return run_done or time.perf_counter() - started, time.perf_counter() - started
+                await asyncio.sleep(0.5)
+    finally:
+        documents.terminate()
+        documents.wait(timeout=30)
+        await drop_database(settings.database_url)
+        await drop_database(f"{POSTGRES}/{documents_database}")
+        await delete_bus(AMQP, namespace, ["billing", "documents"])
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    async with identity_service(f"bench{secrets.token_hex(4)}") as (identity, branch_id):
+        rate = await calculation_only(args.consumers, identity, branch_id)
+        print(f"calculation (run batches of {BillingSettings.model_fields['billing_run_batch'].default}: locks, reads, "
+              f"pure calculation, invoices + lines + tax invoices + 3 outbox events per invoice written): "
+              f"{rate:,.0f} invoices/s "
+              f"over {args.consumers:,} consumers")
+        if args.skip_pdfs:
+            return
+        moto, endpoint = start_moto()
+        try:
+            run_seconds, pdf_seconds = await whole_run(args.consumers, identity, branch_id, endpoint,
+                                                       args.render_processes)
+        finally:
+            moto.terminate()
+            moto.wait(timeout=10)
+        print(f"whole run ({args.render_processes} render processes, moto S3, RabbitMQ; billing in this process): "
+              f"run done in {run_seconds:.1f} s, every invoice's PDF stored and known to billing after "
+              f"{pdf_seconds:.1f} s ({args.consumers / pdf_seconds:,.0f} invoices/s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--consumers", type=int, default=10_000)
+    parser.add_argument("--render-processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--skip-pdfs", action="store_true", help="measure the calculation only")
+    args = parser.parse_args()
+    print(machine())
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Payments end to end: a RES system (the simulator's `publish_payments`) sends 100,000 payments for 1,000
+consumers with issued invoices; measured from the first publish until every payment's answer
+(`billing.payment_accepted.v1`) has come back, then the money is checked to the kopeck. Beside it, the bare
+aio-pika publish→consume loop of bench/bus.py (quorum queue, confirms, persistent) measured in the same run.
+
+Billing runs as a process of its own (`uvicorn billing.app:app`), as deployed, consuming with the default prefetch
+(`CABINET_BUS_PREFETCH`, 256). The invoices are issued beforehand by billing runs in this process (three months of
+two-zone readings per consumer; the supplier's details from identity in this process). A third of the payments
+name an invoice in their purpose; they come round-robin over the consumers, so every delivered batch touches
+hundreds of consumers; by the end most invoices are paid and the last payments stay as credit.
+
+    python bench/payments.py [--payments 100000] [--consumers 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import aio_pika
+import httpx
+import sqlalchemy as sa
+
+BENCH_DIR = Path(__file__).resolve().parent
+# bench/billing.py shares its name with the service's package, which must win the import: bench/ goes last
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR] + [str(BENCH_DIR)]
+from common import machine
+
+from billing.app import create_app
+from billing.models import Consumer, MeteringPoint
+from billing.runs import RunWorker
+from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.service import Billing, NewTariff
+from devtools.processes import Process
+from devtools.res_simulator import Answers, publish_payments
+from shared.bus import Topology
+from shared.contracts.billing import PaymentAccepted
+from shared.contracts.metering import ReadingLine, ReadingsAccepted
+from shared.contracts.res import PaymentReceived
+from shared.db import Database, drop_database
+from shared.testing import free_port, wait_for_consumer
+
+_spec = importlib.util.spec_from_file_location("bench_billing", BENCH_DIR / "billing.py")
+assert _spec and _spec.loader
+bench_billing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_billing)  # the identity service and settings of bench/billing.py
+
+PERIODS = ("2013-06", "2013-07", "2013-08")
+SEED_BATCH = 500
+#: a RES system's answer for every payment within this many seconds of the previous one, or the run failed
+ANSWER_TIMEOUT = 120.0
+
+
+def business_day(period: str) -> datetime:
+    return datetime(int(period[:4]), int(period[5:]), 26, 9, 0, tzinfo=BUSINESS_TIME_ZONE)
+
+
+async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consumers: int) -> list[str]:
+    """Consumers with a two-zone meter (CT 30) read for three months and invoiced by billing runs, 19,753.92 UAH a
+    month each; their account numbers."""
+    async with database.transaction() as session:
+        await Billing(session, runtime).add_tariff(bench_billing.STAFF, NewTariff(
+            "class2_general", "active", Decimal("1.444000"), date(2013, 1, 1), "2 клас напруги"))
+    accounts = [f"{10000 + index}" for index in range(consumers)]
+    for start in range(0, consumers, SEED_BATCH):
+        batch = {uuid.uuid4(): (account, uuid.uuid4()) for account in accounts[start:start + SEED_BATCH]}
+        async with database.transaction() as session:
+            await session.execute(sa.insert(Consumer), [
+                {"id": consumer_id, "account_number": account, "name": f"ТОВ «Споживач {account}»",
+                 "edrpou": "12345678", "branch_id": branch_id, "branch_name": bench_billing.BRANCH["name"],
+                 "billing_day": 25, "self_calculation": False} for consumer_id, (account, _) in batch.items()])
+            await session.execute(sa.insert(MeteringPoint), [
+                {"id": point_id, "consumer_id": consumer_id, "meter_serial": f"M{account}", "zones": 2, "digits": 8,
+                 "ct_ratio": Decimal(30), "vt_ratio": Decimal(1), "registers": ["active"],
+                 "tariff_class": "class2_general", "active": True}
+                for consumer_id, (account, point_id) in batch.items()])
+            await Billing(session, runtime).accept_readings([
+                ReadingsAccepted(act_id=uuid.uuid4(), consumer_id=consumer_id, period=period, source="consumer",
+                                 readings=tuple(
+                                     ReadingLine(point_id=point_id, energy="active", zone=zone,
+                                                 previous=Decimal(month * 200 + zone * 10_000),
+                                                 current=Decimal((month + 1) * 200 + zone * 10_000))
+                                     for zone in (1, 2)))
+                for consumer_id, (_, point_id) in batch.items() for month, period in enumerate(PERIODS)])
+    for period in PERIODS:  # each month's billing run on its billing day
+        runtime.now = lambda period=period: business_day(period)
+        async with database.transaction() as session:
+            run = await Billing(session, runtime).start_run(bench_billing.STAFF, period, None)
+        await RunWorker(database, runtime).work(run.id)
+    # what the runs announced (invoices issued, PDFs and tax invoices asked for) is not what is measured here
+    async with database.transaction() as session:
+        await session.execute(sa.text("DELETE FROM outbox"))
+    return accounts
+
+
+def statement(accounts: list[str], count: int) -> list[PaymentReceived]:
+    rng = random.Random(20130731)
+    return [PaymentReceived(
+        res_payment_id=f"BENCH-{n}", account_number=accounts[n % len(accounts)],
+        amount=Decimal(rng.randint(10_000, 120_000)) / 100, paid_on=date(2013, 8, 28),
+        payer_iban="UA263351060000026007233566001", bank="АТ «Ощадбанк»", mfo="335106", document_number=f"@{n}",
+        purpose=(f"оплата за е/е рах. № {accounts[n % len(accounts)]}/{rng.choice((6, 7, 8))}/1" if n % 3 == 0
+                 else "оплата за електроенергію, у т.ч. ПДВ"),
+    ) for n in range(count)]
+
+
+def start_billing(namespace: str, database_name: str, log_dir: Path) -> Process:
+    port = free_port()
+    process = Process("billing", [sys.executable, "-m", "uvicorn", "billing.app:app", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-access-log", "--log-level", "warning"],
+                      {"CABINET_POSTGRES_URL": bench_billing.POSTGRES, "CABINET_AMQP_URL": bench_billing.AMQP,
+                       "CABINET_BUS_NAMESPACE": namespace, "CABINET_DATABASE_NAME": database_name,
+                       "CABINET_SERVICE_TOKEN_SECRET": bench_billing.SECRET, "CABINET_LOG_LEVEL": "WARNING",
+                       "CABINET_IDENTITY_URL": "http://127.0.0.1:9"},  # payments need no supplier details
+                      log_dir / "billing.log", ready_url=f"http://127.0.0.1:{port}/health/ready")
+    process.start()
+    process.wait_ready()
+    return process
+
+
+async def scalar(database: Database, sql: str) -> Decimal:
+    async with database.sessionmaker() as session:
+        return Decimal((await session.execute(sa.text(sql))).scalar_one())
+
+
+async def end_to_end(payments: int, consumers: int, log_dir: Path) -> tuple[float, Counter[str]]:
+    namespace = f"bench{secrets.token_hex(4)}"
+    settings = bench_billing.billing_settings(namespace)
+    try:
+        async with bench_billing.identity_service(f"{namespace}id") as (identity, branch_id):
+            app = create_app(settings.model_copy(update={"bus_namespace": f"{namespace}seed"}),
+                             identity_transport=httpx.ASGITransport(app=identity))
+            async with app.router.lifespan_context(app):
+                accounts = await seed(app.state.database, app.state.billing, branch_id, consumers)
+        sent = statement(accounts, payments)
+        billing = start_billing(namespace, str(settings.database_name), log_dir)
+        try:
+            await wait_for_consumer(bench_billing.AMQP, Topology(namespace, "billing").queue)
+            answers: Counter[str] = Counter()
+            accepted: set[str] = set()
+            async with Answers(bench_billing.AMQP, namespace) as listener:
+                started = time.perf_counter()
+                publishing = asyncio.create_task(publish_payments(bench_billing.AMQP, namespace, sent))
+                while len(accepted) < payments:
+                    answer = await listener.next(ANSWER_TIMEOUT)
+                    assert answer is not None, f"{len(accepted)} of {payments} payments answered"
+                    answers[answer.message_type()] += 1
+                    if isinstance(answer, PaymentAccepted):
+                        accepted.add(answer.res_payment_id)
+                elapsed = time.perf_counter() - started
+                assert await publishing == payments
+        finally:
+            billing.stop()
+        await check(Database(settings.database_url, pool_size=1), sent)
+        return payments / elapsed, answers
+    finally:
+        await drop_database(settings.database_url)
+        connection = await aio_pika.connect(bench_billing.AMQP)
+        async with connection:
+            channel = await connection.channel()
+            for name in (f"{namespace}seed", namespace):
+                for queue in Topology(name, "billing").all_queues():
+                    await channel.queue_delete(queue)
+
+
+async def check(database: Database, sent: list[PaymentReceived]) -> None:
+    """Every payment applied once, and the money adds up to the kopeck."""
+    paid = sum((payment.amount for payment in sent), Decimal(0))
+    try:
+        assert await scalar(database, "SELECT count(*) FROM payments WHERE state = 'applied'") == len(sent)
+        assert await scalar(database, "SELECT sum(amount) FROM payments") == paid
+        allocated = await scalar(database, "SELECT sum(amount) FROM allocations")
+        credit = await scalar(database, "SELECT sum(credit) FROM payments")
+        assert allocated + credit == paid, (allocated, credit, paid)
+        assert await scalar(database, "SELECT sum(paid) FROM invoices") == allocated
+        assert await scalar(database, "SELECT count(*) FROM invoices WHERE paid > total") == 0
+        invoiced = await scalar(database, "SELECT sum(total) FROM invoices")
+        settled = await scalar(database, "SELECT count(*) FROM invoices WHERE paid = total")
+        invoices = await scalar(database, "SELECT count(*) FROM invoices")
+        print(f"checked: {len(sent):,} payments, {paid:,.2f} UAH = {allocated:,.2f} allocated to invoices "
+              f"+ {credit:,.2f} credit; invoiced {invoiced:,.2f} UAH, {settled:,.0f} of {invoices:,.0f} invoices "
+              "paid in full")
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--payments", type=int, default=100_000)
+    parser.add_argument("--consumers", type=int, default=1_000)
+    args = parser.parse_args()
+    print(machine())
+    from bus import bare_loop  # after billing's imports: bench/bus.py puts bench/ first on the path
+
+    bare = bare_loop(args.payments)
+    with tempfile.TemporaryDirectory() as log_dir:
+        rate, answers = asyncio.run(end_to_end(args.payments, args.consumers, Path(log_dir)))
+    print(f"answers received: {dict(answers)}")
+    print(f"bare aio-pika publish→consume (quorum, confirms, persistent):   {bare:7,.0f} messages/s")
+    print(f"payments end to end (publish → applied → answer received):     {rate:7,.0f} payments/s"
+          f"   ratio {rate / bare:.2f}")
+    print(f"aim: at least 1,000 payments/s ({args.payments:,} payments, {args.consumers:,} consumers, "
+          f"billing in a process of its own, prefetch {os.environ.get('CABINET_BUS_PREFETCH', '256')})")
+
+
+if __name__ == "__main__":
+    main()
