@@ -186,3 +186,8 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
     row = consumer_page.locator("main table tbody tr").filter(has_text=f"{consumer['account_number']}/")
     expect(row).to_have_count(1)
     assert _digits(str(TOTAL)) in _digits(row.inner_text())
+
+    # nothing is signed in the cabinet: the home page says where it is signed instead of that nothing waits
+    consumer_page.goto("/")
+    expect(consumer_page.locator("[data-signs-on-paper]")).to_contain_text("підписують на папері")
+    expect(consumer_page.get_by_text("Жоден документ не чекає на ваш підпис")).to_have_count(0)

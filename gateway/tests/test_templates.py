@@ -423,7 +423,8 @@ LETTER_FORM = {"addressee_type": "settlements", "letter_type": "", "subject": "�
 SIGNABLE = SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
                             status=SignatureStatus.SIGNED_BY_SUPPLIER)
 OPEN_HOME = {"saldo": DEBT, "saldo_kind": "debt", "awaiting": [SIGNABLE] * 11, "window": OPEN_WINDOW,
-             "window_notice": None}
+             "window_notice": None, "signs_on_paper": False}
+PAPER_HOME = {**OPEN_HOME, "awaiting": [], "signs_on_paper": True}
 
 # pages whose context depends on the language (the reference lists of notify come in three languages)
 LOCALIZED_SCENARIOS: list[tuple[str, User | None, Any]] = [
@@ -471,11 +472,13 @@ CABINET_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("home.html", CONSUMER_USER, {"saldo": OVERPAYMENT, "saldo_kind": "overpayment", "awaiting": [],
                                   "window": CLOSED_WINDOW, "window_notice": WindowNotice(
                                       "Readings cannot be entered now. The input opens on %(opens_on)s.",
-                                      {"opens_on": "25.09.2013"})}),
+                                      {"opens_on": "25.09.2013"}), "signs_on_paper": False}),
     ("home.html", CONSUMER_USER, {"saldo": None, "saldo_kind": None, "awaiting": None, "window": None,
-                                  "window_notice": None}),
+                                  "window_notice": None, "signs_on_paper": False}),
+    ("home.html", CONSUMER_USER, PAPER_HOME),
     ("home.html", CONSUMER_USER, {"saldo": DEBT.model_copy(update={"saldo": Decimal(0)}), "saldo_kind": "settled",
-                                  "awaiting": [SIGNABLE], "window": OPEN_WINDOW, "window_notice": None}),
+                                  "awaiting": [SIGNABLE], "window": OPEN_WINDOW, "window_notice": None,
+                                  "signs_on_paper": False}),
     ("supplier.html", CONSUMER_USER, {"branch": FULL_BRANCH, "consumer": CONSUMER_REF}),
     ("supplier.html", CONSUMER_USER, {"branch": None, "consumer": CONSUMER_REF}),
     ("feedback.html", CONSUMER_USER, {"page": "/readings?period=2013-08", "text": "—", "limit": 2000,
@@ -655,6 +658,16 @@ def test_the_frame_shows_the_account_and_supplier_as_the_manual_does() -> None:
     assert "№ 0789, ПАТ «ДТЕК ПЕМ-Енерговугілля»" in text
     assert "Кооператив Автомобіліст-2" in text
     assert "Налаштування" in text and "Вихід" in text
+
+
+def test_a_consumer_signing_on_paper_is_told_so_rather_than_that_nothing_waits() -> None:
+    paper = " ".join(_visible_text(_render("home.html", CONSUMER_USER, PAPER_HOME, "uk")).split())
+    electronic = " ".join(_visible_text(_render("home.html", CONSUMER_USER, {**PAPER_HOME, "signs_on_paper": False},
+                                                "uk")).split())
+
+    assert "акти й рахунки підписують на папері в офісі постачальника" in paper
+    assert "Жоден документ не чекає на ваш підпис" not in paper
+    assert "Жоден документ не чекає на ваш підпис" in electronic and "на папері" not in electronic
 
 
 def test_forms_show_each_error_beside_its_field_and_never_echo_passwords() -> None:

@@ -47,6 +47,8 @@ async def home(request: Request, visitor: SignedIn) -> Response:
         "saldo": saldo,
         "saldo_kind": saldo_kind(saldo) if saldo is not None else None,
         "awaiting": awaiting,
+        # the agreement has documents signed on paper: say so rather than that nothing waits
+        "signs_on_paper": party_of(visitor) is None,
         "window": window,
         "window_notice": window_notice,
     }
