@@ -210,8 +210,12 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     page.goto("/console/signatures")
     expect(page.locator("main")).not_to_contain_text(title)
 
+    # «Договори та документи» lists it with the same status
+    consumer_page.goto("/documents")
+    expect(consumer_page.locator("main tr", has_text=title)).to_contain_text("Підписано обома сторонами")
+
     # the consumer sees both signatures, and downloads the document and the signatures to check them offline
-    consumer_page.reload()
+    consumer_page.go_back()
     expect(status).to_contain_text("Підписано обома сторонами")
     with consumer_page.expect_download() as document_download:
         consumer_page.get_by_role("link", name="Завантажити документ", exact=True).click()

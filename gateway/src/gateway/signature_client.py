@@ -7,7 +7,6 @@ code (`certificate_refused` also carries `reasons`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
@@ -145,16 +144,16 @@ class SignatureClient:
             raise
         return DocumentStatus.model_validate(answer)
 
-    async def statuses(self, principal: Principal, document_ids: Sequence[UUID]) -> dict[UUID, SignatureStatus]:
-        """The statuses of these documents; those the service has not heard of yet are left out."""
+    async def statuses(self, principal: Principal, consumer_id: UUID) -> dict[UUID, SignatureStatus]:
+        """The statuses of the consumer's documents (asked for without waiting for the documents' list); those
+        the service has not heard of yet are left out."""
         statuses: dict[UUID, SignatureStatus] = {}
-        for start in range(0, len(document_ids), _PAGE):
-            chunk = [str(document_id) for document_id in document_ids[start:start + _PAGE]]
-            answer = await self._client.get(
-                f"{_API}/documents", principal, params={"document_id": chunk, "limit": _PAGE}
-            )
-            statuses |= {document.document_id: document.status for document in _SIGNABLE.validate_python(answer)}
-        return statuses
+        while True:
+            params = {"consumer_id": str(consumer_id), "limit": _PAGE, "offset": len(statuses)}
+            page = _SIGNABLE.validate_python(await self._client.get(f"{_API}/documents", principal, params=params))
+            statuses |= {document.document_id: document.status for document in page}
+            if len(page) < _PAGE:
+                return statuses
 
     async def awaiting_supplier(self, principal: Principal) -> list[SignableDocument]:
         """What waits for the supplier's signature, newest first (the first 500)."""

@@ -17,7 +17,6 @@ import httpx
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from gateway.documents_client import Document
 from gateway.documents_view import document_rows
 from gateway.i18n import N_
 from gateway.identity_client import Consumer
@@ -54,11 +53,9 @@ def _tolerate_signature_failure(request: Request, error: ServiceCallError | http
     )
 
 
-async def _statuses(
-    request: Request, principal: Principal, documents: list[Document]
-) -> dict[UUID, SignatureStatus] | None:
+async def _statuses(request: Request, principal: Principal, consumer_id: UUID) -> dict[UUID, SignatureStatus] | None:
     try:
-        return await signature_of(request).statuses(principal, [document.id for document in documents])
+        return await signature_of(request).statuses(principal, consumer_id)
     except (ServiceCallError, httpx.TransportError) as error:
         _tolerate_signature_failure(request, error)
         return None
@@ -67,8 +64,10 @@ async def _statuses(
 @router.get("/documents")
 async def documents_page(request: Request, visitor: ConsumerOnly) -> Response:
     principal = visitor.principal
-    documents = await documents_of(request).all_documents(principal)
-    statuses = await _statuses(request, principal, documents)
+    assert principal.consumer_id is not None  # ConsumerOnly
+    documents, statuses = await asyncio.gather(
+        documents_of(request).all_documents(principal), _statuses(request, principal, principal.consumer_id)
+    )
     context = {
         "groups": document_rows(documents, statuses, party_of(visitor)),
         "statuses_unavailable": _warning(request, _SIGNATURES_UNAVAILABLE, statuses),
