@@ -44,7 +44,7 @@ from gateway.pages import (
     system,
 )
 from gateway.rendering import Pages
-from gateway.security import security_middleware, verify_csrf
+from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
 from gateway.settings import GatewaySettings
 from gateway.signature_client import SignatureClient
@@ -111,7 +111,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
 
     install_observability(app, service)
-    app.middleware("http")(security_middleware(settings))
+    app.add_middleware(SecurityMiddleware, settings=settings)
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
     for pages in PAGE_MODULES:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
 from typing import Final
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.settings import GatewaySettings
 
@@ -98,37 +100,58 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfRefused()
 
 
-def security_middleware(
-    settings: GatewaySettings,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Gives each browser its csrf token and every answer the security headers."""
-    cookie_name = CookieNames(settings.session_cookie_secure).csrf
+class SecurityMiddleware:
+    """Gives each browser its csrf token and every answer the security headers.
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        existing = _csrf_cookie_value(request, settings)
-        request.state.csrf_token = existing or secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
-        response = await call_next(request)
-        if existing is None:
-            response.set_cookie(
-                cookie_name,
-                request.state.csrf_token,
-                path="/",
-                secure=settings.session_cookie_secure,
-                httponly=True,
-                samesite="lax",
-            )
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        # registration and confirmation links carry secrets in the path: never hand them to another site
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if settings.session_cookie_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if not request.url.path.startswith("/static/"):
-            # pages show personal data and one-time activation codes: no copies in shared caches or history
-            headers.setdefault("Cache-Control", "no-store")
-        return response
+    A plain ASGI middleware: `@app.middleware("http")` would cost a task and a memory stream per request and pass
+    every download through them.
+    """
 
-    return middleware
+    def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
+        self.app = app
+        self._settings = settings
+        self._cookie_name = CookieNames(settings.session_cookie_secure).csrf
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        existing = _csrf_cookie_value(request, self._settings)
+        token = existing or secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
+        # the pages read it from request.state, which is this scope's "state"
+        request.state.csrf_token = token
+        static = scope["path"].startswith("/static/")
+        secure = self._settings.session_cookie_secure
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if existing is None:
+                    headers.append("set-cookie", _cookie_header(self._cookie_name, token, secure=secure))
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                # registration and confirmation links carry secrets in the path: never hand them to another site
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                if secure:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                if not static:
+                    # pages show personal data and one-time activation codes: no copies in shared caches or history
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _cookie_header(name: str, value: str, *, secure: bool) -> str:
+    """The csrf cookie: HttpOnly (the pages read the token from their meta tag), SameSite=Lax."""
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    cookie[name]["path"] = "/"
+    cookie[name]["httponly"] = True
+    cookie[name]["samesite"] = "lax"
+    if secure:
+        cookie[name]["secure"] = True
+    return cookie.output(header="").strip()
