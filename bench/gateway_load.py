@@ -90,7 +90,7 @@ class Setup:
         self.system = system
         self.secret = secret
         self.tokens = ServiceTokens(secret, issuer="bench")
-        self.http = httpx.AsyncClient(timeout=60)
+        self.http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=demo.KEEPALIVE_SECONDS))
         self.limit = asyncio.Semaphore(SETUP_CONCURRENCY)
         # devtools.demo calls the services synchronously: one thread per consumer being loaded
         self.history = ThreadPoolExecutor(HISTORY_CONCURRENCY, thread_name_prefix="history")
@@ -201,7 +201,8 @@ class Setup:
     async def _signed_in(self, consumer: Consumer) -> httpx.AsyncClient:
         """A browser of its own: the login form, its csrf cookie, the session cookie it gets back."""
         client = httpx.AsyncClient(base_url=self.system.layout.url("gateway"), timeout=30,
-                                   limits=httpx.Limits(max_connections=2, max_keepalive_connections=2))
+                                   limits=httpx.Limits(max_connections=2, max_keepalive_connections=2,
+                                                       keepalive_expiry=demo.KEEPALIVE_SECONDS))
         (await client.get("/login")).raise_for_status()
         csrf = client.cookies["csrf"]
         answer = await client.post("/login", data={"login": consumer.login, "password": consumer.password,

@@ -60,6 +60,10 @@ def months_back(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
+#: below the 5 s for which uvicorn keeps an idle connection open
+KEEPALIVE_SECONDS = 2.0
+
+
 class Staff:
     """Calls the services as the supplier's staff (the demo loader is one of them)."""
 
@@ -69,7 +73,9 @@ class Staff:
         self.principal = Principal(user_id=uuid.UUID(int=1), role=Role.ADMIN, issuer="demo")
         # one client for every call: a client per call builds an SSL context each time (25 ms of CPU), which
         # the load benchmark, loading many consumers at once, would spend most of its time on
-        self.http = httpx.Client(timeout=30)
+        # idle connections are dropped well before uvicorn closes them (5 s): a request sent on a connection the
+        # server is closing at that moment is reset, and a POST is not retried
+        self.http = httpx.Client(timeout=30, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
 
     def __enter__(self) -> Staff:
         return self
