@@ -110,7 +110,7 @@ class Bus:
         delay = 0.5
         while True:
             try:
-                await self.relay.run(exchange)
+                await self.relay.run(channel, exchange)
             except Exception:
                 if cancelling():
                     raise

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractExchange
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractExchange
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,14 +66,14 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def run(self, exchange: AbstractExchange) -> None:
+    async def run(self, channel: AbstractChannel, exchange: AbstractExchange) -> None:
         delay = 0.5
         in_flight: _Batch | None = None
         while True:
             self._wakeup.clear()
             claimed: _Batch | None = None
             try:
-                claimed = await self._claim_and_publish(exchange)
+                claimed = await self._claim_and_publish(channel, exchange)
                 if in_flight is not None:
                     batch, in_flight = in_flight, None
                     await self._settle(batch)
@@ -101,7 +102,10 @@ class OutboxRelay:
                 except TimeoutError:
                     await self._housekeeping()
 
-    async def _claim_and_publish(self, exchange: AbstractExchange) -> _Batch | None:
+    async def _claim_and_publish(self, channel: AbstractChannel, exchange: AbstractExchange) -> _Batch | None:
+        # straight onto aiormq's channel, under aio-pika's: an aio-pika Message and its checks cost ~35 µs an
+        # event, a tenth of what the relay spends on one
+        underlay = await channel.get_underlay_channel()
         session = self._database.sessionmaker()
         try:
             await session.begin()
@@ -121,9 +125,10 @@ class OutboxRelay:
         if not rows:
             await session.close()
             return None
-        # publish() writes the frame at once and returns the confirmation to wait for
+        # basic_publish() writes the frame and returns the confirmation to wait for
         confirmations = asyncio.gather(
-            *(exchange.publish(self._message(row), routing_key=row.message_type) for row in rows),
+            *(underlay.basic_publish(row.body, exchange=exchange.name, routing_key=row.message_type,
+                                    properties=self._properties(row), mandatory=True) for row in rows),
             return_exceptions=True,
         )
         return _Batch(session, rows, confirmations)
@@ -167,11 +172,10 @@ class OutboxRelay:
         batch.confirmations.cancel()
         await batch.session.close()
 
-    def _message(self, row: Any) -> aio_pika.Message:
-        return aio_pika.Message(
-            body=row.body,
+    def _properties(self, row: Any) -> aiormq.spec.Basic.Properties:
+        return aiormq.spec.Basic.Properties(
             message_id=str(row.message_id),
-            type=row.message_type,
+            message_type=row.message_type,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             timestamp=row.created_at,
