@@ -18,7 +18,7 @@ infra: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy shared/src services/*/src gateway/src devtools/src
+	.venv/bin/mypy shared/src services/*/src gateway/src devtools/src tests-e2e
 
 # everything CI runs: lint, unit and integration tests, then the end-to-end browser tests
 test: setup infra lint

@@ -25,14 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from journeys import Mailbox, complete_registration, reading_fields, send_form, sign_in, until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSPHRASE = "сонячна станція на даху школи"
 
 pytestmark = pytest.mark.timeout(600)
@@ -79,7 +79,7 @@ def _prepare(staff: Page, consumer_id: str, suffix: str, periods: tuple[str, str
         fields = reading_fields(staff.request.get(f"{console}/readings?period={period}").text())
         answer = send_form(staff, f"{console}/readings", {"period": period, fields[1]: day, fields[2]: night})
         assert answer.status == 303, answer.text()
-        until(lambda period=period: send_form(staff, f"{console}/invoices", {"period": period}).status == 303,  # type: ignore[misc]
+        until(lambda period=period: send_form(staff, f"{console}/invoices", {"period": period}).status == 303,
               f"billing has the readings of {period}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -44,7 +45,7 @@ def test_registration_while_the_broker_is_stopped_sends_the_letter_when_it_is_ba
 
 
 def test_registration_while_notify_is_down_sends_the_letter_once_it_is_back(
-    page: Page, mailbox: Mailbox, demo: dict, system
+    page: Page, mailbox: Mailbox, demo: dict, system: Any
 ) -> None:
     notify = system.service("notify")
     notify.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -14,7 +15,7 @@ PASSPHRASE = "зелений трамвай їде через сім мості�
 
 
 def test_supplier_creates_consumer_who_registers_signs_in_and_changes_email(
-    page: Page, browser: Browser, mailbox: Mailbox, demo: dict, system
+    page: Page, browser: Browser, mailbox: Mailbox, demo: dict, system: Any
 ) -> None:
     suffix = secrets.token_hex(3)
     account_number = str(4000 + int(suffix, 16) % 5000)
