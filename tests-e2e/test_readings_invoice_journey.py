@@ -187,6 +187,15 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
     expect(row).to_have_count(1)
     assert _digits(str(TOTAL)) in _digits(row.inner_text())
 
+    # the tax invoice's PDF follows the invoice's (documents draws invoices first on a billing day)
+    consumer_page.goto("/tax-invoices")
+    _reload_until(consumer_page, "main table tbody tr a[href$='/content']", "the tax invoice's PDF")
+    with consumer_page.expect_download() as download:
+        consumer_page.locator("main table tbody tr a[href$='/content']").first.click()
+    tax_invoice = " ".join(page_.extract_text() for page_ in PdfReader(io.BytesIO(
+        Path(download.value.path()).read_bytes())).pages)
+    assert "ПОДАТКОВА НАКЛАДНА" in tax_invoice.upper() and _digits(str(TOTAL)) in _digits(tax_invoice)
+
     # nothing is signed in the cabinet: the home page says where it is signed instead of that nothing waits
     consumer_page.goto("/")
     expect(consumer_page.locator("[data-signs-on-paper]")).to_contain_text("підписують на папері")

@@ -35,6 +35,7 @@ from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.contracts.base import Event
+from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived
@@ -157,9 +158,24 @@ class Api:
         return [json.loads(row.body) for row in rows if message_type in (None, row.message_type)]
 
     async def renders(self, document_type: str) -> list[dict[str, Any]]:
-        """The PDFs asked of documents, of one type (an invoice's and its tax invoice's are asked together)."""
+        """The PDFs asked of documents, of one type (a tax invoice's once its invoice's PDF is stored)."""
         return [body for body in await self.outbox("documents.render_requested.v1")
                 if body["document_type"] == document_type]
+
+    async def store_invoice_pdfs(self) -> list[uuid.UUID]:
+        """What documents would answer to every invoice's PDF request not answered yet: `document_stored`, handled as
+        billing's consumer handles it. The documents' ids, in the order of the requests."""
+        stored = []
+        for render in await self.renders("invoice"):
+            document_id = uuid.uuid4()
+            async with self.database.transaction() as session:
+                await Billing(session, self.runtime).attach_document(DocumentStored(
+                    document_id=document_id, consumer_id=render["consumer_id"], document_type="invoice",
+                    period=render["period"], title=render["title"], file_name=render["file_name"],
+                    content_type="application/pdf", size=1000, sha256="0" * 64, replaces=None,
+                    source_event=render["source_event"]))
+            stored.append(document_id)
+        return stored
 
     async def scalar(self, sql: str, **params: Any) -> Any:
         async with self.database.sessionmaker() as session:

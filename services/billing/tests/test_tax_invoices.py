@@ -128,9 +128,16 @@ async def test_an_incomplete_tax_invoice_is_not_registered(api: Any, manual: uui
     assert (refusal["registration"], refusal["registration_note"]) == ("refused", "немає ІПН покупця")
 
 
-async def test_the_pdfs_are_asked_of_documents_and_attached_when_stored(api: Any, manual: uuid.UUID) -> None:
+async def test_the_pdfs_are_asked_of_documents_once_the_invoices_are_stored_and_attached_when_stored(
+    api: Any, manual: uuid.UUID,
+) -> None:
+    # on the billing day documents draws the invoices first: a tax invoice's PDF waits for its invoice's
+    assert await api.renders("tax_invoice") == []
+    await api.store_invoice_pdfs()
     renders = await api.renders("tax_invoice")
     assert len(renders) == 5
+    await api.store_invoice_pdfs()  # the same PDFs stored again ask for nothing more
+    assert len(await api.renders("tax_invoice")) == 5
     data = TEMPLATES.get("tax_invoice").data_model.model_validate(renders[-1]["data"])
     assert (data.number, str(data.total), data.seller.ipn, data.buyer.ipn) == ("1480", "415.87", SELLER_IPN, None)
     [august, *_] = (await api.ok("GET", f"/consumers/{manual}/tax-invoices", api.staff()))["items"]
@@ -157,6 +164,7 @@ async def test_a_correcting_invoice_has_a_correction_calculation(api: Any, manua
         "correction", "1", "2013-09-02", str(correcting))
     assert (correction["corrects_tax_invoice_id"], correction["corrects_number"]) == (august["id"], "1480")
     assert (correction["amount_excl_vat"], correction["vat"], correction["total"]) == ("-48.26", "-9.65", "-57.91")
+    await api.store_invoice_pdfs()
     [render] = await api.renders("tax_invoice_correction")
     data = TEMPLATES.get("tax_invoice_correction").data_model.model_validate(render["data"])
     assert (data.corrects_number, str(data.corrects_issued_on), data.rows[0].reason) == ("1480", "2013-08-25", "102")

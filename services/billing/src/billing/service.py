@@ -21,7 +21,7 @@ from billing.domain.periods import current_period, first_day, is_due, period_of
 from billing.issuing import INVOICE_DOCUMENT_TYPE, Issuer, Refusal, invoice_of_source_event
 from billing.models import BillingRun, Consumer, Invoice, Tariff, ZoneCoefficient
 from billing.runtime import Runtime
-from billing.tax import TAX_DOCUMENT_TYPES, tax_invoice_of_source_event
+from billing.tax import TAX_DOCUMENT_TYPES, TaxInvoicing, tax_invoice_of_source_event
 from shared.auth import Principal, Role
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
@@ -175,6 +175,7 @@ class Billing:
         tax_invoice_id = tax_invoice_of_source_event(event.source_event)
         if event.document_type == INVOICE_DOCUMENT_TYPE and invoice_id is not None:
             attached = await repository.attach_document(self.session, invoice_id, event.document_id)
+            await TaxInvoicing(self.session, self.runtime).ask_for_pdfs(invoice_id)
         elif event.document_type in TAX_DOCUMENT_TYPES and tax_invoice_id is not None:
             attached = await repository.attach_tax_invoice_document(self.session, tax_invoice_id, event.document_id)
         else:

@@ -141,7 +141,8 @@ class TaxInvoicing:
         self.runtime = runtime
 
     async def issue(self, issued: Sequence[Issued]) -> None:
-        """The tax invoices of invoices just written (in their transaction) and the requests for their PDFs."""
+        """The tax invoices of invoices just written (in their transaction), with the requests for their PDFs kept
+        until the invoices' own PDFs are stored (`ask_for_pdfs`)."""
         if not issued:
             return
         corrected = await repository.tax_invoices_of_invoices(
@@ -156,7 +157,6 @@ class TaxInvoicing:
         sellers = {branch_id: _seller(branch, self.runtime.settings) for branch_id, branch in branches.items()}
         seller_rules = {branch_id: _seller_of(seller) for branch_id, seller in sellers.items()}
         rows: list[dict[str, Any]] = []
-        renders: list[RenderRequested] = []
         for (seller_tax_number, year, month), items in sorted(groups.items()):
             numbers = await repository.take_tax_invoice_numbers(self.session, seller_tax_number, year, month,
                                                                 len(items))
@@ -169,20 +169,25 @@ class TaxInvoicing:
                                           (row["amount_excl_vat"], row["vat"], row["total"]), item.lines)
                 document = _build(kind, invoice, number, seller_rules[item.branch.id], _party(buyer), corrects)
                 tax_invoice_id = uuid.uuid4()
+                # a correction that changes no row's amount has nothing to draw
+                render = RenderRequested(
+                    consumer_id=row["consumer_id"], document_type=rules.document_type(document),
+                    period=row["period"], title=title(document), file_name=file_name(document),
+                    data=rules.render_data(document), source_event=source_event(tax_invoice_id),
+                ).model_dump_json() if document.rows else None
                 rows.append({
                     "id": tax_invoice_id, "consumer_id": row["consumer_id"], "invoice_id": row["id"], "kind": kind,
                     "number": document.number, "issued_on": document.issued_on,
                     "amount_excl_vat": document.amount_excl_vat, "vat": document.vat, "total": document.total,
                     "corrects_tax_invoice_id": corrects.id if corrects else None, "seller": seller, "buyer": buyer,
-                    "registration": NOT_REGISTERED,
+                    "registration": NOT_REGISTERED, "render_request": render,
                 })
-                if document.rows:  # a correction that changes no row's amount has nothing to draw
-                    renders.append(RenderRequested(
-                        consumer_id=row["consumer_id"], document_type=rules.document_type(document),
-                        period=row["period"], title=title(document), file_name=file_name(document),
-                        data=rules.render_data(document), source_event=source_event(tax_invoice_id)))
         await repository.insert_tax_invoices(self.session, rows)
-        await outbox.add(self.session, *renders)
+
+    async def ask_for_pdfs(self, invoice_id: uuid.UUID) -> None:
+        """Ask documents for the PDF of the invoice's tax invoice, now that the invoice's PDF is stored (once)."""
+        requests = await repository.take_tax_invoice_render_requests(self.session, invoice_id)
+        await outbox.add(self.session, *(RenderRequested.model_validate(request) for request in requests))
 
     # reading
     async def listing(self, principal: Principal, consumer_id: uuid.UUID, year: int | None) -> tuple[
