@@ -226,8 +226,10 @@ class DocumentSignature(Base):
 class BillingRun(Base):
     """Staff forming the invoices of many consumers at once, in the background, batch by batch.
 
-    `consumer_ids` is the run's work list, fixed when it starts; `processed` how far it got, so that another
-    worker can go on from there when the one running it stops reporting (`heartbeat_at`).
+    `consumer_ids` is the run's work list, fixed when it starts, and `total` its length; `processed` how far it
+    got, so that another worker can go on from there when the one running it stops reporting (`heartbeat_at`).
+    The list is never loaded with the run, only read in slices (`repository.run_batch`): with every consumer of a
+    large supplier in it, reading it whole on each batch and each progress poll would cost more than the batch.
     """
 
     __tablename__ = "billing_runs"
@@ -239,7 +241,8 @@ class BillingRun(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     period: Mapped[str] = mapped_column(sa.String(7))
     state: Mapped[str] = mapped_column(sa.String(16))
-    consumer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid))
+    consumer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), deferred=True)
+    total: Mapped[int]
     processed: Mapped[int] = mapped_column(server_default="0")
     issued: Mapped[int] = mapped_column(server_default="0")
     #: [{consumer_id, account_number, reason}]

@@ -384,6 +384,13 @@ async def run(session: AsyncSession, run_id: uuid.UUID, *, lock: bool = False) -
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def run_batch(session: AsyncSession, run_id: uuid.UUID, start: int, size: int) -> list[uuid.UUID]:
+    """`size` consumers of the run's work list from position `start` (0-based): a slice read by PostgreSQL, whose
+    arrays count from 1 and include both ends."""
+    statement = sa.select(BillingRun.consumer_ids[start + 1:start + size]).where(BillingRun.id == run_id)
+    return list((await session.execute(statement)).scalar_one() or [])
+
+
 async def claim_stale_runs(session: AsyncSession, stale_before: datetime, now: datetime) -> list[uuid.UUID]:
     """Running runs nobody has reported on since `stale_before`, now claimed by the caller."""
     statement = sa.update(BillingRun).where(

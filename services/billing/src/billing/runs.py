@@ -118,7 +118,7 @@ class RunWorker:
             run = await repository.run(session, run_id, lock=True)
             if run is None or run.state == "done":
                 return True
-            batch = run.consumer_ids[run.processed:run.processed + self.runtime.settings.billing_run_batch]
+            batch = await repository.run_batch(session, run_id, run.processed, self.runtime.settings.billing_run_batch)
             if batch:
                 issued, skipped = (0, [_skip(consumer_id, "", "error") for consumer_id in batch]) if give_up \
                     else await self._issue(session, run, batch)
@@ -127,7 +127,7 @@ class RunWorker:
                 run.skipped = [*run.skipped, *skipped]
             now = self.runtime.now()
             run.heartbeat_at = now
-            if run.processed >= len(run.consumer_ids):
+            if run.processed >= run.total:
                 run.state = "done"
                 run.finished_at = now
                 logger.info("billing run %s done: %d issued, %d skipped", run_id, run.issued, len(run.skipped),

@@ -234,7 +234,7 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, run: BillingRun) -> RunOut:
-        return cls(id=run.id, period=run.period, state=run.state, total=len(run.consumer_ids),
+        return cls(id=run.id, period=run.period, state=run.state, total=run.total,
                    processed=run.processed, issued=run.issued, skipped=run.skipped, started_at=run.started_at,
                    finished_at=run.finished_at)
 

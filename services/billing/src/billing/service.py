@@ -373,7 +373,8 @@ class Billing:
             work = list(dict.fromkeys(consumer_ids))
         now = self.runtime.now()
         return await repository.add_run(self.session, BillingRun(
-            id=uuid.uuid4(), period=period, state="running", consumer_ids=work, processed=0, issued=0, skipped=[],
+            id=uuid.uuid4(), period=period, state="running", consumer_ids=work, total=len(work), processed=0,
+            issued=0, skipped=[],
             requested_by=principal.user_id, started_at=now, heartbeat_at=now,
         ))
 
