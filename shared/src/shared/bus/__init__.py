@@ -8,13 +8,14 @@ events leave when the broker is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
-from shared.background import cancelling
+from shared import background
 from shared.bus.consumer import Consumer
 from shared.bus.outbox import add
 from shared.bus.relay import OutboxRelay
@@ -24,6 +25,8 @@ from shared.db import Database
 from shared.metrics import BROKER_CONNECTED
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 __all__ = ["Bus", "MessageContext", "PermanentError", "Subscriptions", "Topology", "add", "on", "on_batch"]
 
@@ -53,82 +56,72 @@ class Bus:
         self._task = asyncio.create_task(self._run(), name=f"bus-{self.topology.service}")
 
     async def stop(self) -> None:
-        """Stops relaying and consuming and closes the connection, waiting at most `_STOP_SECONDS` for the broker.
+        """Stops relaying and consuming and closes the connection, waiting at most `_STOP_SECONDS` for each.
 
-        A broker that does not answer a channel's or the connection's close must not keep the process from ending:
-        what was not acknowledged is delivered again, and what was not confirmed is published again.
+        A broker that does not answer a channel's or the connection's close, or a task that ends with an error as it
+        is cancelled, must not keep the process from ending: what was not acknowledged is delivered again, and what
+        was not confirmed is published again.
         """
-        try:
-            async with asyncio.timeout(_STOP_SECONDS):
-                if self._task:
-                    self._task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await self._task
-                if self._connection:
-                    await self._connection.close()
-        except TimeoutError:
-            logger.warning("the broker did not answer within %.0fs while the bus stopped; not waiting longer",
-                           _STOP_SECONDS)
+        await background.stop(self._task, seconds=_STOP_SECONDS)
+        if self._connection:
+            await background.bounded(self._connection.close(), what="closing the broker connection",
+                                     seconds=_STOP_SECONDS)
         BROKER_CONNECTED.labels(self.topology.service).set(0)
 
     async def _run(self) -> None:
-        delay = 0.5
-        while True:
-            try:
-                self._connection = await aio_pika.connect_robust(
-                    self._amqp_url, client_properties={"connection_name": self.topology.service}
-                )
-                break
-            except (OSError, aio_pika.exceptions.AMQPError) as exc:
-                if cancelling():
-                    raise
-                # connect_robust reconnects by itself only after a first success
-                logger.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
-        self._connection.reconnect_callbacks.add(lambda *_: BROKER_CONNECTED.labels(self.topology.service).set(1))
-        self._connection.close_callbacks.add(lambda *_: BROKER_CONNECTED.labels(self.topology.service).set(0))
+        """Connects, then relays and consumes until cancelled; a step that fails is tried again, so nothing but
+        stopping ends the bus of a running service."""
+        # connect_robust reconnects by itself only after a first success
+        connection = await self._retrying("connecting to the broker", lambda: aio_pika.connect_robust(
+            self._amqp_url, client_properties={"connection_name": self.topology.service}))
+        self._connection = connection
+        connection.reconnect_callbacks.add(lambda *_: BROKER_CONNECTED.labels(self.topology.service).set(1))
+        connection.close_callbacks.add(lambda *_: BROKER_CONNECTED.labels(self.topology.service).set(0))
         BROKER_CONNECTED.labels(self.topology.service).set(1)
         if self.subscriptions:
             # the service's own queue exists before anything it publishes could be routed to it
-            channel = await self._connection.channel()
-            await declare_consumer_queues(channel, self.topology, self.subscriptions.routing_keys)
-            await channel.close()
+            await self._retrying("declaring the service's queues", self._declare_queues)
         tasks = [asyncio.create_task(self._relay_loop())]
         if self.subscriptions:
-            tasks.append(asyncio.create_task(self._consume_loop()))
+            consumer = Consumer(self._database, self.topology, self.subscriptions, self._prefetch)
+            tasks.append(asyncio.create_task(self._retrying("the consumer", lambda: self._consume(consumer))))
         try:
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
                 task.cancel()
 
+    async def _declare_queues(self) -> None:
+        assert self._connection
+        channel = await self._connection.channel()
+        await declare_consumer_queues(channel, self.topology, self.subscriptions.routing_keys)
+        await channel.close()
+
     async def _relay_loop(self) -> None:
         assert self._connection
-        channel = await self._connection.channel(publisher_confirms=True)
-        exchange = await declare_exchange(channel, self.topology)
-        delay = 0.5
-        while True:
-            try:
-                await self.relay.run(channel, exchange)
-            except Exception:
-                if cancelling():
-                    raise
-                logger.exception("outbox relay stopped; restarting in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+        connection = self._connection
+        # one (robust) channel for the relay's life: restored with the connection, reused by every restart
+        channel = await self._retrying("opening the relay's channel",
+                                       lambda: connection.channel(publisher_confirms=True))
+        exchange = await self._retrying("declaring the exchange", lambda: declare_exchange(channel, self.topology))
+        await self._retrying("the outbox relay", lambda: self.relay.run(channel, exchange))
 
-    async def _consume_loop(self) -> None:
+    async def _consume(self, consumer: Consumer) -> None:
         assert self._connection
-        consumer = Consumer(self._database, self.topology, self.subscriptions, self._prefetch)
+        channel = await self._connection.channel(publisher_confirms=True)
+        await consumer.run(channel)
+
+    async def _retrying(self, what: str, step: Callable[[], Awaitable[T]]) -> T:
+        """`step`'s result, trying again with back-off for as long as it fails; only cancellation ends the wait."""
         delay = 0.5
         while True:
             try:
-                channel = await self._connection.channel(publisher_confirms=True)
-                await consumer.run(channel)
-            except Exception:
-                if cancelling():
+                return await step()
+            except Exception as exc:
+                if background.cancelling():
                     raise
-                logger.exception("consumer stopped; restarting in %.1fs", delay)
+                # the broker away is expected now and then and says enough in one line; anything else gets its trace
+                away = isinstance(exc, (OSError, aio_pika.exceptions.AMQPError))
+                logger.warning("%s failed (%s); trying again in %.1fs", what, exc, delay, exc_info=not away)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
