@@ -21,7 +21,6 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from billing.app import create_app
@@ -39,8 +38,8 @@ from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived
-from shared.db import Database, create_database_if_missing, drop_database
-from shared.testing import delete_bus, wait_for_consumer
+from shared.db import create_database_if_missing, drop_database
+from shared.testing import ServiceApi, delete_bus, wait_for_consumer
 
 BRANCH = {
     "name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056", "iban": "UA213052990000000026001234567",
@@ -125,7 +124,7 @@ def consumer_user(consumer_id: uuid.UUID) -> Principal:
     return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER, ip="198.51.100.7")
 
 
-class Api:
+class Api(ServiceApi):
     """The billing API as the gateway calls it, the use cases its handlers call, and a look into its database."""
 
     staff = staticmethod(staff)
@@ -134,28 +133,9 @@ class Api:
     payment = staticmethod(lambda *args, **kwargs: payment(*args, **kwargs))
 
     def __init__(self, app: FastAPI, tokens: ServiceTokens, branch_id: uuid.UUID) -> None:
-        self.app = app
-        self.database: Database = app.state.database
+        super().__init__(app, tokens, "billing")
         self.runtime: Runtime = app.state.billing
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing")
-        self.tokens = tokens
         self.branch_id = branch_id
-
-    async def call(self, method: str, path: str, principal: Principal, *, json: Any = None,
-                   params: dict[str, str] | None = None) -> httpx.Response:
-        token = self.tokens.issue(principal)
-        return await self.client.request(method, f"/api/v1{path}", json=json, params=params,
-                                         headers={"Authorization": f"Bearer {token}"})
-
-    async def ok(self, method: str, path: str, principal: Principal, **kwargs: Any) -> Any:
-        response = await self.call(method, path, principal, **kwargs)
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    async def outbox(self, message_type: str | None = None) -> list[dict[str, Any]]:
-        async with self.database.sessionmaker() as session:
-            rows = (await session.execute(sa.text("SELECT message_type, body FROM outbox ORDER BY id"))).all()
-        return [json.loads(row.body) for row in rows if message_type in (None, row.message_type)]
 
     async def renders(self, document_type: str) -> list[dict[str, Any]]:
         """The PDFs asked of documents, of one type (a tax invoice's once its invoice's PDF is stored)."""
@@ -176,10 +156,6 @@ class Api:
                     source_event=render["source_event"]))
             stored.append(document_id)
         return stored
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.database.sessionmaker() as session:
-            return (await session.execute(sa.text(sql), params)).scalar()
 
     def set_today(self, day: date) -> None:
         self.runtime.now = lambda: datetime(day.year, day.month, day.day, 9, 0, tzinfo=BUSINESS_TIME_ZONE)

@@ -6,7 +6,6 @@ with their staff, an administrator and one consumer account made through the API
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -28,6 +26,7 @@ from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.db import Database
+from shared.testing import ServiceApi
 
 CLIENT_IP = "198.51.100.7"
 STRONG_PASSWORD = "vesela-kvitka-na-dnipri-42"
@@ -98,7 +97,7 @@ def new_consumer_body(branch_id: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-class Api:
+class Api(ServiceApi):
     """The identity API as the gateway calls it, and a look into the service's database."""
 
     STRONG_PASSWORD = STRONG_PASSWORD
@@ -109,38 +108,11 @@ class Api:
     new_consumer_body = staticmethod(new_consumer_body)
 
     def __init__(self, app: FastAPI, tokens: ServiceTokens) -> None:
-        self.app = app
-        self.database: Database = app.state.database
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://identity")
-        self.tokens = tokens
-
-    async def call(
-        self, method: str, path: str, principal: Principal | None = None, *, json: Any = None,
-        params: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        token = self.tokens.issue(principal or anonymous())
-        return await self.client.request(
-            method, f"/api/v1{path}", json=json, params=params, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    async def ok(self, method: str, path: str, principal: Principal | None = None, **kwargs: Any) -> Any:
-        response = await self.call(method, path, principal, **kwargs)
-        assert response.status_code < 300, response.text
-        return response.json() if response.content else None
-
-    async def outbox(self, message_type: str | None = None) -> list[dict[str, Any]]:
-        """Bodies of the events in the outbox, in order of writing; of one message type if given."""
-        async with self.database.sessionmaker() as session:
-            rows = (await session.execute(sa.text("SELECT message_type, body FROM outbox ORDER BY id"))).all()
-        return [json.loads(row.body) for row in rows if message_type in (None, row.message_type)]
+        super().__init__(app, tokens, "identity")
 
     async def outbox_types(self) -> list[str]:
         async with self.database.sessionmaker() as session:
             return list((await session.scalars(sa.text("SELECT message_type FROM outbox ORDER BY id"))).all())
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.database.sessionmaker() as session:
-            return (await session.execute(sa.text(sql), params)).scalar()
 
     async def execute(self, sql: str, **params: Any) -> None:
         async with self.database.transaction() as session:

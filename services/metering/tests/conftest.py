@@ -6,7 +6,6 @@ business date the app sees; `broker` publishes as the other contexts do and read
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -14,9 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
-import sqlalchemy as sa
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractIncomingMessage
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
@@ -30,8 +27,7 @@ from shared.bus import Topology
 from shared.bus.topology import declare_exchange
 from shared.contracts.base import Event
 from shared.contracts.identity import ConsumerAccountCreated
-from shared.db import Database
-from shared.testing import delete_bus, wait_for_consumer
+from shared.testing import ServiceApi, delete_bus, wait_for_consumer
 
 #: the tables a refused request must leave alone
 TABLES = ("metering_points", "acts", "act_lines", "accepted_readings", "res_submissions", "outbox")
@@ -114,7 +110,7 @@ def point_body(**changes: Any) -> dict[str, Any]:
     return {"installation_readings": installation(body["zones"], body["registers"])} | body
 
 
-class Api:
+class Api(ServiceApi):
     """The metering API as the gateway calls it, and a look into the service's database."""
 
     staff = staticmethod(staff)
@@ -124,20 +120,7 @@ class Api:
     installation = staticmethod(installation)
 
     def __init__(self, app: FastAPI, tokens: ServiceTokens) -> None:
-        self.app = app
-        self.database: Database = app.state.database
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://metering")
-        self.tokens = tokens
-
-    async def call(self, method: str, path: str, principal: Principal, **kwargs: Any) -> httpx.Response:
-        token = self.tokens.issue(principal)
-        return await self.client.request(method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"},
-                                         **kwargs)
-
-    async def ok(self, method: str, path: str, principal: Principal, **kwargs: Any) -> Any:
-        response = await self.call(method, path, principal, **kwargs)
-        assert response.status_code < 300, response.text
-        return response.json()
+        super().__init__(app, tokens, "metering")
 
     async def refused(self, status: int, method: str, path: str, principal: Principal, **kwargs: Any
                       ) -> dict[str, Any]:
@@ -160,16 +143,6 @@ class Api:
         point: dict[str, Any] = await self.ok("POST", f"/consumers/{consumer_id}/points", staff(),
                                               json=point_body(**changes))
         return point
-
-    async def outbox(self, message_type: str | None = None) -> list[dict[str, Any]]:
-        """Bodies of the events in the outbox, in order of writing; of one message type if given."""
-        async with self.database.sessionmaker() as session:
-            rows = (await session.execute(sa.text("SELECT message_type, body FROM outbox ORDER BY id"))).all()
-        return [json.loads(row.body) for row in rows if message_type in (None, row.message_type)]
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.database.sessionmaker() as session:
-            return (await session.execute(sa.text(sql), params)).scalar()
 
     async def snapshot(self) -> dict[str, int]:
         return {table: int(await self.scalar(f"SELECT count(*) FROM {table}")) for table in TABLES}  # noqa: S608

@@ -9,6 +9,7 @@ namespace of its own, named with a random suffix, so parallel runs on one machin
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -25,9 +26,11 @@ from typing import Any, TypeVar
 import aio_pika
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from shared.auth import Principal, Role, ServiceTokens
 from shared.bus.topology import Topology
-from shared.db import create_database_if_missing, drop_database
+from shared.db import Database, create_database_if_missing, drop_database
 
 T = TypeVar("T")
 
@@ -254,3 +257,40 @@ async def assert_migrations_match_models(url: str, service: str, metadata: objec
         await migrations.upgrade(migrations_dir, url)  # and back up again
     finally:
         await engine.dispose()
+
+
+class ServiceApi:
+    """A service's API as the gateway calls it (a service token for the principal, in process), and a look into the
+    service's database: what each service's tests' `Api` builds on."""
+
+    def __init__(self, app: Any, tokens: ServiceTokens, service: str) -> None:
+        self.app = app
+        self.database: Database = app.state.database
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{service}")
+        self.tokens = tokens
+
+    @staticmethod
+    def anonymous() -> Principal:
+        """Who calls when a test names nobody."""
+        return Principal(role=Role.ANONYMOUS)
+
+    async def call(self, method: str, path: str, principal: Principal | None = None, **kwargs: Any) -> httpx.Response:
+        token = self.tokens.issue(principal or self.anonymous())
+        return await self.client.request(method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"},
+                                         **kwargs)
+
+    async def ok(self, method: str, path: str, principal: Principal | None = None, **kwargs: Any) -> Any:
+        """The answer's body of a call that must succeed (None when it has none)."""
+        response = await self.call(method, path, principal, **kwargs)
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+    async def outbox(self, message_type: str | None = None) -> list[dict[str, Any]]:
+        """Bodies of the events in the outbox, in order of writing; of one message type if given."""
+        async with self.database.sessionmaker() as session:
+            rows = (await session.execute(sa.text("SELECT message_type, body FROM outbox ORDER BY id"))).all()
+        return [json.loads(row.body) for row in rows if message_type in (None, row.message_type)]
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.database.sessionmaker() as session:
+            return (await session.execute(sa.text(sql), params)).scalar()
