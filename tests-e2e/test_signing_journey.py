@@ -31,6 +31,7 @@ from playwright.sync_api import Browser, Page, Request, expect
 from stdnum.ua import edrpou as edrpou_number
 
 from devtools import testca
+from devtools.asic import verify_asic_e
 from journeys import (
     Mailbox,
     complete_registration,
@@ -188,12 +189,15 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     expect(consumer_page.locator("#sign-result")).to_have_text("Документ підписано.")
     expect(status).to_contain_text("Підписано споживачем")
     expect(status).to_contain_text("Шевченко Марія Олегівна")
-    assert [sorted(body) for body in calls.bodies] == [["certificate_id"], ["signature_value_base64"]]
+    assert [sorted(body) for body in calls.bodies] == [
+        ["certificate_id"], ["manifest_signature_value_base64", "signature_value_base64"]
+    ]
     key_text = key_file.read_text()
     for body in calls.bodies:
         assert KEY_PASSWORD not in json.dumps(body, ensure_ascii=False) and key_text[40:80] not in json.dumps(body)
     # ECDSA P-256 as WebCrypto gives it: r‖s, 64 bytes
     assert len(base64.b64decode(calls.bodies[1]["signature_value_base64"])) == 64
+    assert len(base64.b64decode(calls.bodies[1]["manifest_signature_value_base64"])) == 64
     consumer_page.reload()
     expect(status).to_contain_text("Підписано споживачем")
     expect(consumer_page.locator("#sign-form")).to_have_count(0)
@@ -232,21 +236,17 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     assert issued.certificate in pkcs7.load_der_pkcs7_certificates(p7s_file.read_bytes())
 
     with consumer_page.expect_download() as container_download:
-        consumer_page.get_by_role("link", name=re.compile("ASiC-S")).click()
-    container_file = tmp_path / "signed.asics"
+        consumer_page.get_by_role("link", name=re.compile("ASiC-E")).click()
+    assert container_download.value.suggested_filename.endswith(".asice")
+    container_file = tmp_path / "signed.asice"
     container_download.value.save_as(container_file)
-    with zipfile.ZipFile(container_file) as container:
-        (tmp_path / "container.p7s").write_bytes(container.read("META-INF/signature.p7s"))
-        [content_name] = [
-            name for name in container.namelist() if not name.startswith("META-INF/") and name != "mimetype"
-        ]
-        (tmp_path / "container-document").write_bytes(container.read(content_name))
-    verified = _openssl_verify(tmp_path / "container.p7s", tmp_path / "container-document", ca_file)
-    assert verified.returncode == 0, verified.stderr
-    # one signature file holding both parties' signatures
-    carried = pkcs7.load_der_pkcs7_certificates((tmp_path / "container.p7s").read_bytes())
+    # each party signed a manifest naming the document: openssl checks each, the manifests' digests the document
+    verified_manifests = verify_asic_e(container_file.read_bytes(), Path(ca_file))
+    signers = [x509.load_pem_x509_certificate(item.signers.encode()) for item in verified_manifests]
     staff_certificate = x509.load_pem_x509_certificate(Path(trust["demo_staff_cert_file"]).read_bytes())
-    assert issued.certificate in carried and staff_certificate in carried
+    assert signers == [issued.certificate, staff_certificate]
+    with zipfile.ZipFile(container_file) as container:
+        assert container.read(verified_manifests[0].data_objects[0]) == PDF
 
 
     # a document the consumer disagrees with is refused, with the reason, instead of signed

@@ -26,7 +26,8 @@ def _csrf(client: TestClient) -> str:
 @pytest.mark.parametrize(
     ("path", "body"),
     [(f"/api/signing/{DOCUMENT_ID}/prepare", {"certificate_id": str(uuid4())}),
-     (f"/api/signing/finalize/{uuid4()}", {"signature_value_base64": "AAAA"})],
+     (f"/api/signing/finalize/{uuid4()}",
+      {"signature_value_base64": "AAAA", "manifest_signature_value_base64": "AAAA"})],
 )
 def test_the_signers_calls_need_the_csrf_header(client: TestClient, path: str, body: dict[str, str]) -> None:
     token = _csrf(client)

@@ -83,6 +83,7 @@ class SignableDocument(_Answer):
 class PreparedSigning(_Answer):
     signing_id: UUID
     data_to_sign_base64: str
+    manifest_to_sign_base64: str
     digest_algorithm: str
     signature_algorithm: str
     expires_at: AwareDatetime
@@ -116,11 +117,16 @@ class SignatureClient:
         )
         return PreparedSigning.model_validate(answer)
 
-    async def finalize_signing(self, principal: Principal, signing_id: UUID, signature_value_base64: str) -> Signed:
+    async def finalize_signing(
+        self, principal: Principal, signing_id: UUID, signature_value_base64: str, manifest_signature_value_base64: str
+    ) -> Signed:
         answer = await self._client.post(
             f"{_API}/signings/{signing_id}/finalize",
             principal,
-            json={"signature_value_base64": signature_value_base64},
+            json={
+                "signature_value_base64": signature_value_base64,
+                "manifest_signature_value_base64": manifest_signature_value_base64,
+            },
         )
         return Signed.model_validate(answer)
 

@@ -248,8 +248,11 @@ class Cabinet:
     ) -> httpx.Response:
         """Step 2 as the browser does it, and step 3."""
         assert isinstance(issued.key, ec.EllipticCurvePrivateKey)
-        data = base64.b64decode(prepared["data_to_sign_base64"])
-        return await self.finalize(principal, prepared["signing_id"], webcrypto_signature(issued.key, data))
+        document, manifest = (
+            webcrypto_signature(issued.key, base64.b64decode(prepared[field]))
+            for field in ("data_to_sign_base64", "manifest_to_sign_base64")
+        )
+        return await self.finalize(principal, prepared["signing_id"], document, manifest)
 
     @staticmethod
     def consumer_user(consumer_id: uuid.UUID) -> Principal:
@@ -287,11 +290,13 @@ class Cabinet:
             f"/api/v1/documents/{document_id}/signings", json={"certificate_id": str(certificate_id)}
         )
 
-    async def finalize(self, principal: Principal, signing_id: Any, value: bytes) -> httpx.Response:
-        return await self.api(principal).post(
-            f"/api/v1/signings/{signing_id}/finalize",
-            json={"signature_value_base64": base64.b64encode(value).decode()},
-        )
+    async def finalize(
+        self, principal: Principal, signing_id: Any, value: bytes, manifest_value: bytes
+    ) -> httpx.Response:
+        return await self.api(principal).post(f"/api/v1/signings/{signing_id}/finalize", json={
+            "signature_value_base64": base64.b64encode(value).decode(),
+            "manifest_signature_value_base64": base64.b64encode(manifest_value).decode(),
+        })
 
     async def sign(
         self, principal: Principal, document_id: Any, issued: IssuedCertificate, certificate_id: Any

@@ -1,7 +1,9 @@
-"""Merging signatures into one SignedData and packing the ASiC-S container (pure, checked with openssl)."""
+"""The ASiC-E container with each party's signed manifest, and the ASiC-S one with merged signatures (pure, checked
+with openssl)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import shutil
@@ -9,16 +11,28 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from defusedxml import ElementTree
 
-from devtools.testca import CertificationAuthority, IssuedCertificate, issue_certificate
+from devtools.asic import ContainerInvalid, verify_asic_e
+from devtools.testca import CertificationAuthority, IssuedCertificate, create_ca, issue_certificate
 from signature.domain.cades import assemble, prepare
-from signature.domain.containers import ASIC_S_MIME_TYPE, ContainerError, asic_s, merge_signatures
+from signature.domain.containers import (
+    ASIC_E_MIME_TYPE,
+    ASIC_S_MIME_TYPE,
+    ContainerError,
+    SignedManifest,
+    asic_e,
+    asic_manifest,
+    asic_s,
+    merge_signatures,
+)
 
 DOCUMENT = "Акт приймання-передавання електроенергії\n".encode() * 100
 
@@ -111,3 +125,72 @@ def test_a_document_name_that_could_pass_for_the_containers_own_is_replaced(name
 
     with zipfile.ZipFile(io.BytesIO(container)) as archive:
         assert archive.namelist() == ["mimetype", inside, "META-INF/signature.p7s"]
+
+
+def signed_manifest(
+    party: str, signer: IssuedCertificate, ca: CertificationAuthority, document_name: str = "Рахунок № 1.pdf"
+) -> SignedManifest:
+    manifest = asic_manifest(party, document_name, hashlib.sha256(DOCUMENT).digest())
+    return SignedManifest(party, manifest, signature_of(signer, ca, manifest))
+
+
+def test_the_manifest_names_the_signature_file_and_the_document_with_its_digest() -> None:
+    manifest = asic_manifest("consumer", "Рахунок № 0789-5-1.pdf", hashlib.sha256(DOCUMENT).digest())
+
+    root = ElementTree.fromstring(manifest)
+    namespaces = {"asic": "http://uri.etsi.org/02918/v1.2.1#", "ds": "http://www.w3.org/2000/09/xmldsig#"}
+    assert root.tag == "{http://uri.etsi.org/02918/v1.2.1#}ASiCManifest"
+    reference = root.find("asic:SigReference", namespaces)
+    assert reference is not None and reference.get("URI") == "META-INF/signature-consumer.p7s"
+    [data_object] = root.findall("asic:DataObjectReference", namespaces)
+    assert unquote(str(data_object.get("URI"))) == "Рахунок № 0789-5-1.pdf"
+    assert data_object.get("URI") == "%D0%A0%D0%B0%D1%85%D1%83%D0%BD%D0%BE%D0%BA%20%E2%84%96%200789-5-1.pdf"
+    assert data_object.get("MimeType") == "application/pdf"
+    digest = data_object.findtext("ds:DigestValue", namespaces=namespaces)
+    assert digest is not None and base64.b64decode(digest) == hashlib.sha256(DOCUMENT).digest()
+    # the same inputs, the same bytes: what the party signed can be rebuilt and compared
+    assert manifest == asic_manifest("consumer", "Рахунок № 0789-5-1.pdf", hashlib.sha256(DOCUMENT).digest())
+
+
+def test_a_name_with_markup_stays_inside_its_attribute() -> None:
+    manifest = asic_manifest("consumer", 'a"<b>&.pdf', hashlib.sha256(DOCUMENT).digest())
+
+    [data_object] = ElementTree.fromstring(manifest).iter("{http://uri.etsi.org/02918/v1.2.1#}DataObjectReference")
+    assert unquote(str(data_object.get("URI"))) == 'a"<b>&.pdf'
+
+
+def test_the_asic_e_container_verifies_offline_and_a_changed_document_does_not(
+    tmp_path: Path, ca: CertificationAuthority, signer: IssuedCertificate
+) -> None:
+    supplier = issue_certificate(ca, common_name="Коваль Ольга", organization="РЕС", edrpou="31793056")
+    signed = [signed_manifest("consumer", signer, ca), signed_manifest("supplier", supplier, ca)]
+    (tmp_path / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+
+    container = asic_e("Рахунок № 1.pdf", DOCUMENT, signed, modified=datetime(2026, 11, 23, 14, 30))
+
+    assert container[30:38] == b"mimetype" and container[38:69] == ASIC_E_MIME_TYPE.encode()
+    with zipfile.ZipFile(io.BytesIO(container)) as archive:
+        assert archive.namelist() == [
+            "mimetype", "Рахунок № 1.pdf",
+            "META-INF/ASiCManifest-consumer.xml", "META-INF/signature-consumer.p7s",
+            "META-INF/ASiCManifest-supplier.xml", "META-INF/signature-supplier.p7s",
+        ]
+    verified = verify_asic_e(container, tmp_path / "ca.pem")
+    assert [item.signature for item in verified] == ["META-INF/signature-consumer.p7s",
+                                                     "META-INF/signature-supplier.p7s"]
+    assert all(item.data_objects == ("Рахунок № 1.pdf",) for item in verified)
+
+    changed = asic_e("Рахунок № 1.pdf", DOCUMENT + b" ", signed, modified=datetime(2026, 11, 23, 14, 30))
+    with pytest.raises(ContainerInvalid, match="differs from what was signed"):
+        verify_asic_e(changed, tmp_path / "ca.pem")
+    # a manifest signed by nobody the CA knows
+    stranger = create_ca("Сторонній ЦСК")
+    impostor = issue_certificate(stranger, common_name="Хтось", organization="РЕС", edrpou="31793056")
+    forged = [signed[0], signed_manifest("supplier", impostor, stranger)]
+    with pytest.raises(ContainerInvalid, match=r"signature-supplier\.p7s over"):
+        verify_asic_e(asic_e("Рахунок № 1.pdf", DOCUMENT, forged, modified=datetime(2026, 1, 1)), tmp_path / "ca.pem")
+
+
+def test_a_container_needs_a_signature() -> None:
+    with pytest.raises(ContainerError):
+        asic_e("a.pdf", DOCUMENT, [], modified=datetime(2026, 1, 1))

@@ -1,14 +1,19 @@
-"""The supplier's electronic seal, and the signed document as one ASiC-S container verifiable offline."""
+"""The supplier's electronic seal, and the signed document as one ASiC-E container verifiable offline."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import aio_pika
+import pytest
+import sqlalchemy as sa
 from asn1crypto import cms
+from cryptography import x509
 from prometheus_client import REGISTRY
 
+from devtools.asic import ContainerInvalid, verify_asic_e
 from devtools.testca import revoke
 from shared.bus import Topology
 
@@ -69,23 +74,69 @@ async def test_the_signature_files_are_not_signed_themselves(cabinet) -> None:
     assert response.status_code == 409 and response.json()["detail"]["code"] == "document_not_signable"
 
 
-async def test_the_container_holds_the_document_and_every_signer_in_one_signature_file(cabinet) -> None:
+async def signed_by_both(cabinet) -> dict:
     alice = cabinet.trust.key_of("consumer")
     certificate = await cabinet.register(cabinet.consumer_a, alice)
     invoice = await cabinet.store_document(cabinet.consumer_a.consumer_id, document_type="invoice",
                                            title=INVOICE_TITLE)
-    act = await cabinet.store_document(cabinet.consumer_a.consumer_id, document_type="act")
-    unsigned = await cabinet.api(cabinet.consumer_a).get(f"/api/v1/documents/{act['id']}/container")
-    assert unsigned.status_code == 409 and unsigned.json()["detail"]["code"] == "document_not_signed"
     await cabinet.eventually(lambda: cabinet.scalar("SELECT count(*) FROM signatures WHERE party = 'supplier'"))
     signed = await cabinet.sign(cabinet.consumer_a, invoice["id"], alice, certificate["id"])
     assert signed.json()["document_status"]["status"] == "signed_by_both"
+    return invoice
+
+
+async def test_the_asic_e_container_holds_the_document_and_each_partys_signed_manifest(cabinet) -> None:
+    act = await cabinet.store_document(cabinet.consumer_a.consumer_id, document_type="act")
+    unsigned = await cabinet.api(cabinet.consumer_a).get(f"/api/v1/documents/{act['id']}/container")
+    assert unsigned.status_code == 409 and unsigned.json()["detail"]["code"] == "document_not_signed"
+    invoice = await signed_by_both(cabinet)
+
+    response = await cabinet.api(cabinet.consumer_a).get(f"/api/v1/documents/{invoice['id']}/container")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.etsi.asic-e+zip"
+    assert "filename*=utf-8''%D0%A0%D0%B0%D1%85" in response.headers["content-disposition"]
+    assert ".asice" in response.headers["content-disposition"]
+    container = response.content
+    with zipfile.ZipFile(io.BytesIO(container)) as archive:
+        assert archive.namelist() == [
+            "mimetype", f"{INVOICE_TITLE}.pdf",
+            "META-INF/ASiCManifest-consumer.xml", "META-INF/signature-consumer.p7s",
+            "META-INF/ASiCManifest-supplier.xml", "META-INF/signature-supplier.p7s",
+        ]
+        assert archive.read(f"{INVOICE_TITLE}.pdf") == invoice["content"]
+    # checked as an offline verifier does: openssl over each manifest, each manifest's digest of the document
+    ca_file = Path(cabinet.trust.environment["CABINET_TRUST_CA_FILES"])
+    verified = verify_asic_e(container, ca_file)
+    assert [item.manifest for item in verified] == ["META-INF/ASiCManifest-consumer.xml",
+                                                    "META-INF/ASiCManifest-supplier.xml"]
+    consumer_signer = x509.load_pem_x509_certificate(verified[0].signers.encode())
+    assert "Петренко Аліса Іванівна" in consumer_signer.subject.rfc4514_string()
+    # the document changed by one byte inside the container no longer matches what both parties signed
+    changed = bytearray(invoice["content"])
+    changed[-3] ^= 1
+    with zipfile.ZipFile(io.BytesIO(container)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    files[f"{INVOICE_TITLE}.pdf"] = bytes(changed)
+    repacked = io.BytesIO()
+    with zipfile.ZipFile(repacked, "w") as archive:
+        archive.writestr("mimetype", files.pop("mimetype"), zipfile.ZIP_STORED)
+        for name, content in files.items():
+            archive.writestr(name, content)
+    with pytest.raises(ContainerInvalid, match="differs from what was signed"):
+        verify_asic_e(repacked.getvalue(), ca_file)
+
+
+async def test_signatures_made_before_manifests_were_signed_come_as_one_asic_s(cabinet) -> None:
+    invoice = await signed_by_both(cabinet)
+    async with cabinet.signature.state.database.transaction() as session:
+        await session.execute(sa.text("UPDATE signatures SET asic_manifest = NULL, asic_signature = NULL "
+                                      "WHERE party = 'supplier'"))
 
     response = await cabinet.api(cabinet.consumer_a).get(f"/api/v1/documents/{invoice['id']}/container")
 
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/vnd.etsi.asic-s+zip"
-    assert "filename*=utf-8''%D0%A0%D0%B0%D1%85" in response.headers["content-disposition"]
     container = response.content
     # ETSI EN 319 162-1: `mimetype` is the first entry, stored, its content right after the local header
     assert container[30:38] == b"mimetype"
@@ -94,15 +145,10 @@ async def test_the_container_holds_the_document_and_every_signer_in_one_signatur
         entries = archive.infolist()
         assert [entry.filename for entry in entries] == ["mimetype", f"{INVOICE_TITLE}.pdf", "META-INF/signature.p7s"]
         assert entries[0].compress_type == zipfile.ZIP_STORED
-        assert archive.read(entries[1]) == invoice["content"]
         signature = archive.read("META-INF/signature.p7s")
-    signer_infos = cms.ContentInfo.load(signature)["content"]["signer_infos"]
-    assert len(signer_infos) == 2
+    assert len(cms.ContentInfo.load(signature)["content"]["signer_infos"]) == 2
     verified = cabinet.openssl_verify(signature, invoice["content"])
     assert verified.returncode == 0, verified.stderr
-    changed = bytearray(invoice["content"])
-    changed[-3] ^= 1
-    assert cabinet.openssl_verify(signature, bytes(changed)).returncode != 0
 
 
 async def test_a_seal_that_may_not_sign_sends_the_event_to_the_dead_letters_with_the_reason(cabinet, amqp_url) -> None:

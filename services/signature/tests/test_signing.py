@@ -41,15 +41,32 @@ async def test_a_signature_by_another_key_is_refused_and_nothing_is_recorded(cab
     certificate = await cabinet.register(cabinet.consumer_a, alice)
     document = await cabinet.store_document(cabinet.consumer_a.consumer_id)
     prepared = (await cabinet.prepare(cabinet.consumer_a, document["id"], certificate["id"])).json()
-    data = base64.b64decode(prepared["data_to_sign_base64"])
-
+    data, manifest = (base64.b64decode(prepared[field]) for field in ("data_to_sign_base64", "manifest_to_sign_base64"))
+    assert isinstance(alice.key, ec.EllipticCurvePrivateKey)
     stranger = ec.generate_private_key(ec.SECP256R1())
-    response = await cabinet.finalize(
-        cabinet.consumer_a, prepared["signing_id"], cabinet.webcrypto_signature(stranger, data)
+
+    by_stranger = await cabinet.finalize(
+        cabinet.consumer_a, prepared["signing_id"], cabinet.webcrypto_signature(stranger, data),
+        cabinet.webcrypto_signature(stranger, manifest),
+    )
+    # the document by the right key, its manifest by another: the container's signature would not verify
+    manifest_by_stranger = await cabinet.finalize(
+        cabinet.consumer_a, prepared["signing_id"], cabinet.webcrypto_signature(alice.key, data),
+        cabinet.webcrypto_signature(stranger, manifest),
+    )
+    # each value over the other's data
+    swapped = await cabinet.finalize(
+        cabinet.consumer_a, prepared["signing_id"], cabinet.webcrypto_signature(alice.key, manifest),
+        cabinet.webcrypto_signature(alice.key, data),
     )
 
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"]["code"] == "signature_invalid"
+    for response, field in (
+        (by_stranger, "signature_value_base64"), (manifest_by_stranger, "manifest_signature_value_base64"),
+        (swapped, "signature_value_base64"),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"]["code"] == "signature_invalid"
+        assert response.json()["detail"]["fields"] == {field: "signature_invalid"}
     assert (await cabinet.status(document["id"]))["status"] == "not_signed"
     assert await cabinet.scalar("SELECT count(*) FROM signatures") == 0
     assert await cabinet.outbox() == []
@@ -65,13 +82,19 @@ async def test_garbage_signature_values_are_refused(cabinet) -> None:
     signing_id = (await cabinet.prepare(cabinet.consumer_a, document["id"], certificate["id"])).json()["signing_id"]
 
     not_base64 = await cabinet.api(cabinet.consumer_a).post(
-        f"/api/v1/signings/{signing_id}/finalize", json={"signature_value_base64": "не base64!"}
+        f"/api/v1/signings/{signing_id}/finalize",
+        json={"signature_value_base64": "AAAA", "manifest_signature_value_base64": "не base64!"},
     )
-    short = await cabinet.finalize(cabinet.consumer_a, signing_id, b"\x01" * 10)
+    without_manifest = await cabinet.api(cabinet.consumer_a).post(
+        f"/api/v1/signings/{signing_id}/finalize", json={"signature_value_base64": "AAAA"}
+    )
+    short = await cabinet.finalize(cabinet.consumer_a, signing_id, b"\x01" * 10, b"\x01" * 10)
 
     assert not_base64.status_code == 422
-    assert not_base64.json()["detail"]["fields"] == {"signature_value_base64": "base64_invalid"}
+    assert not_base64.json()["detail"]["fields"] == {"manifest_signature_value_base64": "base64_invalid"}
+    assert without_manifest.status_code == 422, without_manifest.text
     assert short.status_code == 422 and short.json()["detail"]["code"] == "signature_invalid"
+    assert await cabinet.scalar("SELECT count(*) FROM signatures") == 0
 
 
 async def test_each_party_signs_once_whoever_of_it_tries(cabinet) -> None:

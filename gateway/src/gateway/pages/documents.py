@@ -158,7 +158,7 @@ async def document_content(request: Request, visitor: SignedIn, document_id: UUI
 
 @router.get("/documents/{document_id}/container")
 async def signed_container(request: Request, visitor: SignedIn, document_id: UUID) -> Response:
-    """The document with every signature in one ASiC-S file, to keep or to check without the cabinet."""
+    """The document with every signature in one ASiC-E file, to keep or to check without the cabinet."""
     return await signature_of(request).container(visitor.principal, document_id)
 
 

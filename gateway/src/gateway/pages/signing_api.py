@@ -36,9 +36,14 @@ class PrepareBody(_Body):
     certificate_id: UUID
 
 
+SignatureValue = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
 class FinalizeBody(_Body):
     #: ECDSA P-256 gives 64 bytes (r‖s), RSA-4096 512: a few hundred base64 characters at most
-    signature_value_base64: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    signature_value_base64: SignatureValue
+    #: the same key's value over the ASiCManifest's signed attributes
+    manifest_signature_value_base64: SignatureValue
 
 
 @router.post("/{document_id}/prepare")
@@ -47,6 +52,7 @@ async def prepare(request: Request, visitor: SignedIn, document_id: UUID, body: 
     answer = {
         "signing_id": str(prepared.signing_id),
         "data_to_sign_base64": prepared.data_to_sign_base64,
+        "manifest_to_sign_base64": prepared.manifest_to_sign_base64,
         "digest_algorithm": prepared.digest_algorithm,
         "signature_algorithm": prepared.signature_algorithm,
         "expires_at": prepared.expires_at.isoformat(),
@@ -56,7 +62,9 @@ async def prepare(request: Request, visitor: SignedIn, document_id: UUID, body: 
 
 @router.post("/finalize/{signing_id}")
 async def finalize(request: Request, visitor: SignedIn, signing_id: UUID, body: FinalizeBody) -> JSONResponse:
-    signed = await signature_of(request).finalize_signing(visitor.principal, signing_id, body.signature_value_base64)
+    signed = await signature_of(request).finalize_signing(
+        visitor.principal, signing_id, body.signature_value_base64, body.manifest_signature_value_base64
+    )
     status = signed.document_status
     translations = pages_of(request).translations(request)
     answer: dict[str, Any] = {

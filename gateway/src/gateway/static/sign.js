@@ -471,10 +471,17 @@
               if (prepared.signature_algorithm !== opened.algorithm) {
                 throw new KeyProblem("key_mismatch");
               }
-              return sign(opened, fromBase64(prepared.data_to_sign_base64)).then(function (value) {
+              // the document itself, and the ASiCManifest naming it (the signature in the ASiC-E container)
+              return Promise.all([
+                sign(opened, fromBase64(prepared.data_to_sign_base64)),
+                sign(opened, fromBase64(prepared.manifest_to_sign_base64))
+              ]).then(function (values) {
                 return post(
                   "/api/signing/finalize/" + prepared.signing_id,
-                  { signature_value_base64: toBase64(value) },
+                  {
+                    signature_value_base64: toBase64(values[0]),
+                    manifest_signature_value_base64: toBase64(values[1])
+                  },
                   failed
                 );
               });

@@ -81,11 +81,13 @@ class Cabinet:
     async def prepare(self, document_id: uuid.UUID, certificate_id: uuid.UUID) -> dict[str, Any]:
         return await self._post(PREPARE_PATH.format(document_id=document_id), {"certificate_id": str(certificate_id)})
 
-    async def finalize(self, signing_id: str, signature_value: bytes) -> dict[str, Any]:
-        return await self._post(
-            FINALIZE_PATH.format(signing_id=signing_id),
-            {"signature_value_base64": base64.b64encode(signature_value).decode()},
-        )
+    async def finalize(
+        self, signing_id: str, signature_value: bytes, manifest_signature_value: bytes
+    ) -> dict[str, Any]:
+        return await self._post(FINALIZE_PATH.format(signing_id=signing_id), {
+            "signature_value_base64": base64.b64encode(signature_value).decode(),
+            "manifest_signature_value_base64": base64.b64encode(manifest_signature_value).decode(),
+        })
 
     async def _post(self, path: str, body: dict[str, str]) -> dict[str, Any]:
         response = await self._client.post(path, json=body, headers={CSRF_HEADER: self._csrf()})
@@ -115,8 +117,12 @@ async def sign_document(request: SignRequest, *, transport: httpx.AsyncBaseTrans
         await cabinet.log_in(request.login, request.password)
         try:
             prepared = await cabinet.prepare(request.document_id, request.certificate_id)
-            data_to_sign = base64.b64decode(prepared["data_to_sign_base64"])
-            return await cabinet.finalize(prepared["signing_id"], keys.sign(request.key, data_to_sign))
+            # the document, and the ASiCManifest naming it (the signature in the ASiC-E container)
+            document, manifest = (
+                keys.sign(request.key, base64.b64decode(prepared[field]))
+                for field in ("data_to_sign_base64", "manifest_to_sign_base64")
+            )
+            return await cabinet.finalize(prepared["signing_id"], document, manifest)
         finally:
             await cabinet.log_out()
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from signature import schemas
-from signature.domain.containers import ASIC_S_MIME_TYPE
 from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of
 from signature.repository import DocumentFilter
 from signature.service import Download, Runtime, Signatures
@@ -73,6 +72,7 @@ async def prepare_signing(
     prepared = await signatures.prepare(principal, document_id, body.certificate_id)
     return schemas.SigningOut(
         signing_id=prepared.signing.id, data_to_sign_base64=base64.b64encode(prepared.signing.data_to_sign).decode(),
+        manifest_to_sign_base64=base64.b64encode(prepared.signing.manifest_to_sign).decode(),
         signature_algorithm=prepared.signature_algorithm, expires_at=prepared.signing.expires_at,
     )
 
@@ -81,7 +81,9 @@ async def prepare_signing(
 async def finalize_signing(
     signing_id: uuid.UUID, body: schemas.SignatureValueIn, principal: CurrentPrincipal, signatures: SignaturesDep
 ) -> schemas.SignedOut:
-    signature = await signatures.finalize(principal, signing_id, body.signature_value_base64)
+    signature = await signatures.finalize(
+        principal, signing_id, body.signature_value_base64, body.manifest_signature_value_base64
+    )
     return await _signed(signatures, principal, signature.document_id, signature.id)
 
 
@@ -137,13 +139,13 @@ async def reject(
 # downloads
 @router.get("/signatures/{signature_id}/p7s")
 async def signature_file(signature_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep) -> Response:
-    return _attachment(await signatures.signature_file(principal, signature_id), "application/pkcs7-signature")
+    return _attachment(await signatures.signature_file(principal, signature_id))
 
 
 @router.get("/documents/{document_id}/container")
 async def container(document_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep) -> Response:
-    """ASiC-S: the document and `META-INF/signature.p7s` holding every party's signature."""
-    return _attachment(await signatures.container(principal, document_id), ASIC_S_MIME_TYPE)
+    """ASiC-E: the document, and each party's ASiCManifest of it with its signature of that manifest."""
+    return _attachment(await signatures.container(principal, document_id))
 
 
 async def _signed(
@@ -155,11 +157,11 @@ async def _signed(
     return schemas.SignedOut(signature=signature, document_status=status)
 
 
-def _attachment(download: Download, media_type: str) -> Response:
+def _attachment(download: Download) -> Response:
     # the name both as plain ASCII (old clients) and UTF-8 (RFC 6266 `filename*`); Cyrillic has no ASCII form
     name = download.file_name
     ascii_name = name if name.isascii() else "document" + PurePosixPath(name).suffix
-    return Response(download.content, media_type=media_type, headers={
+    return Response(download.content, media_type=download.media_type, headers={
         "Content-Disposition": f'attachment; filename="{ascii_name}"; filename*={encode_rfc2231(name, "utf-8")}',
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",

@@ -105,7 +105,8 @@ class Certificate(Base):
 
 
 class Signing(Base):
-    """Step one of signing: the data to sign (the DER signed attributes) waiting for the signer's value."""
+    """Step one of signing: the data to sign (the DER signed attributes) waiting for the signer's value, for the
+    document and for the ASiCManifest of it the signer signs too (the ASiC-E container's signature)."""
 
     __tablename__ = "signings"
     __table_args__ = (sa.Index("ix_signings_expires_at", "expires_at"),)
@@ -116,6 +117,8 @@ class Signing(Base):
     user_id: Mapped[uuid.UUID]
     party: Mapped[Party] = mapped_column(_enum(Party, "party"))
     data_to_sign: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    manifest: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    manifest_to_sign: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())
     expires_at: Mapped[datetime] = mapped_column(_moment)
 
@@ -140,4 +143,7 @@ class Signature(Base):
     signing_time: Mapped[datetime] = mapped_column(_moment)
     #: set in the same transaction as the row, once the documents service has stored the file
     p7s_document_id: Mapped[uuid.UUID | None]
+    #: the ASiCManifest the party signed and that signature (None for signatures made before manifests were signed)
+    asic_manifest: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    asic_signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())

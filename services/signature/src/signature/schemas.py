@@ -36,7 +36,10 @@ class NewSigning(Request):
 
 
 class SignatureValueIn(Request):
+    #: over `SigningOut.data_to_sign_base64`
     signature_value_base64: SignatureValue
+    #: over `SigningOut.manifest_to_sign_base64`, with the same key
+    manifest_signature_value_base64: SignatureValue
 
 
 class RejectionIn(Request):
@@ -74,7 +77,10 @@ class TrustedCaOut(BaseModel):
 
 class SigningOut(BaseModel):
     signing_id: uuid.UUID
+    #: the signed attributes of the signature of the document (its `.p7s`)
     data_to_sign_base64: str
+    #: those of the signature of the ASiCManifest naming the document (the ASiC-E container's), signed the same way
+    manifest_to_sign_base64: str
     digest_algorithm: Literal["SHA-256"] = "SHA-256"
     #: what to sign the data with: ECDSA over the named curve (WebCrypto: raw r‖s) or RSA PKCS#1 v1.5
     signature_algorithm: str

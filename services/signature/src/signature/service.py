@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -43,7 +44,15 @@ from signature.domain.certificates import (
     check_certificate,
     load_certificate,
 )
-from signature.domain.containers import asic_s, merge_signatures
+from signature.domain.containers import (
+    ASIC_E_MIME_TYPE,
+    ASIC_S_MIME_TYPE,
+    SignedManifest,
+    asic_e,
+    asic_manifest,
+    asic_s,
+    merge_signatures,
+)
 from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of, status_of
 from signature.models import Certificate, Consumer, Document, Signature, Signing
 from signature.repository import DocumentFilter
@@ -144,9 +153,44 @@ class PreparedSigning:
 
 
 @dataclass(frozen=True)
+class ToSign:
+    """What a party signs of a document: the document itself (its `.p7s`) and the ASiCManifest naming it (the
+    signature in the ASiC-E container), each as the signed attributes of a CAdES signature."""
+
+    document: PreparedSignature
+    manifest: bytes
+    manifest_attributes: PreparedSignature
+
+    @classmethod
+    def prepare(cls, document: Document, party: Party, certificate: x509.Certificate, now: datetime) -> ToSign:
+        sha256 = bytes.fromhex(document.sha256)
+        manifest = asic_manifest(party.value, document.file_name, sha256)
+        return cls(
+            cades.prepare(sha256, certificate, now), manifest,
+            cades.prepare(hashlib.sha256(manifest).digest(), certificate, now),
+        )
+
+    @classmethod
+    def of(cls, signing: Signing) -> ToSign:
+        return cls(
+            PreparedSignature.from_data_to_sign(signing.data_to_sign), signing.manifest,
+            PreparedSignature.from_data_to_sign(signing.manifest_to_sign),
+        )
+
+
+@dataclass(frozen=True)
+class SignatureValues:
+    """The signer's values over `ToSign.document` and `ToSign.manifest_attributes`."""
+
+    document: bytes
+    manifest: bytes
+
+
+@dataclass(frozen=True)
 class Download:
     file_name: str
     content: bytes
+    media_type: str
 
 
 class Signatures:
@@ -207,10 +251,11 @@ class Signatures:
         reasons = await self._certificate_failures(signer_certificate, signer, now, consumer_id=document.consumer_id)
         if reasons:
             self._refuse(reasons)
-        prepared = cades.prepare(bytes.fromhex(document.sha256), signer_certificate, now)
+        to_sign = ToSign.prepare(document, signer.party, signer_certificate, now)
         signing = Signing(
             document_id=document.id, certificate_id=certificate.id, user_id=signer.user_id, party=signer.party,
-            data_to_sign=prepared.data_to_sign,
+            data_to_sign=to_sign.document.data_to_sign, manifest=to_sign.manifest,
+            manifest_to_sign=to_sign.manifest_attributes.data_to_sign,
             expires_at=now + timedelta(seconds=self.runtime.settings.signing_ttl_seconds),
         )
         self.session.add(signing)
@@ -218,26 +263,26 @@ class Signatures:
         return PreparedSigning(signing, _signature_algorithm(signer_certificate))
 
     # signing: step 3 (step 2 is the signer's, with their key)
-    async def finalize(self, principal: Principal, signing_id: uuid.UUID, signature_value_base64: str) -> Signature:
+    async def finalize(
+        self, principal: Principal, signing_id: uuid.UUID, signature_value_base64: str,
+        manifest_signature_value_base64: str,
+    ) -> Signature:
         signer = Signer.of(principal)
         signing = await repository.signing(self.session, signing_id)
         if signing is None or signing.user_id != signer.user_id:
             raise NotFound("no such signing", code="signing_not_found")
         if signing.expires_at <= utcnow():
             raise Gone("the data to sign has expired; prepare it again", code="signing_expired")
-        try:
-            signature_value = base64.b64decode(signature_value_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid(
-                "the signature value is not base64", fields={"signature_value_base64": "base64_invalid"}
-            ) from None
+        values = SignatureValues(
+            _base64(signature_value_base64, "signature_value_base64"),
+            _base64(manifest_signature_value_base64, "manifest_signature_value_base64"),
+        )
         certificate = await repository.certificate(self.session, signing.certificate_id)
         if certificate is None or certificate.revoked_at is not None:
             raise NotFound("the certificate was withdrawn", code="certificate_not_found")
         document = await repository.document(self.session, signing.document_id)
         assert document is not None  # a signing's document is kept (foreign key)
-        prepared = PreparedSignature.from_data_to_sign(signing.data_to_sign)
-        signature = await self._assemble_and_record(document, signer, certificate, prepared, signature_value)
+        signature = await self._assemble_and_record(document, signer, certificate, ToSign.of(signing), values)
         await self.session.delete(signing)
         BUSINESS_EVENTS.labels("signature", "signature_added").inc()
         return signature
@@ -267,32 +312,38 @@ class Signatures:
             self.session, user_id=None, consumer_id=None, party=Party.SUPPLIER,
             der=seal.certificate.public_bytes(Encoding.DER), **_certificate_columns(info),
         )
-        prepared = cades.prepare(bytes.fromhex(document.sha256), seal.certificate, utcnow())
-        signature = await self._assemble_and_record(
-            document, SEAL, certificate, prepared, seal.sign(prepared.data_to_sign)
+        to_sign = ToSign.prepare(document, Party.SUPPLIER, seal.certificate, utcnow())
+        values = SignatureValues(
+            seal.sign(to_sign.document.data_to_sign), seal.sign(to_sign.manifest_attributes.data_to_sign)
         )
+        signature = await self._assemble_and_record(document, SEAL, certificate, to_sign, values)
         BUSINESS_EVENTS.labels("signature", "document_sealed").inc()
         return signature
 
     async def _assemble_and_record(
-        self, document: Document, signer: Signer, certificate: Certificate, prepared: PreparedSignature,
-        signature_value: bytes,
+        self, document: Document, signer: Signer, certificate: Certificate, to_sign: ToSign, values: SignatureValues,
     ) -> Signature:
         now = utcnow()
         signer_certificate = load_certificate(certificate.der)
         issuer = self.runtime.trust.store.issuer_of(signer_certificate)
+        chain = [issuer.certificate] if issuer else []
+        field = "signature_value_base64"
         try:
-            signed = cades.assemble(
-                prepared, signature_value, signer_certificate, [issuer.certificate] if issuer else []
-            )
+            signed = cades.assemble(to_sign.document, values.document, signer_certificate, chain)
             # the assembled whole is checked as a verifier would check it, against the document's own digest
             verified = cades.verify(
                 signed, document_sha256=bytes.fromhex(document.sha256), trust=self.runtime.trust.store, at=now
             )
+            field = "manifest_signature_value_base64"
+            signed_manifest = cades.assemble(to_sign.manifest_attributes, values.manifest, signer_certificate, chain)
+            cades.verify(
+                signed_manifest, document_sha256=hashlib.sha256(to_sign.manifest).digest(),
+                trust=self.runtime.trust.store, at=now,
+            )
         except SignatureError as exc:
             raise Invalid(
                 "the signature value does not verify", code="signature_invalid",
-                fields={"signature_value_base64": exc.reason.value}, extra={"reason": exc.reason.value},
+                fields={field: exc.reason.value}, extra={"reason": exc.reason.value},
             ) from exc
         reasons = [failure.value for failure in verified.certificate_check.failures]
         reasons += await self._ownership_failures(verified.signer.edrpou, signer, document.consumer_id)
@@ -302,7 +353,8 @@ class Signatures:
         signature = Signature(
             document_id=document.id, party=signer.party, certificate_id=certificate.id, user_id=signer.user_id,
             signer=verified.signer.common_name or verified.signer.subject,
-            signing_time=verified.signing_time or prepared.signing_time,
+            signing_time=verified.signing_time or to_sign.document.signing_time,
+            asic_manifest=to_sign.manifest, asic_signature=signed_manifest,
         )
         self.session.add(signature)
         try:
@@ -368,19 +420,28 @@ class Signatures:
         if not principal.can_see_consumer(document.consumer_id):
             raise NotFound("no such signature", code="signature_not_found")
         content = await self.runtime.documents.content(principal, signature.p7s_document_id)
-        return Download(_p7s_file_name(document, signature.party), content)
+        return Download(_p7s_file_name(document, signature.party), content, "application/pkcs7-signature")
 
     async def container(self, principal: Principal, document_id: uuid.UUID) -> Download:
         document = await self._visible_document(principal, document_id)
         signatures = await repository.signatures_of(self.session, document.id)
-        files = [item.p7s_document_id for item in signatures if item.p7s_document_id is not None]
-        if not files:
+        signatures = [item for item in signatures if item.p7s_document_id is not None]
+        if not signatures:
             raise Conflict("the document has no signatures yet", code="document_not_signed")
         content = await self.runtime.documents.content(principal, document.id)
-        signed = [await self.runtime.documents.content(principal, file_id) for file_id in files]
         latest = max(item.signing_time for item in signatures).astimezone(BUSINESS_TIME_ZONE)
+        manifests = [
+            SignedManifest(item.party.value, item.asic_manifest, item.asic_signature)
+            for item in signatures if item.asic_manifest is not None and item.asic_signature is not None
+        ]
+        if len(manifests) == len(signatures):
+            container = asic_e(document.file_name, content, manifests, modified=latest)
+            return Download(_with_suffix(document.file_name, ".asice"), container, ASIC_E_MIME_TYPE)
+        # a party signed before manifests were signed too: its signature of the document is all there is
+        signed = [await self.runtime.documents.content(principal, item.p7s_document_id) for item in signatures
+                  if item.p7s_document_id is not None]
         container = asic_s(document.file_name, content, merge_signatures(signed), modified=latest)
-        return Download(_with_suffix(document.file_name, ".asics"), container)
+        return Download(_with_suffix(document.file_name, ".asics"), container, ASIC_S_MIME_TYPE)
 
     # what other services tell
     async def keep_consumer(self, event: ConsumerAccountCreated) -> None:
@@ -488,6 +549,13 @@ class Signatures:
     def _refuse(reasons: Sequence[str]) -> NoReturn:
         BUSINESS_EVENTS.labels("signature", "certificate_refused").inc()
         raise CertificateRefused(reasons)
+
+
+def _base64(value: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("the signature value is not base64", fields={field: "base64_invalid"}) from None
 
 
 def _certificate_columns(info: CertificateInfo) -> dict[str, object]:

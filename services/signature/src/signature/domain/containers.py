@@ -1,25 +1,38 @@
-"""A signed document for offline verification: an ASiC-S container (ETSI EN 319 162-1) holding the document and
-one detached CMS ``SignedData`` with the signatures of every party.
+"""A signed document for offline verification, as an ASiC container (ETSI EN 319 162-1).
 
-Each party's signature is made and stored on its own (:mod:`.cades`); the container merges them into one
-``SignedData`` — every ``SignerInfo`` and certificate — because an ASiC-S with CAdES carries exactly one signature
-file, ``META-INF/signature.p7s``, and ``openssl cms -verify`` then checks all signers at once.
+ASiC-E with CAdES: each party signs an ``ASiCManifest`` — an XML file naming the document and its SHA-256 —
+alongside its signature of the document itself (the ``.p7s`` of the document). The container holds the document,
+each party's manifest (``META-INF/ASiCManifest-<party>.xml``) and its CAdES signature of that manifest
+(``META-INF/signature-<party>.p7s``): ``openssl cms -verify -content <manifest>`` checks a signature, and the
+manifest's digest ties it to the document.
+
+ASiC-S, for signatures made before the parties signed manifests: one detached CMS ``SignedData`` merging every
+party's signature of the document — every ``SignerInfo`` and certificate — because an ASiC-S with CAdES carries
+exactly one signature file, ``META-INF/signature.p7s``, and ``openssl cms -verify`` then checks all signers at once.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import mimetypes
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import quote
+from xml.sax.saxutils import quoteattr
 
 from asn1crypto import cms
 
 ASIC_S_MIME_TYPE = "application/vnd.etsi.asic-s+zip"
+ASIC_E_MIME_TYPE = "application/vnd.etsi.asic-e+zip"
 SIGNATURE_ENTRY = "META-INF/signature.p7s"
 _MIMETYPE_ENTRY = "mimetype"
+_ASIC_NAMESPACE = "http://uri.etsi.org/02918/v1.2.1#"
+_XMLDSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
+_SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
 
 
 class ContainerError(Exception):
@@ -63,6 +76,59 @@ def merge_signatures(signatures: Sequence[bytes]) -> bytes:
 def asic_s(document_name: str, document: bytes, signature: bytes, *, modified: datetime) -> bytes:
     """The ASiC-S container: ``mimetype`` first and stored (so the type can be read at a fixed offset), the
     document under its own name, and ``META-INF/signature.p7s``."""
+    return _container(ASIC_S_MIME_TYPE, document_name, document, [(SIGNATURE_ENTRY, signature)], modified)
+
+
+def manifest_entry(party: str) -> str:
+    return f"META-INF/ASiCManifest-{party}.xml"
+
+
+def signature_entry(party: str) -> str:
+    return f"META-INF/signature-{party}.p7s"
+
+
+def asic_manifest(party: str, document_name: str, document_sha256: bytes) -> bytes:
+    """The ``ASiCManifest`` a party signs: its signature file in the container and the document with its SHA-256.
+
+    The party signs these exact bytes, so they are built once, kept, and put into the container unchanged. The
+    document's name is a URI reference there: percent-encoded (spaces, Cyrillic), as verifiers such as DSS expect.
+    """
+    name = _data_object_name(document_name)
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    digest = base64.b64encode(document_sha256).decode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<asic:ASiCManifest xmlns:asic="{_ASIC_NAMESPACE}" xmlns:ds="{_XMLDSIG_NAMESPACE}">\n'
+        f'  <asic:SigReference URI={quoteattr(signature_entry(party))} MimeType="application/pkcs7-signature"/>\n'
+        f"  <asic:DataObjectReference URI={quoteattr(quote(name))} MimeType={quoteattr(media_type)}>\n"
+        f'    <ds:DigestMethod Algorithm="{_SHA256_URI}"/>\n'
+        f"    <ds:DigestValue>{digest}</ds:DigestValue>\n"
+        "  </asic:DataObjectReference>\n"
+        "</asic:ASiCManifest>\n"
+    ).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedManifest:
+    party: str
+    manifest: bytes
+    #: the party's detached CAdES signature of ``manifest``
+    signature: bytes
+
+
+def asic_e(document_name: str, document: bytes, signed: Sequence[SignedManifest], *, modified: datetime) -> bytes:
+    """The ASiC-E container: ``mimetype`` first and stored, the document, then each party's manifest and signature."""
+    if not signed:
+        raise ContainerError("no signatures to put into the container")
+    files = []
+    for item in signed:
+        files += [(manifest_entry(item.party), item.manifest), (signature_entry(item.party), item.signature)]
+    return _container(ASIC_E_MIME_TYPE, document_name, document, files, modified)
+
+
+def _container(
+    media_type: str, document_name: str, document: bytes, meta_inf: Sequence[tuple[str, bytes]], modified: datetime,
+) -> bytes:
     def entry(name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, modified.timetuple()[:6])
         info.external_attr = 0o644 << 16  # readable files when unpacked, as `zip` would write them
@@ -70,9 +136,11 @@ def asic_s(document_name: str, document: bytes, signature: bytes, *, modified: d
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(entry(_MIMETYPE_ENTRY), ASIC_S_MIME_TYPE, zipfile.ZIP_STORED)
+        # first and stored, so that the type can be read at a fixed offset
+        archive.writestr(entry(_MIMETYPE_ENTRY), media_type, zipfile.ZIP_STORED)
         archive.writestr(entry(_data_object_name(document_name)), document, zipfile.ZIP_DEFLATED)
-        archive.writestr(entry(SIGNATURE_ENTRY), signature, zipfile.ZIP_DEFLATED)
+        for name, content in meta_inf:
+            archive.writestr(entry(name), content, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
