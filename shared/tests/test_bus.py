@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from typing import ClassVar
@@ -17,7 +18,7 @@ from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topol
 from shared.bus.tables import OUTBOX, add_bus_tables
 from shared.contracts.base import Event
 from shared.db import Database
-from shared.testing import delete_bus
+from shared.testing import delete_bus, wait_for_consumer
 
 
 class Pinged(Event):
@@ -287,3 +288,53 @@ async def test_a_message_breaking_its_contract_is_answered_once_and_dead_lettere
             assert await answers.get(fail=False) is None
     finally:
         await bus.stop()
+
+
+async def rabbitmqctl(*args: str) -> str:
+    process = await asyncio.create_subprocess_exec("rabbitmqctl", *args, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    output, error = await process.communicate()
+    assert process.returncode == 0, error.decode()
+    return output.decode()
+
+
+async def close_connection_of(service: str) -> None:
+    """The broker closes the bus's connection (the connection name is the service's), as it does when it restarts."""
+    listed = await rabbitmqctl("list_connections", "-q", "pid", "client_properties")
+    pids = [line.split("\t", 1)[0] for line in listed.splitlines() if f'{{"connection_name","{service}"}}' in line]
+    assert len(pids) == 1, listed
+    await rabbitmqctl("close_connection", pids[0], "closed by a test")
+
+
+@pytest.mark.parametrize("lost", ["connection closed by the broker", "queue deleted"])
+async def test_the_consumer_comes_back_after_its_channel_or_consumer_is_lost(database, amqp_url, bus_namespace,
+                                                                              lost):
+    """Nothing restores a consumer of a lost channel or one the broker cancelled: the bus consumes again on a new
+    channel (the deliveries of the lost one are never acknowledged on it: their tags belong to the lost channel)."""
+    service = f"test-{secrets.token_hex(3)}"  # a connection name of its own: only this bus's connection is closed
+    topology = Topology(bus_namespace, service)
+    bus = Bus(amqp_url=amqp_url, database=database, topology=topology, subscriptions=Subscriptions(on(Pinged, record)),
+              prefetch=64)
+    await bus.start()
+    try:
+        async with database.transaction() as session:
+            await add(session, Pinged(number=1))
+
+        async def handled(count: int) -> bool:
+            return await count_handled(database) == count
+
+        await eventually(lambda: handled(1))
+        if lost == "queue deleted":  # the broker cancels the consumer
+            connection = await aio_pika.connect(amqp_url)
+            async with connection:
+                await (await connection.channel()).queue_delete(topology.queue)
+        else:
+            await close_connection_of(service)
+        await asyncio.sleep(0.2)
+        await wait_for_consumer(amqp_url, topology.queue)  # and so the queue bound again, when it was deleted
+        async with database.transaction() as session:
+            await add(session, Pinged(number=2))
+        await eventually(lambda: handled(2), timeout=20)
+    finally:
+        await bus.stop()
+        await delete_bus(amqp_url, bus_namespace, [service])

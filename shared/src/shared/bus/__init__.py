@@ -16,7 +16,7 @@ import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
 from shared import background
-from shared.bus.consumer import Consumer
+from shared.bus.consumer import ChannelLost, Consumer
 from shared.bus.outbox import add
 from shared.bus.relay import OutboxRelay
 from shared.bus.subscriptions import MessageContext, PermanentError, Subscriptions, on, on_batch
@@ -32,6 +32,9 @@ __all__ = ["Bus", "MessageContext", "PermanentError", "Subscriptions", "Topology
 
 _RECONNECT_MAX_SECONDS = 10.0
 _STOP_SECONDS = 15.0
+#: a pause before consuming again on a new channel when the last one was lost, so a channel that the broker keeps
+#: closing costs little, and a lost connection is seen as lost
+_CONSUME_AGAIN_SECONDS = 0.5
 
 
 class Bus:
@@ -107,9 +110,19 @@ class Bus:
         await self._retrying("the outbox relay", lambda: self.relay.run(channel, exchange))
 
     async def _consume(self, consumer: Consumer) -> None:
+        """Consumes on a channel of its own; when that channel is lost (a broker restart, say), on a new one as soon
+        as the connection is back: nothing restores the consumer of a lost channel."""
         assert self._connection
-        channel = await self._connection.channel(publisher_confirms=True)
-        await consumer.run(channel)
+        while True:
+            await self._connection.ready()
+            channel = await self._connection.channel(publisher_confirms=True)
+            try:
+                await consumer.run(channel)
+            except ChannelLost as lost:
+                if background.cancelling():
+                    raise
+                logger.warning("%s; consuming again on a new channel", lost)
+                await asyncio.sleep(_CONSUME_AGAIN_SECONDS)
 
     async def _retrying(self, what: str, step: Callable[[], Awaitable[T]]) -> T:
         """`step`'s result, trying again with back-off for as long as it fails; only cancellation ends the wait."""
