@@ -1,13 +1,18 @@
-"""The service database: a pooled connection the server closed is replaced, not handed to the next unit of work."""
+"""The service database: a pooled connection the server closed is replaced, not handed to the next unit of work;
+commits wake who waits for them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 
-from shared.db import Database
+from shared.bus import outbox
+from shared.contracts.identity import ConsumerAccountCreated
+from shared.db import Database, service_metadata
 
 
 async def test_a_connection_the_server_closed_is_replaced_before_the_next_unit_of_work(
@@ -30,3 +35,35 @@ async def test_a_connection_the_server_closed_is_replaced_before_the_next_unit_o
     finally:
         await database.dispose()
         await other.dispose()
+
+
+
+async def test_only_commits_that_queued_events_wake_the_outbox_relay(
+    database_factory: Callable[[str], Awaitable[str]],
+) -> None:
+    database = Database(await database_factory("db"), pool_size=1)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(service_metadata().create_all)
+    woken: list[str] = []
+    database.after_marked_commit[outbox.QUEUED].append(lambda: woken.append("relay"))
+    database.after_commit.append(lambda: woken.append("every commit"))
+    event = ConsumerAccountCreated(
+        consumer_id=uuid.uuid4(), account_number="0789", name="Кооператив", edrpou="12345678",
+        branch_id=uuid.uuid4(), branch_name="РЕС", agreement_email="a@example.com", billing_day=1,
+        self_calculation=True, e_signature=False,
+    )
+    try:
+        async with database.transaction() as session:
+            await session.execute(text("INSERT INTO inbox (message_id, message_type) VALUES ('a', 'x.v1')"))
+        assert woken == ["every commit"]
+        async with database.transaction() as session:
+            await outbox.add(session, event)
+            assert woken == ["every commit"]  # not before the commit
+        assert woken == ["every commit", "every commit", "relay"]
+        with contextlib.suppress(RuntimeError):
+            async with database.transaction() as session:
+                await outbox.add(session, event)
+                raise RuntimeError("rolled back")
+        assert woken == ["every commit", "every commit", "relay"]
+    finally:
+        await database.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -34,6 +35,11 @@ def service_metadata() -> MetaData:
     return metadata
 
 
+def mark(session: AsyncSession, key: str) -> None:
+    """Say what the session's transaction wrote, for those waiting for such commits (`Database.after_marked_commit`)."""
+    session.info[key] = True
+
+
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Runs `callback` once the session's transaction commits, never when it rolls back (business counters: a
     batch rolled back and handled again one by one is counted once)."""
@@ -46,8 +52,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
         event.listen(self.engine.sync_engine, "checkout", _replace_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        #: called after every commit made through `transaction()`; the outbox relay listens here
+        #: called after every commit made through `transaction()`; the letter sender listens here
         self.after_commit: list[Callable[[], None]] = []
+        #: called after a commit made through `transaction()` whose session was `mark`ed with the key: the outbox relay
+        #: wakes for the commits that queued events, not for every one (a consumer's batch mostly queues none)
+        self.after_marked_commit: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
 
     async def ensure_exists(self) -> None:
         """Create the service's database when it is missing (each service owns one)."""
@@ -60,6 +69,9 @@ class Database:
             yield session
         for callback in self.after_commit:
             callback()
+        for key in session.info.keys() & self.after_marked_commit.keys():
+            for callback in self.after_marked_commit[key]:
+                callback()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -9,8 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.base import Event
+from shared.db import mark
 from shared.telemetry import inject_into
 
+#: the mark of a transaction that queued events (`shared.db.mark`): its commit wakes the relay
+QUEUED = "outbox"
 #: all of a transaction's events in one statement: `executemany` would send one execution per row (a billing run
 #: batch writes thousands). Rows keep the events' order, and so does the relay, which publishes by `id`.
 _QUEUE_EVENTS = text(
@@ -39,3 +42,4 @@ async def add(session: AsyncSession, *events: Event, message_id: uuid.UUID | Non
         "bodies": [event.model_dump_json().encode() for event in events],
         "headers": headers,
     })
+    mark(session, QUEUED)

@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.background import cancelling
+from shared.bus import outbox
 from shared.bus.tables import OUTBOX
 from shared.db import Database
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -61,7 +62,7 @@ class OutboxRelay:
         self._service = service
         self._wakeup = asyncio.Event()
         self._last_purge = 0.0
-        database.after_commit.append(self._wakeup.set)
+        database.after_marked_commit[outbox.QUEUED].append(self._wakeup.set)
 
     def wake(self) -> None:
         self._wakeup.set()
