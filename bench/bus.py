@@ -17,6 +17,7 @@ import os
 import secrets
 import sys
 import time
+from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 from typing import ClassVar
 
@@ -53,7 +54,7 @@ sink = sa.Table("accepted_readings", metadata, sa.Column("metering_point", sa.In
 
 # --- bare aio-pika -----------------------------------------------------------------------------------------
 
-async def _bare_consume(queue_name: str, count: int, ready: multiprocessing.Event, done: multiprocessing.Queue) -> None:
+async def _bare_consume(queue_name: str, count: int, ready: ProcessEvent, done: multiprocessing.Queue) -> None:
     connection = await aio_pika.connect(AMQP)
     async with connection:
         channel = await connection.channel()
@@ -88,7 +89,7 @@ async def _bare_publish(queue_name: str, count: int) -> None:
             ))
 
 
-def _run_bare_consumer(queue_name: str, count: int, ready: multiprocessing.Event, done: multiprocessing.Queue) -> None:
+def _run_bare_consumer(queue_name: str, count: int, ready: ProcessEvent, done: multiprocessing.Queue) -> None:
     asyncio.run(_bare_consume(queue_name, count, ready, done))
 
 
@@ -133,7 +134,7 @@ async def accept(events: list[ReadingAccepted], contexts: list[MessageContext]) 
     on_commit(contexts[0].session, count)
 
 
-async def _bus_consume(url: str, namespace: str, count: int, ready: multiprocessing.Event,
+async def _bus_consume(url: str, namespace: str, count: int, ready: ProcessEvent,
                        done: multiprocessing.Queue) -> None:
     database = Database(url)
     bus = Bus(amqp_url=AMQP, database=database, topology=Topology(namespace, "consumer"),
@@ -153,7 +154,7 @@ async def _bus_consume(url: str, namespace: str, count: int, ready: multiprocess
     await database.dispose()
 
 
-def _run_bus_consumer(url: str, namespace: str, count: int, ready: multiprocessing.Event,
+def _run_bus_consumer(url: str, namespace: str, count: int, ready: ProcessEvent,
                       done: multiprocessing.Queue) -> None:
     asyncio.run(_bus_consume(url, namespace, count, ready, done))
 

@@ -44,7 +44,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
-from devtools import demo
+import devtools.demo as demo
 from devtools.processes import SERVICES, Layout, System
 from devtools.testca import ensure_local_trust
 from shared.auth import Principal, Role, ServiceTokens

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.util
 import os
 import random
@@ -95,7 +96,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
                                      for zone in (1, 2)))
                 for consumer_id, (_, point_id) in batch.items() for month, period in enumerate(PERIODS)])
     for period in PERIODS:  # each month's billing run on its billing day
-        runtime.now = lambda period=period: business_day(period)
+        runtime.now = functools.partial(business_day, period)
         async with database.transaction() as session:
             run = await Billing(session, runtime).start_run(bench_billing.STAFF, period, None)
         await RunWorker(database, runtime).work(run.id)
