@@ -19,7 +19,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -39,6 +39,7 @@ from journeys import (
     register_certificate,
     sign_in,
     sign_in_browser,
+    until,
 )
 from shared.auth import Principal, Role, ServiceTokens
 
@@ -261,6 +262,33 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     expect(status).to_contain_text("Відмовлено в підписанні")
     expect(status).to_contain_text("Сума не відповідає показанням за серпень")
     expect(consumer_page.locator("#sign")).to_have_count(0)
+
+def test_the_queue_shows_staff_only_the_consumers_identity_shows_them(
+    page: Page, demo: dict[str, Any], system: Any, service_token_secret: str,
+) -> None:
+    """A document of a consumer the staff member may not see (another branch's: identity answers 404, as for an
+    unknown one) stays out of their queue, and the queue still opens."""
+    suffix = secrets.token_hex(3)
+    hidden = _store_document(system, service_token_secret, str(uuid4()), f"Акт іншої філії № {suffix}")
+    sign_in(page, demo["staff_login"], demo["staff_password"])
+    # the signature service hears of the document from its event
+    until(lambda: _awaits_supplier(system, service_token_secret, hidden), "the document awaits the supplier")
+
+    response = page.goto("/console/signatures")
+
+    assert response is not None and response.status == 200
+    expect(page.locator("h1")).to_have_text("Документи, що чекають на підпис постачальника")
+    expect(page.locator("main")).not_to_contain_text(f"Акт іншої філії № {suffix}")
+
+
+def _awaits_supplier(system: Any, service_token_secret: str, document_id: str) -> bool:
+    token = ServiceTokens(service_token_secret, issuer="e2e").issue(Principal(role=Role.SERVICE, issuer="e2e"))
+    response = httpx.get(
+        f"{system.layout.url('signature')}/api/v1/documents", params={"document_id": document_id},
+        headers={"Authorization": f"Bearer {token}"}, timeout=20,
+    )
+    return response.status_code == 200 and bool(response.json())
+
 
 def test_the_browser_opens_key_files_and_its_signatures_verify(browser: Browser, tmp_path: Path) -> None:
     """sign.js on its own, in Chromium: the key opened with its password signs; the wrong password is told apart."""

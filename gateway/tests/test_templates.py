@@ -583,8 +583,8 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("console_signatures.html", STAFF_USER, {"rows": [
         (SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
                           status=SignatureStatus.SIGNED_BY_CONSUMER), CONSUMER),
-        (SignableDocument(document_id=OLD_DOCUMENT.id, consumer_id=uuid4(), type="act_of_readings", title="Акт",
-                          status=SignatureStatus.NOT_SIGNED), None),
+        (SignableDocument(document_id=OLD_DOCUMENT.id, consumer_id=CONSUMER.id, type="act_of_readings", title="Акт",
+                          status=SignatureStatus.NOT_SIGNED), CONSUMER),
     ]}),
     ("console_signatures.html", STAFF_USER, {"rows": []}),
     *READINGS_SCENARIOS,

@@ -196,9 +196,18 @@ async def issue_activation_code(request: Request, visitor: Staff, consumer_id: U
 async def awaiting_signature(request: Request, visitor: Staff) -> Response:
     """Documents waiting for the supplier's signature; each opens the document page, where staff sign."""
     documents = await signature_of(request).awaiting_supplier(visitor.principal)
-    identity = identity_of(request)
     consumer_ids = list(dict.fromkeys(document.consumer_id for document in documents))
-    found = await asyncio.gather(*(identity.consumer(visitor.principal, cid) for cid in consumer_ids))
-    consumers = {details.consumer.id: details.consumer for details in found}
-    rows = [(document, consumers.get(document.consumer_id)) for document in documents]
+    found = await asyncio.gather(*(_visible_consumer(request, visitor, cid) for cid in consumer_ids))
+    consumers = {consumer.id: consumer for consumer in found if consumer is not None}
+    # a consumer identity does not show this staff member (another branch's) is not theirs to sign for
+    rows = [(document, consumers[document.consumer_id]) for document in documents if document.consumer_id in consumers]
     return pages_of(request).render(request, "console_signatures.html", {"rows": rows})
+
+
+async def _visible_consumer(request: Request, visitor: Visitor, consumer_id: UUID) -> Consumer | None:
+    try:
+        return (await identity_of(request).consumer(visitor.principal, consumer_id)).consumer
+    except ServiceCallError as error:
+        if error.status_code == 404:
+            return None
+        raise
