@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from shared.bus import outbox
 from shared.contracts.identity import ConsumerAccountCreated
-from shared.db import Database, service_metadata
+from shared.db import Database, mark, service_metadata
 
 
 async def test_a_connection_the_server_closed_is_replaced_before_the_next_unit_of_work(
@@ -45,8 +45,8 @@ async def test_only_commits_that_queued_events_wake_the_outbox_relay(
     async with database.engine.begin() as connection:
         await connection.run_sync(service_metadata().create_all)
     woken: list[str] = []
-    database.after_marked_commit[outbox.QUEUED].append(lambda: woken.append("relay"))
-    database.after_commit.append(lambda: woken.append("every commit"))
+    database.after_commit[outbox.QUEUED].append(lambda: woken.append("relay"))
+    database.after_commit["letters"].append(lambda: woken.append("letter sender"))
     event = ConsumerAccountCreated(
         consumer_id=uuid.uuid4(), account_number="0789", name="Кооператив", edrpou="12345678",
         branch_id=uuid.uuid4(), branch_name="РЕС", agreement_email="a@example.com", billing_day=1,
@@ -55,15 +55,18 @@ async def test_only_commits_that_queued_events_wake_the_outbox_relay(
     try:
         async with database.transaction() as session:
             await session.execute(text("INSERT INTO inbox (message_id, message_type) VALUES ('a', 'x.v1')"))
-        assert woken == ["every commit"]
+        assert woken == []
         async with database.transaction() as session:
             await outbox.add(session, event)
-            assert woken == ["every commit"]  # not before the commit
-        assert woken == ["every commit", "every commit", "relay"]
+            assert woken == []  # not before the commit
+        assert woken == ["relay"]
         with contextlib.suppress(RuntimeError):
             async with database.transaction() as session:
                 await outbox.add(session, event)
                 raise RuntimeError("rolled back")
-        assert woken == ["every commit", "every commit", "relay"]
+        assert woken == ["relay"]
+        async with database.transaction() as session:
+            mark(session, "letters")
+        assert woken == ["relay", "letter sender"]
     finally:
         await database.dispose()

@@ -36,7 +36,7 @@ def service_metadata() -> MetaData:
 
 
 def mark(session: AsyncSession, key: str) -> None:
-    """Say what the session's transaction wrote, for those waiting for such commits (`Database.after_marked_commit`)."""
+    """Say what the session's transaction wrote, for those waiting for such commits (`Database.after_commit`)."""
     session.info[key] = True
 
 
@@ -52,11 +52,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
         event.listen(self.engine.sync_engine, "checkout", _replace_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        #: called after every commit made through `transaction()`; the letter sender listens here
-        self.after_commit: list[Callable[[], None]] = []
         #: called after a commit made through `transaction()` whose session was `mark`ed with the key: the outbox relay
-        #: wakes for the commits that queued events, not for every one (a consumer's batch mostly queues none)
-        self.after_marked_commit: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
+        #: wakes for the commits that queued events and notify's sender for those that queued letters, not for every
+        #: one (most of a consumer's batches queue neither)
+        self.after_commit: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
 
     async def ensure_exists(self) -> None:
         """Create the service's database when it is missing (each service owns one)."""
@@ -67,10 +66,8 @@ class Database:
         """One unit of work: commits once at the end, rolls back on any error."""
         async with self.sessionmaker() as session, session.begin():
             yield session
-        for callback in self.after_commit:
-            callback()
-        for key in session.info.keys() & self.after_marked_commit.keys():
-            for callback in self.after_marked_commit[key]:
+        for key in session.info.keys() & self.after_commit.keys():
+            for callback in self.after_commit[key]:
                 callback()
 
     async def ping(self) -> None:

@@ -26,8 +26,11 @@ from notify.models import (
     OutgoingLetter,
     SupplierLetter,
 )
+from shared.db import mark
 
 _T = TypeVar("_T", bound=tuple[Any, ...])
+#: the mark of a transaction that queued letters (`shared.db.mark`): its commit wakes the sender
+QUEUED_LETTERS = "letters"
 
 
 async def add_letters(session: AsyncSession, source_message_id: str, letters: Sequence[Letter]) -> int:
@@ -50,6 +53,7 @@ async def add_letters(session: AsyncSession, source_message_id: str, letters: Se
     result = await session.execute(
         insert(OutgoingLetter).values(rows).on_conflict_do_nothing().returning(OutgoingLetter.id)
     )
+    mark(session, QUEUED_LETTERS)
     return len(result.all())
 
 

@@ -96,7 +96,7 @@ class LetterSender:
         self._documents = documents
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        database.after_commit.append(self._wakeup.set)
+        database.after_commit[repository.QUEUED_LETTERS].append(self._wakeup.set)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="letter-sender")
@@ -104,7 +104,7 @@ class LetterSender:
     async def stop(self) -> None:
         await background.stop(self._task)
         with contextlib.suppress(ValueError):
-            self._database.after_commit.remove(self._wakeup.set)
+            self._database.after_commit[repository.QUEUED_LETTERS].remove(self._wakeup.set)
 
     async def _run(self) -> None:
         delay = _FIRST_LOOP_BACKOFF_SECONDS

@@ -62,7 +62,7 @@ class OutboxRelay:
         self._service = service
         self._wakeup = asyncio.Event()
         self._last_purge = 0.0
-        database.after_marked_commit[outbox.QUEUED].append(self._wakeup.set)
+        database.after_commit[outbox.QUEUED].append(self._wakeup.set)
 
     def wake(self) -> None:
         self._wakeup.set()
