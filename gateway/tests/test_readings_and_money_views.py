@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.billing_client import Invoice
+from gateway.billing_client import Invoice, MissingReadings
 from gateway.billing_view import invoice_can_be_signed, invoice_status, last_years
 from gateway.charts import amounts_chart
 from gateway.i18n import format_quantity, load_catalogues
@@ -21,17 +21,28 @@ from gateway.messages import import_problems, readings_refusal, unsent_readings
 from gateway.metering_client import (
     InstallationReading,
     InstallationValue,
+    LineState,
     Point,
     PointFields,
     PointLocation,
     PointReadings,
     ReadingLine,
+    Readings,
     Window,
+    WindowState,
 )
 from gateway.pages.common import AccountPages
 from gateway.pages.console_metering import installation_input, point_refusal, typed_installation
 from gateway.pages.money import InvoiceRow
-from gateway.readings_view import closed_notice, editable_points, field_name, line_refusals, typed_readings
+from gateway.readings_view import (
+    closed_notice,
+    correction_points,
+    entry_points,
+    field_name,
+    line_refusals,
+    missing_with_metering_state,
+    typed_readings,
+)
 from gateway.rendering import create_environment, frame_context
 from gateway.signing import Party, SignatureStatus
 from shared.auth import Role
@@ -51,10 +62,13 @@ def _point(zones: int = 2, *, consumer_reads: bool = True, active: bool = True) 
     )
 
 
-def _entry(point: Point) -> PointReadings:
+def _entry(point: Point, state: LineState = LineState.MISSING) -> PointReadings:
     lines = [ReadingLine(point_id=point.id, meter_serial=point.meter_serial, energy="active", zone=zone,
-                         previous=Decimal("100")) for zone in range(1, point.zones + 1)]
+                         previous=Decimal("100"), state=state) for zone in range(1, point.zones + 1)]
     return PointReadings(point=point, lines=lines)
+
+
+OPEN = Window(period="2026-11", state=WindowState.OPEN, billing_day=25)
 
 
 def test_a_meter_left_empty_is_not_sent_and_one_filled_partly_is_refused_here() -> None:
@@ -75,10 +89,40 @@ def test_a_meter_left_empty_is_not_sent_and_one_filled_partly_is_refused_here() 
     assert unsent_readings(UK, {}).general == "Введіть показання хоча б одного лічильника."
 
 
+def _readings(*entries: PointReadings, window: Window = OPEN, period: str = "2026-11") -> Readings:
+    return Readings(period=period, window=window, points=list(entries))
+
+
 def test_consumers_enter_only_the_meters_they_read_and_staff_every_one_in_service() -> None:
     own, supplier_read, retired = _entry(_point()), _entry(_point(consumer_reads=False)), _entry(_point(active=False))
-    assert editable_points([own, supplier_read, retired], staff=False) == [own]
-    assert editable_points([own, supplier_read, retired], staff=True) == [own, supplier_read]
+    readings = _readings(own, supplier_read, retired)
+    assert entry_points(readings, staff=False) == [own]
+    assert entry_points(readings, staff=True) == [own, supplier_read]
+    assert correction_points(readings, staff=True) == []
+    # outside the window (or another period) the consumer enters nothing; staff may
+    closed = Window(period="2026-11", state=WindowState.CLOSED, reason="invoice_issued", billing_day=25)
+    assert entry_points(_readings(own, window=closed), staff=False) == []
+    assert entry_points(_readings(own, period="2026-10"), staff=False) == []
+    assert entry_points(_readings(own, window=closed), staff=True) == [own]
+
+
+def test_accepted_meters_are_corrected_by_staff_and_the_rest_entered() -> None:
+    """The demo's month: the substation meter accepted (entered by staff), the consumer's own still open."""
+    own, substation = _entry(_point()), _entry(_point(consumer_reads=False), LineState.ACCEPTED)
+    pending = _entry(_point(), LineState.PENDING)
+    readings = _readings(own, substation, pending)
+    assert entry_points(readings, staff=False) == [own, pending]
+    assert entry_points(readings, staff=True) == [own, pending]
+    assert correction_points(readings, staff=True) == [substation]
+    assert correction_points(readings, staff=False) == []
+
+
+def test_a_meter_waiting_for_its_act_is_missing_because_the_act_is_not_signed() -> None:
+    own, substation = _entry(_point(), LineState.PENDING), _entry(_point(consumer_reads=False))
+    missing = [MissingReadings(point_id=entry.point.id, meter_serial=entry.point.meter_serial, reason="no_readings")
+               for entry in (own, substation)]
+    refined = missing_with_metering_state(missing, _readings(own, substation))
+    assert [item.reason for item in refined] == ["not_accepted", "no_readings"]
 
 
 def test_the_services_codes_land_beside_the_lines_they_concern() -> None:

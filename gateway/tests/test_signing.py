@@ -20,6 +20,7 @@ from gateway.listing import group_by_year
 from gateway.messages import CERTIFICATE_REFUSALS, certificate_refusal
 from gateway.navigation import current_section, navigation_for
 from gateway.sessions import Visitor
+from gateway.signature_client import SignableDocument
 from gateway.signing import (
     MAX_CERTIFICATE_BYTES,
     STATUS_EXPLANATIONS,
@@ -28,7 +29,7 @@ from gateway.signing import (
     CertificateState,
     Party,
     SignatureStatus,
-    can_sign,
+    can_sign_invoice,
     certificate_pem_of,
     certificate_state,
     party_of,
@@ -45,6 +46,7 @@ API_SIGNATURE = Path(__file__).resolve().parents[2] / "docs" / "api-signature.md
 
 def test_statuses_read_as_the_cabinet_names_them() -> None:
     assert {status: UK.gettext(label) for status, label in STATUS_LABELS.items()} == {
+        SignatureStatus.NOT_REQUIRED: "Підпис не потрібен",
         SignatureStatus.NOT_SIGNED: "Не підписано",
         SignatureStatus.SIGNED_BY_CONSUMER: "Підписано споживачем",
         SignatureStatus.SIGNED_BY_SUPPLIER: "Підписано постачальником",
@@ -81,9 +83,9 @@ def test_the_status_list_matches_the_signature_service_contract() -> None:
 def test_each_party_signs_once_and_a_refusal_ends_signing(
     status: SignatureStatus, consumer_may: bool, supplier_may: bool
 ) -> None:
-    assert can_sign(status, Party.CONSUMER) is consumer_may
-    assert can_sign(status, Party.SUPPLIER) is supplier_may
-    assert can_sign(status, None) is False
+    assert can_sign_invoice(status, Party.CONSUMER) is consumer_may
+    assert can_sign_invoice(status, Party.SUPPLIER) is supplier_may
+    assert can_sign_invoice(status, None) is False
 
 
 def _visitor(role: Role, *, e_signature: bool | None = None) -> Visitor:
@@ -210,8 +212,15 @@ CONSUMER_ID = uuid4()
 def _document(created_at: datetime, *, content_type: str = "application/pdf", type: str = "invoice") -> Document:
     return Document(
         id=uuid4(), consumer_id=CONSUMER_ID, type=type, title="Рахунок", file_name="r.pdf",
-        content_type=content_type, size=1000, sha256="0" * 64, created_at=created_at,
+        content_type=content_type, size=1000, sha256="0" * 64, created_at=created_at, issued_on=created_at.date(),
     )
+
+
+def _signable(document: Document, status: SignatureStatus, signers: list[Party], awaiting: list[Party]
+              ) -> SignableDocument:
+    return SignableDocument(document_id=document.id, consumer_id=document.consumer_id, type=document.type,
+                            title=document.title, issued_on=document.issued_on, status=status, signers=signers,
+                            awaiting=awaiting)
 
 
 def test_documents_are_grouped_by_year_newest_first() -> None:
@@ -231,16 +240,29 @@ def test_the_year_is_the_one_in_kyiv() -> None:
 
 
 def test_rows_carry_each_documents_status_and_whether_the_consumer_may_sign() -> None:
+    both = [Party.CONSUMER, Party.SUPPLIER]
     signed_by_supplier = _document(datetime(2013, 8, 25, tzinfo=UTC))
+    tax_invoice = _document(datetime(2013, 8, 25, tzinfo=UTC), type="tax_invoice")
     signed_by_both = _document(datetime(2013, 7, 25, tzinfo=UTC))
+    entered_by_staff = _document(datetime(2013, 7, 25, tzinfo=UTC), type="readings_act")
     unknown_to_signature = _document(datetime(2013, 6, 25, tzinfo=UTC))
-    statuses = {signed_by_supplier.id: SignatureStatus.SIGNED_BY_SUPPLIER,
-                signed_by_both.id: SignatureStatus.SIGNED_BY_BOTH}
-    [group] = document_rows([signed_by_supplier, signed_by_both, unknown_to_signature], statuses, Party.CONSUMER)
+    statuses = {
+        signed_by_supplier.id: _signable(
+            signed_by_supplier, SignatureStatus.SIGNED_BY_SUPPLIER, both, [Party.CONSUMER]),
+        tax_invoice.id: _signable(tax_invoice, SignatureStatus.SIGNED_BY_SUPPLIER, [Party.SUPPLIER], []),
+        signed_by_both.id: _signable(signed_by_both, SignatureStatus.SIGNED_BY_BOTH, both, []),
+        entered_by_staff.id: _signable(entered_by_staff, SignatureStatus.NOT_REQUIRED, [], []),
+    }
+    documents = [signed_by_supplier, tax_invoice, signed_by_both, entered_by_staff, unknown_to_signature]
+    [group] = document_rows(documents, statuses, Party.CONSUMER)
     assert [(row.status, row.can_sign) for row in group.items] == [
         (SignatureStatus.SIGNED_BY_SUPPLIER, True),
+        # the supplier's signature completes a tax invoice: the consumer is not asked to sign it
+        (SignatureStatus.SIGNED_BY_SUPPLIER, False),
         (SignatureStatus.SIGNED_BY_BOTH, False),
-        (SignatureStatus.NOT_SIGNED, True),
+        (SignatureStatus.NOT_REQUIRED, False),
+        # its event is on the way: shown unsigned, offered for signing once the signature service knows it
+        (SignatureStatus.NOT_SIGNED, False),
     ]
 
 

@@ -47,6 +47,7 @@ from gateway.metering_client import (
     ActState,
     InstallationReading,
     InstallationValue,
+    LineState,
     Point,
     PointFields,
     PointLocation,
@@ -73,7 +74,7 @@ from gateway.notify_client import (
 from gateway.pages.common import AccountPages
 from gateway.pages.console_metering import REGISTERS, ZONES, installation_input
 from gateway.pages.money import InvoiceRow
-from gateway.pages.readings import ReadingsForm
+from gateway.pages.readings import ReadingsForm, readings_page_context
 from gateway.pages.supplier import ReferenceLists
 from gateway.readings_view import CSV_SAMPLE, IMPORT_COLUMNS, XML_SAMPLE, WindowNotice, field_name
 from gateway.rendering import create_environment, frame_context
@@ -107,11 +108,12 @@ FULL_BRANCH = Branch(
 DOCUMENT = Document(
     id=uuid4(), consumer_id=CONSUMER.id, type="invoice", period="2013-08", title="Рахунок 0789/8/1",
     file_name="Рахунок 0789-8-1.pdf", content_type="application/pdf", size=48_213, sha256="ab" * 32,
-    created_at=datetime(2013, 8, 25, 9, 0, tzinfo=UTC), replaces=uuid4(),
+    created_at=datetime(2013, 8, 25, 9, 0, tzinfo=UTC), issued_on=date(2013, 8, 25), replaces=uuid4(),
 )
 OLD_DOCUMENT = DOCUMENT.model_copy(update={
     "id": uuid4(), "type": "supplementary_agreement", "period": None, "title": "Додаткова угода № 3",
-    "created_at": datetime(2012, 12, 31, 22, 30, tzinfo=UTC), "replaces": None, "replaced_by": uuid4(),
+    "created_at": datetime(2012, 12, 31, 22, 30, tzinfo=UTC), "issued_on": date(2013, 1, 1), "replaces": None,
+    "replaced_by": uuid4(),
 })
 PACKAGE_DOCUMENT = DOCUMENT.model_copy(update={
     "id": uuid4(), "type": "eds_onboarding_package", "title": "Пакет", "file_name": "documents.zip",
@@ -168,11 +170,11 @@ RETIRED_POINT = POINT.model_copy(update={"id": uuid4(), "meter_serial": "0099", 
                                          "installation_readings": _installed(["active", "reactive"], ["0", "0"])})
 
 
-def _lines(point: Point, current: Decimal | None = None) -> list[ReadingLine]:
+def _lines(point: Point, current: Decimal | None = None, state: LineState = LineState.MISSING) -> list[ReadingLine]:
     return [
         ReadingLine(point_id=point.id, meter_serial=point.meter_serial, energy=energy, zone=zone,
                     previous=Decimal("12345.6"), previous_period="2013-07", current=current,
-                    volume=None if current is None else current - Decimal("12345.6"))
+                    volume=None if current is None else current - Decimal("12345.6"), state=state)
         for energy in point.registers for zone in range(1, point.zones + 1)
     ]
 
@@ -189,12 +191,29 @@ ACCEPTED_ACT = ACT.model_copy(update={
     "correction_reason": "Помилка в показаннях",
 })
 PAPER_ACT = ACT.model_copy(update={"state": ActState.AWAITING_PAPER})
+STAFF_ACT = ACT.model_copy(update={
+    "id": uuid4(), "state": ActState.ACCEPTED, "source": "staff", "accepted_at": datetime(2013, 8, 25, 8, tzinfo=UTC),
+    "accepted_by": "staff", "meter_serials": [SUBSTATION_POINT.meter_serial],
+})
+#: the demo's month: the substation meter entered by staff, the consumer's own meter waiting for the consumer
 READINGS = Readings(
     period="2013-08", window=OPEN_WINDOW,
     points=[PointReadings(point=POINT, lines=_lines(POINT)),
-            PointReadings(point=SUBSTATION_POINT, lines=_lines(SUBSTATION_POINT, Decimal("12400")))],
-    act=ACT,
+            PointReadings(point=SUBSTATION_POINT,
+                          lines=_lines(SUBSTATION_POINT, Decimal("12400"), LineState.ACCEPTED))],
+    acts=[STAFF_ACT],
 )
+#: the consumer has entered their meter: its act waits for their signature
+ENTERED = READINGS.model_copy(update={
+    "points": [PointReadings(point=POINT, lines=_lines(POINT, Decimal("12500"), LineState.PENDING)),
+               READINGS.points[1]],
+    "acts": [ACT.model_copy(update={"meter_serials": [POINT.meter_serial]}), STAFF_ACT],
+})
+ACCEPTED = READINGS.model_copy(update={
+    "points": [PointReadings(point=POINT, lines=_lines(POINT, Decimal("12500"), LineState.ACCEPTED)),
+               READINGS.points[1]],
+    "acts": [ACCEPTED_ACT.model_copy(update={"meter_serials": [POINT.meter_serial]}), STAFF_ACT],
+})
 MISSING = [MissingReadings(point_id=POINT.id, meter_serial="01234567", reason="not_accepted"),
            MissingReadings(point_id=SUBSTATION_POINT.id, meter_serial="7700881", reason="no_readings")]
 CALCULATION = Calculation(period="2013-08", self_calculation=True, ready=True, missing=[])
@@ -212,17 +231,11 @@ REFUSED_READINGS = ReadingsForm(
 )
 
 
-def readings_page(readings: Readings, *, mode: str, target: AccountPages = CONSUMER_PAGES,
+def readings_page(readings: Readings, *, target: AccountPages = CONSUMER_PAGES,
                   form: ReadingsForm | None = None, calculation: Calculation | None = CALCULATION,
                   window_notice: WindowNotice | None = None, chart: Any = None) -> dict[str, Any]:
-    editable = {entry.point.id for entry in readings.points if entry.point.active} if mode != "read_only" else set()
-    return {
-        "readings": readings, "window_notice": window_notice, "mode": mode, "editable_ids": editable,
-        "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
-        "act_to_sign": readings.act is not None and readings.act.state == ActState.AWAITING_SIGNATURE,
-        "calculation": calculation, "form": form or ReadingsForm(), "target": target, "notice": None,
-        "import_limit": 1024 * 1024, "chart": chart,
-    }
+    return readings_page_context(readings, target, calculation, form or ReadingsForm(),
+                                 window_notice=window_notice, chart=chart, notice=None)
 
 
 def _invoice(number: str, formed_on: date, total: str, paid: str, **changes: Any) -> Invoice:
@@ -327,24 +340,25 @@ def _payments_page(saldo: Saldo, payments: list[Payment], errors: FormErrors, ta
 
 
 READINGS_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
-    ("readings.html", CONSUMER_USER, readings_page(READINGS, mode="entry", form=REFUSED_READINGS,
+    ("readings.html", CONSUMER_USER, readings_page(READINGS, form=REFUSED_READINGS,
                                                    chart=consumption_chart(CHARTED))),
-    ("readings.html", CONSUMER_USER, readings_page(READINGS, mode="entry", chart=consumption_chart([]))),
+    ("readings.html", CONSUMER_USER, readings_page(ENTERED, chart=consumption_chart([]))),
     ("readings.html", CONSUMER_USER, readings_page(
-        READINGS.model_copy(update={"window": CLOSED_WINDOW, "act": None}), mode="read_only",
+        READINGS.model_copy(update={"window": CLOSED_WINDOW, "acts": []}),
         window_notice=WindowNotice("Readings cannot be entered now. The input opens on %(opens_on)s.",
                                    {"opens_on": "25.09.2013"}),
         calculation=Calculation(period="2013-08", self_calculation=False, ready=False, missing=MISSING),
     )),
-    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"period": "2013-07", "act": None}),
-                                                   mode="read_only", calculation=None)),
-    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"points": []}), mode="entry",
+    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"period": "2013-07", "acts": []}),
+                                                   calculation=None)),
+    ("readings.html", CONSUMER_USER, readings_page(READINGS.model_copy(update={"points": []}),
                                                    calculation=CALCULATION.model_copy(update={
                                                        "ready": False, "invoice": INVOICES[1]}))),
-    ("readings.html", STAFF_USER, readings_page(READINGS.model_copy(update={"act": ACCEPTED_ACT}), mode="correction",
-                                                target=STAFF_PAGES, form=REFUSED_READINGS)),
-    ("readings.html", STAFF_USER, readings_page(READINGS.model_copy(update={"act": PAPER_ACT, "points": []}),
-                                                mode="entry", target=STAFF_PAGES)),
+    ("readings.html", STAFF_USER, readings_page(ACCEPTED, target=STAFF_PAGES, form=REFUSED_READINGS)),
+    # staff enter the consumer's meter nobody has read while the substation's stands accepted: both forms
+    ("readings.html", STAFF_USER, readings_page(READINGS, target=STAFF_PAGES)),
+    ("readings.html", STAFF_USER, readings_page(READINGS.model_copy(update={"acts": [PAPER_ACT], "points": []}),
+                                                target=STAFF_PAGES)),
     ("readings_import.html", CONSUMER_USER, {
         "limit": 1024 * 1024, "columns": IMPORT_COLUMNS, "csv_sample": CSV_SAMPLE, "xml_sample": XML_SAMPLE,
     }),
@@ -421,7 +435,7 @@ FEEDBACK = Feedback(id=uuid4(), user_id=CONSUMER_USER.id, login="avto2buh", role
                     created_at=datetime(2013, 8, 26, 9, tzinfo=UTC))
 LETTER_FORM = {"addressee_type": "settlements", "letter_type": "", "subject": "Тема", "text": "я" * 1001}
 SIGNABLE = SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
-                            status=SignatureStatus.SIGNED_BY_SUPPLIER)
+                            issued_on=date(2013, 8, 25), status=SignatureStatus.SIGNED_BY_SUPPLIER)
 OPEN_HOME = {"saldo": DEBT, "saldo_kind": "debt", "awaiting": [SIGNABLE] * 11, "window": OPEN_WINDOW,
              "window_notice": None, "signs_on_paper": False}
 PAPER_HOME = {**OPEN_HOME, "awaiting": [], "signs_on_paper": True}
@@ -545,8 +559,8 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": [], "notice": None}),
     ("activation_code.html", STAFF_USER, {"consumer": CONSUMER, "activation_code": "7K3M-Q9TX-2BHD", "title": "—"}),
     ("documents.html", CONSUMER_USER, {
-        "groups": document_rows([DOCUMENT, OLD_DOCUMENT], {DOCUMENT.id: SignatureStatus.SIGNED_BY_SUPPLIER},
-                                Party.CONSUMER),
+        "groups": document_rows([DOCUMENT, OLD_DOCUMENT], {DOCUMENT.id: SIGNABLE.model_copy(update={
+            "signers": [Party.CONSUMER, Party.SUPPLIER], "awaiting": [Party.CONSUMER]})}, Party.CONSUMER),
         "statuses_unavailable": None,
     }),
     ("documents.html", CONSUMER_USER, {"groups": document_rows([DOCUMENT], None, Party.CONSUMER),
@@ -582,9 +596,9 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     }),
     ("console_signatures.html", STAFF_USER, {"rows": [
         (SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
-                          status=SignatureStatus.SIGNED_BY_CONSUMER), CONSUMER),
+                          issued_on=date(2013, 8, 25), status=SignatureStatus.SIGNED_BY_CONSUMER), CONSUMER),
         (SignableDocument(document_id=OLD_DOCUMENT.id, consumer_id=CONSUMER.id, type="act_of_readings", title="Акт",
-                          status=SignatureStatus.NOT_SIGNED), CONSUMER),
+                          issued_on=date(2013, 1, 1), status=SignatureStatus.NOT_SIGNED), CONSUMER),
     ]}),
     ("console_signatures.html", STAFF_USER, {"rows": []}),
     *READINGS_SCENARIOS,

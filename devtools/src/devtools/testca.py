@@ -74,9 +74,11 @@ def create_ca(
     valid_days: int = 3650,
     crl_valid_days: int = 7,
     now: datetime | None = None,
+    valid_from: datetime | None = None,
 ) -> CertificationAuthority:
-    """A self-signed CA with an empty CRL valid for ``crl_valid_days``."""
+    """A self-signed CA with an empty CRL valid for ``crl_valid_days``; valid from ``valid_from`` (default: now)."""
     now = now or datetime.now(UTC)
+    valid_from = valid_from or now
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -91,8 +93,8 @@ def create_ca(
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _CLOCK_SKEW)
-        .not_valid_after(now + timedelta(days=valid_days))
+        .not_valid_before(valid_from - _CLOCK_SKEW)
+        .not_valid_after(valid_from + timedelta(days=valid_days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -257,9 +259,16 @@ _LOCAL_SIGNERS = (
     _LocalSigner(
         "staff", "Коваль Ольга Петрівна", "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "31793056", "Менеджер з розрахунків"
     ),
+    # who signed the demo's half year for the consumer, before the newcomer registered
+    _LocalSigner(
+        "accountant", "Кунін Леонід Маркович", 'Кооператив "Автомобіліст-2"', "12345678", "Головний бухгалтер"
+    ),
 )
 #: a CRL or certificate closer than this to its end is issued anew
 _RENEW_BEFORE = timedelta(days=1)
+#: the demo's history (`devtools.demo`) is signed in the past: the local CA and signers are valid from this long
+#: before the day they are made
+HISTORY = timedelta(days=400)
 
 
 def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
@@ -267,14 +276,18 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
     ``<var_dir>/trust`` and renewed there when they come near their end.
 
     Returns the signature service's environment (the ``CABINET_TRUST_*`` and ``CABINET_SEAL_*`` variables) and,
-    under lower-case keys, the demo signers' files: ``demo_consumer_*`` (EDRPOU 12345678) and ``demo_staff_*``
-    (EDRPOU 31793056), each ``..._cert_file``, ``..._key_file`` (encrypted PKCS#8 PEM, as a browser or the
-    command-line signer takes it) and ``..._key_password_file``.
+    under lower-case keys, the demo signers' files: ``demo_consumer_*`` and ``demo_accountant_*`` (EDRPOU 12345678;
+    the accountant signed the demo's history) and ``demo_staff_*`` (EDRPOU 31793056), each ``..._cert_file``,
+    ``..._key_file`` (encrypted PKCS#8 PEM, as a browser or the command-line signer takes it) and
+    ``..._key_password_file``.
     """
     directory = Path(var_dir) / "trust"
     now = datetime.now(UTC)
-    if not (directory / CA_CERTIFICATE_FILE).exists():
-        save_ca(create_ca("Cabinet Local Test CA", crl_valid_days=30), directory, announce=False)
+    history_start = now - HISTORY + _RENEW_BEFORE
+    if not (directory / CA_CERTIFICATE_FILE).exists() or _valid_since(directory / CA_CERTIFICATE_FILE) > history_start:
+        # made anew when it cannot cover the demo's history (its signers, valid since later, are issued anew too)
+        save_ca(create_ca("Cabinet Local Test CA", crl_valid_days=30, valid_from=now - HISTORY), directory,
+                announce=False)
     ca = load_ca(directory)
     if ca.crl.next_update_utc is None or ca.crl.next_update_utc - now < _RENEW_BEFORE:
         ca = reissue_crl(ca, this_update=now, next_update=now + timedelta(days=30))
@@ -286,8 +299,8 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
             "key_file": directory / f"{signer.file_prefix}.key.pem",
             "key_password_file": directory / f"{signer.file_prefix}.password",
         }
-        if not _still_valid(paths["cert_file"], now):
-            _issue_local_signer(ca, signer, paths)
+        if not _still_valid(paths["cert_file"], now) or _valid_since(paths["cert_file"]) > history_start:
+            _issue_local_signer(ca, signer, paths, now - HISTORY)
         files[signer.file_prefix] = paths
     seal = files["seal"]
     return {
@@ -298,10 +311,14 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
         "CABINET_SEAL_CERT_FILE": str(seal["cert_file"]),
         **{
             f"demo_{prefix}_{kind}": str(path)
-            for prefix in ("consumer", "staff")
+            for prefix in ("consumer", "staff", "accountant")
             for kind, path in files[prefix].items()
         },
     }
+
+
+def _valid_since(certificate_file: Path) -> datetime:
+    return x509.load_pem_x509_certificate(certificate_file.read_bytes()).not_valid_before_utc
 
 
 def _still_valid(certificate_file: Path, now: datetime) -> bool:
@@ -311,10 +328,12 @@ def _still_valid(certificate_file: Path, now: datetime) -> bool:
     return certificate.not_valid_after_utc - now > _RENEW_BEFORE
 
 
-def _issue_local_signer(ca: CertificationAuthority, signer: _LocalSigner, paths: dict[str, Path]) -> None:
+def _issue_local_signer(
+    ca: CertificationAuthority, signer: _LocalSigner, paths: dict[str, Path], valid_from: datetime
+) -> None:
     issued = issue_certificate(
         ca, common_name=signer.common_name, organization=signer.organization, edrpou=signer.edrpou,
-        title=signer.title,
+        title=signer.title, now=valid_from, valid_days=(HISTORY * 2).days,
     )
     password = secrets.token_urlsafe(12)
     _write(paths["key_password_file"], password.encode(), private=True, announce=False)

@@ -10,7 +10,7 @@ from typing import Final
 
 from gateway.billing_client import Invoice, PaymentState, Registration, Saldo
 from gateway.i18n import N_
-from gateway.signing import Party, SignatureStatus, can_sign
+from gateway.signing import Party, SignatureStatus, can_sign_invoice
 
 REGISTRATION_LABELS: Final = {
     Registration.NOT_REGISTERED: N_("Not registered yet"),
@@ -66,7 +66,7 @@ def invoice_status(invoice: Invoice) -> SignatureStatus | None:
 def invoice_can_be_signed(invoice: Invoice, party: Party | None) -> bool:
     """«Підписати» applies once the invoice's PDF exists and this party has not signed (nor anyone refused)."""
     status = invoice_status(invoice)
-    return status is not None and can_sign(status, party)
+    return status is not None and can_sign_invoice(status, party)
 
 
 def last_years(today: date, years: int = DEFAULT_PAYMENT_YEARS) -> tuple[date, date]:

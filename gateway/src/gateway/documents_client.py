@@ -6,6 +6,7 @@ Each call takes the principal the request acts for; the service lets a consumer 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 from uuid import UUID
 
@@ -38,6 +39,8 @@ class Document(_Answer):
     size: int
     sha256: str
     created_at: AwareDatetime
+    #: the document's own date (an invoice's formation date; else the day it was stored)
+    issued_on: date
     replaces: UUID | None = None
     replaced_by: UUID | None = None
 

@@ -10,7 +10,8 @@ from uuid import UUID
 from gateway.documents_client import Document
 from gateway.i18n import N_
 from gateway.listing import YearGroup, group_by_year
-from gateway.signing import Party, SignatureStatus, can_sign
+from gateway.signature_client import SignableDocument
+from gateway.signing import Party, SignatureStatus, awaits
 
 DOCUMENT_TYPE_LABELS: Final = {
     "contract": N_("Contract"),
@@ -41,13 +42,15 @@ class DocumentRow:
 
 
 def document_rows(
-    documents: Iterable[Document], statuses: Mapping[UUID, SignatureStatus] | None, party: Party | None
+    documents: Iterable[Document], statuses: Mapping[UUID, SignableDocument] | None, party: Party | None
 ) -> list[YearGroup[DocumentRow]]:
-    """The list's rows by year. A document the signature service has not heard of is not signed yet."""
+    """The list's rows by year of the documents' own dates. A document the signature service has not heard of yet
+    (its event is on the way) is not signed, and not offered for signing until it has."""
     rows = []
     for document in documents:
         if document.content_type in SIGNATURE_FILE_TYPES:
             continue
-        status = None if statuses is None else statuses.get(document.id, SignatureStatus.NOT_SIGNED)
-        rows.append(DocumentRow(document, status, status is not None and can_sign(status, party)))
-    return group_by_year(rows, lambda row: row.document.created_at)
+        signable = statuses.get(document.id) if statuses is not None else None
+        status = signable.status if signable else (None if statuses is None else SignatureStatus.NOT_SIGNED)
+        rows.append(DocumentRow(document, status, signable is not None and awaits(signable.awaiting, party)))
+    return group_by_year(rows, lambda row: row.document.issued_on)

@@ -137,6 +137,16 @@ class Window(_Answer):
         return self.state == WindowState.OPEN
 
 
+class LineState(StrEnum):
+    """Where a register's reading of the period stands."""
+
+    MISSING = "missing"
+    #: in an act waiting for its PDF, the consumer's signature or its paper copy
+    PENDING = "pending"
+    #: in force for calculation
+    ACCEPTED = "accepted"
+
+
 class ReadingLine(_Answer):
     point_id: UUID
     meter_serial: str
@@ -148,6 +158,8 @@ class ReadingLine(_Answer):
     rollover: bool = False
     volume: Decimal | None = None
     usual_volume: Decimal | None = None
+    state: LineState = LineState.MISSING
+    act_id: UUID | None = None
 
 
 class ActState(StrEnum):
@@ -169,18 +181,29 @@ class Act(_Answer):
     accepted_at: AwareDatetime | None = None
     accepted_by: str | None = None
     correction_reason: str | None = None
+    #: the meters the act carries readings of (in a readings form's answer)
+    meter_serials: list[str] = []
 
 
 class PointReadings(_Answer):
     point: Point
     lines: list[ReadingLine]
 
+    @property
+    def state(self) -> LineState:
+        """A meter's readings go together: accepted when all are, pending while any waits for its act."""
+        states = {line.state for line in self.lines}
+        if states == {LineState.ACCEPTED}:
+            return LineState.ACCEPTED
+        return LineState.PENDING if LineState.PENDING in states else LineState.MISSING
+
 
 class Readings(_Answer):
     period: str
     window: Window
     points: list[PointReadings]
-    act: Act | None = None
+    #: the period's acts that count: the one waiting, and those whose readings are in force; newest first
+    acts: list[Act] = []
 
 
 class VolumeWarning(_Answer):

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 from typing import Final
 from uuid import UUID
 
+from gateway.billing_client import MissingReadings
 from gateway.i18n import N_
 from gateway.metering_client import (
     Act,
     ActState,
+    LineState,
     PointLocation,
     PointReadings,
     Reading,
     ReadingLine,
+    Readings,
     VolumeWarning,
     Window,
 )
@@ -72,6 +75,15 @@ ACCEPTED_BY_LABELS: Final = {
     "res": N_("received from the distribution system operator"),
 }
 
+_ACCEPTED: Final = N_("Accepted for calculation.")
+_ACCEPTED_STAFF: Final = N_("Accepted for calculation. To correct it, change the values and give the reason below.")
+_PENDING: Final = N_("Entered. It is accepted for calculation once the act of readings transfer is signed.")
+_PENDING_STAFF: Final = N_("Entered; waiting for the act to be signed by the consumer or for its paper copy.")
+_MISSING: Final = N_("Not entered yet.")
+_READ_BY_SUPPLIER: Final = N_("The supplier reads this meter and enters its readings.")
+_MISSING_STAFF_CONSUMER_READS: Final = N_("Not entered yet: the consumer reads this meter.")
+_MISSING_STAFF_SUPPLIER_READS: Final = N_("Not entered yet: the supplier reads this meter.")
+
 MISSING_REASON_LABELS: Final = {
     "no_readings": N_("no readings entered"),
     "not_accepted": N_("the act of readings is not signed yet"),
@@ -121,9 +133,28 @@ def rollover_name(point_id: UUID, energy: str, zone: int) -> str:
     return f"{field_name(point_id, energy, zone)}.rollover"
 
 
-def editable_points(points: Iterable[PointReadings], *, staff: bool) -> list[PointReadings]:
-    """Consumers enter the meters they read themselves; supplier staff enter every meter still in service."""
-    return [entry for entry in points if entry.point.active and (staff or entry.point.consumer_reads)]
+def entry_points(readings: Readings, *, staff: bool) -> list[PointReadings]:
+    """The meters whose readings of the period can be entered now: for the consumer, the meters they read
+    themselves while the window is open for this period; for supplier staff, every meter in service, at any
+    time. Readings accepted already are corrected instead (staff, `correction_points`)."""
+    window = readings.window
+    if not staff and not (window.is_open and readings.period == window.period):
+        return []
+    return [entry for entry in readings.points
+            if entry.point.active and (staff or entry.point.consumer_reads) and entry.state != LineState.ACCEPTED]
+
+
+def correction_points(readings: Readings, *, staff: bool) -> list[PointReadings]:
+    """The meters whose accepted readings supplier staff may correct (with a reason); nobody else corrects."""
+    return [entry for entry in readings.points if entry.state == LineState.ACCEPTED] if staff else []
+
+
+def missing_with_metering_state(missing: Iterable[MissingReadings], readings: Readings) -> list[MissingReadings]:
+    """Billing knows only accepted readings, so it calls a meter whose readings wait for their act's signature
+    `no_readings`; metering knows better, and the page says what the consumer is to do: sign the act."""
+    pending = {entry.point.id for entry in readings.points if entry.state == LineState.PENDING}
+    return [item.model_copy(update={"reason": "not_accepted"}) if item.point_id in pending else item
+            for item in missing]
 
 
 def normalized_value(typed: str) -> str:
@@ -233,6 +264,22 @@ def closed_notice(window: Window, period_label: str, opens_on: str) -> WindowNot
     return WindowNotice(_CLOSED, {"opens_on": opens_on})
 
 
-def act_to_sign(act: Act | None) -> bool:
+def meter_state_label(entry: PointReadings, staff: bool) -> str:
+    """The message id saying where a meter's readings of the period stand, to the consumer or to staff."""
+    if entry.state == LineState.ACCEPTED:
+        return _ACCEPTED_STAFF if staff else _ACCEPTED
+    if entry.state == LineState.PENDING:
+        return _PENDING_STAFF if staff else _PENDING
+    if staff:
+        return _MISSING_STAFF_CONSUMER_READS if entry.point.consumer_reads else _MISSING_STAFF_SUPPLIER_READS
+    return _MISSING if entry.point.consumer_reads else _READ_BY_SUPPLIER
+
+
+def act_to_sign(act: Act) -> bool:
     """Whether the consumer's «Підписати» applies: the act's PDF is there and waits for their signature."""
-    return act is not None and act.state == ActState.AWAITING_SIGNATURE and act.document_id is not None
+    return act.state == ActState.AWAITING_SIGNATURE and act.document_id is not None
+
+
+def needs_no_signature(act: Act) -> bool:
+    """Readings the supplier entered itself or received from a RES system: its own record, which nobody signs."""
+    return act.source in ("staff", "res")

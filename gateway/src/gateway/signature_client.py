@@ -7,6 +7,7 @@ code (`certificate_refused` also carries `reasons`).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 from uuid import UUID
 
@@ -58,12 +59,16 @@ class Signature(_Answer):
 class DocumentStatus(_Answer):
     document_id: UUID
     status: SignatureStatus
+    #: the parties that must sign the document, and those it still waits for
+    signers: list[Party] = []
+    awaiting: list[Party] = []
     rejected_by: Party | None = None
     rejected_reason: str | None = None
     signatures: list[Signature] = []
 
     @classmethod
     def unsigned(cls, document_id: UUID) -> DocumentStatus:
+        """A document the service has not heard of yet (its event is on the way): nothing to sign for now."""
         return cls(document_id=document_id, status=SignatureStatus.NOT_SIGNED)
 
 
@@ -77,7 +82,10 @@ class SignableDocument(_Answer):
     consumer_id: UUID
     type: str
     title: str
+    issued_on: date
     status: SignatureStatus
+    signers: list[Party] = []
+    awaiting: list[Party] = []
 
 
 class PreparedSigning(_Answer):
@@ -150,14 +158,14 @@ class SignatureClient:
             raise
         return DocumentStatus.model_validate(answer)
 
-    async def statuses(self, principal: Principal, consumer_id: UUID) -> dict[UUID, SignatureStatus]:
+    async def statuses(self, principal: Principal, consumer_id: UUID) -> dict[UUID, SignableDocument]:
         """The statuses of the consumer's documents (asked for without waiting for the documents' list); those
         the service has not heard of yet are left out."""
-        statuses: dict[UUID, SignatureStatus] = {}
+        statuses: dict[UUID, SignableDocument] = {}
         while True:
             params = {"consumer_id": str(consumer_id), "limit": _PAGE, "offset": len(statuses)}
             page = _SIGNABLE.validate_python(await self._client.get(f"{_API}/documents", principal, params=params))
-            statuses |= {document.document_id: document.status for document in page}
+            statuses |= {document.document_id: document for document in page}
             if len(page) < _PAGE:
                 return statuses
 

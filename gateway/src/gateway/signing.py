@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import textwrap
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -18,6 +19,7 @@ from shared.auth import STAFF_ROLES, Role
 
 
 class SignatureStatus(StrEnum):
+    NOT_REQUIRED = "not_required"
     NOT_SIGNED = "not_signed"
     SIGNED_BY_CONSUMER = "signed_by_consumer"
     SIGNED_BY_SUPPLIER = "signed_by_supplier"
@@ -32,6 +34,7 @@ class Party(StrEnum):
 
 #: the status as the document lists show it (manual: the «Электронная подпись» column)
 STATUS_LABELS: Final = {
+    SignatureStatus.NOT_REQUIRED: N_("No signature needed"),
     SignatureStatus.NOT_SIGNED: N_("Not signed"),
     SignatureStatus.SIGNED_BY_CONSUMER: N_("Signed by the consumer"),
     SignatureStatus.SIGNED_BY_SUPPLIER: N_("Signed by the supplier"),
@@ -41,6 +44,10 @@ STATUS_LABELS: Final = {
 
 #: what each status means and what to do next (the help page «Опис статусів документа»)
 STATUS_EXPLANATIONS: Final = {
+    SignatureStatus.NOT_REQUIRED: N_(
+        "Nobody signs this document: it is a record, such as the readings of a meter the supplier reads and enters "
+        "itself. It is accepted as it is; you need to do nothing."
+    ),
     SignatureStatus.NOT_SIGNED: N_(
         "Nobody has signed the document yet. Press “Sign” to sign it with your electronic signature."
     ),
@@ -64,6 +71,7 @@ STATUS_EXPLANATIONS: Final = {
 PARTY_LABELS: Final = {Party.CONSUMER: N_("Consumer"), Party.SUPPLIER: N_("Supplier")}
 
 _SIGNED_BY: Final[dict[SignatureStatus, frozenset[Party]]] = {
+    SignatureStatus.NOT_REQUIRED: frozenset(),
     SignatureStatus.NOT_SIGNED: frozenset(),
     SignatureStatus.SIGNED_BY_CONSUMER: frozenset({Party.CONSUMER}),
     SignatureStatus.SIGNED_BY_SUPPLIER: frozenset({Party.SUPPLIER}),
@@ -83,11 +91,17 @@ def party_of(visitor: Visitor) -> Party | None:
     return None
 
 
-def can_sign(status: SignatureStatus, party: Party | None) -> bool:
-    """Whether this party may still sign (or refuse to sign): each party signs once; a refusal ends it."""
-    if party is None or status == SignatureStatus.REJECTED:
+def can_sign_invoice(status: SignatureStatus, party: Party | None) -> bool:
+    """Whether this party may still sign (or refuse to sign) an invoice, which both parties sign: each signs once;
+    a refusal ends it. (Other documents say whom they still wait for: `awaits`.)"""
+    if party is None or status in (SignatureStatus.REJECTED, SignatureStatus.NOT_REQUIRED):
         return False
     return party not in _SIGNED_BY[status]
+
+
+def awaits(awaiting: Collection[Party], party: Party | None) -> bool:
+    """Whether a document waits for this party's signature, as the signature service says it does."""
+    return party is not None and party in awaiting
 
 
 class CertificateState(StrEnum):

@@ -108,15 +108,16 @@ async def test_the_consumer_enters_readings_and_an_act_is_prepared(
     assert await api.outbox("metering.readings_accepted.v1") == []
 
     form = await api.ok("GET", f"/consumers/{consumer.consumer_id}/readings", me(api, consumer))
-    assert (form["period"], form["window"]["state"], form["act"]["id"]) == ("2026-11", "open", act["id"])
+    assert (form["period"], form["window"]["state"]) == ("2026-11", "open")
+    assert [(shown["id"], shown["meter_serials"]) for shown in form["acts"]] == [(act["id"], [point["meter_serial"]])]
     [shown] = form["points"]
     assert shown["lines"] == [
         {"point_id": point["id"], "meter_serial": point["meter_serial"], "energy": "active", "zone": 1,
          "previous": "0", "previous_period": None, "current": "120.5", "rollover": False, "volume": "120.5",
-         "usual_volume": None},
+         "usual_volume": None, "state": "pending", "act_id": act["id"]},
         {"point_id": point["id"], "meter_serial": point["meter_serial"], "energy": "active", "zone": 2,
          "previous": "0", "previous_period": None, "current": "42", "rollover": False, "volume": "42",
-         "usual_volume": None},
+         "usual_volume": None, "state": "pending", "act_id": act["id"]},
     ]
 
 
@@ -266,7 +267,7 @@ async def test_submitting_again_supersedes_the_unsigned_act(
     assert [(act["id"], act["state"]) for act in acts] == [(second["act"]["id"], "preparing"),
                                                           (first["act"]["id"], "superseded")]
     form = await api.ok("GET", path, me(api, consumer))
-    assert form["act"]["id"] == second["act"]["id"]
+    assert [shown["id"] for shown in form["acts"]] == [second["act"]["id"]]
     assert [shown["current"] for shown in form["points"][0]["lines"]] == ["2", "2"]
 
 
@@ -281,6 +282,41 @@ async def test_staff_readings_of_a_point_supersede_the_consumers_unsigned_act_on
     assert (await api.ok("GET", f"/acts/{mine['act']['id']}", api.staff()))["state"] == "preparing"
     await api.ok("POST", path, api.staff(), json=body("2026-11", line(point, "2"), line(point, "2", zone=2)))
     assert (await api.ok("GET", f"/acts/{mine['act']['id']}", api.staff()))["state"] == "superseded"
+
+
+async def test_the_substation_meter_read_by_staff_leaves_the_consumers_own_meter_open_to_them(
+    api: Any, consumer: ConsumerAccountCreated, point: dict[str, Any]
+) -> None:
+    """The demo's month: staff enter the substation meter (accepted, nobody signs it); the consumer still enters
+    their own meter in the window; staff may enter a meter nobody has read yet without calling it a correction."""
+    path = f"/consumers/{consumer.consumer_id}/readings"
+    substation = await api.add_point(consumer.consumer_id, zones=1, consumer_reads=False)
+    by_staff = await api.ok("POST", path, api.staff(), json=body("2026-11", line(substation, "5")))
+    [render] = [event for event in await api.outbox("documents.render_requested.v1")
+                if event["source_event"] == f"metering.act/{by_staff['act']['id']}"]
+    assert (render["signers"], render["issued_on"]) == ([], "2026-11-25")
+
+    form = await api.ok("GET", path, me(api, consumer))
+    states = {shown["point"]["meter_serial"]: {line["state"] for line in shown["lines"]} for shown in form["points"]}
+    assert states == {point["meter_serial"]: {"missing"}, substation["meter_serial"]: {"accepted"}}
+    assert [(act["state"], act["meter_serials"]) for act in form["acts"]] == [
+        ("accepted", [substation["meter_serial"]])]
+
+    mine = await api.ok("POST", path, me(api, consumer), json=body("2026-11", line(point, "1"),
+                                                                     line(point, "1", zone=2)))
+    [render] = [event for event in await api.outbox("documents.render_requested.v1")
+                if event["source_event"] == f"metering.act/{mine['act']['id']}"]
+    assert render["signers"] == ["consumer", "supplier"]
+    form = await api.ok("GET", path, me(api, consumer))
+    assert [(act["id"], act["meter_serials"]) for act in form["acts"]] == [
+        (mine["act"]["id"], [point["meter_serial"]]), (by_staff["act"]["id"], [substation["meter_serial"]])]
+    # a correction is of accepted readings only; the consumer's pending meter is entered by staff as new readings
+    refused = await api.refused(409, "POST", f"{path}/corrections", api.staff(),
+                                json=body("2026-11", line(point, "3"), line(point, "3", zone=2), reason="typo"))
+    assert refused["code"] == "readings_not_accepted"
+    await api.ok("POST", path, api.staff(), json=body("2026-11", line(point, "3"), line(point, "3", zone=2)))
+    form = await api.ok("GET", path, me(api, consumer))
+    assert {line["state"] for shown in form["points"] for line in shown["lines"]} == {"accepted"}
 
 
 def accepted_acts_counted() -> float:
@@ -335,7 +371,8 @@ async def test_staff_correct_accepted_readings_with_a_reason(
         (None, "300"), ("a typo: 300", "30")]
     form = await api.ok("GET", f"/consumers/{consumer.consumer_id}/readings", api.staff())
     assert [shown["current"] for shown in form["points"][0]["lines"]] == ["30", "40"]
-    assert form["act"]["id"] == corrected["act"]["id"]
+    # the correction's readings are in force: the act it replaced no longer counts
+    assert [shown["id"] for shown in form["acts"]] == [corrected["act"]["id"]]
 
 
 async def test_consumers_reach_only_their_own_readings_and_acts(
@@ -471,10 +508,13 @@ async def test_the_form_of_a_closed_period_shows_its_accepted_readings(
                  json=body("2026-10", line(point, "5"), line(point, "6", zone=2)))
     form = await api.ok("GET", f"/consumers/{consumer.consumer_id}/readings", me(api, consumer),
                         params={"period": "2026-10"})
-    assert (form["period"], form["window"]["period"], form["act"]["state"]) == ("2026-10", "2026-11", "accepted")
-    assert [shown["current"] for shown in form["points"][0]["lines"]] == ["5", "6"]
+    assert (form["period"], form["window"]["period"]) == ("2026-10", "2026-11")
+    assert [(shown["state"], shown["source"]) for shown in form["acts"]] == [("accepted", "staff")]
+    assert [(shown["current"], shown["state"]) for shown in form["points"][0]["lines"]] == [
+        ("5", "accepted"), ("6", "accepted")]
     november = await api.ok("GET", f"/consumers/{consumer.consumer_id}/readings", me(api, consumer))
-    assert november["act"] is None
+    assert november["acts"] == []
+    assert {shown["state"] for shown in november["points"][0]["lines"]} == {"missing"}
     assert [(shown["previous"], shown["previous_period"], shown["current"]) for shown in
             november["points"][0]["lines"]] == [("5", "2026-10", None), ("6", "2026-10", None)]
     assert (await api.refused(422, "GET", f"/consumers/{consumer.consumer_id}/readings", me(api, consumer),

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -262,14 +262,19 @@ class Cabinet:
     async def store_document(
         self, consumer_id: uuid.UUID, *, document_type: str = "act", content: bytes | None = None,
         title: str = "Акт приймання-передавання електричної енергії за травень 2024",
+        issued_on: date | None = None, signers: list[str] | None = None,
     ) -> dict[str, Any]:
-        """A document stored through the documents API, as billing would store it."""
+        """A document stored through the documents API, as billing would store it; `signers` and `issued_on` as its
+        producer says (unsaid: the type's rule, and the day it is stored)."""
         content = content if content is not None else pdf(document_type)
+        said = {"issued_on": issued_on.isoformat()} if issued_on else {}
+        if signers is not None:
+            said["signers"] = signers
         response = await self.client(self.documents, Principal(role=Role.SERVICE, issuer="billing")).post(
             "/api/v1/documents", json={
                 "consumer_id": str(consumer_id), "type": document_type, "period": "2024-05", "title": title,
                 "file_name": f"{title}.pdf", "content_type": "application/pdf",
-                "content_base64": base64.b64encode(content).decode(),
+                "content_base64": base64.b64encode(content).decode(), **said,
             },
         )
         assert response.status_code == 201, response.text

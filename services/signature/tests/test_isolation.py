@@ -91,4 +91,8 @@ async def test_the_listing_shows_a_consumer_their_own_and_staff_what_awaits_the_
     }
     assert {item["document_id"] for item in chosen} == {a_act["id"], b_act["id"]}
     assert nothing == []
-    assert own[0].keys() == {"document_id", "consumer_id", "type", "title", "status", "status_changed_at"}
+    assert own[0].keys() == {"document_id", "consumer_id", "type", "title", "issued_on", "status", "signers",
+                             "awaiting", "status_changed_at"}
+    assert {(item["document_id"], tuple(item["awaiting"])) for item in own} == {
+        (a_act["id"], ("consumer", "supplier")), (a_signed["id"], ("consumer",)),
+    }

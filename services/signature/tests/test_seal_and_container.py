@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import aio_pika
@@ -173,3 +174,57 @@ async def test_a_seal_that_may_not_sign_sends_the_event_to_the_dead_letters_with
     assert "revoked" in message.headers["x-dead-letter-reason"]
     # the document is known (it can still be signed by a settlement manager), but not sealed
     assert (await cabinet.status(invoice["id"]))["status"] == "not_signed"
+
+
+async def test_a_tax_invoice_is_signed_by_the_supplier_alone(cabinet) -> None:
+    alice = cabinet.trust.key_of("consumer")
+    certificate = await cabinet.register(cabinet.consumer_a, alice)
+    tax_invoice = await cabinet.store_document(cabinet.consumer_a.consumer_id, document_type="tax_invoice",
+                                               title="Податкова накладна № 17", signers=["supplier"])
+
+    async def sealed() -> dict | None:
+        status = await cabinet.status(tax_invoice["id"], cabinet.consumer_a)
+        return status if status["status"] == "signed_by_supplier" else None
+
+    status = await cabinet.eventually(sealed)
+    by_consumer = await cabinet.prepare(cabinet.consumer_a, tax_invoice["id"], certificate["id"])
+    refused = await cabinet.api(cabinet.consumer_a).post(
+        f"/api/v1/documents/{tax_invoice['id']}/rejection", json={"reason": "не згоден"})
+    awaiting = await cabinet.api(cabinet.consumer_a).get("/api/v1/documents", params={"awaiting": "consumer"})
+
+    assert (status["signers"], status["awaiting"]) == (["supplier"], [])
+    for conflict in (by_consumer, refused):
+        assert conflict.status_code == 409, conflict.text
+        assert conflict.json()["detail"]["code"] == "signature_not_required"
+    assert awaiting.json() == []
+
+
+async def test_the_seal_does_not_sign_a_back_dated_document_a_person_signs_it(cabinet) -> None:
+    invoice = await cabinet.store_document(cabinet.consumer_a.consumer_id, document_type="invoice",
+                                           title=INVOICE_TITLE, issued_on=date(2024, 5, 25))
+    await cabinet.heard_of(invoice["id"])
+
+    status = await cabinet.status(invoice["id"], cabinet.consumer_a)
+    awaiting = await cabinet.api(cabinet.staff).get("/api/v1/documents", params={"awaiting": "supplier"})
+
+    assert (status["status"], status["awaiting"]) == ("not_signed", ["consumer", "supplier"])
+    assert [item["document_id"] for item in awaiting.json()] == [invoice["id"]]
+    assert awaiting.json()[0]["issued_on"] == "2024-05-25"
+
+
+async def test_a_record_nobody_signs_waits_for_nobody_and_cannot_be_signed(cabinet) -> None:
+    olha = cabinet.trust.key_of("staff")
+    staff_certificate = await cabinet.register(cabinet.staff, olha)
+    act = await cabinet.store_document(cabinet.consumer_a.consumer_id, signers=[])
+    await cabinet.heard_of(act["id"])
+
+    status = await cabinet.status(act["id"], cabinet.consumer_a)
+    signed = await cabinet.prepare(cabinet.staff, act["id"], staff_certificate["id"])
+    sealed = await cabinet.api(cabinet.staff).post(f"/api/v1/documents/{act['id']}/seal")
+    awaiting = [await cabinet.api(principal).get("/api/v1/documents", params={"awaiting": party})
+                for principal, party in ((cabinet.consumer_a, "consumer"), (cabinet.staff, "supplier"))]
+
+    assert (status["status"], status["signers"], status["awaiting"]) == ("not_required", [], [])
+    for conflict in (signed, sealed):
+        assert conflict.status_code == 409 and conflict.json()["detail"]["code"] == "signature_not_required"
+    assert [answer.json() for answer in awaiting] == [[], []]

@@ -220,8 +220,8 @@ async def test_a_refused_document_says_why_and_cannot_be_signed(cabinet) -> None
     assert too_long.status_code == 422 and too_long.json()["detail"]["fields"] == {"reason": "too_long"}
     assert refused.status_code == 200, refused.text
     assert refused.json() | {"signatures": []} == {
-        "document_id": document["id"], "status": "rejected", "rejected_by": "consumer",
-        "rejected_reason": "Обсяг не відповідає показанням", "signatures": [],
+        "document_id": document["id"], "status": "rejected", "signers": ["consumer", "supplier"], "awaiting": [],
+        "rejected_by": "consumer", "rejected_reason": "Обсяг не відповідає показанням", "signatures": [],
     }
     for conflict in (again, prepare, finalize):
         assert conflict.status_code == 409 and conflict.json()["detail"]["code"] == "document_rejected", conflict.text

@@ -24,8 +24,8 @@ from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.pages.common import documents_of, identity_of, notice_of, see_other, signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, SignedIn, Staff, Visitor
-from gateway.signature_client import Certificate, DocumentStatus
-from gateway.signing import CertificateState, SignatureStatus, can_sign, certificate_state, party_of
+from gateway.signature_client import Certificate, DocumentStatus, SignableDocument
+from gateway.signing import CertificateState, awaits, certificate_state, party_of
 from shared.auth import Principal
 from shared.errors import ServiceCallError
 from shared.telemetry import log_fields
@@ -53,7 +53,9 @@ def _tolerate_signature_failure(request: Request, error: ServiceCallError | http
     )
 
 
-async def _statuses(request: Request, principal: Principal, consumer_id: UUID) -> dict[UUID, SignatureStatus] | None:
+async def _statuses(
+    request: Request, principal: Principal, consumer_id: UUID
+) -> dict[UUID, SignableDocument] | None:
     try:
         return await signature_of(request).statuses(principal, consumer_id)
     except (ServiceCallError, httpx.TransportError) as error:
@@ -125,7 +127,7 @@ async def _document_page(
         "document": document,
         "status": status,
         "statuses_unavailable": _warning(request, _SIGNATURES_UNAVAILABLE, status),
-        "can_sign": status is not None and can_sign(status.status, party),
+        "can_sign": status is not None and awaits(status.awaiting, party),
         "certificates": usable,
         "is_staff": principal.is_staff,
         "consumer": consumer,

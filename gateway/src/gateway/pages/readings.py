@@ -9,14 +9,14 @@ with a reason and mark paper acts received. The services decide; the page shows 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from gateway.billing_client import MISSING_READINGS, Calculation, MissingReadings
-from gateway.charts import consumption_chart
+from gateway.charts import Chart, consumption_chart
 from gateway.i18n import format_date, format_period, language_of
 from gateway.messages import (
     FormErrors,
@@ -26,7 +26,7 @@ from gateway.messages import (
     readings_refusal,
     unsent_readings,
 )
-from gateway.metering_client import WARNINGS, ActState, Readings, VolumeWarning
+from gateway.metering_client import WARNINGS, Readings, VolumeWarning
 from gateway.pages.common import (
     AccountPages,
     billing_of,
@@ -40,9 +40,11 @@ from gateway.readings_view import (
     CSV_SAMPLE,
     IMPORT_COLUMNS,
     XML_SAMPLE,
-    act_to_sign,
+    WindowNotice,
     closed_notice,
-    editable_points,
+    correction_points,
+    entry_points,
+    missing_with_metering_state,
     typed_readings,
     warnings_by_field,
 )
@@ -80,13 +82,27 @@ async def _calculation(request: Request, principal: Principal, consumer_id: UUID
     return await unless_unavailable(request, billing_of(request).calculation(principal, consumer_id, period), "billing")
 
 
-def _mode(readings: Readings, target: AccountPages) -> str:
-    """`entry`, `correction` (staff, once accepted) or `read_only` (the window is closed for the consumer)."""
-    accepted = readings.act is not None and readings.act.state == ActState.ACCEPTED
-    if target.staff:
-        return "correction" if accepted else "entry"
-    in_window = readings.window.is_open and readings.period == readings.window.period
-    return "entry" if in_window and not accepted else "read_only"
+def readings_page_context(
+    readings: Readings, target: AccountPages, calculation: Calculation | None, form: ReadingsForm, *,
+    window_notice: WindowNotice | None, chart: Chart | None, notice: str | None,
+) -> dict[str, Any]:
+    """What readings.html draws, from the services' answers (pure: the template tests build pages with it)."""
+    missing = form.missing if form.missing is not None else calculation.missing if calculation else []
+    return {
+        "readings": readings,
+        "window_notice": window_notice,
+        # each meter's inputs belong to the form that sends them: new readings, or staff's corrections
+        "entry_ids": {entry.point.id for entry in entry_points(readings, staff=target.staff)},
+        "correction_ids": {entry.point.id for entry in correction_points(readings, staff=target.staff)},
+        "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
+        "calculation": calculation,
+        "missing": missing_with_metering_state(missing, readings),
+        "form": form,
+        "target": target,
+        "notice": notice,
+        "import_limit": MAX_IMPORT_BYTES,
+        "chart": chart,
+    }
 
 
 async def render_readings(
@@ -104,25 +120,13 @@ async def render_readings(
     invoices = await unless_unavailable(request, billing_of(request).invoices(principal, target.consumer_id), "billing")
     language = language_of(request)
     window = readings.window
-    notice = closed_notice(
+    window_notice = closed_notice(
         window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—"
     )
-    mode = _mode(readings, target)
-    editable = {entry.point.id for entry in editable_points(readings.points, staff=target.staff)}
-    context = {
-        "readings": readings,
-        "window_notice": notice,
-        "mode": mode,
-        "editable_ids": editable if mode != "read_only" else set(),
-        "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
-        "act_to_sign": not target.staff and act_to_sign(readings.act),
-        "calculation": calculation,
-        "form": form or ReadingsForm(),
-        "target": target,
-        "notice": notice_of(request),
-        "import_limit": MAX_IMPORT_BYTES,
-        "chart": consumption_chart(invoices.items) if invoices is not None else None,
-    }
+    context = readings_page_context(
+        readings, target, calculation, form or ReadingsForm(), window_notice=window_notice,
+        chart=consumption_chart(invoices.items) if invoices is not None else None, notice=notice_of(request),
+    )
     return pages_of(request).render(request, "readings.html", context, status_code=status_code)
 
 
@@ -138,7 +142,8 @@ async def enter_readings(
     translations = pages_of(request).translations(request)
     metering = metering_of(request)
     readings = await metering.readings(principal, target.consumer_id, period or None)
-    typed = typed_readings(values, editable_points(readings.points, staff=target.staff))
+    points = (correction_points if correcting else entry_points)(readings, staff=target.staff)
+    typed = typed_readings(values, points)
     form = ReadingsForm(values=typed.values, rollovers=typed.rollovers, correction_reason=reason)
     if typed.problems or not typed.readings:
         form.errors = unsent_readings(translations, typed.problems)

@@ -21,7 +21,7 @@ from gateway.i18n import N_
 from gateway.pages.common import signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import SignedIn
-from gateway.signing import STATUS_LABELS, can_sign, party_of
+from gateway.signing import STATUS_LABELS, awaits, party_of
 
 router = APIRouter(prefix="/api/signing")
 
@@ -71,7 +71,7 @@ async def finalize(request: Request, visitor: SignedIn, signing_id: UUID, body: 
         "document_id": str(status.document_id),
         "status": status.status.value,
         "status_label": translations.gettext(STATUS_LABELS[status.status]),
-        "can_sign": can_sign(status.status, party_of(visitor)),
+        "can_sign": awaits(status.awaiting, party_of(visitor)),
         "message": translations.gettext(_SIGNED),
     }
     return JSONResponse(answer, status_code=201)

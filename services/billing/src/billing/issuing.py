@@ -246,6 +246,8 @@ class Issuer:
                 title=invoice_title(row["number"], row["formed_on"], row["kind"]),
                 file_name=invoice_file_name(row["number"]),
                 data=render_data(draft, suppliers[draft.consumer.branch_id]), source_event=source_event(row["id"]),
+                # both parties sign an invoice: that is how the calculation is agreed (manual «Подписываем документы»)
+                issued_on=row["formed_on"], signers=("consumer", "supplier"),
             ))
         await repository.insert_lines(self.session, lines)
         await outbox.add(self.session, *events)

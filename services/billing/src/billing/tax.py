@@ -174,6 +174,8 @@ class TaxInvoicing:
                     consumer_id=row["consumer_id"], document_type=rules.document_type(document),
                     period=row["period"], title=title(document), file_name=file_name(document),
                     data=rules.render_data(document), source_event=source_event(tax_invoice_id),
+                    # the seller signs a tax invoice and registers it; the buyer does not sign it
+                    issued_on=document.issued_on, signers=("supplier",),
                 ).model_dump_json() if document.rows else None
                 rows.append({
                     "id": tax_invoice_id, "consumer_id": row["consumer_id"], "invoice_id": row["id"], "kind": kind,

@@ -42,7 +42,8 @@ async def store_document(body: schemas.NewDocument, principal: Issuer, documents
         raise Invalid("the content is not base64", fields={"content_base64": "base64_invalid"}) from None
     metadata = Metadata(
         document_type=body.type, period=body.period, title=body.title, file_name=body.file_name,
-        content_type=body.content_type, source_event=body.source_event,
+        content_type=body.content_type, source_event=body.source_event, issued_on=body.issued_on,
+        signers=tuple(body.signers) if body.signers is not None else None,
     )
     listed = await documents.store(principal, NewDocument(body.consumer_id, metadata, content, body.replaces))
     return schemas.DocumentOut.of(listed)
@@ -75,7 +76,8 @@ async def render_document(
     listed = await documents.render_and_store(principal, RenderedDocument(
         consumer_id=body.consumer_id, document_type=body.type, period=body.period, title=body.title,
         file_name=body.file_name or file_name_from_title(body.title, "pdf"), data=body.data,
-        replaces=body.replaces, source_event=body.source_event,
+        replaces=body.replaces, source_event=body.source_event, issued_on=body.issued_on,
+        signers=tuple(body.signers) if body.signers is not None else None,
     ))
     return schemas.DocumentOut.of(listed)
 

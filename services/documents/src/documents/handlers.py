@@ -21,7 +21,7 @@ class Handlers:
             RenderedDocument(
                 consumer_id=event.consumer_id, document_type=event.document_type, period=event.period,
                 title=event.title, file_name=event.file_name, data=event.data, replaces=event.replaces,
-                source_event=event.source_event,
+                source_event=event.source_event, issued_on=event.issued_on, signers=event.signers,
             )
             for event in events
         ]

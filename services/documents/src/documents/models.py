@@ -8,7 +8,7 @@ replaces.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -23,7 +23,7 @@ class Base(DeclarativeBase):
 class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
-        sa.Index("ix_documents_consumer_listing", "consumer_id", "created_at"),
+        sa.Index("ix_documents_consumer_listing", "consumer_id", "issued_on", "created_at"),
         # render requests are answered once per requester's reference
         sa.Index("ix_documents_source_event", "source_event", postgresql_where=sa.text("source_event IS NOT NULL")),
         sa.CheckConstraint("period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period"),
@@ -49,3 +49,7 @@ class Document(Base):
     #: the user or service that stored it (the principal's user id; None for services)
     created_by: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    #: the document's own date, as lists show and sort it: an invoice's formation date, else the day it was stored
+    issued_on: Mapped[date] = mapped_column(sa.Date)
+    #: the parties that must sign it; None: as the signature service's rule for its type says
+    signers: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.String(16)))

@@ -84,7 +84,9 @@ async def replaced_by(session: AsyncSession, document_id: uuid.UUID) -> uuid.UUI
 
 
 async def find(session: AsyncSession, found: DocumentFilter, *, limit: int, offset: int) -> Sequence[Listed]:
-    statement = _filtered(_with_successor(), found).order_by(Document.created_at.desc(), Document.id.desc())
+    statement = _filtered(_with_successor(), found).order_by(
+        Document.issued_on.desc(), Document.created_at.desc(), Document.id.desc()
+    )
     rows = (await session.execute(statement.limit(limit).offset(offset))).all()
     return [Listed(row[0], row[1]) for row in rows]
 

@@ -7,10 +7,10 @@ so that every refusal comes back with the domain's reason code.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from documents.domain.documents import MAX_DOCUMENT_BYTES
 from documents.repository import Listed
@@ -19,6 +19,7 @@ from documents.service import content_path
 Short = Annotated[str, StringConstraints(max_length=320)]
 Code = Annotated[str, StringConstraints(max_length=64)]
 Period = Annotated[str, StringConstraints(max_length=7)]
+Signer = Literal["consumer", "supplier"]
 #: base64 of the largest document, and a little room for line breaks
 Base64Content = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_BYTES * 4 // 3 + 1024)]
 
@@ -38,6 +39,10 @@ class DocumentOut(BaseModel):
     size: int
     sha256: str
     created_at: datetime
+    #: the document's own date (an invoice's formation date; else the day it was stored)
+    issued_on: date
+    #: the parties that must sign it; None: as the signature service's rule for its type says
+    signers: list[str] | None
     source_event: str | None
     #: the document this one re-issues
     replaces: uuid.UUID | None
@@ -53,7 +58,8 @@ class DocumentOut(BaseModel):
             id=document.id, consumer_id=document.consumer_id, type=document.document_type, period=document.period,
             title=document.title, file_name=document.file_name, content_type=document.content_type,
             size=document.size, sha256=document.sha256, created_at=document.created_at,
-            source_event=document.source_event, replaces=document.replaces_id, replaced_by=listed.replaced_by,
+            issued_on=document.issued_on, signers=document.signers, source_event=document.source_event,
+            replaces=document.replaces_id, replaced_by=listed.replaced_by,
             content_path=content_path(document.id),
         )
 
@@ -75,6 +81,8 @@ class NewDocument(Request):
     content_base64: Base64Content
     replaces: uuid.UUID | None = None
     source_event: Short | None = None
+    issued_on: date | None = None
+    signers: list[Signer] | None = Field(default=None, max_length=2)
 
 
 class RenderDocument(Request):
@@ -88,6 +96,8 @@ class RenderDocument(Request):
     data: dict[str, Any]
     replaces: uuid.UUID | None = None
     source_event: Short | None = None
+    issued_on: date | None = None
+    signers: list[Signer] | None = Field(default=None, max_length=2)
 
 
 class EdsOnboardingForm(Request):

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -62,6 +62,13 @@ def business_today() -> date:
     return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
+def signers_of(document: Document) -> tuple[Literal["consumer", "supplier"], ...] | None:
+    """The document's signers as the contracts name them (stored as checked by `clean_metadata`)."""
+    if document.signers is None:
+        return None
+    return tuple(party for party in ("consumer", "supplier") if party in document.signers)
+
+
 def content_path(document_id: uuid.UUID) -> str:
     """Where the documents API serves a document's bytes."""
     return f"/api/v1/documents/{document_id}/content"
@@ -107,6 +114,8 @@ class RenderedDocument:
     data: Mapping[str, Any] | pydantic.BaseModel
     replaces: uuid.UUID | None = None
     source_event: str | None = None
+    issued_on: date | None = None
+    signers: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,12 +158,15 @@ class Documents:
             title=metadata.title, file_name=metadata.file_name,
             content_type=metadata.content_type, size=len(new.content), sha256=sha256, replaces_id=new.replaces,
             source_event=metadata.source_event, created_by=principal.user_id,
+            issued_on=metadata.issued_on or business_today(),
+            signers=list(metadata.signers) if metadata.signers is not None else None,
         ))
         await bus.add(self.session, DocumentStored(
             document_id=document.id, consumer_id=document.consumer_id, document_type=document.document_type,
             period=document.period, title=document.title, file_name=document.file_name,
             content_type=document.content_type, size=document.size, sha256=document.sha256,
-            replaces=document.replaces_id, source_event=document.source_event,
+            replaces=document.replaces_id, source_event=document.source_event, issued_on=document.issued_on,
+            signers=signers_of(document),
         ))
         return Listed(document, None)
 
@@ -181,6 +193,7 @@ class Documents:
         metadata = Metadata(
             document_type=request.document_type, period=request.period, title=request.title,
             file_name=request.file_name, content_type="application/pdf", source_event=request.source_event,
+            issued_on=request.issued_on, signers=request.signers,
         )
         # refuse bad metadata before spending time on rendering
         _, problems = clean_metadata(metadata)

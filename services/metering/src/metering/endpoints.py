@@ -124,12 +124,13 @@ async def readings(
                     previous=plain(line.previous), previous_period=line.previous_period,
                     current=schemas.optional_plain(line.current), rollover=line.rollover,
                     volume=schemas.optional_plain(line.volume), usual_volume=schemas.optional_plain(line.usual_volume),
+                    state=line.state, act_id=line.act_id,
                 )
                 for line in point_view.lines
             ])
             for point_view in view.points
         ],
-        act=schemas.ActOut.of(view.act) if view.act else None,
+        acts=[schemas.ActOut.of(item.act, item.meter_serials) for item in view.acts],
     )
 
 

@@ -28,7 +28,7 @@ async def document_stored(event: DocumentStored, context: MessageContext) -> Non
 
 
 async def signature_changed(event: DocumentStatusChanged, context: MessageContext) -> None:
-    await Metering(context.session).act_signature_changed(event, utcnow())
+    await Metering(context.session).act_signature_changed(event)
 
 
 async def res_readings_submitted(event: ReadingsSubmitted, context: MessageContext) -> None:

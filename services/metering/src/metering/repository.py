@@ -16,7 +16,6 @@ from metering.models import (
     AcceptedReading,
     Act,
     ActLine,
-    ActState,
     Consumer,
     InvoicedPeriod,
     MeteringPoint,
@@ -95,12 +94,8 @@ async def pending_act(session: AsyncSession, consumer_id: uuid.UUID, period: str
     )
 
 
-async def latest_act(session: AsyncSession, consumer_id: uuid.UUID, period: str) -> Act | None:
-    """The act the period's form shows: the newest one not superseded."""
-    return await session.scalar(
-        select(Act).where(Act.consumer_id == consumer_id, Act.period == period, Act.state != ActState.SUPERSEDED)
-        .order_by(Act.ordinal.desc()).limit(1)
-    )
+async def acts_by_id(session: AsyncSession, act_ids: Sequence[uuid.UUID]) -> Sequence[Act]:
+    return (await session.scalars(select(Act).where(Act.id.in_(act_ids)))).all() if act_ids else []
 
 
 async def lines_of(session: AsyncSession, act_id: uuid.UUID) -> Sequence[ActLine]:

@@ -7,6 +7,7 @@ each refusal comes back with the domain's reason code. Register values and ratio
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -93,13 +94,15 @@ class ActOut(BaseModel):
     accepted_at: datetime | None
     accepted_by: str | None
     correction_reason: str | None
+    #: the meters the act carries readings of (in a readings form's answer; empty elsewhere)
+    meter_serials: list[str] = []
 
     @classmethod
-    def of(cls, act: Act) -> ActOut:
+    def of(cls, act: Act, meter_serials: Sequence[str] = ()) -> ActOut:
         return cls(
             id=act.id, consumer_id=act.consumer_id, period=act.period, state=act.state, source=act.source,
             document_id=act.document_id, submitted_at=act.submitted_at, accepted_at=act.accepted_at,
-            accepted_by=act.accepted_by, correction_reason=act.correction_reason,
+            accepted_by=act.accepted_by, correction_reason=act.correction_reason, meter_serials=list(meter_serials),
         )
 
 
@@ -115,6 +118,11 @@ class ReadingLineOut(BaseModel):
     rollover: bool
     volume: str | None
     usual_volume: str | None
+    #: `missing` (not entered), `pending` (in an act waiting for the consumer's signature or its paper copy) or
+    #: `accepted` (in force for calculation)
+    state: str
+    #: the act the reading is in
+    act_id: uuid.UUID | None
 
 
 class PointReadingsOut(BaseModel):
@@ -126,7 +134,8 @@ class ReadingsOut(BaseModel):
     period: str
     window: WindowOut
     points: list[PointReadingsOut]
-    act: ActOut | None
+    #: the period's acts that count: the one waiting, and those whose readings are in force; newest first
+    acts: list[ActOut]
 
 
 class WarningOut(BaseModel):

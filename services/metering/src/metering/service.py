@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +90,17 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
 
 
+class LineState(StrEnum):
+    """Where a register's reading of the period stands."""
+
+    #: nobody has entered it yet
+    MISSING = "missing"
+    #: entered, in an act waiting for its PDF, the consumer's signature or the paper copy
+    PENDING = "pending"
+    #: in force for calculation
+    ACCEPTED = "accepted"
+
+
 @dataclass(frozen=True)
 class LineView:
     point_id: uuid.UUID
@@ -101,6 +113,9 @@ class LineView:
     rollover: bool
     volume: Decimal | None
     usual_volume: Decimal | None
+    state: LineState
+    #: the act the reading is in (pending or accepted)
+    act_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -108,13 +123,28 @@ class PointView:
     point: MeteringPoint
     lines: list[LineView]
 
+    @property
+    def state(self) -> LineState:
+        """A point's readings go together: missing until entered, pending until all are accepted."""
+        states = {line.state for line in self.lines}
+        return LineState.ACCEPTED if states == {LineState.ACCEPTED} else (
+            LineState.PENDING if LineState.PENDING in states else LineState.MISSING)
+
+
+@dataclass(frozen=True)
+class ActView:
+    act: Act
+    #: the meters whose readings the act carries
+    meter_serials: list[str]
+
 
 @dataclass(frozen=True)
 class ReadingsView:
     period: str
     window: Window
     points: list[PointView]
-    act: Act | None
+    #: the period's acts that count: the one waiting (if any) and those whose readings are in force, newest first
+    acts: list[ActView]
 
 
 @dataclass(frozen=True)
@@ -323,9 +353,8 @@ class Metering:
             period = str(window.period)
         elif Period.parse(period) is None:
             raise Invalid("not a period", fields={"period": "period_invalid"})
-        act = (await repository.pending_act(self.session, consumer.id, period)
-               or await repository.latest_act(self.session, consumer.id, period))
-        entered = await repository.lines_of(self.session, act.id) if act and act.state != ActState.ACCEPTED else []
+        act = await repository.pending_act(self.session, consumer.id, period)
+        entered = await repository.lines_of(self.session, act.id) if act else []
         pending: dict[LineKey, ActLine] = {(line.point_id, line.energy, line.zone): line for line in entered}
         all_points = await repository.points_of(self.session, consumer.id)
         accepted: dict[LineKey, AcceptedReading] = {
@@ -352,9 +381,22 @@ class Metering:
                         previous_period=row.previous_period if row else (last.period if last else None),
                         current=row.current if row else None, rollover=row.rollover if row else False,
                         volume=row.volume if row else None, usual_volume=usual_volume(history.get(key, [])),
+                        state=(LineState.PENDING if key in pending
+                               else LineState.ACCEPTED if key in accepted else LineState.MISSING),
+                        act_id=row.act_id if row else None,
                     ))
             views.append(PointView(point, lines))
-        return ReadingsView(period, window, views, act)
+        return ReadingsView(period, window, views, await self._acts_of(views, act))
+
+    async def _acts_of(self, views: Sequence[PointView], pending: Act | None) -> list[ActView]:
+        serials: dict[uuid.UUID, list[str]] = {}
+        for view in views:
+            for act_id in dict.fromkeys(line.act_id for line in view.lines if line.act_id is not None):
+                serials.setdefault(act_id, []).append(view.point.meter_serial)
+        acts = {act.id: act for act in await repository.acts_by_id(self.session, list(serials))}
+        if pending is not None:
+            acts[pending.id] = pending
+        return [ActView(act, serials.get(act.id, [])) for act in sorted(acts.values(), key=lambda act: -act.ordinal)]
 
     async def acts(self, consumer: Consumer, period: str | None) -> Sequence[Act]:
         if period is not None and Period.parse(period) is None:
@@ -464,7 +506,10 @@ class Metering:
                 "account_number": consumer.account_number, "source": act.source,
                 "correction_reason": act.correction_reason, "lines": [line_data(line) for line in ordered],
             },
-            source_event=f"{ACT_REFERENCE}{act.id}",
+            source_event=f"{ACT_REFERENCE}{act.id}", issued_on=today,
+            # the consumer's act is signed by both parties (the consumer's signature is what accepts its readings);
+            # readings the supplier entered or received from a RES system are its own record: nobody signs them
+            signers=("consumer", "supplier") if act.source == ActSource.CONSUMER else (),
         )
 
     async def import_readings(self, consumer: Consumer, file_name: str, content: bytes, period: str, *,
@@ -583,8 +628,8 @@ class Metering:
         if act.state == ActState.PREPARING:
             act.state = ActState.AWAITING_SIGNATURE if consumer.e_signature else ActState.AWAITING_PAPER
 
-    async def act_signature_changed(self, event: DocumentStatusChanged, now: datetime) -> None:
-        """The consumer signed an act's PDF: its readings are accepted."""
+    async def act_signature_changed(self, event: DocumentStatusChanged) -> None:
+        """The consumer signed an act's PDF: its readings are accepted, as of the signature."""
         if event.document_type != ACT_DOCUMENT_TYPE or event.status not in SIGNED_BY_CONSUMER:
             return
         act = await repository.act_by_document(self.session, event.document_id)
@@ -594,7 +639,7 @@ class Metering:
         await self._lock(act)
         # a signature is as good as the paper copy the act was waiting for
         if act.state in (ActState.AWAITING_SIGNATURE, ActState.AWAITING_PAPER):
-            await self._accept(act, AcceptedBy.SIGNATURE, now)
+            await self._accept(act, AcceptedBy.SIGNATURE, event.occurred_at)
         else:
             logger.info("signature of act %s in state %s changes nothing", act.id, act.state)
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -55,6 +56,8 @@ class DocumentOut(BaseModel):
     title: str
     file_name: str
     sha256: str
+    issued_on: date
+    signers: list[str] | None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from signature import schemas
-from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of
+from signature.domain.statuses import DocumentStatus, Party
 from signature.repository import DocumentFilter
 from signature.service import Download, Runtime, Signatures
 
@@ -116,13 +116,10 @@ async def documents(
 ) -> list[schemas.DocumentSummaryOut]:
     """Documents with their statuses, newest first (a consumer's own only). `awaiting=supplier` lists what waits
     for the supplier's signature; `status` and `document_id` may repeat."""
-    statuses = set(status) if status else None
-    if awaiting is not None:
-        awaited = awaiting_signature_of(Party(awaiting))
-        statuses = set(awaited) if statuses is None else statuses & awaited
-    found = await signatures.find(
-        principal, DocumentFilter(consumer_id, document_id or (), type, statuses), limit=limit, offset=offset
-    )
+    found = await signatures.find(principal, DocumentFilter(
+        consumer_id, document_id or (), type, set(status) if status else None,
+        Party(awaiting) if awaiting is not None else None,
+    ), limit=limit, offset=offset)
     return [schemas.DocumentSummaryOut.of(item) for item in found]
 
 

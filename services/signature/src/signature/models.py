@@ -7,14 +7,14 @@ a signature row here names that document and says who signed what.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import service_metadata
-from signature.domain.statuses import DocumentStatus, Party
+from signature.domain.statuses import DocumentStatus, Party, still_to_sign
 
 
 class Base(DeclarativeBase):
@@ -62,6 +62,11 @@ class Document(Base):
     file_name: Mapped[str] = mapped_column(sa.Text)
     #: hex SHA-256 of the bytes, which never change: what every signature of the document covers
     sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: the document's own date (an invoice's formation date): the seal signs only what is issued the day it signs
+    issued_on: Mapped[date] = mapped_column(sa.Date)
+    #: whether the consumer, and the supplier, must sign it (`domain.statuses.signers_of`)
+    consumer_signs: Mapped[bool]
+    supplier_signs: Mapped[bool]
     status: Mapped[DocumentStatus] = mapped_column(
         _enum(DocumentStatus, "document_status"), default=DocumentStatus.NOT_SIGNED
     )
@@ -69,6 +74,16 @@ class Document(Base):
     rejected_reason: Mapped[str | None] = mapped_column(sa.Text)
     status_changed_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())
     created_at: Mapped[datetime] = mapped_column(_moment, server_default=sa.func.now())
+
+    @property
+    def signers(self) -> frozenset[Party]:
+        return frozenset(party for party, signs in ((Party.CONSUMER, self.consumer_signs),
+                                                    (Party.SUPPLIER, self.supplier_signs)) if signs)
+
+    @property
+    def awaiting(self) -> frozenset[Party]:
+        """The parties whose signature it still waits for."""
+        return still_to_sign(self.signers, self.status)
 
 
 class Certificate(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signature.domain.statuses import DocumentStatus, Party
+from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of
 from signature.models import Certificate, Consumer, Document, Signature, Signing
 
 
@@ -69,12 +69,16 @@ class DocumentFilter:
     consumer_id: uuid.UUID | None = None
     document_ids: Collection[uuid.UUID] = ()
     document_type: str | None = None
-    #: None: any status; empty: none matches (e.g. rejected documents awaiting a signature)
+    #: None: any status; empty: none matches
     statuses: Collection[DocumentStatus] | None = None
+    #: only documents this party must sign and has not signed yet (nor refused)
+    awaiting: Party | None = None
 
 
 async def find_documents(session: AsyncSession, found: DocumentFilter, *, limit: int, offset: int) -> list[Document]:
-    query = select(Document).order_by(Document.created_at.desc(), Document.id).limit(limit).offset(offset)
+    query = select(Document).order_by(
+        Document.issued_on.desc(), Document.created_at.desc(), Document.id
+    ).limit(limit).offset(offset)
     if found.consumer_id is not None:
         query = query.where(Document.consumer_id == found.consumer_id)
     if found.document_ids:
@@ -83,6 +87,9 @@ async def find_documents(session: AsyncSession, found: DocumentFilter, *, limit:
         query = query.where(Document.document_type == found.document_type)
     if found.statuses is not None:
         query = query.where(Document.status.in_(list(found.statuses)))
+    if found.awaiting is not None:
+        signs = Document.consumer_signs if found.awaiting is Party.CONSUMER else Document.supplier_signs
+        query = query.where(signs, Document.status.in_(list(awaiting_signature_of(found.awaiting))))
     return list(await session.scalars(query))
 
 

@@ -7,7 +7,7 @@ service's, so that every refusal comes back with its reason code.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -105,6 +105,9 @@ class SignatureOut(BaseModel):
 class DocumentStatusOut(BaseModel):
     document_id: uuid.UUID
     status: DocumentStatus
+    #: the parties that must sign the document, and those it still waits for
+    signers: list[Party]
+    awaiting: list[Party]
     rejected_by: Party | None
     rejected_reason: str | None
     signatures: list[SignatureOut]
@@ -112,9 +115,14 @@ class DocumentStatusOut(BaseModel):
     @classmethod
     def of(cls, document: Document, signatures: list[Signature]) -> DocumentStatusOut:
         return cls(
-            document_id=document.id, status=document.status, rejected_by=document.rejected_by,
+            document_id=document.id, status=document.status, signers=_ordered(document.signers),
+            awaiting=_ordered(document.awaiting), rejected_by=document.rejected_by,
             rejected_reason=document.rejected_reason, signatures=[SignatureOut.of(item) for item in signatures],
         )
+
+
+def _ordered(parties: frozenset[Party]) -> list[Party]:
+    return [party for party in Party if party in parties]
 
 
 class SignedOut(BaseModel):
@@ -127,12 +135,17 @@ class DocumentSummaryOut(BaseModel):
     consumer_id: uuid.UUID
     type: str
     title: str
+    issued_on: date
     status: DocumentStatus
+    signers: list[Party]
+    awaiting: list[Party]
     status_changed_at: datetime
 
     @classmethod
     def of(cls, document: Document) -> DocumentSummaryOut:
         return cls(
             document_id=document.id, consumer_id=document.consumer_id, type=document.document_type,
-            title=document.title, status=document.status, status_changed_at=document.status_changed_at,
+            title=document.title, issued_on=document.issued_on, status=document.status,
+            signers=_ordered(document.signers), awaiting=_ordered(document.awaiting),
+            status_changed_at=document.status_changed_at,
         )

@@ -12,9 +12,9 @@ import binascii
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ from signature.domain.containers import (
     asic_s,
     merge_signatures,
 )
-from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of, status_of
+from signature.domain.statuses import DocumentStatus, Party, signers_of, status_of
 from signature.models import Certificate, Consumer, Document, Signature, Signing
 from signature.repository import DocumentFilter
 from signature.seal import Seal
@@ -98,6 +98,11 @@ class Runtime:
     documents: DocumentsClient
     identity: IdentityClient
     _clients: tuple[ServiceClient, ...]
+    #: the time now (the demo's history and tests sign at other moments)
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def today(self) -> date:
+        return self.clock().astimezone(BUSINESS_TIME_ZONE).date()
 
     @classmethod
     def create(
@@ -207,7 +212,7 @@ class Signatures:
             self._refuse([UNREADABLE])
         if signer.party is Party.CONSUMER:
             await self._consumer_signing_allowed(signer)
-        reasons = await self._certificate_failures(certificate, signer, utcnow())
+        reasons = await self._certificate_failures(certificate, signer, self.runtime.clock())
         if reasons:
             self._refuse(reasons)
         info = CertificateInfo.of(certificate)
@@ -230,7 +235,7 @@ class Signatures:
 
     async def withdraw_certificate(self, principal: Principal, certificate_id: uuid.UUID) -> None:
         certificate = await self._own_certificate(Signer.of(principal), certificate_id)
-        certificate.revoked_at = utcnow()
+        certificate.revoked_at = self.runtime.clock()
 
     def trusted_authorities(self) -> list[tuple[x509.Certificate, datetime | None]]:
         return [
@@ -246,7 +251,7 @@ class Signatures:
         if signer.party is Party.CONSUMER:
             await self._consumer_signing_allowed(signer)
         await self._check_awaits_signature(document, signer.party)
-        now = utcnow()
+        now = self.runtime.clock()
         signer_certificate = load_certificate(certificate.der)
         reasons = await self._certificate_failures(signer_certificate, signer, now, consumer_id=document.consumer_id)
         if reasons:
@@ -271,7 +276,7 @@ class Signatures:
         signing = await repository.signing(self.session, signing_id)
         if signing is None or signing.user_id != signer.user_id:
             raise NotFound("no such signing", code="signing_not_found")
-        if signing.expires_at <= utcnow():
+        if signing.expires_at <= self.runtime.clock():
             raise Gone("the data to sign has expired; prepare it again", code="signing_expired")
         values = SignatureValues(
             _base64(signature_value_base64, "signature_value_base64"),
@@ -298,11 +303,12 @@ class Signatures:
         return await self._seal(document, self.runtime.seal)
 
     async def seal_if_awaited(self, document: Document) -> Signature | None:
-        """Seal a newly stored document of a sealed type, unless the supplier has signed or refused it already."""
+        """Seal a newly stored document of a sealed type that waits for the supplier's signature — one issued today:
+        the seal never signs a back-dated document on its own (a person of the supplier signs that, or not)."""
         seal = self.runtime.seal
         if seal is None or document.document_type not in self.runtime.settings.seal_document_types:
             return None
-        if document.status not in awaiting_signature_of(Party.SUPPLIER):
+        if Party.SUPPLIER not in document.awaiting or document.issued_on != self.runtime.today():
             return None
         return await self._seal(document, seal)
 
@@ -312,7 +318,7 @@ class Signatures:
             self.session, user_id=None, consumer_id=None, party=Party.SUPPLIER,
             der=seal.certificate.public_bytes(Encoding.DER), **_certificate_columns(info),
         )
-        to_sign = ToSign.prepare(document, Party.SUPPLIER, seal.certificate, utcnow())
+        to_sign = ToSign.prepare(document, Party.SUPPLIER, seal.certificate, self.runtime.clock())
         values = SignatureValues(
             seal.sign(to_sign.document.data_to_sign), seal.sign(to_sign.manifest_attributes.data_to_sign)
         )
@@ -323,7 +329,7 @@ class Signatures:
     async def _assemble_and_record(
         self, document: Document, signer: Signer, certificate: Certificate, to_sign: ToSign, values: SignatureValues,
     ) -> Signature:
-        now = utcnow()
+        now = self.runtime.clock()
         signer_certificate = load_certificate(certificate.der)
         issuer = self.runtime.trust.store.issuer_of(signer_certificate)
         chain = [issuer.certificate] if issuer else []
@@ -370,7 +376,8 @@ class Signatures:
         )
         parties = await repository.signed_parties(self.session, document.id)
         await self._change_status(
-            document, status_of(parties, rejected=False), signer.party, signature_id=signature.id, now=now
+            document, status_of(parties, rejected=False, signers=document.signers), signer.party,
+            signature_id=signature.id, now=now,
         )
         return signature
 
@@ -386,9 +393,7 @@ class Signatures:
         if principal.role == Role.CONSUMER and principal.consumer_id is not None:
             if found.consumer_id not in (None, principal.consumer_id):
                 raise Forbidden("a consumer sees only their own documents", code="other_consumer")
-            found = DocumentFilter(
-                principal.consumer_id, found.document_ids, found.document_type, found.statuses
-            )
+            found = replace(found, consumer_id=principal.consumer_id)
         elif principal.role not in (Role.STAFF, Role.ADMIN, Role.SERVICE):
             raise Forbidden("sign in as the consumer or as the supplier's staff", code="role_forbidden")
         return await repository.find_documents(self.session, found, limit=limit, offset=offset)
@@ -404,11 +409,14 @@ class Signatures:
         document = await repository.lock_document(self.session, document.id)
         if document.status is DocumentStatus.REJECTED:
             raise Conflict("the document was refused already", code="document_rejected")
+        self._check_signer(document, signer.party)
         if await repository.has_signed(self.session, document.id, signer.party):
             raise Conflict("this party has signed the document already", code="already_signed")
         document.rejected_by = signer.party
         document.rejected_reason = reason
-        await self._change_status(document, DocumentStatus.REJECTED, signer.party, signature_id=None, now=utcnow())
+        await self._change_status(
+            document, DocumentStatus.REJECTED, signer.party, signature_id=None, now=self.runtime.clock()
+        )
         return document
 
     # downloads
@@ -424,8 +432,9 @@ class Signatures:
 
     async def container(self, principal: Principal, document_id: uuid.UUID) -> Download:
         document = await self._visible_document(principal, document_id)
-        signatures = await repository.signatures_of(self.session, document.id)
-        signatures = [item for item in signatures if item.p7s_document_id is not None]
+        # the consumer's, then the supplier's: the same order whoever signed first
+        signatures = sorted((item for item in await repository.signatures_of(self.session, document.id)
+                             if item.p7s_document_id is not None), key=lambda item: list(Party).index(item.party))
         if not signatures:
             raise Conflict("the document has no signatures yet", code="document_not_signed")
         content = await self.runtime.documents.content(principal, document.id)
@@ -451,9 +460,11 @@ class Signatures:
         )
 
     async def keep_stored_document(self, event: DocumentStored) -> Document:
-        return await repository.keep_document(
-            self.session, id=event.document_id, consumer_id=event.consumer_id, document_type=event.document_type,
-            title=event.title, file_name=event.file_name, sha256=event.sha256, status=DocumentStatus.NOT_SIGNED,
+        return await self._keep_new(
+            id=event.document_id, consumer_id=event.consumer_id, document_type=event.document_type,
+            title=event.title, file_name=event.file_name, sha256=event.sha256,
+            issued_on=event.issued_on or event.occurred_at.astimezone(BUSINESS_TIME_ZONE).date(),
+            signers=signers_of(event.document_type, event.signers),
         )
 
     # helpers
@@ -474,14 +485,29 @@ class Signatures:
         return document
 
     async def _keep(self, found: DocumentOut) -> Document:
-        return await repository.keep_document(
-            self.session, id=found.id, consumer_id=found.consumer_id, document_type=found.type, title=found.title,
-            file_name=found.file_name, sha256=found.sha256, status=DocumentStatus.NOT_SIGNED,
+        return await self._keep_new(
+            id=found.id, consumer_id=found.consumer_id, document_type=found.type, title=found.title,
+            file_name=found.file_name, sha256=found.sha256, issued_on=found.issued_on,
+            signers=signers_of(found.type, found.signers),
         )
+
+    async def _keep_new(self, *, signers: frozenset[Party], **fields: object) -> Document:
+        """The document as the documents service stored it, kept here unless known already."""
+        return await repository.keep_document(
+            self.session, **fields, consumer_signs=Party.CONSUMER in signers,
+            supplier_signs=Party.SUPPLIER in signers,
+            status=status_of((), rejected=False, signers=signers),
+        )
+
+    @staticmethod
+    def _check_signer(document: Document, party: Party) -> None:
+        if party not in document.signers:
+            raise Conflict(f"the {party.value} does not sign this document", code="signature_not_required")
 
     async def _check_awaits_signature(self, document: Document, party: Party) -> None:
         if document.status is DocumentStatus.REJECTED:
             raise Conflict("the document was refused; it cannot be signed", code="document_rejected")
+        self._check_signer(document, party)
         if await repository.has_signed(self.session, document.id, party):
             raise Conflict("this party has signed the document already", code="already_signed")
 
@@ -500,7 +526,8 @@ class Signatures:
         if fetched is None:
             return None
         await repository.keep_consumer(
-            self.session, consumer_id, edrpou=fetched.edrpou, e_signature=fetched.e_signature, as_of=utcnow()
+            self.session, consumer_id, edrpou=fetched.edrpou, e_signature=fetched.e_signature,
+            as_of=self.runtime.clock(),
         )
         return await repository.consumer(self.session, consumer_id)
 
@@ -542,7 +569,7 @@ class Signatures:
         await bus.add(self.session, DocumentStatusChanged(
             document_id=document.id, consumer_id=document.consumer_id, document_type=document.document_type,
             status=status.value, party=party.value, signature_id=signature_id,
-            rejected_reason=document.rejected_reason,
+            rejected_reason=document.rejected_reason, occurred_at=now,
         ))
 
     @staticmethod

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from pydantic import EmailStr
 
 from shared.contracts.base import Event, event
+from shared.contracts.signature import SigningParty
+
+#: who must sign a document: the consumer and the supplier (an invoice), one of them (an act the consumer signs,
+#: a tax invoice the supplier signs), or nobody (readings the supplier entered itself); None where the producer did
+#: not say (messages older than the field): the signature service then goes by the document's type
+Signers = tuple[SigningParty, ...] | None
 
 
 @event
@@ -31,6 +38,9 @@ class DocumentStored(Event):
     replaces: UUID | None
     #: `<message type>/<message id>` of the event the document was made for, if any
     source_event: str | None
+    #: the document's own date (an invoice's formation date, an act's date): what lists show and sort by
+    issued_on: date | None = None
+    signers: Signers = None
 
 
 @event
@@ -71,3 +81,6 @@ class RenderRequested(Event):
     data: dict[str, Any]
     replaces: UUID | None = None
     source_event: str
+    #: the document's own date; the day it is stored when None
+    issued_on: date | None = None
+    signers: Signers = None

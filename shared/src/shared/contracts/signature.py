@@ -7,8 +7,10 @@ from uuid import UUID
 
 from shared.contracts.base import Event, event
 
-#: a document's signature status (docs/api-signature.md)
-SignatureStatus = Literal["not_signed", "signed_by_consumer", "signed_by_supplier", "signed_by_both", "rejected"]
+#: a document's signature status (docs/api-signature.md); `not_required`: nobody is asked to sign it
+SignatureStatus = Literal[
+    "not_required", "not_signed", "signed_by_consumer", "signed_by_supplier", "signed_by_both", "rejected"
+]
 #: who signs a document: the consumer, and the supplier (a settlement manager or the supplier's electronic seal)
 SigningParty = Literal["consumer", "supplier"]
 

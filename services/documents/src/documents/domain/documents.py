@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from datetime import date
 from urllib.parse import quote
 
 #: the largest document accepted (a scanned contract fits; a billing run's PDFs are far smaller)
@@ -43,6 +44,14 @@ class Metadata:
     file_name: str
     content_type: str
     source_event: str | None = None
+    #: the document's own date (an invoice's formation date); None: the day it is stored
+    issued_on: date | None = None
+    #: the parties that must sign it (`consumer`, `supplier`); None: the signature service decides by its type
+    signers: tuple[str, ...] | None = None
+
+
+#: who may be named as a document's signer
+SIGNING_PARTIES = frozenset({"consumer", "supplier"})
 
 
 def sha256_hex(content: bytes) -> str:
@@ -109,6 +118,10 @@ def clean_metadata(metadata: Metadata) -> tuple[Metadata, dict[str, str]]:
         problems["content_type"] = "content_type_not_allowed"
     if metadata.source_event is not None and not 0 < len(metadata.source_event) <= SOURCE_EVENT_MAX_LENGTH:
         problems["source_event"] = "source_event_invalid"
+    if metadata.signers is not None and (
+        not SIGNING_PARTIES.issuperset(metadata.signers) or len(set(metadata.signers)) != len(metadata.signers)
+    ):
+        problems["signers"] = "signers_invalid"
     return replace(metadata, title=title or metadata.title, file_name=file_name or metadata.file_name), problems
 
 
