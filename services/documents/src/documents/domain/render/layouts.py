@@ -106,7 +106,7 @@ def _table_layout(columns: Sequence[Column], header: Sequence[Sequence[Piece]],
     """Column widths from the content, much as browsers lay out tables, in levels: each column at least as wide as
     its widest unbreakable piece (a number, a serial, a header word); then its figures on one line; then all its
     cells on one line; then its header in about two lines; then its header on one line too. The widths are those of
-    the highest level that fits, and the room left goes towards the next."""
+    the highest level that fits, and the room left goes towards the levels above."""
     indices = range(len(columns))
     least = [max([widest(title), *(widest(row[index]) for row in body)]) for index, title in enumerate(header)]
     natural = [max([least[index], *(one_line(row[index], REGULAR) for row in body)]) for index in indices]
@@ -134,18 +134,22 @@ def _table_layout(columns: Sequence[Column], header: Sequence[Sequence[Piece]],
     fitting = max(index for index, level in enumerate(levels) if sum(level) <= CONTENT_WIDTH)
     result = list(levels[fitting])
     room = CONTENT_WIDTH - sum(result)
-    # towards the next level: whole columns first, those that lack least first (a column given part of what it
-    # lacks may break into as many lines as before), then the rest in proportion to what they still lack
-    wants = ([want - have for want, have in zip(levels[fitting + 1], result, strict=True)]
-             if fitting + 1 < len(levels) else [0.0] * len(result))
-    for index in sorted(indices, key=wants.__getitem__):
-        if wants[index] > room:
-            break
-        result[index] += wants[index]
-        room -= wants[index]
-        wants[index] = 0
-    # past the last level, the room is shared in proportion to the widths
-    shares = wants if sum(wants) else result
+    # level by level, whole columns brought up, those that lack least first (a column given part of what it lacks
+    # may break into as many lines as before); a header on one line is not worth another column's lines, so the
+    # last level gets only what is left
+    lacking: list[float] = []
+    for level in levels[fitting + 1:]:
+        wants = [max(0.0, want - have) for want, have in zip(level, result, strict=True)]
+        for index in sorted(indices, key=wants.__getitem__):
+            if wants[index] > room or level is levels[-1]:
+                break
+            result[index] += wants[index]
+            room -= wants[index]
+            wants[index] = 0
+        lacking = lacking if sum(lacking) else wants
+    # what is left goes to the columns in proportion to what they lack of the first level not reached (past the
+    # last level: to their widths)
+    shares = lacking if sum(lacking) else result
     return _TableLayout(size, [width + room * share / sum(shares) for width, share in zip(result, shares, strict=True)])
 
 
