@@ -2,7 +2,8 @@
 
 - `render_invoice_like`: the layout of invoices, acts and similar: parties, a table of lines, totals, the total
   in words, signatures. Drawn straight on the canvas (no layout engine), because billing renders it by the
-  ten thousand.
+  ten thousand; the table's columns are as wide as their content asks (`_table_layout`), its text broken by
+  `lines` (never inside a number).
 - `render_text_document`: running text (contracts, applications, instructions) laid out by platypus.
 """
 
@@ -62,6 +63,7 @@ PARTIES_GAP = 5 * mm
 @dataclass(frozen=True)
 class Column:
     title: str
+    #: left: text, broken into lines as the room asks; right, center: figures, kept on one line where it can be
     align: Literal["left", "right", "center"] = "left"
 
 
