@@ -304,6 +304,8 @@ INVOICES = {
                       coefficient=line["coefficient"], rollover=line["rollover"], sign=-1) for line in DENSE_LINES],
         number="0123456789/2024/08/ДНІПРО/000123/П1", kind="correcting",
         corrects_number="0123456789/2024/08/ДНІПРО/000123", **DENSE_PARTIES),
+    # a table over several pages, its header again on each
+    "many-meters": invoice_case(DENSE_LINES * 6, number="0123456789/2024/08/ДНІПРО/000124", **DENSE_PARTIES),
     # every text as long as the data model takes it
     "longest": invoice_case(
         [invoice_line(LONGEST_SERIAL, "active", 3, 2, "9876543.21", "9999999.99", ratio="4000", coefficient="1.02"),
