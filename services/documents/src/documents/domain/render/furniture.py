@@ -3,6 +3,8 @@ way dates, money and parties are written."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -92,16 +94,17 @@ RUNNING_SIZE = 7.5
 RUNNING_MIN_SIZE = 5.5
 
 
-def _fitted(text: str, size: float, width: float, max_lines: int) -> tuple[float, list[str]]:
+@functools.lru_cache(maxsize=256)  # an issuer's name heads thousands of pages
+def _fitted(text: str, size: float, width: float, max_lines: int) -> tuple[float, tuple[str, ...]]:
     """`text` in lines of `width`: at `size`, or smaller (half a point a step) until it takes `max_lines` at most."""
     lines = wrap(text, REGULAR, size, width)
     while len(lines) > max_lines and size > RUNNING_MIN_SIZE:
         size -= 0.5
         lines = wrap(text, REGULAR, size, width)
-    return size, lines
+    return size, tuple(lines)
 
 
-def _draw_upwards(canvas: Canvas, lines: list[str], size: float, baseline: float, x: float) -> None:
+def _draw_upwards(canvas: Canvas, lines: Sequence[str], size: float, baseline: float, x: float) -> None:
     """Lines whose last stands on `baseline`, the others above it."""
     canvas.setFont(REGULAR, size)
     for index, line in enumerate(lines):
