@@ -81,7 +81,7 @@ def test_a_long_invoice_like_table_goes_on_to_more_pages_with_its_header_again()
     page = InvoiceLikePage(
         issuer="ТОВ «Енергозбут»", reference="Рахунок № 1", title="Рахунок № 1",
         parties=[("Постачальник", party)],
-        columns=[Column("Найменування", 4), Column("Сума, грн", 1, "right")],
+        columns=[Column("Найменування"), Column("Сума, грн", "right")],
         rows=[[f"Рядок {number}", format_money(Decimal(number))] for number in range(1, 121)],
     )
     reader = PdfReader(io.BytesIO(render_invoice_like(page)))

@@ -3,6 +3,8 @@ way dates, money and parties are written."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,9 +15,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from documents.domain.render.fonts import BOLD, REGULAR
+from documents.domain.render.lines import wrap
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_LEFT = 20 * mm
@@ -85,17 +89,43 @@ def amount_in_words(amount: Decimal) -> str:
     return words[:1].upper() + words[1:]
 
 
+#: the running header's and footer's type size, and the least it is made to fit a long name
+RUNNING_SIZE = 7.5
+RUNNING_MIN_SIZE = 5.5
+
+
+@functools.lru_cache(maxsize=256)  # an issuer's name heads thousands of pages
+def _fitted(text: str, size: float, width: float, max_lines: int) -> tuple[float, tuple[str, ...]]:
+    """`text` in lines of `width`: at `size`, or smaller (half a point a step) until it takes `max_lines` at most."""
+    lines = wrap(text, REGULAR, size, width)
+    while len(lines) > max_lines and size > RUNNING_MIN_SIZE:
+        size -= 0.5
+        lines = wrap(text, REGULAR, size, width)
+    return size, tuple(lines)
+
+
+def _draw_upwards(canvas: Canvas, lines: Sequence[str], size: float, baseline: float, x: float) -> None:
+    """Lines whose last stands on `baseline`, the others above it."""
+    canvas.setFont(REGULAR, size)
+    for index, line in enumerate(lines):
+        canvas.drawString(x, baseline + (len(lines) - 1 - index) * size * 1.2, line)
+
+
 def draw_running_text(canvas: Canvas, issuer: str, reference: str) -> None:
-    """The header (who issued the document) and footer (its reference, the page) of every page."""
+    """The header (who issues the document) and footer (its reference, the page) of every page."""
     canvas.saveState()
-    canvas.setFont(REGULAR, 7.5)
     canvas.setFillColor(MUTED_COLOR)
     canvas.setStrokeColor(RULE_COLOR)
     top = PAGE_HEIGHT - MARGIN_TOP + 6 * mm
-    canvas.drawString(MARGIN_LEFT, top, issuer)
+    size, lines = _fitted(issuer, RUNNING_SIZE, CONTENT_WIDTH, 2)
+    _draw_upwards(canvas, lines, size, top, MARGIN_LEFT)
     canvas.setLineWidth(0.4)
     canvas.line(MARGIN_LEFT, top - 1.5 * mm, PAGE_WIDTH - MARGIN_RIGHT, top - 1.5 * mm)
     bottom = MARGIN_BOTTOM - 8 * mm
-    canvas.drawString(MARGIN_LEFT, bottom, reference)
-    canvas.drawRightString(PAGE_WIDTH - MARGIN_RIGHT, bottom, f"Сторінка {canvas.getPageNumber()}")
+    page = f"Сторінка {canvas.getPageNumber()}"
+    canvas.setFont(REGULAR, RUNNING_SIZE)
+    canvas.drawRightString(PAGE_WIDTH - MARGIN_RIGHT, bottom, page)
+    room = CONTENT_WIDTH - stringWidth(page, REGULAR, RUNNING_SIZE) - 5 * mm
+    size, lines = _fitted(reference, RUNNING_SIZE, room, 1)
+    _draw_upwards(canvas, lines, size, bottom, MARGIN_LEFT)
     canvas.restoreState()

@@ -108,11 +108,11 @@ def _row(position: int, line: InvoiceLine) -> list[str]:
 
 
 COLUMNS = [
-    Column("№", 0.45, "center"), Column("Лічильник", 1.2), Column("Енергія, зона", 1.4),
-    Column("Попередні показання", 1.2, "right"), Column("Поточні показання", 1.2, "right"),
-    Column("Коеф. трансф.", 0.9, "right"), Column("Обсяг", 1.4, "right"),
-    Column("Тариф без ПДВ, грн × коеф. зони", 1.5, "right"), Column("Ціна без ПДВ, грн", 1.2, "right"),
-    Column("Сума без ПДВ, грн", 1.3, "right"),
+    Column("№", "center"), Column("Лічильник"), Column("Енергія, зона"),
+    Column("Попередні показання", "right"), Column("Поточні показання", "right"),
+    Column("Коеф. трансф.", "right"), Column("Обсяг", "right"),
+    Column("Тариф без ПДВ, грн × коеф. зони", "right"), Column("Ціна без ПДВ, грн", "right"),
+    Column("Сума без ПДВ, грн", "right"),
 ]
 
 

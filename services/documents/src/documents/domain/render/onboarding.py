@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, ConfigDict, Field
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph, Spacer, Table, TableStyle
 
 from documents.domain.render.furniture import (
     CENT,
@@ -94,14 +94,17 @@ def _numbered(items: Sequence[str]) -> ListFlowable:
     )
 
 
-def _service_lines(data: EdsOnboardingData) -> tuple[list[Column], list[list[str]]]:
-    columns = [
-        Column("№", 0.5, "center"), Column("Найменування послуги", 5.0), Column("Од.", 0.8, "center"),
-        Column("К-сть", 0.8, "right"), Column("Ціна без ПДВ, грн", 1.5, "right"),
-        Column("Сума без ПДВ, грн", 1.5, "right"),
-    ]
+#: the table of the act of services and of the invoice for payment
+SERVICE_COLUMNS = [
+    Column("№", "center"), Column("Найменування послуги"), Column("Од.", "center"),
+    Column("К-сть", "right"), Column("Ціна без ПДВ, грн", "right"),
+    Column("Сума без ПДВ, грн", "right"),
+]
+
+
+def _service_rows(data: EdsOnboardingData) -> list[list[str]]:
     price = format_money(data.price)
-    return columns, [["1", data.service, "посл.", "1", price, price]]
+    return [["1", data.service, "посл.", "1", price, price]]
 
 
 def _totals(data: EdsOnboardingData, last: str) -> list[tuple[str, str]]:
@@ -144,11 +147,14 @@ def public_contract(data: EdsOnboardingData) -> bytes:
         _heading("4. Строк дії договору"),
         _paragraph(f"4.1. Договір набирає чинності з дня оплати рахунку і діє до закінчення строку чинності "
                    f"сертифіката ({CERTIFICATE_VALIDITY})."),
-        _heading("5. Реквізити та підписи сторін"),
-        parties_table([("Надавач", data.provider), ("Замовник", data.customer)]),
-        signatures_table([
-            Signature("Від Надавача", "уповноважена особа"),
-            Signature("Від Замовника", data.signer_name, data.signer_position),
+        # the parties' details and signatures are not parted from their heading by a page break
+        KeepTogether([
+            _heading("5. Реквізити та підписи сторін"),
+            parties_table([("Надавач", data.provider), ("Замовник", data.customer)]),
+            signatures_table([
+                Signature("Від Надавача", "уповноважена особа"),
+                Signature("Від Замовника", data.signer_name, data.signer_position),
+            ]),
         ]),
     ]
     return render_text_document(
@@ -196,13 +202,12 @@ def registration_application(data: EdsOnboardingData) -> bytes:
 
 @TEMPLATES.template("eds_act_of_services", title="Акт про отримання послуг", data=EdsOnboardingData)
 def act_of_services(data: EdsOnboardingData) -> bytes:
-    columns, rows = _service_lines(data)
     return render_invoice_like(InvoiceLikePage(
         issuer=data.provider.name, reference=f"Акт {data.reference}",
         title=f"Акт приймання-передачі наданих послуг № {data.number}",
         subtitle=f"від {format_date(data.issued_on)} до договору № {data.number}",
         parties=[("Виконавець", data.provider), ("Замовник", data.customer)],
-        columns=columns, rows=rows, totals=_totals(data, "Всього з ПДВ"),
+        columns=SERVICE_COLUMNS, rows=_service_rows(data), totals=_totals(data, "Всього з ПДВ"),
         amount_in_words=amount_in_words(data.total),
         notes=[
             "Послуги надано в повному обсязі та в строк. Замовник претензій щодо обсягу, якості та строків "
@@ -218,12 +223,11 @@ def act_of_services(data: EdsOnboardingData) -> bytes:
 
 @TEMPLATES.template("eds_invoice", title="Рахунок на оплату", data=EdsOnboardingData)
 def invoice(data: EdsOnboardingData) -> bytes:
-    columns, rows = _service_lines(data)
     return render_invoice_like(InvoiceLikePage(
         issuer=data.provider.name, reference=f"Рахунок {data.reference}",
         title=f"Рахунок на оплату № {data.number}", subtitle=f"від {format_date(data.issued_on)}",
         parties=[("Постачальник", data.provider), ("Платник", data.customer)],
-        columns=columns, rows=rows, totals=_totals(data, "Всього до сплати"),
+        columns=SERVICE_COLUMNS, rows=_service_rows(data), totals=_totals(data, "Всього до сплати"),
         amount_in_words=amount_in_words(data.total),
         notes=[
             f"Рахунок дійсний до сплати протягом {PAYMENT_TERM_DAYS} банківських днів. У призначенні платежу "

@@ -85,6 +85,13 @@ def _row(line: ActLine) -> list[str]:
     ]
 
 
+COLUMNS = [
+    Column("Лічильник №"), Column("Енергія"), Column("Зона"),
+    Column("Попередні", "right"), Column("Поточні", "right"), Column("Різниця", "right"),
+    Column("Коеф.", "right"), Column("Обсяг", "right"),
+]
+
+
 @TEMPLATES.template("readings_act", title="Акт приймання-передачі показань", data=ReadingsActData)
 def readings_act(data: ReadingsActData) -> bytes:
     totals = []
@@ -105,11 +112,7 @@ def readings_act(data: ReadingsActData) -> bytes:
         subtitle=f"за {data.period_in_words}, особовий рахунок № {data.account_number}, від "
                  f"{format_date(data.submitted_on)}",
         parties=[("Споживач", data.consumer)],
-        columns=[
-            Column("Лічильник №", 1.6), Column("Енергія", 1.1), Column("Зона", 1.0),
-            Column("Попередні", 1.3, "right"), Column("Поточні", 1.3, "right"), Column("Різниця", 1.2, "right"),
-            Column("Коеф.", 0.8, "right"), Column("Обсяг", 1.7, "right"),
-        ],
+        columns=COLUMNS,
         rows=[_row(line) for line in data.lines],
         totals=totals,
         notes=[f"Постачальник: {data.supplier}", *notes],

@@ -82,6 +82,20 @@ def _quantity(value: Decimal) -> str:
     return f"{value.normalize():,f}".replace(",", " ")
 
 
+TAX_INVOICE_COLUMNS = [
+    Column("№", "center"), Column("Опис товару"), Column("Код УКТ ЗЕД", "center"),
+    Column("Од. виміру", "center"), Column("Код од.", "center"), Column("Кількість", "right"),
+    Column("Ціна без ПДВ, грн", "right"), Column("Ставка ПДВ, %", "center"),
+    Column("Обсяг без ПДВ, грн", "right"),
+]
+CORRECTION_COLUMNS = [
+    Column("№", "center"), Column("Причина коригування"), Column("Опис товару"),
+    Column("Код УКТ ЗЕД", "center"), Column("Од. виміру", "center"),
+    Column("Зміна кількості", "right"), Column("Ціна без ПДВ, грн", "right"),
+    Column("Зміна обсягу без ПДВ, грн", "right"), Column("Зміна ПДВ, грн", "right"),
+]
+
+
 def _notes(data: TaxInvoiceData) -> list[str]:
     notes = ["Складено в електронній формі; підлягає реєстрації в Єдиному реєстрі податкових накладних."]
     if data.not_given_to_buyer:
@@ -104,19 +118,13 @@ def _page(data: TaxInvoiceData, *, title: str, subtitle: str, columns: Sequence[
 
 @TEMPLATES.template("tax_invoice", title="Податкова накладна", data=TaxInvoiceData)
 def tax_invoice(data: TaxInvoiceData) -> bytes:
-    columns = [
-        Column("№", 0.5, "center"), Column("Опис товару", 3.0), Column("Код УКТ ЗЕД", 1.4, "center"),
-        Column("Од. виміру", 1.0, "center"), Column("Код од.", 0.8, "center"), Column("Кількість", 1.3, "right"),
-        Column("Ціна без ПДВ, грн", 1.4, "right"), Column("Ставка ПДВ, %", 0.9, "center"),
-        Column("Обсяг без ПДВ, грн", 1.5, "right"),
-    ]
     rows = [[str(number), row.description, row.product_code, row.unit, row.unit_code, _quantity(row.quantity),
              _quantity(row.price), _quantity(row.vat_rate), format_money(row.amount)]
             for number, row in enumerate(data.rows, start=1)]
     return _page(
         data, title=f"Податкова накладна № {data.number}",
         subtitle=f"від {format_date(data.issued_on)} до рахунку № {data.invoice_number}",
-        columns=columns, rows=rows, amount=data.total,
+        columns=TAX_INVOICE_COLUMNS, rows=rows, amount=data.total,
         totals=[("Усього без ПДВ", format_money(data.amount_excl_vat)),
                 (f"ПДВ {_quantity(data.vat_rate)}%", format_money(data.vat)),
                 ("Загальна сума з ПДВ", format_money(data.total))],
@@ -125,12 +133,6 @@ def tax_invoice(data: TaxInvoiceData) -> bytes:
 
 @TEMPLATES.template("tax_invoice_correction", title="Розрахунок коригування", data=TaxInvoiceCorrectionData)
 def tax_invoice_correction(data: TaxInvoiceCorrectionData) -> bytes:
-    columns = [
-        Column("№", 0.5, "center"), Column("Причина коригування", 1.6), Column("Опис товару", 2.6),
-        Column("Код УКТ ЗЕД", 1.3, "center"), Column("Од. виміру", 0.9, "center"),
-        Column("Зміна кількості", 1.3, "right"), Column("Ціна без ПДВ, грн", 1.3, "right"),
-        Column("Зміна обсягу без ПДВ, грн", 1.5, "right"), Column("Зміна ПДВ, грн", 1.2, "right"),
-    ]
     rows = [[str(number), _reason(row.reason), row.description, row.product_code, row.unit, _quantity(row.quantity),
              _quantity(row.price), format_money(row.amount), format_money(row.vat)]
             for number, row in enumerate(data.rows, start=1)]
@@ -138,7 +140,7 @@ def tax_invoice_correction(data: TaxInvoiceCorrectionData) -> bytes:
         data, title=f"Розрахунок коригування № {data.number}",
         subtitle=(f"від {format_date(data.issued_on)} до податкової накладної № {data.corrects_number} від "
                   f"{format_date(data.corrects_issued_on)} (рахунок № {data.invoice_number})"),
-        columns=columns, rows=rows, amount=data.total,
+        columns=CORRECTION_COLUMNS, rows=rows, amount=data.total,
         totals=[("Зміна обсягу без ПДВ", format_money(data.amount_excl_vat)),
                 (f"Зміна ПДВ {_quantity(data.vat_rate)}%", format_money(data.vat)),
                 ("Зміна загальної суми з ПДВ", format_money(data.total))],
