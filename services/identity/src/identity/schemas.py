@@ -137,9 +137,6 @@ class ConsumerOut(BaseModel):
     billing_day: int
     self_calculation: bool
     e_signature: bool
-    #: the buyer on tax invoices; a VAT payer's ІПН may follow later
-    vat_payer: bool = True
-    ipn: Short | None = None
     vat_payer: bool
     ipn: str | None
     created_at: datetime
