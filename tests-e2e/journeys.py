@@ -74,9 +74,10 @@ def create_consumer(page: Page, *, account_number: str, name: str, agreement_ema
 # --- documents and electronic signatures -------------------------------------------------------------------
 
 def create_signing_consumer(page: Page, *, account_number: str, name: str, agreement_email: str,
-                            edrpou: str, self_calculation: bool = False, e_signature: bool = True) -> tuple[str, str]:
+                            edrpou: str, self_calculation: bool = False, e_signature: bool = True,
+                            ipn: str | None = None) -> tuple[str, str]:
     """Supplier staff (signed in) create a consumer, by default one whose agreement provides for electronic
-    signatures and who does not calculate invoices themselves.
+    signatures and who does not calculate invoices themselves; a VAT payer, with its ІПН when given.
 
     Returns the activation code shown once and the consumer's id (from the link to the consumer's page).
     """
@@ -88,6 +89,8 @@ def create_signing_consumer(page: Page, *, account_number: str, name: str, agree
     page.locator("#billing_day").fill("25")
     page.locator("#self_calculation").set_checked(self_calculation)
     page.locator("#e_signature").set_checked(e_signature)
+    if ipn is not None:
+        page.locator("#ipn").fill(ipn)
     page.locator("main form button[type=submit]").click()
     code = page.locator(".activation-code__value code").inner_text().strip()
     href = page.locator("main a[href^='/console/consumers/']").first.get_attribute("href") or ""

@@ -80,9 +80,11 @@ def _new_consumer(page: Page, consumer_page: Page, mailbox: Mailbox, demo: dict[
                 "name": f"ТОВ «Лічильник-{suffix}»", "email": f"meter-{suffix}@avto.example",
                 "login": f"lichylnyk{suffix}", "serial": f"M{suffix.upper()}"}
     sign_in(page, demo["staff_login"], demo["staff_password"])
+    # a VAT payer set up as the demo's № 0789: its ІПН starts with its EDRPOU's first seven digits
+    consumer["ipn"] = consumer["edrpou"][:7] + "26590"
     code, consumer["id"] = create_signing_consumer(
         page, account_number=consumer["account_number"], name=consumer["name"], agreement_email=consumer["email"],
-        edrpou=consumer["edrpou"], self_calculation=self_calculation, e_signature=e_signature,
+        edrpou=consumer["edrpou"], self_calculation=self_calculation, e_signature=e_signature, ipn=consumer["ipn"],
     )
     add_metering_point(page, consumer["id"], meter_serial=consumer["serial"])
     [letter] = mailbox.wait_for(consumer["email"])
@@ -195,6 +197,10 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
     tax_invoice = " ".join(page_.extract_text() for page_ in PdfReader(io.BytesIO(
         Path(download.value.path()).read_bytes())).pages)
     assert "ПОДАТКОВА НАКЛАДНА" in tax_invoice.upper() and _digits(str(TOTAL)) in _digits(tax_invoice)
+    # the consumer's VAT details came with the account: the check finds every mandatory field of the form filled in
+    completeness = consumer_page.locator("main table tbody tr td.completeness").first
+    expect(completeness).to_have_attribute("data-complete", "true")
+    expect(completeness).to_contain_text("Усі обов’язкові поля заповнено")
 
     # nothing is signed in the cabinet: the home page says where it is signed instead of that nothing waits
     consumer_page.goto("/")

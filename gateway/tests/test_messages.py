@@ -75,3 +75,17 @@ def test_every_code_message_is_translated() -> None:
     for message_id in [*FIELD_MESSAGES.values(), *GENERAL_MESSAGES.values()]:
         for language in ("uk", "ru"):
             assert CATALOGUES[language].gettext(message_id) != message_id, (language, message_id)
+
+
+def test_the_consumers_vat_details_are_refused_with_what_to_correct() -> None:
+    """The console's consumer forms: identity's reasons for refusing an ІПН, and billing's for refusing to register
+    an incomplete tax invoice."""
+    error = ServiceCallError(422, {"code": "invalid", "fields": {"ipn": "edrpou_mismatch"}})
+    assert explain(error, UK).fields == {
+        "ipn": "ІПН платника ПДВ починається з перших семи цифр його коду ЄДРПОУ. Перевірте обидва."}
+    error = ServiceCallError(422, {"code": "invalid", "fields": {"ipn": "invalid"}})
+    assert explain(error, CATALOGUES["ru"]).fields == {"ipn": "ИНН плательщика НДС состоит из 12 цифр."}
+    incomplete = ServiceCallError(409, {"code": "tax_invoice_incomplete", "missing": ["buyer.ipn"]})
+    assert explain(incomplete, UK).general == (
+        "У податковій накладній бракує обов’язкових полів, тому її не можна зареєструвати. Спершу заповніть їх: "
+        "вони перелічені в перевірці заповнення.")

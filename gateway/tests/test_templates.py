@@ -137,7 +137,7 @@ EDS_FORM = {
 REFUSED = FormErrors(general="—", fields={
     name: "—" for name in (
         "login", "password", "password_confirmation", "activation_code", "email", "new_email", "new_login",
-        "current_password", "new_password", "new_password_confirmation", "account_number", "name", "edrpou",
+        "current_password", "new_password", "new_password_confirmation", "account_number", "name", "edrpou", "ipn",
         "branch_id", "agreement_email", "billing_day", "reason", "company_name", "legal_address", "phone",
         "signer_name", "signer_position",
     )
@@ -145,6 +145,7 @@ REFUSED = FormErrors(general="—", fields={
 CONSUMER_FORM = {
     "account_number": "0789", "name": "Кооператив", "edrpou": "12345678", "branch_id": str(BRANCH.id),
     "agreement_email": "buh@avto2.example.ua", "billing_day": "25", "self_calculation": True, "e_signature": False,
+    "vat_payer": True, "ipn": "123456726590",
 }
 
 # --- readings and money ------------------------------------------------------------------------------------
@@ -293,7 +294,8 @@ TAX_INVOICE = TaxInvoice(
 CORRECTION = TAX_INVOICE.model_copy(update={
     "id": uuid4(), "kind": "correction", "number": "1501", "corrects_tax_invoice_id": TAX_INVOICE.id,
     "corrects_number": "1480", "registration": Registration.REFUSED, "registration_note": "Помилка в ІПН",
-    "document_id": None, "completeness": Completeness(complete=False, missing=["buyer_ipn", "something_new"]),
+    "document_id": None, "completeness": Completeness(
+        complete=False, missing=["buyer.ipn", "rows.2.unit_code", "seller.tax_office", "something_new"]),
 })
 TAX_ROWS = group_by_year([CORRECTION, TAX_INVOICE], lambda item: item.issued_on)
 TARIFF_CLASS = TariffClass(
@@ -738,3 +740,41 @@ def test_money_and_dates_filters_are_available_to_templates() -> None:
     assert template.render(amount=Decimal("1238.88"), day=datetime(2013, 8, 25, 9, tzinfo=UTC)) == (
         "1 238.88 / 25.08.2013"
     )
+
+
+@pytest.mark.parametrize(("language", "fields", "advice"), [
+    ("uk", ["ІПН покупця", "Код одиниці виміру (рядок 2)", "Код податкового органу продавця",
+            "Інше обов’язкове поле"], "Написати постачальнику"),
+    ("ru", ["ИНН покупателя (плательщика НДС)", "Код единицы измерения (строка 2)", "Код налогового органа продавца",
+            "Другое обязательное поле"], "Написать поставщику"),
+    ("en", ["Buyer's individual tax number (VAT)", "Unit of measurement code (row 2)",
+            "Code of the supplier's tax office", "Another mandatory field"], "Write to the supplier"),
+])
+def test_the_completeness_check_names_the_forms_fields_in_the_visitors_language(
+    language: str, fields: list[str], advice: str,
+) -> None:
+    """«Податкові накладні»: what the check finds missing is named as the form names it, with whom to ask; never the
+    service's internal names (`buyer.ipn`, `rows.2.unit_code`, a code the cabinet does not know yet)."""
+    page = _render("tax_invoices.html", CONSUMER_USER, {
+        "groups": TAX_ROWS, "target": CONSUMER_PAGES, "notice": None, "errors": FormErrors(), "failed": None,
+        "registrations": list(Registration),
+    }, language)
+    missing = re.search(r'<ul class="missing">(.*?)</ul>', page, re.S)
+    assert missing is not None
+    assert [html.unescape(item.strip()) for item in re.findall(r"<li>(.*?)</li>", missing.group(1), re.S)] == fields
+    text = _visible_text(page)
+    assert advice in text and '<a href="/letters/new">' in page
+    for internal in ("buyer.ipn", "rows.2", "unit_code", "seller.tax_office", "something_new"):
+        assert internal not in page, internal
+
+
+def test_staff_are_sent_to_the_consumers_vat_details() -> None:
+    page = _render("tax_invoices.html", STAFF_USER, {
+        "groups": TAX_ROWS, "target": STAFF_PAGES, "notice": None, "errors": FormErrors(), "failed": None,
+        "registrations": list(Registration),
+    }, "uk")
+    text = " ".join(_visible_text(page).split())
+    assert f'<a href="/console/consumers/{CONSUMER.id}/edit">' in page
+    assert "Внесіть дані споживача як платника ПДВ: Змінити дані споживача" in text
+    assert "налаштовує адміністратор кабінету" in text
+    assert "Написати постачальнику" not in text

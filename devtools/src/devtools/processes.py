@@ -67,6 +67,9 @@ def system_env(layout: Layout, base: dict[str, str]) -> dict[str, str]:
         "CABINET_SELLER_TAX_OFFICE": "2659",
         "CABINET_SELLER_COMPILER_NAME": "Демо Бухгалтер",
         "CABINET_SELLER_COMPILER_TAX_NUMBER": "2345678901",
+        # the КСПОВО code of kvar·h on rows of reactive energy: a demo value, as the seller's numbers; a supplier
+        # sets the code its own tax invoices use
+        "CABINET_REACTIVE_ENERGY_UNIT_CODE": "0417",
         **{f"CABINET_{name.upper()}_URL": layout.url(name) for name in PORT_OFFSETS},
         **base,
     }

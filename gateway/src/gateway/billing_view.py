@@ -5,6 +5,8 @@ Pure logic, no calls.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -18,20 +20,71 @@ REGISTRATION_LABELS: Final = {
     Registration.REFUSED: N_("Registration refused"),
 }
 
-#: the mandatory fields of a tax invoice the completeness check may find empty; a field not named here is shown
-#: by its name
+#: the mandatory fields of the tax invoice form the completeness check names (billing's
+#: `billing.domain.tax_invoices.check_completeness`: `buyer.ipn`, `rows.2.unit_code`...), as a person reads them
 COMPLETENESS_FIELD_LABELS: Final = {
-    "seller_name": N_("supplier's name"),
-    "seller_ipn": N_("supplier's individual tax number"),
-    "seller_edrpou": N_("supplier's EDRPOU"),
-    "buyer_name": N_("consumer's name"),
-    "buyer_ipn": N_("consumer's individual tax number"),
-    "buyer_edrpou": N_("consumer's EDRPOU"),
-    "buyer_address": N_("consumer's address"),
-    "number": N_("tax invoice number"),
-    "issued_on": N_("date of issue"),
-    "lines": N_("supplied goods"),
+    "number": N_("Number of the tax invoice"),
+    "seller.name": N_("Supplier's name"),
+    "seller.tax_number": N_("Supplier's tax number (EDRPOU)"),
+    "seller.ipn": N_("Supplier's individual tax number (VAT)"),
+    "seller.vat_payer": N_("Supplier's registration as a VAT payer"),
+    "seller.compiler_name": N_("Name of the person who compiled the tax invoice"),
+    "seller.compiler_tax_number": N_("Tax number of the person who compiled the tax invoice"),
+    "seller.tax_office": N_("Code of the supplier's tax office"),
+    "buyer.name": N_("Buyer's name"),
+    "buyer.tax_number": N_("Buyer's tax number (EDRPOU)"),
+    "buyer.ipn": N_("Buyer's individual tax number (VAT)"),
+    "rows": N_("Supplied goods"),
+    "amount_excl_vat": N_("Amount excluding VAT"),
+    "vat": N_("VAT amount"),
+    "total": N_("Total with VAT"),
+    "corrects.number": N_("Number of the corrected tax invoice"),
+    "corrects.issued_on": N_("Date of the corrected tax invoice"),
 }
+#: a field of one row of the tax invoice's table (`rows.<row>.<field>`)
+COMPLETENESS_ROW_LABELS: Final = {
+    "description": N_("Description of the goods (row %(row)s)"),
+    "product_code": N_("Product code by UKTZED (row %(row)s)"),
+    "unit": N_("Unit of measurement (row %(row)s)"),
+    "unit_code": N_("Unit of measurement code (row %(row)s)"),
+    "quantity": N_("Quantity (row %(row)s)"),
+    "price": N_("Price per unit (row %(row)s)"),
+    "amount": N_("Amount excluding VAT (row %(row)s)"),
+    "vat": N_("VAT amount (row %(row)s)"),
+    "reason": N_("Reason of the correction (row %(row)s)"),
+}
+#: a field the cabinet does not know yet: never its internal name
+_UNKNOWN_FIELD = N_("Another mandatory field")
+_ROW_FIELD = re.compile(r"rows\.(\d+)\.(\w+)")
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """One mandatory field the check names: its label (a message id with `params`) and whose details it is."""
+
+    label: str
+    params: dict[str, str]
+    #: `buyer`: the consumer's details (the supplier's contract department corrects them); `supplier`: the rest
+    whose: str
+
+
+def missing_fields(missing: list[str]) -> list[MissingField]:
+    """The completeness check's field names as labels a person understands, in the check's order."""
+    fields = []
+    for name in missing:
+        whose = "buyer" if name.startswith("buyer.") else "supplier"
+        row = _ROW_FIELD.fullmatch(name)
+        if row and row.group(2) in COMPLETENESS_ROW_LABELS:
+            fields.append(MissingField(COMPLETENESS_ROW_LABELS[row.group(2)], {"row": row.group(1)}, whose))
+        else:
+            fields.append(MissingField(COMPLETENESS_FIELD_LABELS.get(name, _UNKNOWN_FIELD), {}, whose))
+    return fields
+
+
+def missing_parties(missing: list[str]) -> set[str]:
+    """Whose details are missing: `buyer` (the consumer's), `supplier` (the supplier's own or its data)."""
+    return {field.whose for field in missing_fields(missing)}
+
 
 PAYMENT_STATE_LABELS: Final = {
     PaymentState.APPLIED: N_("Applied"),
@@ -49,11 +102,6 @@ SKIP_REASON_LABELS: Final = {
 
 #: the payments page's default: the last three years (manual: «Эти три года»)
 DEFAULT_PAYMENT_YEARS: Final = 3
-
-
-def completeness_label(field: str) -> str | None:
-    """The message id naming a mandatory field, or None for one the cabinet does not know (shown as named)."""
-    return COMPLETENESS_FIELD_LABELS.get(field)
 
 
 def invoice_status(invoice: Invoice) -> SignatureStatus | None:

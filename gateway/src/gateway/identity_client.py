@@ -98,6 +98,9 @@ class Consumer(_Answer):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    #: the buyer on tax invoices: a VAT payer and its ІПН (None until entered), or not a payer
+    vat_payer: bool = True
+    ipn: str | None = None
     created_at: datetime
 
 
@@ -126,6 +129,8 @@ class NewConsumer(BaseModel):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    vat_payer: bool
+    ipn: str | None
 
 
 class ConsumerChanges(BaseModel):
@@ -137,6 +142,9 @@ class ConsumerChanges(BaseModel):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    vat_payer: bool
+    #: "" takes the ІПН away
+    ipn: str
 
 
 _BRANCHES = TypeAdapter(list[Branch])

@@ -63,6 +63,13 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("edrpou", "invalid"): _EDRPOU_INVALID,
     ("billing_day", "out_of_range"): N_("The billing day must be between 1 and 28."),
     ("branch_id", "unknown"): N_("Choose a supplier branch from the list."),
+    ("ipn", "invalid"): N_("The individual tax number of a VAT payer has 12 digits."),
+    ("ipn", "edrpou_mismatch"): N_(
+        "The individual tax number of a VAT payer starts with the first seven digits of its EDRPOU code. Check both."
+    ),
+    ("ipn", "not_vat_payer"): N_(
+        "A consumer who is not a VAT payer has no individual tax number: tick “VAT payer” or leave the field empty."
+    ),
     # the e-signature onboarding form (documents service)
     ("edrpou", "edrpou_invalid"): _EDRPOU_INVALID,
     ("email", "email_invalid"): _EMAIL_INVALID,
@@ -187,6 +194,10 @@ GENERAL_MESSAGES: dict[str, str] = {
     "tariff_missing": N_("No tariff is in force for this period yet. Please contact the supplier."),
     "tariff_exists": N_("A tariff of this class and register already takes effect on this date."),
     "coefficient_exists": N_("A coefficient for this zone already takes effect on this date."),
+    "tax_invoice_incomplete": N_(
+        "The tax invoice lacks mandatory fields, so it cannot be registered. Complete them first: they are listed in "
+        "its completeness check."
+    ),
     # correspondence and messages to the developers (notify service)
     "letter_not_found": N_("The letter was not found."),
     "feedback_not_found": N_("The message was not found."),

@@ -21,7 +21,8 @@ from gateway.billing_view import (
     PAYMENT_STATE_LABELS,
     REGISTRATION_LABELS,
     SKIP_REASON_LABELS,
-    completeness_label,
+    missing_fields,
+    missing_parties,
 )
 from gateway.documents_view import type_label
 from gateway.i18n import (
@@ -105,7 +106,8 @@ def create_environment() -> Environment:
         act_to_sign=act_to_sign,
         needs_no_signature=needs_no_signature,
         registration_labels=REGISTRATION_LABELS,
-        completeness_label=completeness_label,
+        missing_fields=missing_fields,
+        missing_parties=missing_parties,
         payment_state_labels=PAYMENT_STATE_LABELS,
         skip_reason_labels=SKIP_REASON_LABELS,
         letter_state_labels=LETTER_STATE_LABELS,

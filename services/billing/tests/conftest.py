@@ -35,7 +35,7 @@ from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentStored
-from shared.contracts.identity import ConsumerAccountCreated
+from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived
 from shared.db import create_database_if_missing, drop_database
@@ -162,14 +162,18 @@ class Api(ServiceApi):
 
     # what identity's and metering's events bring, through the use cases the handlers call
     async def add_consumer(self, account_number: str = "0789", *, self_calculation: bool = True,
-                           billing_day: int = 25, name: str = 'Кооператив "Автомобіліст-2"') -> uuid.UUID:
-        consumer_id = uuid.uuid4()
+                           billing_day: int = 25, name: str = 'Кооператив "Автомобіліст-2"', vat_payer: bool = True,
+                           ipn: str | None = None, consumer_id: uuid.UUID | None = None) -> uuid.UUID:
+        """A consumer account as identity announces it; given `consumer_id`, identity's change of that account (the
+        whole new state)."""
+        event = ConsumerAccountUpdated if consumer_id else ConsumerAccountCreated
+        consumer_id = consumer_id or uuid.uuid4()
         async with self.database.transaction() as session:
-            await Billing(session, self.runtime).keep_consumer(ConsumerAccountCreated(
+            await Billing(session, self.runtime).keep_consumer(event(
                 consumer_id=consumer_id, account_number=account_number, name=name, edrpou="12345678",
                 branch_id=self.branch_id, branch_name="ПАТ «ДТЕК ПЕМ-Енерговугілля»",
                 agreement_email="demo@cabinet.local", billing_day=billing_day, self_calculation=self_calculation,
-                e_signature=True,
+                e_signature=True, vat_payer=vat_payer, ipn=ipn,
             ))
         return consumer_id
 

@@ -25,6 +25,7 @@ from billing.domain.tax_invoices import (
     document_type,
     ipn_fits,
     numbering_period,
+    products,
     render_data,
     to_xml,
     xml_file_name,
@@ -143,12 +144,31 @@ def test_the_completeness_check_names_each_field_of_a_row(row_changes: dict[str,
     assert check_completeness(replace(tax_invoice, rows=(replace(tax_invoice.rows[0], **row_changes),))) == (missing,)
 
 
-def test_reactive_energy_has_no_unit_code_we_could_vouch_for() -> None:
+def test_the_unit_code_of_reactive_energy_is_the_suppliers_to_give() -> None:
     issued = invoice("0789/8/1", date(2013, 8, 25), InvoiceLine("active", D("1250"), D("0.277248"), D("346.56")),
                      InvoiceLine("reactive", D("300"), D("0.05"), D("15.00")))
+    # not given: the row of reactive energy names its unit code as missing, rather than carry a made-up one
     tax_invoice = build_tax_invoice(issued, number=1480, seller=SELLER, buyer=BUYER)
     assert [row.unit for row in tax_invoice.rows] == ["кВт·год", "квар·год"]
     assert check_completeness(tax_invoice) == ("rows.2.unit_code",)
+    # given (the supplier's setting): complete, and the XML carries it
+    tax_invoice = build_tax_invoice(issued, number=1480, seller=SELLER, buyer=BUYER, sold=products("0999"))
+    assert [row.unit_code for row in tax_invoice.rows] == ["0415", "0999"]
+    assert check_completeness(tax_invoice) == ()
+    body = parse(to_xml(tax_invoice)).find("DECLARBODY")
+    assert body is not None and [element.text for element in body.iter("RXXXXG105_2S")] == ["0415", "0999"]
+
+
+def test_a_complete_tax_invoice_of_a_vat_payer_buyer() -> None:
+    """Every mandatory field of the form is there: the buyer's name, ЄДРПОУ and ІПН written as they are."""
+    tax_invoice = august()
+    assert check_completeness(tax_invoice) == ()
+    body = parse(to_xml(tax_invoice)).find("DECLARBODY")
+    assert body is not None
+    assert [body.findtext(tag) for tag in ("HNAMEBUY", "HKBUY", "HTINBUY")] == [BUYER.name, BUYER.ipn, "12345678"]
+    assert body.find("HTYPR").get(XSI_NIL) == "true"  # type: ignore[union-attr]
+    # the same buyer without its ІПН: the check names it
+    assert check_completeness(august(buyer=replace(BUYER, ipn=None))) == ("buyer.ipn",)
 
 
 def test_a_buyer_who_is_no_vat_payer_is_written_the_conventional_way() -> None:

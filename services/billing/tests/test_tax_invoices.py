@@ -1,6 +1,7 @@
 """Tax invoices through the API: one per issued invoice in its transaction (the manual's rows to the kopeck), a
-correction calculation per correcting invoice, the completeness check until the buyer's ІПН is set, the XML, the
-PDFs asked of documents and attached when stored, registration by staff only, each consumer only their own."""
+correction calculation per correcting invoice, the completeness check until identity brings the buyer's ІПН, the
+XML, the PDFs asked of documents and attached when stored, registration by staff only, each consumer only their
+own."""
 
 from __future__ import annotations
 
@@ -74,18 +75,20 @@ async def test_each_invoice_has_its_tax_invoice_with_the_manuals_rows(api: Any, 
         "years": [2013], "items": []}
 
 
-async def test_the_buyers_tax_details_complete_the_tax_invoices_not_registered(api: Any, manual: uuid.UUID) -> None:
-    path = f"/consumers/{manual}/tax-details"
-    assert (await api.call("PUT", path, api.consumer_user(manual), json={"ipn": BUYER_IPN})).status_code == 403
-    for wrong in ("12345672659", "999999926591", "1234567265ab"):
-        refused = await api.call("PUT", path, api.staff(), json={"ipn": wrong})
-        assert refused.status_code == 422 and refused.json()["detail"]["fields"] == {"ipn": "ipn_invalid"}, wrong
-    assert (await api.call("PUT", f"/consumers/{uuid.uuid4()}/tax-details", api.staff(),
-                           json={"ipn": BUYER_IPN})).status_code == 404
-    assert await api.ok("PUT", path, api.staff(), json={"ipn": BUYER_IPN}) == {
-        "consumer_id": str(manual), "ipn": BUYER_IPN, "vat_payer": True}
+async def set_buyer(api: Any, consumer_id: uuid.UUID, *, vat_payer: bool = True, ipn: str | None = BUYER_IPN) -> None:
+    """Staff enter the consumer's VAT details in identity; billing learns them from identity's event."""
+    await api.add_consumer("0789", consumer_id=consumer_id, vat_payer=vat_payer, ipn=ipn)
+
+
+async def test_the_buyers_vat_details_from_identity_complete_the_tax_invoices_not_registered(
+    api: Any, manual: uuid.UUID,
+) -> None:
+    await set_buyer(api, manual)
     listed = await api.ok("GET", f"/consumers/{manual}/tax-invoices", api.consumer_user(manual))
     assert {item["completeness"]["complete"] for item in listed["items"]} == {True}
+    # the buyer's details were staff's to set in billing once; they are identity's now
+    assert (await api.call("PUT", f"/consumers/{manual}/tax-details", api.staff(),
+                           json={"ipn": BUYER_IPN})).status_code in (404, 405)
 
     august = listed["items"][0]
     response = await api.call("GET", f"/tax-invoices/{august['id']}/xml", api.consumer_user(manual))
@@ -106,7 +109,7 @@ async def test_the_buyers_tax_details_complete_the_tax_invoices_not_registered(a
     registered = await api.ok("POST", registration, api.staff(),
                               json={"registration": "registered", "note": "квитанція № 1"})
     assert (registered["registration"], registered["registration_note"]) == ("registered", "квитанція № 1")
-    await api.ok("PUT", path, api.staff(), json={"ipn": None, "vat_payer": False})
+    await set_buyer(api, manual, vat_payer=False, ipn=None)
     kept = await api.ok("GET", f"/tax-invoices/{august['id']}", api.consumer_user(manual))
     assert kept["registration"] == "registered" and kept["completeness"]["complete"] is True
     july = await api.ok("GET", f"/tax-invoices/{listed['items'][1]['id']}", api.consumer_user(manual))
@@ -126,6 +129,24 @@ async def test_an_incomplete_tax_invoice_is_not_registered(api: Any, manual: uui
     refusal = await api.ok("POST", f"/tax-invoices/{august['id']}/registration", api.staff(),
                            json={"registration": "refused", "note": "немає ІПН покупця"})
     assert (refusal["registration"], refusal["registration_note"]) == ("refused", "немає ІПН покупця")
+
+
+async def test_rows_of_reactive_energy_carry_the_unit_code_the_supplier_gives(
+    api: Any, manual: uuid.UUID,
+) -> None:
+    await set_buyer(api, manual)
+    await api.add_tariff("class2_general", "reactive", "0.050000", date(2013, 1, 1))
+    consumer_id = await api.add_consumer("0790", ipn=BUYER_IPN)
+    point = await api.add_point(consumer_id, "0123457", reactive=True)
+    api.set_today(date(2013, 9, 25))
+    await api.accept(consumer_id, "2013-09", [(point, "active", 1, "0", "1000"), (point, "reactive", 1, "0", "300")])
+    async with api.database.transaction() as session:
+        await Billing(session, api.runtime).issue(api.staff(), consumer_id, "2013-09")
+    [september] = (await api.ok("GET", f"/consumers/{consumer_id}/tax-invoices", api.staff()))["items"]
+    assert september["completeness"] == {"complete": False, "missing": ["rows.2.unit_code"]}
+    api.runtime.settings.reactive_energy_unit_code = "0999"
+    checked = await api.ok("GET", f"/tax-invoices/{september['id']}", api.staff())
+    assert checked["completeness"] == {"complete": True, "missing": []}
 
 
 async def test_the_pdfs_are_asked_of_documents_once_the_invoices_are_stored_and_attached_when_stored(
@@ -168,7 +189,7 @@ async def test_a_correcting_invoice_has_a_correction_calculation(api: Any, manua
     [render] = await api.renders("tax_invoice_correction")
     data = TEMPLATES.get("tax_invoice_correction").data_model.model_validate(render["data"])
     assert (data.corrects_number, str(data.corrects_issued_on), data.rows[0].reason) == ("1480", "2013-08-25", "102")
-    await api.ok("PUT", f"/consumers/{manual}/tax-details", api.staff(), json={"ipn": BUYER_IPN})
+    await set_buyer(api, manual)
     checked = await api.ok("GET", f"/tax-invoices/{correction['id']}", api.staff())
     assert checked["completeness"] == {"complete": True, "missing": []}
     xml = await api.call("GET", f"/tax-invoices/{correction['id']}/xml", api.staff())

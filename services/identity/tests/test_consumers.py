@@ -44,6 +44,13 @@ async def test_consumer_details_and_search(api: Any, world: Any) -> None:
         ({"name": "   "}, {"name": "invalid"}),
         ({"branch_id": str(uuid.uuid4())}, {"branch_id": "unknown"}),
         ({"billing_day": "twenty"}, {"billing_day": "int_parsing"}),
+        # the buyer on tax invoices: a VAT payer's ІПН is 12 digits starting with the EDRPOU's first seven
+        ({"ipn": "12345672659"}, {"ipn": "invalid"}),
+        ({"ipn": "1234567265901"}, {"ipn": "invalid"}),
+        ({"ipn": "12345672659O"}, {"ipn": "invalid"}),
+        ({"ipn": "765432126590"}, {"ipn": "edrpou_mismatch"}),
+        ({"ipn": "123456726590", "vat_payer": False}, {"ipn": "not_vat_payer"}),
+        ({"ipn": "123456726590", "edrpou": "1234"}, {"edrpou": "invalid"}),
     ],
 )
 async def test_refused_consumer_accounts_change_nothing(
@@ -156,5 +163,46 @@ async def test_staff_change_a_consumers_details_and_rights_and_the_others_learn_
     assert await api.snapshot() == before
     # another branch's staff and the consumer's own users may not
     assert (await api.call("PATCH", path, world.staff_b, json={"billing_day": 5})).status_code == 404
+    assert (await api.call("PATCH", path, world.staff_b, json={"ipn": "123456726590"})).status_code == 404
     user = api.principal_of(await api.register(world))
     assert (await api.call("PATCH", path, user, json={"self_calculation": True})).status_code == 403
+
+
+async def test_the_consumers_vat_details_are_validated_kept_and_published(api: Any, world: Any) -> None:
+    """The buyer on tax invoices: whether the consumer is a VAT payer, and its ІПН; the other services learn them
+    with the whole account."""
+    created = await api.ok("POST", "/consumers", world.staff_a, json=api.new_consumer_body(
+        world.branch_a["id"], account_number="0795", ipn=" 1234 5672 6590 "))
+    consumer = created["consumer"]
+    assert (consumer["vat_payer"], consumer["ipn"]) == (True, "123456726590")
+    [announced] = [event for event in await api.outbox("identity.consumer_account_created.v1")
+                   if event["consumer_id"] == consumer["id"]]
+    assert (announced["vat_payer"], announced["ipn"]) == (True, "123456726590")
+    # a VAT payer whose ІПН is not known yet (its tax invoices name it as missing); the default of the API
+    assert world.consumer["vat_payer"] is True and world.consumer["ipn"] is None
+
+    path = f"/consumers/{consumer['id']}"
+    before = await api.snapshot()
+    for changes, fields in (
+        ({"ipn": "123456726"}, {"ipn": "invalid"}),
+        ({"ipn": "765432126590"}, {"ipn": "edrpou_mismatch"}),
+        # another EDRPOU code, and the ІПН no longer starts with it
+        ({"edrpou": "32855961"}, {"ipn": "edrpou_mismatch"}),
+        ({"vat_payer": False, "ipn": "123456726590"}, {"ipn": "not_vat_payer"}),
+    ):
+        response = await api.call("PATCH", path, world.staff_a, json=changes)
+        assert (response.status_code, response.json()["detail"]["fields"]) == (422, fields), changes
+    assert await api.snapshot() == before
+
+    # a consumer who stops being a VAT payer loses its ІПН; one who becomes one again gets a new ІПН
+    changed = await api.ok("PATCH", path, world.staff_a, json={"vat_payer": False})
+    assert (changed["vat_payer"], changed["ipn"]) == (False, None)
+    changed = await api.ok("PATCH", path, world.staff_a, json={"vat_payer": True, "edrpou": "32855961",
+                                                                "ipn": "328559626597"})
+    assert (changed["vat_payer"], changed["ipn"], changed["edrpou"]) == (True, "328559626597", "32855961")
+    updates = [event for event in await api.outbox("identity.consumer_account_updated.v1")
+               if event["consumer_id"] == consumer["id"]]
+    assert [(event["vat_payer"], event["ipn"]) for event in updates] == [(False, None), (True, "328559626597")]
+    # "" takes the ІПН away and leaves a VAT payer whose ІПН is to be entered
+    changed = await api.ok("PATCH", path, world.staff_a, json={"ipn": ""})
+    assert (changed["vat_payer"], changed["ipn"]) == (True, None)

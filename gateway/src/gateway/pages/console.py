@@ -28,6 +28,9 @@ _EMPTY_CONSUMER_FORM: dict[str, object] = {
     "billing_day": "",
     "self_calculation": False,
     "e_signature": False,
+    # most business consumers are VAT payers: their tax invoices need the ІПН
+    "vat_payer": True,
+    "ipn": "",
 }
 
 
@@ -65,6 +68,8 @@ async def create_consumer(
     billing_day: Annotated[str, Form()] = "",
     self_calculation: Annotated[bool, Form()] = False,
     e_signature: Annotated[bool, Form()] = False,
+    vat_payer: Annotated[bool, Form()] = False,
+    ipn: Annotated[str, Form()] = "",
 ) -> Response:
     translations = pages_of(request).translations(request)
     values: dict[str, object] = {
@@ -76,6 +81,8 @@ async def create_consumer(
         "billing_day": billing_day,
         "self_calculation": self_calculation,
         "e_signature": e_signature,
+        "vat_payer": vat_payer,
+        "ipn": ipn,
     }
     # what cannot even be sent as the API's types is refused here, with the same messages identity would give
     malformed: dict[str, str] = {}
@@ -98,6 +105,8 @@ async def create_consumer(
         billing_day=day,
         self_calculation=self_calculation,
         e_signature=e_signature,
+        vat_payer=vat_payer,
+        ipn=_ipn_of(vat_payer, ipn) or None,
     )
     try:
         created = await identity_of(request).create_consumer(visitor.principal, new_consumer)
@@ -114,6 +123,11 @@ def _activation_code_page(
 ) -> Response:
     context = {"consumer": consumer, "activation_code": activation_code, "title": title}
     return pages_of(request).render(request, "activation_code.html", context, status_code=status_code)
+
+
+def _ipn_of(vat_payer: bool, typed: str) -> str:
+    """The ІПН to send: a consumer who is not a VAT payer has none, whatever is left in the field."""
+    return typed.strip() if vat_payer else ""
 
 
 def _billing_day(text: str) -> int:
@@ -139,8 +153,8 @@ def _edit_form(
 async def edit_consumer_page(request: Request, visitor: Staff, consumer_id: UUID) -> Response:
     consumer = (await identity_of(request).consumer(visitor.principal, consumer_id)).consumer
     values: dict[str, object] = consumer.model_dump(
-        include={"name", "edrpou", "agreement_email", "billing_day", "self_calculation", "e_signature"}
-    )
+        include={"name", "edrpou", "agreement_email", "billing_day", "self_calculation", "e_signature", "vat_payer"}
+    ) | {"ipn": consumer.ipn or ""}
     return _edit_form(request, consumer, values, FormErrors())
 
 
@@ -155,6 +169,8 @@ async def edit_consumer(
     billing_day: Annotated[str, Form()] = "",
     self_calculation: Annotated[bool, Form()] = False,
     e_signature: Annotated[bool, Form()] = False,
+    vat_payer: Annotated[bool, Form()] = False,
+    ipn: Annotated[str, Form()] = "",
 ) -> Response:
     """The whole form is sent as the new state (unticked boxes are rights taken away); identity tells the other
     services."""
@@ -163,7 +179,7 @@ async def edit_consumer(
     translations = pages_of(request).translations(request)
     values: dict[str, object] = {
         "name": name, "edrpou": edrpou, "agreement_email": agreement_email, "billing_day": billing_day,
-        "self_calculation": self_calculation, "e_signature": e_signature,
+        "self_calculation": self_calculation, "e_signature": e_signature, "vat_payer": vat_payer, "ipn": ipn,
     }
     day = _billing_day(billing_day)
     if day == 0:
@@ -172,7 +188,7 @@ async def edit_consumer(
         return _edit_form(request, consumer, values, errors, status_code=422)
     changes = ConsumerChanges(
         name=name.strip(), edrpou=edrpou.strip(), agreement_email=agreement_email.strip(), billing_day=day,
-        self_calculation=self_calculation, e_signature=e_signature,
+        self_calculation=self_calculation, e_signature=e_signature, vat_payer=vat_payer, ipn=_ipn_of(vat_payer, ipn),
     )
     try:
         await identity.change_consumer(visitor.principal, consumer_id, changes)

@@ -175,8 +175,3 @@ async def register_tax_invoice(tax_invoice_id: uuid.UUID, body: schemas.Register
                                service: TaxDep) -> schemas.TaxInvoiceOut:
     return schemas.TaxInvoiceOut.of(await service.register(principal, tax_invoice_id, body.registration, body.note))
 
-
-@router.put("/consumers/{consumer_id}/tax-details")
-async def set_tax_details(consumer_id: uuid.UUID, body: schemas.TaxDetails, _: StaffOnly,
-                          service: TaxDep) -> schemas.TaxDetailsOut:
-    return schemas.TaxDetailsOut.of(await service.set_tax_details(consumer_id, body.ipn, body.vat_payer))

@@ -50,8 +50,7 @@ class Consumer(Base):
     branch_name: Mapped[str] = mapped_column(sa.Text)
     billing_day: Mapped[int] = mapped_column(sa.SmallInteger)
     self_calculation: Mapped[bool]
-    #: the buyer's VAT number (ІПН) on tax invoices, set by staff (`PUT /consumers/{id}/tax-details`); billing's
-    #: own, identity's events leave it alone
+    #: the buyer on tax invoices: a VAT payer and its ІПН (None until staff enter it in identity), or not a payer
     ipn: Mapped[str | None] = mapped_column(sa.String(12))
     vat_payer: Mapped[bool] = mapped_column(server_default=sa.true())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

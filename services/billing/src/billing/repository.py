@@ -567,9 +567,7 @@ _TAKE_RENDER_REQUESTS = sa.text(
 ).columns(sa.column("render_request", JSONB))
 
 
-async def set_tax_details(session: AsyncSession, consumer_id: uuid.UUID, ipn: str | None, vat_payer: bool,
-                          buyer: dict[str, Any]) -> None:
-    """The consumer's VAT details, and the buyer of their tax invoices not registered yet."""
-    await session.execute(sa.update(Consumer).where(Consumer.id == consumer_id).values(ipn=ipn, vat_payer=vat_payer))
+async def set_unregistered_buyer(session: AsyncSession, consumer_id: uuid.UUID, buyer: dict[str, Any]) -> None:
+    """The buyer of the consumer's tax invoices not registered yet."""
     await session.execute(sa.update(TaxInvoice).where(
         TaxInvoice.consumer_id == consumer_id, TaxInvoice.registration != "registered").values(buyer=buyer))

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from billing.domain.calculation import Line, Meter
-from billing.models import BillingRun, Consumer, Tariff, ZoneCoefficient
+from billing.models import BillingRun, Tariff, ZoneCoefficient
 from billing.payments import PaymentDetails, Saldo
 from billing.service import NO_READINGS, CalculationState, DueConsumer, InvoiceDetails, TariffClass
 from billing.tax import Registration, TaxInvoiceDetails
@@ -355,17 +355,3 @@ class RegisterTaxInvoice(Request):
     registration: Registration
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
-
-class TaxDetails(Request):
-    ipn: Annotated[str, StringConstraints(max_length=32)] | None
-    vat_payer: bool = True
-
-
-class TaxDetailsOut(BaseModel):
-    consumer_id: uuid.UUID
-    ipn: str | None
-    vat_payer: bool
-
-    @classmethod
-    def of(cls, consumer: Consumer) -> TaxDetailsOut:
-        return cls(consumer_id=consumer.id, ipn=consumer.ipn, vat_payer=consumer.vat_payer)

@@ -129,7 +129,9 @@ class Billing:
             "id": event.consumer_id, "account_number": event.account_number, "name": event.name,
             "edrpou": event.edrpou, "branch_id": event.branch_id, "branch_name": event.branch_name,
             "billing_day": event.billing_day, "self_calculation": event.self_calculation,
+            "vat_payer": event.vat_payer, "ipn": event.ipn,
         })
+        await TaxInvoicing(self.session, self.runtime).keep_buyer(event.consumer_id, event)
 
     async def keep_point(self, event: MeteringPointChanged) -> None:
         await repository.upsert_point(self.session, {

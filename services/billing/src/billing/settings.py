@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from shared.settings import ServiceSettings
 
@@ -28,6 +31,9 @@ class BillingSettings(ServiceSettings):
     #: who compiles the tax invoices, and their РНОКПП (10 digits)
     seller_compiler_name: str | None = None
     seller_compiler_tax_number: str | None = None
+    #: the code of kvar·h in the classifier of units (КСПОВО, ДК 011-96) as the supplier's tax invoices write it
+    #: (4 digits; kWh is 0415); unset, rows of reactive energy name their unit code as missing
+    reactive_energy_unit_code: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
 
 
 @lru_cache

@@ -12,19 +12,20 @@ for a batch. The counter row of a seller's month is locked until the issuing tra
 transactions of one seller take their numbers one after another.
 
 The rows are the invoice's lines; the seller (the branch from identity, the VAT details from settings) and the
-buyer are kept as they were at issue, the buyer brought up to date when staff set the consumer's tax details, until
-the tax invoice is registered. Completeness and the XML are worked out from that whenever they are asked for.
+buyer (the consumer's details from identity: name, ЄДРПОУ, VAT payer or not, ІПН) are kept as they were at issue,
+the buyer brought up to date by identity's every change of the consumer until the tax invoice is registered.
+Completeness and the XML are worked out from that whenever they are asked for.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,7 +93,20 @@ def _seller(branch: Branch, settings: BillingSettings) -> dict[str, Any]:
             "compiler_tax_number": settings.seller_compiler_tax_number, "tax_office": settings.seller_tax_office}
 
 
-def buyer_of(consumer: Consumer) -> dict[str, Any]:
+class BuyerDetails(Protocol):
+    """A consumer's details on its tax invoices: billing's copy, or identity's event that brings them."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def edrpou(self) -> str: ...
+    @property
+    def ipn(self) -> str | None: ...
+    @property
+    def vat_payer(self) -> bool: ...
+
+
+def buyer_of(consumer: BuyerDetails) -> dict[str, Any]:
     return {"name": consumer.name, "tax_number": consumer.edrpou, "ipn": consumer.ipn,
             "vat_payer": consumer.vat_payer}
 
@@ -113,13 +127,13 @@ def _issued_invoice(number: str, formed_on: date, amounts: tuple[Decimal, Decima
 
 
 def _build(kind: str, invoice: rules.IssuedInvoice, number: int, seller: rules.Seller, buyer: rules.TaxParty,
-           corrects: TaxInvoice | None) -> rules.TaxInvoice:
+           corrects: TaxInvoice | None, sold: Mapping[str, rules.Product]) -> rules.TaxInvoice:
     if kind == "tax_invoice":
-        return rules.build_tax_invoice(invoice, number=number, seller=seller, buyer=buyer)
+        return rules.build_tax_invoice(invoice, number=number, seller=seller, buyer=buyer, sold=sold)
     # a correction of an invoice issued before tax invoices were: the completeness check names `corrects.number`
     corrected = rules.CorrectedTaxInvoice(corrects.number, corrects.issued_on) if corrects else \
         rules.CorrectedTaxInvoice("", invoice.formed_on)
-    return rules.build_correction(invoice, number=number, seller=seller, buyer=buyer, corrects=corrected)
+    return rules.build_correction(invoice, number=number, seller=seller, buyer=buyer, corrects=corrected, sold=sold)
 
 
 def _name(document: rules.TaxInvoice) -> str:
@@ -139,6 +153,7 @@ class TaxInvoicing:
     def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
         self.session = session
         self.runtime = runtime
+        self.sold = rules.products(runtime.settings.reactive_energy_unit_code)
 
     async def issue(self, issued: Sequence[Issued]) -> None:
         """The tax invoices of invoices just written (in their transaction), with the requests for their PDFs kept
@@ -167,7 +182,8 @@ class TaxInvoicing:
                 corrects = corrected.get(row["corrects_invoice_id"]) if row["corrects_invoice_id"] else None
                 invoice = _issued_invoice(row["number"], row["formed_on"],
                                           (row["amount_excl_vat"], row["vat"], row["total"]), item.lines)
-                document = _build(kind, invoice, number, seller_rules[item.branch.id], _party(buyer), corrects)
+                document = _build(kind, invoice, number, seller_rules[item.branch.id], _party(buyer), corrects,
+                                  self.sold)
                 tax_invoice_id = uuid.uuid4()
                 # a correction that changes no row's amount has nothing to draw
                 render = RenderRequested(
@@ -220,20 +236,10 @@ class TaxInvoicing:
         row.registration_changed_by, row.registration_changed_at = principal.user_id, self.runtime.now()
         return details
 
-    async def set_tax_details(self, consumer_id: uuid.UUID, ipn: str | None, vat_payer: bool) -> Consumer:
-        """The consumer's VAT details (the buyer on tax invoices), and the buyer of those not registered yet."""
-        locked = await repository.lock_consumers(self.session, [consumer_id])
-        if not locked:
-            raise NotFound("no such consumer", code="consumer_not_found")
-        consumer = locked[0]
-        if vat_payer and not rules.ipn_fits(ipn, consumer.edrpou):
-            raise Invalid("a VAT payer's ІПН: 12 digits starting with the first seven of the ЄДРПОУ code",
-                          fields={"ipn": "ipn_invalid"})
-        if not vat_payer and ipn is not None:
-            raise Invalid("a consumer who is not a VAT payer has no ІПН", fields={"ipn": "ipn_invalid"})
-        consumer.ipn, consumer.vat_payer = ipn, vat_payer
-        await repository.set_tax_details(self.session, consumer_id, ipn, vat_payer, buyer_of(consumer))
-        return consumer
+    async def keep_buyer(self, consumer_id: uuid.UUID, consumer: BuyerDetails) -> None:
+        """Identity changed the consumer: the buyer of its tax invoices not registered yet follows (a registered
+        one keeps the buyer it was registered with)."""
+        await repository.set_unregistered_buyer(self.session, consumer_id, buyer_of(consumer))
 
     async def _details(self, found: Sequence[TaxInvoice]) -> list[TaxInvoiceDetails]:
         invoices = await repository.invoices_by_id(self.session, [row.invoice_id for row in found])
@@ -246,7 +252,8 @@ class TaxInvoicing:
             corrects = corrected.get(row.corrects_tax_invoice_id) if row.corrects_tax_invoice_id else None
             issued = _issued_invoice(invoice.number, row.issued_on, (row.amount_excl_vat, row.vat, row.total),
                                      lines.get(invoice.id, []))
-            document = _build(row.kind, issued, int(row.number), _seller_of(row.seller), _party(row.buyer), corrects)
+            document = _build(row.kind, issued, int(row.number), _seller_of(row.seller), _party(row.buyer), corrects,
+                              self.sold)
             details.append(TaxInvoiceDetails(row, invoice.number, corrects.number if corrects else None, document,
                                              rules.check_completeness(document)))
         return details

@@ -3,9 +3,10 @@
 `--staff-password P` sets the staff member's password (else one is generated and printed); `--json` prints the
 result as one line of JSON, for `make run` and the end-to-end tests.
 
-Idempotent: the branch, the staff member and the consumer № 0789 are created once; every run issues a fresh
-activation code for the consumer (printed) together with a registration letter, which the outbox relay of the
-running identity service publishes and notify delivers to the local mail catcher.
+Idempotent: the branch, the staff member and the consumer № 0789 are created once (a consumer made before consumers
+had their VAT details gets them); every run issues a fresh activation code for the consumer (printed) together with
+a registration letter, which the outbox relay of the running identity service publishes and notify delivers to the
+local mail catcher.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from dataclasses import asdict, dataclass
 
 from identity import repository
 from identity.models import UserRole
-from identity.service import ConsumerFields, Identity, Runtime, Viewer
+from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer
 from identity.settings import IdentitySettings, get_settings
 from shared import migrations
 from shared.db import Database
 from shared.errors import Invalid
 
-# EDRPOU and IBAN are demo values with correct check digits, not the real company's
+# EDRPOU, ІПН and IBAN are demo values with correct check digits, not the real companies'
 BRANCH = {
     "name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»",
     "edrpou": "31793056",
@@ -39,12 +40,16 @@ STAFF_EMAIL = "manager@cabinet.local"
 CONSUMER_NUMBER = "0789"
 CONSUMER_NAME = 'Кооператив "Автомобіліст-2"'
 CONSUMER_EMAIL = "demo@cabinet.local"
+CONSUMER_EDRPOU = "12345678"
+#: a VAT payer: the first seven digits of its EDRPOU, the tax office (26 59, as the seller's) and a check digit
+CONSUMER_IPN = "123456726590"
 
 
 def demo_consumer(branch_id: uuid.UUID) -> ConsumerFields:
     return ConsumerFields(
-        account_number=CONSUMER_NUMBER, name=CONSUMER_NAME, edrpou="12345678", branch_id=branch_id,
-        agreement_email=CONSUMER_EMAIL, billing_day=25, self_calculation=True, e_signature=True,
+        account_number=CONSUMER_NUMBER, name=CONSUMER_NAME, edrpou=CONSUMER_EDRPOU, branch_id=branch_id,
+        agreement_email=CONSUMER_EMAIL, billing_day=25, self_calculation=True, e_signature=True, vat_payer=True,
+        ipn=CONSUMER_IPN,
     )
 
 
@@ -84,6 +89,8 @@ async def create_demo_data(settings: IdentitySettings, staff_password: str | Non
             if consumer is None:
                 consumer, code = await identity.create_consumer(viewer, demo_consumer(branch.id))
             else:
+                if consumer.vat_payer and consumer.ipn is None:  # made before consumers had their VAT details
+                    consumer = await identity.change_consumer(viewer, consumer.id, ConsumerChanges(ipn=CONSUMER_IPN))
                 code = await identity.issue_activation_code(viewer, consumer)
             return DemoData(str(branch.id), staff.login, new_password, str(consumer.id), code)
     finally:

@@ -60,6 +60,8 @@ class ConsumerAccount(Base):
     __tablename__ = "consumer_accounts"
     __table_args__ = (
         sa.CheckConstraint("billing_day BETWEEN 1 AND 28", name="billing_day"),
+        # only a VAT payer has a VAT payer's number
+        sa.CheckConstraint("vat_payer OR ipn IS NULL", name="ipn_of_vat_payer"),
         sa.Index("ix_consumer_accounts_edrpou", "edrpou"),
     )
 
@@ -72,6 +74,9 @@ class ConsumerAccount(Base):
     billing_day: Mapped[int] = mapped_column(sa.SmallInteger)
     self_calculation: Mapped[bool]
     e_signature: Mapped[bool]
+    #: the buyer on tax invoices: a VAT payer and its ІПН (12 digits; None until staff enter it), or not a payer
+    vat_payer: Mapped[bool] = mapped_column(server_default=sa.true())
+    ipn: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
     branch: Mapped[SupplierBranch] = relationship(lazy="raise")

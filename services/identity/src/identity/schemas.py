@@ -137,6 +137,8 @@ class ConsumerOut(BaseModel):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    vat_payer: bool
+    ipn: str | None
     created_at: datetime
 
     @classmethod
@@ -146,7 +148,8 @@ class ConsumerOut(BaseModel):
             edrpou=consumer.edrpou,
             branch=BranchRef.of(consumer.branch), agreement_email=consumer.agreement_email,
             billing_day=consumer.billing_day, self_calculation=consumer.self_calculation,
-            e_signature=consumer.e_signature, created_at=consumer.created_at,
+            e_signature=consumer.e_signature, vat_payer=consumer.vat_payer, ipn=consumer.ipn,
+            created_at=consumer.created_at,
         )
 
 
@@ -223,6 +226,9 @@ class ConsumerChanges(Request):
     billing_day: int | None = None
     self_calculation: bool | None = None
     e_signature: bool | None = None
+    vat_payer: bool | None = None
+    #: "" takes the ІПН away
+    ipn: Short | None = None
 
 
 class NewConsumer(Request):
@@ -234,3 +240,6 @@ class NewConsumer(Request):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    #: the buyer on tax invoices; a VAT payer's ІПН may follow later
+    vat_payer: bool = True
+    ipn: Short | None = None

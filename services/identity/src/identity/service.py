@@ -30,6 +30,8 @@ from identity.domain.consumers import (
     clean_edrpou,
     clean_iban,
     clean_name,
+    ipn_refusal,
+    normalize_ipn,
 )
 from identity.domain.emails import normalize_email, same_mailbox
 from identity.domain.logins import LoginProblem, clean_login, login_key, login_problem
@@ -125,6 +127,9 @@ class ConsumerFields:
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    #: the buyer on tax invoices; a VAT payer's ІПН may follow later
+    vat_payer: bool = True
+    ipn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,9 @@ class ConsumerChanges:
     billing_day: int | None = None
     self_calculation: bool | None = None
     e_signature: bool | None = None
+    vat_payer: bool | None = None
+    #: "" takes the ІПН away; a consumer who stops being a VAT payer loses it as well
+    ipn: str | None = None
 
 
 def _consumer_state(
@@ -147,6 +155,7 @@ def _consumer_state(
         edrpou=consumer.edrpou, branch_id=consumer.branch.id, branch_name=consumer.branch.name,
         agreement_email=consumer.agreement_email, billing_day=consumer.billing_day,
         self_calculation=consumer.self_calculation, e_signature=consumer.e_signature,
+        vat_payer=consumer.vat_payer, ipn=consumer.ipn,
     )
 
 
@@ -518,10 +527,13 @@ class Identity:
         name = clean_name(data.name)
         edrpou = clean_edrpou(data.edrpou)
         email = normalize_email(data.agreement_email)
+        ipn = normalize_ipn(data.ipn)
         branch = await repository.branch(self.session, data.branch_id)
         for field, value in (("account_number", account_number), ("name", name), ("edrpou", edrpou)):
             if value is None:
                 fields[field] = "invalid"
+        if refusal := ipn_refusal(ipn, vat_payer=data.vat_payer, edrpou=edrpou):
+            fields["ipn"] = refusal
         if email is None:
             fields["agreement_email"] = "invalid"
         if not billing_day_in_range(data.billing_day):
@@ -539,7 +551,8 @@ class Identity:
         consumer = ConsumerAccount(
             id=uuid.uuid4(), account_number=account_number, name=name, edrpou=edrpou, branch_id=branch.id,
             branch=branch, agreement_email=email, billing_day=data.billing_day,
-            self_calculation=data.self_calculation, e_signature=data.e_signature, created_at=now,
+            self_calculation=data.self_calculation, e_signature=data.e_signature, vat_payer=data.vat_payer,
+            ipn=ipn, created_at=now,
         )
         self.session.add(consumer)
         try:
@@ -577,6 +590,15 @@ class Identity:
                 fields["billing_day"] = "out_of_range"
             else:
                 consumer.billing_day = changes.billing_day
+        if changes.vat_payer is not None:
+            consumer.vat_payer = changes.vat_payer
+        if changes.ipn is not None:
+            consumer.ipn = normalize_ipn(changes.ipn)
+        elif not consumer.vat_payer:
+            consumer.ipn = None
+        edrpou_in_force = None if "edrpou" in fields else consumer.edrpou
+        if refusal := ipn_refusal(consumer.ipn, vat_payer=consumer.vat_payer, edrpou=edrpou_in_force):
+            fields["ipn"] = refusal
         if fields:
             raise Invalid("consumer account changes refused", fields=fields)
         if changes.self_calculation is not None:

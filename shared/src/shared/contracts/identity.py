@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, EmailStr
+from pydantic import AwareDatetime, EmailStr, StringConstraints
 
 from shared.contracts.base import Event, event
 
@@ -24,6 +25,10 @@ class ConsumerAccountCreated(Event):
     billing_day: int
     self_calculation: bool
     e_signature: bool
+    #: the buyer on tax invoices: a VAT payer (with its ІПН, 12 digits, once staff enter it) or not; messages
+    #: published before these fields were added parse as a VAT payer whose ІПН is not known yet
+    vat_payer: bool = True
+    ipn: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
 
 
 @event

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -60,12 +60,19 @@ class Product:
 
 
 ELECTRICITY = Product("Електрична енергія", "кВт·год", "0415", "2716000000")
-# The unit code of kvar·h is left empty: we do not know it reliably, and the completeness check says so on the
-# invoices concerned rather than send the tax service a made-up code.
 REACTIVE_ENERGY = Product("Перетікання реактивної електричної енергії", "квар·год", "", "2716000000")
-#: the product an invoice line's register bills
-PRODUCTS: Mapping[str, Product] = {ACTIVE: ELECTRICITY, REACTIVE: REACTIVE_ENERGY}
 _UNKNOWN_PRODUCT = Product("", "", "", "")
+
+
+def products(reactive_unit_code: str | None) -> Mapping[str, Product]:
+    """The product an invoice line's register bills. The classifier code of kvar·h is the supplier's to give (a
+    setting, as its other tax details): it is not written here from memory, and until it is given the completeness
+    check names it on the rows concerned rather than send the tax service a made-up code."""
+    return {ACTIVE: ELECTRICITY, REACTIVE: replace(REACTIVE_ENERGY, unit_code=reactive_unit_code or "")}
+
+
+#: the products of a supplier that has not given the code of kvar·h
+PRODUCTS = products(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,21 +168,23 @@ def numbering_period(issued_on: date) -> tuple[int, int]:
     return issued_on.year, issued_on.month
 
 
-def build_tax_invoice(invoice: IssuedInvoice, *, number: int, seller: Seller, buyer: TaxParty) -> TaxInvoice:
+def build_tax_invoice(invoice: IssuedInvoice, *, number: int, seller: Seller, buyer: TaxParty,
+                      sold: Mapping[str, Product] = PRODUCTS) -> TaxInvoice:
     """The tax invoice of an invoice, dated as the invoice, with its amounts."""
     return TaxInvoice("tax_invoice", str(number), invoice.formed_on, invoice.number, seller, buyer,
-                      _rows(invoice.lines, correction=False), invoice.amount_excl_vat, invoice.vat, invoice.total)
+                      _rows(invoice.lines, sold, correction=False), invoice.amount_excl_vat, invoice.vat,
+                      invoice.total)
 
 
 def build_correction(
     correcting_invoice: IssuedInvoice, *, number: int, seller: Seller, buyer: TaxParty,
-    corrects: CorrectedTaxInvoice,
+    corrects: CorrectedTaxInvoice, sold: Mapping[str, Product] = PRODUCTS,
 ) -> TaxInvoice:
     """The correction calculation of a correcting invoice: its rows and totals are the changes (negative when
     the correction lowers the amount), referring to the tax invoice of the corrected invoice."""
     invoice = correcting_invoice
     return TaxInvoice("correction", str(number), invoice.formed_on, invoice.number, seller, buyer,
-                      _rows(invoice.lines, correction=True), invoice.amount_excl_vat,
+                      _rows(invoice.lines, sold, correction=True), invoice.amount_excl_vat,
                       invoice.vat, invoice.total, corrects=corrects)
 
 
@@ -183,7 +192,8 @@ def build_correction(
 _NONE_YET = (Decimal(0), Decimal(0))
 
 
-def _rows(lines: Sequence[InvoiceLine], *, correction: bool) -> tuple[TaxInvoiceRow, ...]:
+def _rows(lines: Sequence[InvoiceLine], sold: Mapping[str, Product], *,
+          correction: bool) -> tuple[TaxInvoiceRow, ...]:
     """One row per product and price (an invoice has a line per meter and zone): quantities and the invoice's
     rounded amounts are added up, so the rows add up to the invoice's amount exactly."""
     groups: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}
@@ -195,7 +205,7 @@ def _rows(lines: Sequence[InvoiceLine], *, correction: bool) -> tuple[TaxInvoice
     for (register, price), (quantity, amount) in groups.items():
         if quantity == 0 and amount == 0:
             continue  # a correction that leaves this product unchanged
-        product = PRODUCTS.get(register, _UNKNOWN_PRODUCT)
+        product = sold.get(register, _UNKNOWN_PRODUCT)
         reason = None
         if correction:
             # the same volume at another price (a tariff corrected) is a change of the price
