@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,20 @@ from shared.testing import delete_bus
 SERVICES = ("notify", "documents", "signature", "identity", "metering", "billing")
 PORT_OFFSETS = {"gateway": 0, "identity": 1, "metering": 2, "billing": 3, "documents": 4, "signature": 5,
                 "notify": 6}
+
+
+def bound_to_parent(argv: list[str], sig: int = signal.SIGTERM, *, user: str | None = None) -> list[str]:
+    """`argv` run so that the process gets `sig` when the one starting it dies, however it dies (Linux's
+    PR_SET_PDEATHSIG, set by util-linux's `setpriv`, which then execs `argv`: the process started is `argv`'s own),
+    as `user` if given (switching users clears the parent-death signal, so `setpriv` does both, in that order).
+
+    The signal follows the *thread* that starts the process: start such processes from a thread that lives as
+    long as they should (the main thread), not from a short-lived worker. Without `setpriv` (not Linux), `argv`
+    as it is."""
+    if shutil.which("setpriv") is None:
+        return argv
+    as_user = ["--reuid", user, "--regid", user, "--init-groups"] if user else []
+    return ["setpriv", *as_user, "--pdeathsig", signal.Signals(sig).name.removeprefix("SIG"), "--", *argv]
 
 
 @dataclass
