@@ -179,7 +179,8 @@ class RabbitNode:
         self.wait_ready(timeout)
 
     def launch(self) -> None:
-        """Starts the node without waiting for it (`wait_ready`), so several start at once."""
+        """Starts the node without waiting for it (`wait_ready`), so several start at once, and the waiting may go
+        to another thread than the one that should own the node."""
         self.directory.mkdir(parents=True, exist_ok=True)
         # the AMQP listener in the configuration only: RABBITMQ_NODE_PORT would add a second one on the same port
         (self.directory / "rabbitmq.conf").write_text(
@@ -295,6 +296,12 @@ class PostgresServer:
             )
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Starts the server without waiting for it (`wait_ready`): from the thread that should own it, while the
+        waiting may go to another."""
         bin_dir = postgres_bin()
         assert bin_dir
         argv = [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port),
@@ -304,6 +311,9 @@ class PostgresServer:
                 bound_to_parent(argv, signal.SIGKILL, user=self._user()),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.process
         _wait(f"PostgreSQL on port {self.port}", self.accepts_connections, self.process, self.log, timeout)
 
     def accepts_connections(self) -> bool:

@@ -1,12 +1,16 @@
 """Faults in the middle of a stream of payments, for real: the billing process killed (SIGKILL) and started again,
-RabbitMQ stopped and started again. Either way every payment is applied exactly once, to the kopeck, and answered.
+RabbitMQ stopped and started again, one node of a three-node RabbitMQ cluster killed (SIGKILL), PostgreSQL
+crashed under billing and started again. Every way every payment is applied exactly once, to the kopeck, and
+answered.
 
-The broker stopped is a node of the test's own (`devtools.nodes`), never the machine's, which other tests use.
+The brokers and the database so treated are the test's own (`devtools.nodes`), never the machine's, which other
+tests use.
 Each test records what it measured in the fault matrix of docs/operations.md (`devtools.faults_report`)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sys
 import time
@@ -17,19 +21,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from billing.settings import BillingSettings
 from devtools.faults_report import FaultRow, record
-from devtools.nodes import RabbitNode, rabbitmq
+from devtools.nodes import PostgresServer, RabbitNode, postgresql, rabbitmq
 from devtools.processes import Process
 from devtools.res_simulator import Answers, publish_events, publish_payments
 from shared.bus import Topology
+from shared.bus.topology import QUORUM
 from shared.contracts.billing import PaymentAccepted
 from shared.contracts.res import PaymentReceived
-from shared.db import Database
+from shared.db import Database, create_database_if_missing
 from shared.testing import delete_bus, free_port, wait_for_consumer
 
 pytestmark = pytest.mark.fault
@@ -70,6 +77,12 @@ async def accepted(answers: Answers, into: set[str], count: int, within: float) 
             into.add(answer.res_payment_id)
 
 
+async def until_received(scalar: Callable[..., Awaitable[Any]], count: int) -> None:
+    """Until billing has taken `count` payments: the fault strikes in the middle of the stream."""
+    while await scalar("SELECT count(*) FROM payments") < count:
+        await asyncio.sleep(0.01)
+
+
 async def lost_and_doubled(scalar: Callable[..., Awaitable[Any]], sent: int) -> tuple[int, int]:
     """Payments sent but not applied; payments whose money went out more than once (allocated beyond the amount)."""
     applied = await scalar("SELECT count(*) FROM payments WHERE state = 'applied'")
@@ -106,6 +119,20 @@ def own_broker(tmp_path: Path) -> Iterator[RabbitNode]:
     """A RabbitMQ node of the test's own, to stop and start."""
     with rabbitmq(tmp_path) as [node]:
         yield node
+
+
+@pytest.fixture
+def own_cluster(tmp_path: Path) -> Iterator[list[RabbitNode]]:
+    """Three RabbitMQ nodes of the test's own in one cluster, as deploy/k8s runs them."""
+    with rabbitmq(tmp_path, nodes=3) as nodes:
+        yield nodes
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own, to crash and start again."""
+    with postgresql(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
@@ -208,5 +235,93 @@ async def test_rabbitmq_restarted_mid_stream_applies_every_payment_exactly_once(
                 running=f"billing taking {PAYMENTS:,} payments from a RES system, a batch waiting on a lock",
                 sent=PAYMENTS, recovered_in=time.monotonic() - back)
             assert len(first) <= stopped_at < PAYMENTS
+            await assert_applied_exactly_once(api.scalar, payments)
+            assert await api.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+def retried() -> float:
+    """Payments billing's consumer could not handle and sent to a retry queue, in this process so far."""
+    return REGISTRY.get_sample_value("cabinet_events_retried_total",
+                                     {"service": "billing", "message_type": PaymentReceived.message_type()}) or 0.0
+
+
+async def queue_leader(node: RabbitNode, queue: str) -> str:
+    listed = json.loads(await asyncio.to_thread(node.ctl, "list_queues", "name", "leader", "--formatter", "json"))
+    return str(next(item["leader"] for item in listed if item["name"] == queue))
+
+
+async def test_a_broker_node_killed_mid_stream_loses_and_doubles_no_payment(
+    own_cluster: list[RabbitNode], settings: BillingSettings, bus_namespace: str, request: pytest.FixtureRequest,
+    start_billing: Callable[[BillingSettings], AbstractAsyncContextManager[FastAPI]], api_of: Callable[[FastAPI], Any],
+) -> None:
+    served, _, doomed = own_cluster
+    queue = Topology(bus_namespace, "billing").queue
+    answers_queue = f"{bus_namespace}.res.fault-{secrets.token_hex(3)}.answers"
+    # billing's queue and the RES system's answers led by the node that dies (a quorum queue's first leader is the
+    # node its declarer is connected to); billing and the RES system are connected to another
+    connection = await aio_pika.connect(doomed.amqp_url)
+    async with connection:
+        await (await connection.channel()).declare_queue(queue, durable=True, arguments=QUORUM)
+    async with Answers(doomed.amqp_url, bus_namespace, queue=answers_queue):
+        pass
+    async with start_billing(settings.model_copy(update={"amqp_url": served.amqp_url})) as app:
+        api = api_of(app)
+        async with api.client:
+            accounts = await invoiced_consumers(api, 9000, CONSUMERS)
+            await wait_for_consumer(served.amqp_url, queue)
+            assert await queue_leader(served, queue) == doomed.node
+            payments = stream(accounts)
+            answered: set[str] = set()
+            async with Answers(served.amqp_url, bus_namespace, queue=answers_queue) as answers:
+                publishing = asyncio.create_task(
+                    publish_payments(served.amqp_url, bus_namespace, payments, rate=2000))
+                await until_received(api.scalar, PAYMENTS // 5)
+                doomed.kill()  # SIGKILL: the leader of both queues gone without a word
+                killed = time.monotonic()
+                assert not publishing.done(), "the stream had been sent before the node was killed"
+                assert await publishing == PAYMENTS
+                await accepted(answers, answered, PAYMENTS, within=60)
+            await record_payments(
+                request, api.scalar, fault="one node of three of a RabbitMQ cluster killed (SIGKILL): the leader "
+                "of billing's quorum queue and of the answers' queue",
+                running=f"billing taking {PAYMENTS:,} payments at 2,000/s from a RES system, both connected to "
+                "another node", sent=PAYMENTS, recovered_in=time.monotonic() - killed)
+            assert await queue_leader(served, queue) != doomed.node
+            await assert_applied_exactly_once(api.scalar, payments)
+            assert await api.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_postgresql_crashed_under_billing_mid_stream_loses_and_doubles_no_payment(
+    own_postgres: PostgresServer, settings: BillingSettings, amqp_url: str, bus_namespace: str,
+    request: pytest.FixtureRequest, start_billing: Callable[[BillingSettings], AbstractAsyncContextManager[FastAPI]],
+    api_of: Callable[[FastAPI], Any],
+) -> None:
+    on_own = settings.model_copy(update={"postgres_url": own_postgres.url})
+    await create_database_if_missing(on_own.database_url)
+    async with start_billing(on_own) as app:
+        api = api_of(app)
+        async with api.client:
+            accounts = await invoiced_consumers(api, 9500, CONSUMERS)
+            await wait_for_consumer(amqp_url, Topology(bus_namespace, "billing").queue)
+            payments = stream(accounts)
+            answered: set[str] = set()
+            retried_before = retried()
+            async with Answers(amqp_url, bus_namespace) as answers:
+                publishing = asyncio.create_task(publish_payments(amqp_url, bus_namespace, payments, rate=2000))
+                await until_received(api.scalar, PAYMENTS // 5)
+                # as `pg_ctl stop -m immediate` or a crash: no checkpoint, every connection cut, recovery from the WAL
+                await asyncio.to_thread(own_postgres.crash)
+                assert not publishing.done(), "the stream had been sent before PostgreSQL crashed"
+                await asyncio.sleep(2)
+                own_postgres.launch()
+                await asyncio.to_thread(own_postgres.wait_ready)
+                back = time.monotonic()
+                assert await publishing == PAYMENTS
+                await accepted(answers, answered, PAYMENTS, within=180)
+            await record_payments(
+                request, api.scalar, fault="PostgreSQL crashed (immediate stop) under billing, started 2 s later",
+                running=f"billing taking {PAYMENTS:,} payments at 2,000/s from a RES system",
+                sent=PAYMENTS, recovered_in=time.monotonic() - back)
+            assert retried() > retried_before, "no payment met the database away"
             await assert_applied_exactly_once(api.scalar, payments)
             assert await api.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
