@@ -44,16 +44,16 @@ def trust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def system_env(postgres_url: str, service_token_secret: str, trust: dict[str, str]) -> dict[str, str]:
+def shared_env(postgres_url: str, service_token_secret: str, trust: dict[str, str]) -> dict[str, str]:
     """What every system of the session is started with, but its broker (CABINET_AMQP_URL)."""
     return {"CABINET_POSTGRES_URL": postgres_url, "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
             **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
 
 
 @pytest.fixture(scope="session")
-def system(layout: Layout, system_env: dict[str, str], postgres_url: str, amqp_url: str, run_id: str,
+def system(layout: Layout, shared_env: dict[str, str], postgres_url: str, amqp_url: str, run_id: str,
            ) -> Iterator[System]:
-    system = System(layout, {**system_env, "CABINET_AMQP_URL": amqp_url}, log_dir=ARTIFACTS / f"logs-{run_id}")
+    system = System(layout, {**shared_env, "CABINET_AMQP_URL": amqp_url}, log_dir=ARTIFACTS / f"logs-{run_id}")
     try:
         system.start()
         yield system

@@ -65,15 +65,13 @@ class OnOwnBroker:
 
 
 @pytest.fixture
-def on_own_broker(layout: Layout, system_env: dict[str, str], postgres_url: str, tmp_path: Path,
+def on_own_broker(layout: Layout, shared_env: dict[str, str], postgres_url: str, tmp_path: Path,
                   ) -> Iterator[OnOwnBroker]:
     """identity, notify and the gateway on a RabbitMQ node of their own, on ports 50 above the session's system."""
-    own = Layout(base_port=layout.base_port + 50, smtp_port=layout.smtp_port + 50,
-                 mail_http_port=layout.mail_http_port + 50, s3_port=layout.s3_port + 50,
-                 database_prefix=f"{layout.database_prefix}rq", bus_namespace=f"{layout.bus_namespace}rq")
+    own = layout.beside(50, "rq")
     services = ("notify", "identity")
     with rabbitmq(tmp_path) as [broker]:
-        system = System(own, {**system_env, "CABINET_AMQP_URL": broker.amqp_url},
+        system = System(own, {**shared_env, "CABINET_AMQP_URL": broker.amqp_url},
                         log_dir=tmp_path / "logs")
         try:
             system.start(services)

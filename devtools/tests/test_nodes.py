@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,19 @@ def gone_within(pids: list[int], seconds: float) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def killed_after_start(script: str, tmp_path: Path) -> Any:
+    """Runs `script` (given `tmp_path` as its argument) until it prints a line of JSON (the pids it started, and
+    more), kills it with SIGKILL (no `finally`, no atexit: only the kernel can tell what it started) and returns
+    what it printed."""
+    starter = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout
+        return json.loads(starter.stdout.readline())
+    finally:
+        starter.send_signal(signal.SIGKILL)
+        starter.wait()
 
 
 @needs_rabbitmq
@@ -87,13 +101,7 @@ def test_they_die_with_the_process_that_started_them_even_when_it_is_killed(tmp_
         "    print(json.dumps([pids, str(server.data)]), flush=True)\n"
         "    time.sleep(600)\n"
     )
-    starter = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert starter.stdout
-        pids, data = json.loads(starter.stdout.readline())
-        assert all(alive(pid) for pid in pids)
-    finally:
-        starter.send_signal(signal.SIGKILL)  # no `finally`, no atexit: only the kernel can tell them
-        starter.wait()
+    pids, data = killed_after_start(script, tmp_path)
+    assert len(pids) == 3
     assert gone_within(pids, 10)
     shutil.rmtree(data)  # what the killed process could not remove
