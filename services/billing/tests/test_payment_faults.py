@@ -156,7 +156,7 @@ async def billing_process(settings: BillingSettings, test_env: dict[str, str], t
                                   "--port", str(port), "--no-access-log"],
                       {**test_env, "CABINET_DATABASE_NAME": str(settings.database_name),
                        "CABINET_IDENTITY_URL": "http://127.0.0.1:9"},  # payments need no supplier details
-                      tmp_path / "billing.log", ready_url=f"http://127.0.0.1:{port}/health/ready")
+                      tmp_path / "billing.log", ready_url=f"http://127.0.0.1:{port}/health/ready", ports=(port,))
     yield process
     process.stop()
     await delete_bus(amqp_url, settings.bus_namespace, ["billing"])

@@ -41,7 +41,7 @@ async def notify_process(notify_settings: NotifySettings, test_env: dict[str, st
         {**test_env, "CABINET_DATABASE_NAME": str(notify_settings.database_name),
          "CABINET_SMTP_HOST": "127.0.0.1", "CABINET_SMTP_PORT": str(mail_catcher.smtp_port),
          "CABINET_DOCUMENTS_URL": "http://127.0.0.1:9"},  # registration letters have no attachment
-        tmp_path / "notify.log", ready_url=f"http://127.0.0.1:{port}/health/ready",
+        tmp_path / "notify.log", ready_url=f"http://127.0.0.1:{port}/health/ready", ports=(port,),
     )
     yield process
     process.stop()
