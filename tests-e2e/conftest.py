@@ -7,7 +7,6 @@ processes are stopped or killed, the mail catcher refuses mail.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from devtools import testca
 from devtools.processes import Layout, System, drop_system
-from journeys import Mailbox
+from journeys import Mailbox, load_demo, page_on
 from shared.testing import run_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,12 +44,16 @@ def trust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secret: str, run_id: str,
-           trust: dict[str, str]) -> Iterator[System]:
-    env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
-           "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
-           **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
-    system = System(layout, env, log_dir=ARTIFACTS / f"logs-{run_id}")
+def shared_env(postgres_url: str, service_token_secret: str, trust: dict[str, str]) -> dict[str, str]:
+    """What every system of the session is started with, but its broker (CABINET_AMQP_URL)."""
+    return {"CABINET_POSTGRES_URL": postgres_url, "CABINET_SERVICE_TOKEN_SECRET": service_token_secret,
+            **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
+
+
+@pytest.fixture(scope="session")
+def system(layout: Layout, shared_env: dict[str, str], postgres_url: str, amqp_url: str, run_id: str,
+           ) -> Iterator[System]:
+    system = System(layout, {**shared_env, "CABINET_AMQP_URL": amqp_url}, log_dir=ARTIFACTS / f"logs-{run_id}")
     try:
         system.start()
         yield system
@@ -59,18 +62,10 @@ def system(layout: Layout, postgres_url: str, amqp_url: str, service_token_secre
         run_in_thread(drop_system(layout, postgres_url, amqp_url))
 
 
-
 @pytest.fixture(scope="session")
 def demo(system: System) -> dict[str, Any]:
     """The demo supplier branch, its staff login and the demo consumer, made by the local run's own command."""
-    password = "correct horse battery staple 42"
-    result = subprocess.run(
-        [sys.executable, "-m", "identity.demo", "--json", "--staff-password", password],
-        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
-    )
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    data["staff_password"] = password
-    return data
+    return load_demo(system)
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +90,5 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, system: System) -> Iterator[Page]:
-    context = browser.new_context(base_url=system.layout.url("gateway"), locale="uk-UA")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
+    with page_on(browser, system) as page:
+        yield page

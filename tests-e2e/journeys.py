@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+from devtools.processes import System
 
 
 class Mailbox:
@@ -45,6 +53,33 @@ class Mailbox:
             if path_part in link:
                 return link
         raise AssertionError(f"no link with {path_part!r} in the letter: {links}")
+
+
+@contextmanager
+def page_on(browser: Browser, system: System) -> Iterator[Page]:
+    """A page of a browser context of its own, on the system's gateway, in Ukrainian."""
+    context = browser.new_context(base_url=system.layout.url("gateway"), locale="uk-UA")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+DEMO_STAFF_PASSWORD = "correct horse battery staple 42"
+
+
+def load_demo(system: System, password: str = DEMO_STAFF_PASSWORD) -> dict[str, Any]:
+    """The demo supplier branch, its staff (`staff_login`, `staff_password`) and the demo consumer, made in the
+    system by the local run's own command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "identity.demo", "--json", "--staff-password", password],
+        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
+    )
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    data["staff_password"] = password
+    return data
 
 
 def sign_in(page: Page, login: str, password: str) -> None:

@@ -162,11 +162,11 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 @pytest.fixture(scope="module")
-def observed(otlp: OtlpReceiver, postgres_url: str, amqp_url: str, service_token_secret: str,
+def observed(otlp: OtlpReceiver, layout: Layout, postgres_url: str, amqp_url: str, service_token_secret: str,
              run_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     trust = ensure_local_trust(tmp_path_factory.mktemp("trust"))
-    layout = Layout(base_port=28000, smtp_port=21025, mail_http_port=28025, s3_port=29000,
-                    database_prefix=f"obs{run_id}", bus_namespace=f"obs{run_id}")
+    # beside the session's system, on ports from CABINET_E2E_BASE_PORT: runs of two engineers never meet
+    layout = layout.beside(100, "obs")
     env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
            "CABINET_SERVICE_TOKEN_SECRET": service_token_secret, "CABINET_OTLP_ENDPOINT": otlp.endpoint,
            # spans leave within a fifth of a second instead of the default five

@@ -1,15 +1,26 @@
-"""Starting the whole system as processes: used by the local run (`make run`) and by the end-to-end tests."""
+"""Starting the whole system as processes: used by the local run (`make run`) and by the end-to-end tests.
+
+Every process is bound to the one that starts it (`bound_to_parent`): when the launcher dies, however it dies,
+its processes get SIGTERM and end, instead of living on as orphans holding the ports. A process is started only
+on free ports, and is ready only when its readiness URL answers *and* the sockets listening on its ports are its
+own: another system on the same ports (or what an earlier run left behind) is named in the error, never taken
+for this one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -21,6 +32,20 @@ from shared.testing import delete_bus
 SERVICES = ("notify", "documents", "signature", "identity", "metering", "billing")
 PORT_OFFSETS = {"gateway": 0, "identity": 1, "metering": 2, "billing": 3, "documents": 4, "signature": 5,
                 "notify": 6}
+
+
+def bound_to_parent(argv: list[str], sig: int = signal.SIGTERM, *, user: str | None = None) -> list[str]:
+    """`argv` run so that the process gets `sig` when the one starting it dies, however it dies (Linux's
+    PR_SET_PDEATHSIG, set by util-linux's `setpriv`, which then execs `argv`: the process started is `argv`'s own),
+    as `user` if given (switching users clears the parent-death signal, so `setpriv` does both, in that order).
+
+    The signal follows the *thread* that starts the process: start such processes from a thread that lives as
+    long as they should (the main thread), not from a short-lived worker. Without `setpriv` (not Linux), `argv`
+    as it is."""
+    if shutil.which("setpriv") is None:
+        return argv
+    as_user = ["--reuid", user, "--regid", user, "--init-groups"] if user else []
+    return ["setpriv", *as_user, "--pdeathsig", signal.Signals(sig).name.removeprefix("SIG"), "--", *argv]
 
 
 @dataclass
@@ -38,6 +63,13 @@ class Layout:
 
     def port(self, name: str) -> int:
         return self.base_port + PORT_OFFSETS[name]
+
+    def beside(self, offset: int, suffix: str) -> Layout:
+        """Another system's layout beside this one: each of its ports `offset` higher, databases and bus namespace
+        of its own (the names suffixed)."""
+        return replace(self, base_port=self.base_port + offset, smtp_port=self.smtp_port + offset,
+                       mail_http_port=self.mail_http_port + offset, s3_port=self.s3_port + offset,
+                       database_prefix=f"{self.database_prefix}{suffix}", bus_namespace=f"{self.bus_namespace}{suffix}")
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.port(name)}"
@@ -76,6 +108,78 @@ def system_env(layout: Layout, base: dict[str, str]) -> dict[str, str]:
     return env
 
 
+class PortTaken(RuntimeError):
+    """Something else listens on a port a process of the system needs."""
+
+
+def _proc_available() -> bool:
+    return Path("/proc/net/tcp").exists()
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the TCP sockets listening on `port`, any address (Linux's /proc/net/tcp{,6})."""
+    found = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        try:
+            lines = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address HEX:PORT, state 0A = LISTEN, the inode in the tenth column
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    found.add(target[len("socket:["):-1])
+    return found
+
+
+def _with_descendants(pid: int) -> list[int]:
+    family, index = [pid], 0
+    while index < len(family):
+        tasks = Path(f"/proc/{family[index]}/task")
+        with contextlib.suppress(OSError):
+            for task in tasks.iterdir():
+                family += [int(child) for child in (task / "children").read_text().split()]
+        index += 1
+    return family
+
+
+def listeners(port: int) -> list[str]:
+    """Who listens on `port`: "pid N (command line)" for each process holding such a socket (those this user may
+    look into)."""
+    inodes = _listening_inodes(port)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and inodes & _socket_inodes(int(entry.name)):
+            with contextlib.suppress(OSError):
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                found.append(f"pid {entry.name} ({command[:120]})")
+    return found
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        # as the servers bind: a socket of an earlier server waiting out TIME_WAIT does not count
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return not (_proc_available() and _listening_inodes(port))
+
+
 @dataclass
 class Process:
     name: str
@@ -83,15 +187,30 @@ class Process:
     env: dict[str, str]
     log_path: Path
     ready_url: str | None = None
+    #: the ports it listens on: free before it starts, and its own sockets on them before it counts as ready
+    ports: tuple[int, ...] = ()
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        for port in self.ports:
+            if not port_is_free(port):
+                held_by = ", ".join(listeners(port)) if _proc_available() else "another process"
+                raise PortTaken(f"{self.name} cannot start: port {port} is taken by {held_by or 'another process'}"
+                                " — another system on these ports, or the processes of an earlier run; stop them")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(
+                bound_to_parent(self.argv), env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def foreign_ports(self) -> list[int]:
+        """Its ports on which another process than this one (or its children) listens: its readiness URL may be
+        answered by someone else. None where /proc cannot tell (not Linux)."""
+        if not self.popen or not _proc_available():
+            return []
+        own = set().union(*(_socket_inodes(pid) for pid in _with_descendants(self.popen.pid)))
+        return [port for port in self.ports if (listening := _listening_inodes(port)) and not listening & own]
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         if not self.ready_url:
@@ -100,8 +219,12 @@ class Process:
         while True:
             if self.popen and self.popen.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log_path}")
+            if foreign := self.foreign_ports():
+                held_by = "; ".join(f"port {port}: {', '.join(listeners(port))}" for port in foreign)
+                raise PortTaken(f"{self.name}: another process listens on its ports ({held_by}), not the one started "
+                                "here; stop it")
             try:
-                if httpx.get(self.ready_url, timeout=2).status_code == 200:
+                if httpx.get(self.ready_url, timeout=2).status_code == 200 and not self.foreign_ports():
                     return
             except httpx.HTTPError:
                 pass
@@ -146,6 +269,7 @@ class System:
             self._python("-m", "uvicorn", f"{name}.app:app", "--host", self.layout.host,
                          "--port", str(self.layout.port(name)), "--no-access-log", "--log-level", "warning"),
             env, self.log_dir / f"{name}.log", ready_url=f"{self.layout.url(name)}/health/ready",
+            ports=(self.layout.port(name),),
         )
         self.processes[name] = process
         return process
@@ -156,7 +280,8 @@ class System:
         if self.mail_store:
             argv += ["--store", str(self.mail_store)]
         process = Process("mailcatcher", argv, {}, self.log_dir / "mailcatcher.log",
-                          ready_url=f"{self.layout.mail_url}/api/letters")
+                          ready_url=f"{self.layout.mail_url}/api/letters",
+                          ports=(self.layout.smtp_port, self.layout.mail_http_port))
         self.processes["mailcatcher"] = process
         return process
 
@@ -169,7 +294,7 @@ class System:
             env |= {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(self.s3_recording)}
         process = Process("s3", [str(Path(sys.executable).parent / "moto_server"), "-H", self.layout.host,
                                  "-p", str(self.layout.s3_port)], env, self.log_dir / "s3.log",
-                          ready_url=f"http://{self.layout.s3_endpoint}/moto-api/")
+                          ready_url=f"http://{self.layout.s3_endpoint}/moto-api/", ports=(self.layout.s3_port,))
         self.processes["s3"] = process
         return process
 

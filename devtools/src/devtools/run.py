@@ -2,7 +2,8 @@
 
 Starts (if needed) PostgreSQL and RabbitMQ, then a mail catcher, the S3 test server, every service and the
 gateway, loads the demo data, and prints where to go. Ctrl-C stops everything; data stays in the databases,
-letters in `var/mail`.
+letters in `var/mail`. The processes die with this one however it ends (even `kill -9`), and it refuses to start
+where another run (or anything else) holds its ports.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from devtools import demo as demo_history
 from devtools import infra, testca
-from devtools.processes import Layout, System
+from devtools.processes import Layout, PortTaken, System
 
 ROOT = Path(__file__).resolve().parents[3]
 VAR = ROOT / "var"
@@ -70,6 +71,9 @@ def main() -> None:
     try:
         system.start()
         demo = load_demo_data(system, values["staff_password"])
+    except PortTaken as taken:
+        system.stop()
+        raise SystemExit(f"make run: {taken}") from None
     except BaseException:
         system.stop()
         raise

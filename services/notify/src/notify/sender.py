@@ -11,9 +11,10 @@ A letter with an attachment fetches the document's bytes from the documents serv
 (`notify.attachments`). While documents is away or failing, the letter waits with the same back-off as for SMTP;
 a document the documents service does not have fails the letter at once.
 
-A letter is sent inside the transaction that holds its row lock and marked sent in the same transaction; if
-that commit is lost after the server took the letter, the letter goes again later with the same Message-ID,
-which lets mail systems recognise the repeat.
+Each letter is claimed, sent and marked in a transaction of its own (one SMTP connection serves a round of up to
+`letter_batch_size` letters), so what the SMTP server took is committed as sent before the next letter goes. If
+the process dies between the server taking a letter and that commit (a SIGKILL, a lost node), that one letter
+goes again later with the same Message-ID, which lets mail systems recognise the repeat; no other letter does.
 """
 
 from __future__ import annotations
@@ -130,55 +131,66 @@ class LetterSender:
                     await self._observe_backlog()
 
     async def send_due(self) -> int:
-        """Send one batch of due letters; returns how many were tried."""
-        # not `database.transaction()`: its after-commit callbacks would wake this very loop
-        async with self._database.sessionmaker() as session, session.begin():
-            letters = await repository.claim_due(session, self._settings.letter_batch_size)
-            if not letters:
-                return 0
-            outcome = await self._deliver(letters)
-        if outcome.sent:
-            BUSINESS_EVENTS.labels("notify", "letter_sent").inc(outcome.sent)
-        if outcome.failed:
-            BUSINESS_EVENTS.labels("notify", "letter_failed").inc(outcome.failed)
-        return len(letters)
-
-    async def _deliver(self, letters: list[OutgoingLetter]) -> _Outcome:
+        """Send due letters, each in a transaction of its own, up to a batch; returns how many were tried."""
         outcome = _Outcome()
+        tried = 0
+        smtp: aiosmtplib.SMTP | None = None
+        try:
+            while tried < self._settings.letter_batch_size:
+                # not `database.transaction()`: its after-commit callbacks would wake this very loop
+                async with self._database.sessionmaker() as session, session.begin():
+                    letters = await repository.claim_due(session, 1)
+                    if not letters:
+                        break
+                    tried += 1
+                    if smtp is None:
+                        smtp = self._smtp()
+                        try:
+                            await smtp.connect()
+                        except (aiosmtplib.SMTPException, OSError) as exc:
+                            # the server is away: the other due letters wait their back-off with this one
+                            others = await repository.claim_due(session, self._settings.letter_batch_size - tried)
+                            tried += len(others)
+                            for letter in (*letters, *others):
+                                self._attempt_failed(letter, exc, outcome)
+                            break
+                    if not await self._deliver(smtp, letters[0], outcome):
+                        break  # the server hung up: the next letters are tried on the next round
+        finally:
+            if smtp is not None and smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await smtp.quit()
+            if outcome.sent:
+                BUSINESS_EVENTS.labels("notify", "letter_sent").inc(outcome.sent)
+            if outcome.failed:
+                BUSINESS_EVENTS.labels("notify", "letter_failed").inc(outcome.failed)
+        return tried
+
+    def _smtp(self) -> aiosmtplib.SMTP:
         settings = self._settings
-        smtp = aiosmtplib.SMTP(
+        return aiosmtplib.SMTP(
             hostname=settings.smtp_host, port=settings.smtp_port, timeout=settings.smtp_timeout_seconds,
             start_tls=settings.smtp_starttls, username=settings.smtp_user,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         )
+
+    async def _deliver(self, smtp: aiosmtplib.SMTP, letter: OutgoingLetter, outcome: _Outcome) -> bool:
+        """One letter to the connected server; False when the server hung up."""
         try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            for letter in letters:
-                self._attempt_failed(letter, exc, outcome)
-            return outcome
-        try:
-            for letter in letters:
-                try:
-                    message = await self._message(letter)
-                    await smtp.send_message(message)
-                except aiosmtplib.SMTPServerDisconnected as exc:
-                    # the rest of the batch stays untouched and is tried on the next round
-                    self._attempt_failed(letter, exc, outcome)
-                    break
-                except (aiosmtplib.SMTPException, OSError, AttachmentUnavailable, AttachmentMissing) as exc:
-                    self._attempt_failed(letter, exc, outcome)
-                else:
-                    letter.attempts += 1
-                    letter.status = LetterStatus.SENT
-                    letter.sent_at = datetime.now(UTC)
-                    letter.last_error = None
-                    outcome.sent += 1
-        finally:
-            if smtp.is_connected:
-                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                    await smtp.quit()
-        return outcome
+            message = await self._message(letter)
+            await smtp.send_message(message)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            self._attempt_failed(letter, exc, outcome)
+            return False
+        except (aiosmtplib.SMTPException, OSError, AttachmentUnavailable, AttachmentMissing) as exc:
+            self._attempt_failed(letter, exc, outcome)
+        else:
+            letter.attempts += 1
+            letter.status = LetterStatus.SENT
+            letter.sent_at = datetime.now(UTC)
+            letter.last_error = None
+            outcome.sent += 1
+        return True
 
     def _attempt_failed(self, letter: OutgoingLetter, error: Exception, outcome: _Outcome) -> None:
         settings = self._settings

@@ -29,6 +29,7 @@ class NotifySettings(ServiceSettings):
     letter_retry_max_seconds: float = 300.0
     #: a letter SMTP has not taken by then is given up (marked failed, logged as an error)
     letter_give_up_after_seconds: float = 3 * 24 * 3600.0
+    #: letters sent over one SMTP connection before the sender looks again (each marked in its own transaction)
     letter_batch_size: int = 50
 
     #: where attachments are fetched from when a letter is sent (`GET /api/v1/documents/{id}/content`)
