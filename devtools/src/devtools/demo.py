@@ -1,33 +1,62 @@
-"""The demo consumer's meters, a half year of readings, invoices and payments, made the way they are made in life:
-the supplier's staff register the meters and enter the readings of past months through the metering and billing
-APIs, billing issues the invoices, and a RES system (the simulator) reports the payments over the bus.
+"""The demo consumer's half year, made the way it is made in life and dated as it happened.
 
-`python -m devtools.demo --consumer-id ID` (the local run calls it after `identity.demo` and `billing.demo`).
-Idempotent: a consumer that has metering points already is left as it is. The current month is left open for the
-consumer to enter their own meter's readings (the RES substation meter's are entered by staff).
+The supplier's staff register the consumer's two meters (the metering API). Then, month by month, on the consumer's
+billing day: staff enter the RES substation meter's readings (their own record: nobody signs it); the consumer's
+accountant enters their own meter's readings and signs the act of readings transfer with their key, which accepts
+the readings; they press «Розрахувати» and the invoice and its tax invoice are formed; the settlement manager signs
+the act, the invoice and the tax invoice for the supplier that afternoon, the accountant signs the invoice the next
+morning; a RES system reports each invoice's payment a few days later, over the bus (the simulator). Each step
+goes through its service's own use case, as of the moment it happened (`metering.demo`, `billing.demo`,
+`signature.demo`, run in this process against the services' databases), while the running services render the
+documents and carry the events between them — so every date the cabinet shows is the day the thing happened.
+
+The open period ends the story: the substation meter's reading is in, the consumer's own meter waits for the
+consumer (the README's walk). Idempotent: a consumer that has metering points already is left as it is.
+
+`load()` is called by the local run (`devtools.run`), the end-to-end tests and the load benchmark, which loads many
+consumers without signers (their readings then are all entered by staff, and nobody signs their history).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
-from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
-from devtools.processes import Layout
+from billing.demo import History as BillingHistory
+from billing.settings import BillingSettings
+from devtools.processes import Layout, System
 from devtools.res_simulator import KYIV, NotRouted, publish_payments
+from metering.demo import History as MeteringHistory
+from metering.demo import RegisterOf
+from metering.models import ActSource
+from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.contracts.res import PaymentReceived
+from shared.settings import ServiceSettings
+from signature.demo import History as SignatureHistory
+from signature.demo import Signer
+from signature.domain import keys
+from signature.domain.statuses import Party
+from signature.settings import SignatureSettings
 
-#: the months of history before the current one
+T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
+
+#: the months of history before the open period
 HISTORY_MONTHS = 6
 #: the consumer's own two-zone meter, and the RES substation's meter with a current transformer 200/5; both were
 #: installed new, showing 0 (the history's readings count from there)
@@ -40,14 +69,27 @@ POINTS = (
      "tariff_class": "class2_general",
      "installation_readings": [{"energy": energy, "zone": 1, "value": "0"} for energy in ("active", "reactive")]},
 )
+OWN_METER, SUBSTATION_METER = "01234567", "07654321"
 #: monthly consumption on each meter (difference of the register), by meter, energy and zone
-MONTHLY = {("01234567", "active", 1): 1450, ("01234567", "active", 2): 610,
-           ("07654321", "active", 1): 38, ("07654321", "reactive", 1): 9}
+MONTHLY = {(OWN_METER, "active", 1): 1450, (OWN_METER, "active", 2): 610,
+           (SUBSTATION_METER, "active", 1): 38, (SUBSTATION_METER, "reactive", 1): 9}
 #: how a month's consumption compares with the usual one, month by month of the history (then the open period)
 SEASON = (Decimal("1.00"), Decimal("0.92"), Decimal("0.85"), Decimal("0.88"), Decimal("0.97"), Decimal("1.08"),
           Decimal("1.15"))
 #: the supplier's account the consumer pays to, as the bank statement shows it
 PAYER_BANK = ("UA833052990000026008046800583", "АТ КБ «ПриватБанк»", "305299")
+#: when on its day each step happened (Kyiv time)
+STAFF_READINGS_AT = clock_time(9, 0)
+CONSUMER_READINGS_AT = clock_time(10, 0)
+ACT_SIGNED_AT = clock_time(10, 5)
+CALCULATED_AT = clock_time(10, 15)
+SUPPLIER_SIGNS_AT = clock_time(15, 0)
+#: the consumer signs an invoice the morning after it is formed
+CONSUMER_SIGNS_INVOICE_AFTER = timedelta(days=1, hours=-1)
+#: a RES system reports a payment this many days after the invoice (the manual's 0789/7/1: 25.07, paid 31.07)
+PAID_AFTER = timedelta(days=6)
+#: how long the services may take to carry a step's events between them
+STEP_TIMEOUT = 90.0
 
 
 def months_back(period: str, count: int) -> list[str]:
@@ -60,144 +102,244 @@ def months_back(period: str, count: int) -> list[str]:
     return periods[::-1]
 
 
+def readings_of(month: int, meter: str) -> dict[RegisterOf, Decimal]:
+    """The meter's registers at the end of the `month`-th month: the meters were new (reading 0) at the start."""
+    return {key: Decimal(sum(round(MONTHLY[key] * factor) for factor in SEASON[:month]))
+            for key in MONTHLY if key[0] == meter}
+
+
+@dataclass(frozen=True)
+class SignerFiles:
+    """A demo signer's files, as the test CA writes them (`devtools.testca.ensure_local_trust`)."""
+
+    cert_file: Path
+    key_file: Path
+    key_password_file: Path
+
+    @classmethod
+    def of(cls, trust: Mapping[str, str], name: str) -> SignerFiles:
+        return cls(*(Path(trust[f"demo_{name}_{kind}"]) for kind in ("cert_file", "key_file", "key_password_file")))
+
+    def signer(self, principal: Principal) -> Signer:
+        password = keys.read_password_file(self.key_password_file.read_bytes())
+        return Signer(principal, self.cert_file.read_bytes(), keys.load_signing_key(self.key_file.read_bytes(),
+                                                                                    password))
+
+
+@dataclass(frozen=True)
+class Signers:
+    """Who signs the history: the consumer's accountant and the supplier's settlement manager."""
+
+    accountant: Signer
+    manager: Signer
+
+    @classmethod
+    def of(cls, trust: Mapping[str, str], consumer_id: str, accountant_user_id: str, manager_user_id: str
+           ) -> Signers:
+        accountant = Principal(user_id=uuid.UUID(accountant_user_id), role=Role.CONSUMER,
+                               consumer_id=uuid.UUID(consumer_id), issuer="demo")
+        manager = Principal(user_id=uuid.UUID(manager_user_id), role=Role.STAFF, issuer="demo")
+        return cls(SignerFiles.of(trust, "accountant").signer(accountant),
+                   SignerFiles.of(trust, "staff").signer(manager))
+
+
 #: below the 5 s for which uvicorn keeps an idle connection open
 KEEPALIVE_SECONDS = 2.0
 
 
 class Staff:
-    """Calls the services as the supplier's staff (the demo loader is one of them)."""
+    """Calls the services' HTTP APIs as the supplier's staff (registering the meters)."""
 
     def __init__(self, layout: Layout, secret: str) -> None:
         self.layout = layout
         self.tokens = ServiceTokens(secret, issuer="demo")
         self.principal = Principal(user_id=uuid.UUID(int=1), role=Role.ADMIN, issuer="demo")
-        # one client for every call: a client per call builds an SSL context each time (25 ms of CPU), which
-        # the load benchmark, loading many consumers at once, would spend most of its time on
         # idle connections are dropped well before uvicorn closes them (5 s): a request sent on a connection the
         # server is closing at that moment is reset, and a POST is not retried
-        self.http = httpx.Client(timeout=30, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
+        self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
 
-    def __enter__(self) -> Staff:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.http.close()
-
-    def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens.issue(self.principal, ttl=60)}"}
-        return self.http.request(method, f"{self.layout.url(service)}/api/v1{path}", headers=headers, **kwargs)
+        return await self.http.request(method, f"{self.layout.url(service)}/api/v1{path}", headers=headers, **kwargs)
 
 
-def until(attempt: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+async def until(attempt: Callable[[], Awaitable[T | None]], what: str, within: float = STEP_TIMEOUT) -> T:
     """Events travel through the bus: asked again until the other service knows."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
-        result = attempt()
+        result = await attempt()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise RuntimeError(f"demo: {what} did not happen within {timeout:.0f}s")
-        time.sleep(0.3)
+            raise RuntimeError(f"demo: {what} did not happen within {within:.0f}s")
+        await asyncio.sleep(0.2)
 
 
-def load(layout: Layout, secret: str, consumer_id: str, *, amqp_url: str, namespace: str,
-         serial_suffix: str = "") -> dict[str, Any]:
-    """`serial_suffix` follows the meters' serials: a serial is one active point's only, so each consumer loaded
-    into one system needs a suffix of its own (the load benchmark's many consumers)."""
-    with Staff(layout, secret) as staff:
-        return _history(staff, consumer_id, amqp_url=amqp_url, namespace=namespace, serial_suffix=serial_suffix)
+def settings_of(system: System, service: str, settings_class: type[S]) -> S:
+    """The settings the running service reads, from its environment (`CABINET_...`)."""
+    prefix = "CABINET_"
+    values = {name.removeprefix(prefix).lower(): value for name, value in system.service(service).env.items()
+              if name.startswith(prefix)}
+    return settings_class.model_validate(values)
 
 
-def _history(staff: Staff, consumer_id: str, *, amqp_url: str, namespace: str, serial_suffix: str) -> dict[str, Any]:
-    points_path = f"/consumers/{consumer_id}/points"
-    # metering learns the consumer from identity's event
-    existing = until(lambda: _ok(staff.call("metering", "GET", points_path)), "metering knowing the consumer")
-    if existing.json():
-        return {"loaded": False}
-    points: dict[str, str] = {}
-    # points are known here by POINTS' serials, which MONTHLY's consumption is keyed by
-    for point in POINTS:
-        created = staff.call("metering", "POST", points_path,
-                             json={**point, "meter_serial": f"{point['meter_serial']}{serial_suffix}"})
-        created.raise_for_status()
-        points[str(point["meter_serial"])] = created.json()["id"]
-    # the history ends before the period whose readings window is open now (this month's from the billing day
-    # on, else last month's); billing learns the points from metering's events before it can calculate them
-    window = staff.call("metering", "GET", f"/consumers/{consumer_id}/window")
-    window.raise_for_status()
-    current = window.json()["period"]
-    periods = months_back(current, HISTORY_MONTHS)
-    invoices = []
-    for month, period in enumerate(periods, start=1):
-        staff.call("metering", "POST", f"/consumers/{consumer_id}/readings", json={
-            "period": period, "confirm": True,
-            "readings": [_reading(points, key, month) for key in MONTHLY],
-        }).raise_for_status()
-        until(partial(_ready, staff, consumer_id, period), f"billing's readings of {period}")
-        issued = staff.call("billing", "POST", f"/consumers/{consumer_id}/invoices", json={"period": period})
-        issued.raise_for_status()
-        invoices.append(issued.json())
-    # the open period: the substation meter is read by staff; the consumer's own meter waits for the consumer
-    staff.call("metering", "POST", f"/consumers/{consumer_id}/readings", json={
-        "period": current, "confirm": True,
-        "readings": [_reading(points, key, len(periods) + 1) for key in MONTHLY if key[0] == "07654321"],
-    }).raise_for_status()
-    paid = _pay(invoices, amqp_url, namespace)
-    return {"loaded": True, "invoices": [invoice["number"] for invoice in invoices], "payments": paid}
+class Story:
+    """The half year of one consumer, told through the services' use cases."""
+
+    def __init__(self, system: System, consumer_id: str, signers: Signers | None) -> None:
+        self.system = system
+        self.consumer_id = uuid.UUID(consumer_id)
+        self.signers = signers
+        self.now = datetime.now(KYIV)
+        self.metering = MeteringHistory(settings_of(system, "metering", MeteringSettings))
+        self.billing = BillingHistory(settings_of(system, "billing", BillingSettings))
+        self.signature = SignatureHistory(settings_of(system, "signature", SignatureSettings))
+
+    async def close(self) -> None:
+        for history in (self.metering, self.billing, self.signature):
+            await history.close()
+
+    def at(self, day: date, moment: clock_time) -> datetime:
+        """A moment of a past day in Kyiv; never later than now (a billing day that is today)."""
+        return min(datetime.combine(day, moment, KYIV), self.now - timedelta(minutes=1))
+
+    async def month(self, number: int, period: str, billing_day: date) -> Any:
+        """The `number`-th month of the history: readings, the act, the invoice."""
+        await self.metering.enter(self.consumer_id, period, readings_of(number, SUBSTATION_METER),
+                                  source=ActSource.STAFF, at=self.at(billing_day, STAFF_READINGS_AT))
+        own = readings_of(number, OWN_METER)
+        if self.signers is None:
+            await self.metering.enter(self.consumer_id, period, own, source=ActSource.STAFF,
+                                      at=self.at(billing_day, CONSUMER_READINGS_AT))
+        else:
+            act_id = await self.metering.enter(self.consumer_id, period, own, source=ActSource.CONSUMER,
+                                               at=self.at(billing_day, CONSUMER_READINGS_AT))
+            document_id = await self._act_document(act_id)
+            await self._sign(self.signers.accountant, Party.CONSUMER, document_id,
+                             self.at(billing_day, ACT_SIGNED_AT))
+        await until(lambda: self.billing.ready(self.consumer_id, period), f"billing's readings of {period}")
+        # the accountant presses «Розрахувати» (the bench's consumers have their invoices formed by staff)
+        calculating = self.signers.accountant.principal if self.signers else Principal(role=Role.ADMIN)
+        return await self.billing.calculate(calculating, self.consumer_id, period,
+                                            at=self.at(billing_day, CALCULATED_AT))
+
+    async def _act_document(self, act_id: uuid.UUID) -> uuid.UUID:
+        """The act's PDF, once documents has stored it and both metering and signature have heard so."""
+        async def stored() -> uuid.UUID | None:
+            act = await self.metering.act(act_id)
+            if act is None or act.document_id is None or not await self.signature.knows(act.document_id):
+                return None
+            return act.document_id
+        return await until(stored, f"the PDF of act {act_id}")
+
+    async def _sign(self, signer: Signer, party: Party, document_id: uuid.UUID, at: datetime) -> None:
+        certificate_id = await self.signature.register(signer, at=self.history_start)
+        await self.signature.sign(signer, certificate_id, document_id, at=at)
+
+    @property
+    def history_start(self) -> datetime:
+        """When the signers registered their certificates: before the history's first month."""
+        return self.now - timedelta(days=31 * (HISTORY_MONTHS + 1))
+
+    async def signatures(self, expected: int) -> None:
+        """The supplier signs the history's acts, invoices and tax invoices on their days, the consumer the
+        invoices the morning after, once the signature service knows every document (`expected` for the supplier)."""
+        assert self.signers is not None
+        supplier = await until(lambda: self._awaiting(Party.SUPPLIER, expected),
+                               f"{expected} documents waiting for the supplier")
+        for document in sorted(supplier, key=lambda document: document.issued_on):
+            await self._sign(self.signers.manager, Party.SUPPLIER, document.id,
+                             self.at(document.issued_on, SUPPLIER_SIGNS_AT))
+        for document in sorted(await self.signature.awaiting(self.consumer_id, Party.CONSUMER),
+                               key=lambda document: document.issued_on):
+            moment = datetime.combine(document.issued_on, SUPPLIER_SIGNS_AT, KYIV) + CONSUMER_SIGNS_INVOICE_AFTER
+            await self._sign(self.signers.accountant, Party.CONSUMER, document.id, min(moment, self.now))
+
+    async def _awaiting(self, party: Party, expected: int) -> list[Any] | None:
+        found = await self.signature.awaiting(self.consumer_id, party)
+        return found if len(found) >= expected else None
 
 
-def _ok(response: httpx.Response) -> httpx.Response | None:
-    return response if response.status_code == 200 else None
+async def load(system: System, secret: str, consumer_id: str, *, signers: Signers | None,
+               serial_suffix: str = "") -> dict[str, Any]:
+    """The consumer's meters and half year, unless its meters are there already.
+
+    `serial_suffix` follows the meters' serials: a serial is one active point's only, so each consumer loaded into
+    one system needs a suffix of its own (the load benchmark's many consumers)."""
+    staff = Staff(system.layout, secret)
+    try:
+        points_path = f"/consumers/{consumer_id}/points"
+
+        async def known() -> httpx.Response | None:  # metering learns the consumer from identity's event
+            response = await staff.call("metering", "GET", points_path)
+            return response if response.status_code == 200 else None
+        if (await until(known, "metering knowing the consumer")).json():
+            return {"loaded": False}
+        for point in POINTS:
+            (await staff.call("metering", "POST", points_path,
+                              json={**point, "meter_serial": f"{point['meter_serial']}{serial_suffix}"})
+             ).raise_for_status()
+        window = await staff.call("metering", "GET", f"/consumers/{consumer_id}/window")
+        window.raise_for_status()
+        current, billing_day = window.json()["period"], int(window.json()["billing_day"])
+    finally:
+        await staff.http.aclose()
+    story = Story(system, consumer_id, signers)
+    try:
+        periods = months_back(current, HISTORY_MONTHS)
+        invoices = []
+        for number, period in enumerate(periods, start=1):
+            invoices.append(await story.month(number, period, _day(period, billing_day)))
+        # the open period: the substation meter is read by staff; the consumer's own meter waits for the consumer
+        await story.metering.enter(story.consumer_id, current, readings_of(len(periods) + 1, SUBSTATION_METER),
+                                   source=ActSource.STAFF, at=story.at(_day(current, billing_day), STAFF_READINGS_AT))
+        if signers is not None:
+            # each month's act, invoice and tax invoice wait for the supplier
+            await story.signatures(expected=3 * len(invoices))
+    finally:
+        await story.close()
+    env = system.service("billing").env
+    paid = await _pay(invoices, env.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                      env.get("CABINET_BUS_NAMESPACE", "cabinet"), story.now.date())
+    return {"loaded": True, "invoices": [invoice.number for invoice in invoices], "payments": paid}
 
 
-def _ready(staff: Staff, consumer_id: str, period: str) -> bool:
-    answer = staff.call("billing", "GET", f"/consumers/{consumer_id}/calculation", params={"period": period})
-    return answer.status_code == 200 and bool(answer.json()["ready"])
+def _day(period: str, billing_day: int) -> date:
+    return date(int(period[:4]), int(period[5:]), billing_day)
 
 
-def _reading(points: dict[str, str], key: tuple[str, str, int], month: int) -> dict[str, Any]:
-    """The register's reading at the end of the `month`-th month: the meters were new (reading 0) at the start."""
-    serial, energy, zone = key
-    value = sum((round(MONTHLY[key] * factor) for factor in SEASON[:month]), 0)
-    return {"point_id": points[serial], "energy": energy, "zone": zone, "value": str(value)}
-
-
-def _pay(invoices: list[dict[str, Any]], amqp_url: str, namespace: str) -> int:
-    """Every invoice but the latest paid in full by its pay-by date, naming it in the purpose as accountants do."""
+async def _pay(invoices: list[Any], amqp_url: str, namespace: str, today: date) -> int:
+    """Every invoice paid in full a few days after it was formed, naming it in the purpose as accountants do."""
     iban, bank, mfo = PAYER_BANK
-    # the history's invoices are all formed today, so their pay-by dates are still to come: paid today
-    today = datetime.now(KYIV).date()
     payments = [
         PaymentReceived(
-            res_payment_id=f"demo-{invoice['number']}", account_number=invoice["account_number"],
-            amount=Decimal(invoice["total"]), paid_on=min(date.fromisoformat(invoice["pay_by"]), today),
+            res_payment_id=f"demo-{invoice.number}", account_number=invoice.account_number, amount=invoice.total,
+            paid_on=min(invoice.formed_on + PAID_AFTER, invoice.pay_by, today),
             payer_iban=iban, bank=bank, mfo=mfo, document_number=str(1000 + number),
-            purpose=f"Оплата за електроенергію згідно рах. № {invoice['number']}, у т.ч. ПДВ 20%",
+            purpose=f"Оплата за електроенергію згідно рах. № {invoice.number} від {invoice.formed_on:%d.%m.%Y}, "
+                    f"у т.ч. ПДВ 20%",
         )
-        for number, invoice in enumerate(invoices[:-1])
+        for number, invoice in enumerate(invoices)
     ]
     try:
-        return asyncio.run(publish_payments(amqp_url, namespace, payments))
+        return await publish_payments(amqp_url, namespace, payments)
     except NotRouted:
         print("demo: billing takes no payments yet; none published")
         return 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--consumer-id", required=True)
-    parser.add_argument("--base-port", type=int, default=8000)
-    arguments = parser.parse_args()
-    result = load(
-        Layout(base_port=arguments.base_port), os.environ["CABINET_SERVICE_TOKEN_SECRET"], arguments.consumer_id,
-        amqp_url=os.environ.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-        namespace=os.environ.get("CABINET_BUS_NAMESPACE", "cabinet"),
+def load_demo(system: System, trust: Mapping[str, str], staff_password: str) -> dict[str, Any]:
+    """Everything `make run` shows, in a running system: the branch, its staff, the consumer and its accountant
+    (`identity.demo`), the tariffs (`billing.demo`), then the consumer's half year, signed by the accountant and the
+    staff member with the test CA's demo keys. The end-to-end tests load the demo this same way."""
+    made = subprocess.run(
+        [sys.executable, "-m", "identity.demo", "--json", "--staff-password", staff_password],
+        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
     )
-    if result["loaded"]:
-        print(f"demo: invoices {', '.join(result['invoices'])}; {result['payments']} payments published")
-    else:
-        print("demo: the consumer's meters and history are there already")
-
-
-if __name__ == "__main__":
-    main()
+    demo: dict[str, Any] = json.loads(made.stdout.strip().splitlines()[-1])
+    subprocess.run([sys.executable, "-m", "billing.demo"], env={**os.environ, **system.service("billing").env},
+                   check=True, stdout=subprocess.DEVNULL)
+    signers = Signers.of(trust, demo["consumer_id"], demo["accountant_user_id"], demo["staff_user_id"])
+    secret = system.service("identity").env["CABINET_SERVICE_TOKEN_SECRET"]
+    demo["history"] = asyncio.run(load(system, secret, demo["consumer_id"], signers=signers))
+    return demo

@@ -9,15 +9,12 @@ where another run (or anything else) holds its ports.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from devtools import demo as demo_history
+from devtools import demo as demo_data
 from devtools import infra, testca
 from devtools.processes import Layout, PortTaken, System
 
@@ -40,25 +37,6 @@ def local_secrets() -> dict[str, str]:
     return values
 
 
-def load_demo_data(system: System, staff_password: str) -> dict[str, str]:
-    """The branch, staff and consumer (identity), demo tariffs (billing), then the consumer's meters and half a
-    year of readings, invoices and payments made through the running services (devtools.demo)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "identity.demo", "--json", "--staff-password", staff_password],
-        env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
-    )
-    demo = dict(json.loads(result.stdout.strip().splitlines()[-1]))
-    subprocess.run([sys.executable, "-m", "billing.demo"], env={**os.environ, **system.service("billing").env},
-                   check=True)
-    history = system.service("billing").env
-    demo_history.load(
-        system.layout, history["CABINET_SERVICE_TOKEN_SECRET"], demo["consumer_id"],
-        amqp_url=history.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-        namespace=history.get("CABINET_BUS_NAMESPACE", "cabinet"),
-    )
-    return demo
-
-
 def main() -> None:
     infra.main()
     values = local_secrets()
@@ -70,7 +48,7 @@ def main() -> None:
     print("starting: mail catcher, S3, services, gateway ...", flush=True)
     try:
         system.start()
-        demo = load_demo_data(system, values["staff_password"])
+        demo = demo_data.load_demo(system, trust, values["staff_password"])
     except PortTaken as taken:
         system.stop()
         raise SystemExit(f"make run: {taken}") from None

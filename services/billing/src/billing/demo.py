@@ -8,10 +8,12 @@ tariffs page and the calculation of old periods have something to show.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
 
-from billing.runtime import Runtime
+from billing.models import Invoice
+from billing.runtime import Runtime, utcnow
 from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings, get_settings
 from shared import migrations
@@ -60,3 +62,33 @@ async def load(settings: BillingSettings) -> int:
 
 if __name__ == "__main__":
     print(f"billing: {asyncio.run(load(get_settings()))} demo tariff prices added")
+
+
+class History:
+    """The demo consumer's past invoices, formed through the use case as of the day they were formed (`devtools.demo`
+    calls it in its own process; the running service relays the events)."""
+
+    def __init__(self, settings: BillingSettings) -> None:
+        self.database = Database(settings.database_url, pool_size=2)
+        self.runtime = Runtime.create(settings)
+
+    async def close(self) -> None:
+        await self.runtime.close()
+        await self.database.dispose()
+
+    async def ready(self, consumer_id: uuid.UUID, period: str) -> bool:
+        """Whether billing has the period's accepted readings of every meter (they travel from metering)."""
+        async with self.database.transaction() as session:
+            state = await Billing(session, self.runtime).calculation(Principal(role=Role.SERVICE), consumer_id, period)
+        return state.ready
+
+    async def calculate(self, principal: Principal, consumer_id: uuid.UUID, period: str, *, at: datetime
+                        ) -> Invoice:
+        """«Розрахувати» pressed at `at` by `principal` (the consumer's user): the period's invoice."""
+        self.runtime.now = lambda: at
+        try:
+            async with self.database.transaction() as session:
+                details, _ = await Billing(session, self.runtime).issue(principal, consumer_id, period)
+        finally:
+            self.runtime.now = utcnow
+        return details.invoice

@@ -3,10 +3,14 @@
 `--staff-password P` sets the staff member's password (else one is generated and printed); `--json` prints the
 result as one line of JSON, for `make run` and the end-to-end tests.
 
-Idempotent: the branch, the staff member and the consumer № 0789 are created once (a consumer made before consumers
-had their VAT details gets them); every run issues a fresh activation code for the consumer (printed) together with
-a registration letter, which the outbox relay of the running identity service publishes and notify delivers to the
-local mail catcher.
+The consumer has had a user since its history began: its chief accountant, who signed the half year of acts and
+invoices `devtools.demo` makes (a login nobody is told the password of); the newcomer following the README registers
+a login of their own with the fresh activation code.
+
+Idempotent: the branch, the staff member, the consumer № 0789 and its accountant are created once (a consumer made
+before consumers had their VAT details gets them); every run issues a fresh activation code for the consumer
+(printed) together with a registration letter, which the outbox relay of the running identity service publishes
+and notify delivers to the local mail catcher.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import json
 import secrets
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 
 from identity import repository
-from identity.models import UserRole
+from identity.models import User, UserRole
 from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer
 from identity.settings import IdentitySettings, get_settings
 from shared import migrations
@@ -43,6 +48,11 @@ CONSUMER_EMAIL = "demo@cabinet.local"
 CONSUMER_EDRPOU = "12345678"
 #: a VAT payer: the first seven digits of its EDRPOU, the tax office (26 59, as the seller's) and a check digit
 CONSUMER_IPN = "123456726590"
+#: the consumer's user who signed its history (the test CA's `accountant` signer)
+ACCOUNTANT_LOGIN = "kunin_lm"
+ACCOUNTANT_EMAIL = "buh@cabinet.local"
+#: how long ago the accountant registered: before the demo's six months of history
+ACCOUNTANT_SINCE = timedelta(days=240)
 
 
 def demo_consumer(branch_id: uuid.UUID) -> ConsumerFields:
@@ -57,10 +67,12 @@ def demo_consumer(branch_id: uuid.UUID) -> ConsumerFields:
 class DemoData:
     branch_id: str
     staff_login: str
+    staff_user_id: str
     #: None when the staff member existed already (their password is whatever it was set to)
     staff_password: str | None
     consumer_id: str
     activation_code: str
+    accountant_user_id: str
 
 
 def new_staff_password() -> str:
@@ -92,9 +104,24 @@ async def create_demo_data(settings: IdentitySettings, staff_password: str | Non
                 if consumer.vat_payer and consumer.ipn is None:  # made before consumers had their VAT details
                     consumer = await identity.change_consumer(viewer, consumer.id, ConsumerChanges(ipn=CONSUMER_IPN))
                 code = await identity.issue_activation_code(viewer, consumer)
-            return DemoData(str(branch.id), staff.login, new_password, str(consumer.id), code)
+            accountant = await repository.user_by_login(session, ACCOUNTANT_LOGIN) or await _accountant(
+                identity, consumer.id)
+            return DemoData(str(branch.id), staff.login, str(staff.id), new_password, str(consumer.id), code,
+                            str(accountant.id))
     finally:
         await database.dispose()
+
+
+async def _accountant(identity: Identity, consumer_id: uuid.UUID) -> User:
+    """The user who registered when the consumer's history began (with a password nobody is told)."""
+    accountant = User(
+        login=ACCOUNTANT_LOGIN, email=ACCOUNTANT_EMAIL, role=UserRole.CONSUMER, consumer_id=consumer_id,
+        password_hash=identity.hashing.hash(secrets.token_urlsafe(24)),
+        created_at=datetime.now(UTC) - ACCOUNTANT_SINCE,
+    )
+    identity.session.add(accountant)
+    await identity.session.flush()
+    return accountant
 
 
 def main() -> None:

@@ -496,9 +496,11 @@ class Metering:
             }
 
         ordered = sorted(lines, key=lambda line: (points[line.point_id].meter_serial, line.energy, line.zone))
+        # a period may have several acts (the consumer's meter, the substation's): the title tells them apart
+        serials = list(dict.fromkeys(points[line.point_id].meter_serial for line in ordered))
         return RenderRequested(
             consumer_id=consumer.id, document_type=ACT_DOCUMENT_TYPE, period=act.period,
-            title=f"Акт приймання-передачі показань за {month_label(act.period)}",
+            title=f"Акт приймання-передачі показань за {month_label(act.period)}, {meters_label(serials)}",
             file_name=f"Акт показань {act.period}.pdf",
             data={
                 "period": act.period, "submitted_on": today.isoformat(), "supplier": consumer.branch_name,
@@ -681,6 +683,11 @@ class Metering:
         except DomainError as exc:
             raise RefusedSubmission(f"{exc.code}: {exc.message} {exc.fields or ''}".strip()) from exc
         self.session.add(ResSubmission(submission_id=event.submission_id, act_id=submitted.act.id))
+
+
+def meters_label(serials: Sequence[str]) -> str:
+    """`лічильник № 01234567`, `лічильники № 01234567, 07654321`, as a document's title names its meters."""
+    return f"{'лічильник' if len(serials) == 1 else 'лічильники'} № {', '.join(serials)}"
 
 
 class DocumentOfNoAct(LookupError):
