@@ -109,20 +109,20 @@ YEAR = timedelta(days=365)
 
 
 @pytest.mark.parametrize(
-    ("not_before", "not_after", "revoked_at", "state"),
+    ("not_before", "not_after", "removed_at", "state"),
     [
         (NOW - YEAR, NOW + YEAR, None, CertificateState.VALID),
         (NOW + timedelta(days=1), NOW + YEAR, None, CertificateState.NOT_YET_VALID),
         (NOW - 2 * YEAR, NOW - timedelta(seconds=1), None, CertificateState.EXPIRED),
-        (NOW - YEAR, NOW + YEAR, NOW - timedelta(days=1), CertificateState.REVOKED),
-        # a revocation dated in the future (announced) does not count yet
+        (NOW - YEAR, NOW + YEAR, NOW - timedelta(days=1), CertificateState.REMOVED),
+        # a removal dated in the future (another clock than ours) does not count yet
         (NOW - YEAR, NOW + YEAR, NOW + timedelta(days=1), CertificateState.VALID),
     ],
 )
 def test_certificate_state(
-    not_before: datetime, not_after: datetime, revoked_at: datetime | None, state: CertificateState
+    not_before: datetime, not_after: datetime, removed_at: datetime | None, state: CertificateState
 ) -> None:
-    assert certificate_state(not_before=not_before, not_after=not_after, revoked_at=revoked_at, now=NOW) == state
+    assert certificate_state(not_before=not_before, not_after=not_after, removed_at=removed_at, now=NOW) == state
 
 
 @pytest.fixture(scope="module")

@@ -123,6 +123,8 @@ CERTIFICATE = Certificate(
     not_after=datetime(2014, 1, 1, tzinfo=UTC), fingerprint_sha256="cd" * 32,
     registered_at=datetime(2013, 2, 1, tzinfo=UTC),
 )
+REMOVED_CERTIFICATE = CERTIFICATE.model_copy(update={"id": uuid4(), "serial": "77e1",
+                                                     "revoked_at": datetime(2013, 6, 3, 8, tzinfo=UTC)})
 SIGNED_BY_SUPPLIER = DocumentStatus(
     document_id=DOCUMENT.id, status=SignatureStatus.SIGNED_BY_SUPPLIER,
     signatures=[Signature(id=uuid4(), document_id=DOCUMENT.id, party=Party.SUPPLIER, certificate_id=uuid4(),
@@ -568,10 +570,11 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "max_reason_length": 1000,
     }),
     ("certificates.html", CONSUMER_USER, {
-        "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.REVOKED)],
-        "refusals": [], "pasted": "", "notice": "✓",
+        "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.EXPIRED)],
+        "removed": [REMOVED_CERTIFICATE], "refusals": [], "pasted": "", "notice": "✓",
     }),
-    ("certificates.html", STAFF_USER, {"certificates": [], "refusals": ["—", "—"], "pasted": "—", "notice": None}),
+    ("certificates.html", STAFF_USER, {"certificates": [], "removed": [], "refusals": ["—", "—"], "pasted": "—",
+                                       "notice": None}),
     ("signature_statuses.html", CONSUMER_USER, {"statuses": list(SignatureStatus)}),
     ("signature_statuses.html", STAFF_USER, {"statuses": list(SignatureStatus)}),
     ("signature_statuses.html", None, {"statuses": list(SignatureStatus)}),
@@ -724,3 +727,28 @@ def test_money_and_dates_filters_are_available_to_templates() -> None:
     assert template.render(amount=Decimal("1238.88"), day=datetime(2013, 8, 25, 9, tzinfo=UTC)) == (
         "1 238.88 / 25.08.2013"
     )
+
+
+def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
+    template = ENVIRONMENT.from_string('{{ _("Debt: %(amount)s UAH", amount=amount|money_inline) }}')
+    rendered = template.render(amount=Decimal("35233.65"), translations=CATALOGUES["uk"])
+    assert rendered == 'Заборгованість: <span class="money">35 233.65</span> грн'
+
+
+@pytest.mark.parametrize("template", ["invoices.html", "payments.html", "tax_invoices.html", "documents.html",
+                                      "certificates.html", "letters.html", "console_letters.html",
+                                      "console_list.html", "console_points.html", "console_billing.html",
+                                      "console_signatures.html", "console_feedback.html"])
+def test_every_cell_of_a_list_names_its_column_for_the_narrow_screen(template: str) -> None:
+    """A list drawn as cards on a phone shows each value under its column's name: every cell of every row but
+    the sequence number and the row of actions carries it, in the visitor's language."""
+    rendered = [_render(name, user, page("uk") if callable(page) else page, "uk")
+                for name, user, page in SCENARIOS + LOCALIZED_SCENARIOS if name == template]
+    cells = [cell for page in rendered for table in re.findall(r'<table class="[^"]*table--cards.*?</table>', page,
+                                                                 re.DOTALL)
+             for cell in re.findall(r"<td(?: [^>]*)?>", table)]
+    assert cells, f"{template} has no list drawn as cards"
+    unnamed = [cell for cell in cells if "data-label=" not in cell and 'class="index"' not in cell
+               and "actions-cell" not in cell]
+    assert not unnamed, unnamed
+    assert 'data-label="' in rendered[0] and 'data-label="No."' not in rendered[0]

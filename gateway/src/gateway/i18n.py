@@ -86,6 +86,13 @@ def format_money(amount: Decimal | int) -> str:
     return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")
 
 
+def format_iban(iban: str) -> str:
+    """An IBAN in groups of four, as it is printed for people to read (`UA21 3223 1300 …`): a list's narrow column
+    wraps it between the groups."""
+    compact = "".join(iban.split())
+    return " ".join(compact[start:start + 4] for start in range(0, len(compact), 4))
+
+
 def format_quantity(value: Decimal | int) -> str:
     """A reading, volume, ratio, price or coefficient as exact as it came (up to 6 decimals, no trailing zeros),
     grouped like money: `12 345.6`, `4.32165`."""

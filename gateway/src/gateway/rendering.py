@@ -8,12 +8,14 @@ catalogue of the visitor's language, which each render carries as `translations`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from babel.support import Translations
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,6 +30,7 @@ from gateway.i18n import (
     LANGUAGE_NAMES,
     format_date,
     format_datetime,
+    format_iban,
     format_money,
     format_period,
     format_quantity,
@@ -78,6 +81,8 @@ def create_environment() -> Environment:
     environment.filters["date"] = format_date
     environment.filters["datetime"] = format_datetime
     environment.filters["money"] = format_money
+    environment.filters["money_inline"] = _money_inline
+    environment.filters["iban"] = format_iban
     environment.filters["quantity"] = format_quantity
     environment.filters["period"] = _period
     environment.filters["size"] = _size
@@ -105,6 +110,11 @@ def create_environment() -> Environment:
         letter_state_labels=LETTER_STATE_LABELS,
     )
     return environment
+
+
+def _money_inline(amount: Decimal | int) -> Markup:
+    """An amount inside a sentence, kept on one line (`1 238.88` has a space a line could break at)."""
+    return Markup('<span class="money">{}</span>').format(format_money(amount))
 
 
 @pass_context

@@ -94,22 +94,24 @@ class CertificateState(StrEnum):
     VALID = "valid"
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
-    REVOKED = "revoked"
+    #: its owner removed it from the cabinet (not the CA's revocation: a revoked certificate is refused when it is
+    #: registered and at every signing, and never listed as usable)
+    REMOVED = "removed"
 
 
 CERTIFICATE_STATE_LABELS: Final = {
     CertificateState.VALID: N_("Valid"),
     CertificateState.NOT_YET_VALID: N_("Not valid yet"),
     CertificateState.EXPIRED: N_("Expired"),
-    CertificateState.REVOKED: N_("Revoked"),
+    CertificateState.REMOVED: N_("Removed from the cabinet"),
 }
 
 
 def certificate_state(
-    *, not_before: datetime, not_after: datetime, revoked_at: datetime | None, now: datetime
+    *, not_before: datetime, not_after: datetime, removed_at: datetime | None, now: datetime
 ) -> CertificateState:
-    if revoked_at is not None and revoked_at <= now:
-        return CertificateState.REVOKED
+    if removed_at is not None and removed_at <= now:
+        return CertificateState.REMOVED
     if now < not_before:
         return CertificateState.NOT_YET_VALID
     if now > not_after:

@@ -16,6 +16,7 @@ from gateway.sessions import AnyVisitor, SignedIn, Visitor
 from gateway.signing import (
     MAX_CERTIFICATE_BYTES,
     CertificateInputError,
+    CertificateState,
     SignatureStatus,
     certificate_pem_of,
     certificate_state,
@@ -40,13 +41,15 @@ async def _certificates_page(
             certificate,
             certificate_state(
                 not_before=certificate.not_before, not_after=certificate.not_after,
-                revoked_at=certificate.revoked_at, now=now,
+                removed_at=certificate.revoked_at, now=now,
             ),
         )
         for certificate in sorted(certificates, key=lambda certificate: certificate.registered_at, reverse=True)
     ]
+    # removed ones stay listed apart, without the action: they are still the certificates of what they signed
     context = {
-        "certificates": rows,
+        "certificates": [row for row in rows if row[1] != CertificateState.REMOVED],
+        "removed": [certificate for certificate, state in rows if state == CertificateState.REMOVED],
         "refusals": refusals or [],
         "pasted": pasted,
         "notice": notice_of(request),
