@@ -110,7 +110,7 @@ def add_metering_point(page: Page, consumer_id: str, *, meter_serial: str, zones
     page.locator("#ct_ratio").fill("1")
     page.locator("#vt_ratio").fill("1")
     page.locator("#consumer_reads").set_checked(consumer_reads)
-    page.locator("#tariff_class").fill(tariff_class)
+    page.locator("#tariff_class").select_option(tariff_class)
     for zone in range(1, zones + 1):  # a new meter that showed zeros when it was installed
         page.locator(f"#installation_active_{zone}").fill("0")
     page.get_by_role("button", name="Додати точку обліку").click()

@@ -28,6 +28,7 @@ from gateway.signing import (
     CertificateState,
     Party,
     SignatureStatus,
+    authority_name,
     can_sign,
     certificate_pem_of,
     certificate_state,
@@ -304,3 +305,12 @@ def test_consumers_see_contracts_and_documents_and_staff_the_signatures_queue() 
     staff = [section.path for section in navigation_for(Role.STAFF)]
     assert consumer == ["Товар", "Гроші", "Договори та документи", "Опис", "Постачальник", "Карта сайту"]
     assert "/console/signatures" in staff and "/documents" not in staff
+
+
+@pytest.mark.parametrize(("issuer", "name"), [
+    ("CN=Кваліфікований ЦСК,O=ДП «Дія»,C=UA", "Кваліфікований ЦСК"),
+    ("C=UA,O=ЦСК АТ КБ \"ПриватБанк\"\\, Київ", "ЦСК АТ КБ \"ПриватБанк\", Київ"),
+    ("not a distinguished name", "not a distinguished name"),
+])
+def test_a_certification_authority_is_named_as_people_name_it(issuer: str, name: str) -> None:
+    assert authority_name(issuer) == name

@@ -33,7 +33,8 @@ LOCALES_DIR: Final = Path(__file__).parent / "locales"
 BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
 
 _KOPECK = Decimal("0.01")
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: a billing month as the services write it: `2013-08`
+PERIOD_PATTERN: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
 
 
@@ -103,7 +104,7 @@ def format_quantity(value: Decimal | int) -> str:
 
 def format_period(period: str, language: str) -> str:
     """A billing month `2013-08` as people say it: «серпень 2013», «август 2013», «August 2013»."""
-    match = _PERIOD.fullmatch(period)
+    match = PERIOD_PATTERN.fullmatch(period)
     if match is None:
         return period
     month = date(int(match.group(1)), int(match.group(2)), 1)

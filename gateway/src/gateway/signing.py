@@ -7,6 +7,7 @@ never shows «Підписати» where the service would refuse.
 from __future__ import annotations
 
 import base64
+import re
 import textwrap
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +118,19 @@ def certificate_state(
     if now > not_after:
         return CertificateState.EXPIRED
     return CertificateState.VALID
+
+
+_DN_PART = re.compile(r"((?:[^,\\]|\\.)+)")
+
+
+def authority_name(distinguished_name: str) -> str:
+    """A certification authority as people name it: the common name (else the organisation) of the issuer's
+    distinguished name as the service gives it (RFC 4514, `CN=Кваліфікований ЦСК,O=...,C=UA`)."""
+    parts = dict(
+        part.split("=", 1) for part in _DN_PART.findall(distinguished_name) if "=" in part
+    )
+    name = parts.get("CN") or parts.get("O")
+    return re.sub(r"\\(.)", r"\1", name.strip()) if name else distinguished_name
 
 
 #: a certificate is a few kilobytes; anything much larger is some other file

@@ -105,7 +105,8 @@ async def render_readings(
     language = language_of(request)
     window = readings.window
     notice = closed_notice(
-        window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—"
+        window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—",
+        staff=target.staff,
     )
     mode = _mode(readings, target)
     editable = {entry.point.id for entry in editable_points(readings.points, staff=target.staff)}
