@@ -215,6 +215,11 @@ _FITS = """(phone) => {
     if (!reflowed && !box) { problems.push(`${named(table)} neither reflows nor scrolls in its box`); continue; }
     const frame = reflowed ? {left: 0, right: width} : box.getBoundingClientRect();
     if (frame.right > width + 1) problems.push(`${named(table)}: its box ends at ${frame.right}px`);
+    // a card's cell holds what it shows: nothing runs into the cell beside it
+    for (const cell of reflowed ? table.querySelectorAll("td") : []) {
+      if (cell.checkVisibility() && cell.scrollWidth > cell.clientWidth + 1)
+        problems.push(`${named(table)}: «${cell.textContent.trim().slice(0, 30)}» sticks out of its cell`);
+    }
     for (const action of table.querySelectorAll(actions)) {
       if (!action.checkVisibility()) continue;
       action.scrollIntoView({block: "nearest", inline: "nearest"});

@@ -153,7 +153,8 @@ def install_error_pages(app: FastAPI) -> None:
             if exc.status_code == 429:
                 message = throttled_message(translations, retry_after_seconds(exc))
             else:
-                message = general_message(translations, "session_invalid" if exc.status_code == 401 else exc.code)
+                message = general_message(translations, "session_invalid" if exc.status_code == 401 else exc.code,
+                                          exc.status_code)
             return api_refusal(exc.status_code, exc.code, message)
         if exc.status_code == 401:
             # the session ended between resolving it and using it (logout elsewhere, expiry)
