@@ -29,7 +29,12 @@ from gateway.metering_client import (
     Window,
 )
 from gateway.pages.common import AccountPages
-from gateway.pages.console_metering import installation_input, point_refusal, typed_installation
+from gateway.pages.console_metering import (
+    installation_input,
+    point_refusal,
+    tariff_class_refusal,
+    typed_installation,
+)
 from gateway.pages.money import InvoiceRow, payment_period
 from gateway.readings_view import closed_notice, editable_points, field_name, line_refusals, typed_readings
 from gateway.rendering import create_environment, frame_context
@@ -192,6 +197,16 @@ def test_the_payments_period_is_typed_as_the_page_writes_dates() -> None:
     start, end, errors = payment_period(UK, "31.02.2013", "")
     assert errors.fields == {"from": "Введіть дату у форматі дд.мм.рррр."}
     assert end - start > timedelta(days=1000)  # the default three years stand meanwhile
+
+
+def test_a_meters_tariff_class_is_one_billing_knows_and_billing_down_is_said() -> None:
+    names = {"class2_general": "Непобутові споживачі, 2 клас напруги"}
+    assert not tariff_class_refusal(UK, "class2_general", names)
+    unknown = tariff_class_refusal(UK, "Class 2", names)
+    assert unknown.fields == {"tariff_class": "Оберіть клас тарифу зі списку."}
+    down = tariff_class_refusal(UK, "class2_general", None)
+    assert down.general == down.fields["tariff_class"]
+    assert down.general.startswith("Класи тарифів зараз не вдається отримати") and "кілька хвилин" in down.general
 
 
 def test_quantities_keep_their_decimals() -> None:
