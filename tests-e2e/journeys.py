@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -144,6 +145,25 @@ def sign_in_browser(page: Page, key_file: str, password: str) -> None:
 
 
 # --- the cabinet's sections (test_cabinet_sections.py) ------------------------------------------------------
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical violations axe-core finds on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE)  # evaluated over DevTools: the page's Content-Security-Policy allows no inline script
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))""")
+    return [violation for violation in violations if violation["impact"] in ("serious", "critical")]
+
+
+def accessible(page: Page) -> None:
+    """No serious or critical violation that axe-core finds on the page as it is now."""
+    serious = serious_violations(page)
+    assert not serious, f"{page.url}: {serious}"
+
 
 def send_form(page: Page, path: str, fields: dict[str, str]) -> Any:
     """A form of the cabinet sent as the page would send it (the browser's cookies and its csrf token), without

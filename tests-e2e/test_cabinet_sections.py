@@ -27,11 +27,10 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from journeys import Mailbox, complete_registration, reading_fields, send_form, sign_in, until
+from journeys import Mailbox, accessible, complete_registration, reading_fields, send_form, sign_in, until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSPHRASE = "сонячна станція на даху школи"
 
@@ -113,17 +112,6 @@ def cabinet(browser: Browser, system: Any, demo: dict[str, Any], mailbox: Mailbo
     staff.context.close()
 
 
-def _accessible(page: Page) -> None:
-    """No serious or critical violation that axe-core finds on the page as it is now."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE)  # evaluated over DevTools: the page's Content-Security-Policy allows no inline script
-    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-        .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))""")
-    serious = [violation for violation in violations if violation["impact"] in ("serious", "critical")]
-    assert not serious, f"{page.url}: {serious}"
-
-
 def _photograph(page: Page, name: str) -> None:
     """The page at desktop and phone widths, into docs/screenshots/<name>-<width>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -135,7 +123,7 @@ def _photograph(page: Page, name: str) -> None:
 
 
 def _check(page: Page, name: str) -> None:
-    _accessible(page)
+    accessible(page)
     _photograph(page, name)
 
 

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.demo import months_back
 from devtools.processes import System
-from journeys import Mailbox, complete_registration, register_certificate, send_form, sign_in
+from journeys import Mailbox, accessible, complete_registration, register_certificate, send_form, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT / "test-artifacts" / "language"
@@ -107,6 +107,7 @@ def test_the_billing_month_is_chosen_from_a_list_in_the_pages_language(
         expect(page.locator("h1")).to_have_text(f"Показання за {label}")
         expect(picker).to_have_value(earlier)
         if scripts:
+            accessible(page)
             _photograph(page, "readings-month")
 
 
@@ -125,6 +126,7 @@ def test_a_file_is_chosen_with_a_button_of_the_pages_words_and_its_name_shown(
         with page.expect_file_chooser() as chooser:
             page.locator("#certificate_file-button").click()
         assert chooser.value.element.get_attribute("id") == "certificate_file"
+        accessible(page)
         _photograph(page, "certificate-file")
 
 
@@ -156,4 +158,5 @@ def test_a_removed_certificate_stays_listed_apart_without_the_action(
         expect(row.get_by_role("button")).to_have_count(0)
         expect(page.locator("main")).not_to_contain_text("Відкликаний")
         expect(page.locator("main")).to_contain_text("Цими сертифікатами більше не можна підписувати документи.")
+        accessible(page)
         _photograph(page, "certificates-removed")
