@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Page, expect
+
+from devtools import testca
 
 
 class Mailbox:
@@ -134,6 +138,17 @@ def register_certificate(page: Page, certificate_file: str) -> None:
     page.goto("/signature/certificates")
     page.set_input_files("#certificate_file", certificate_file)
     page.get_by_role("button", name="Зареєструвати сертифікат").click()
+
+
+def consumer_certificate(trust: dict[str, str], directory: Path, *, common_name: str, organization: str,
+                         edrpou: str) -> Path:
+    """A certificate of its own (a binary .cer) issued by the test CA the cabinet trusts: a certificate is
+    registered by one signer at a time, so journeys that register one do not share the demo signers'."""
+    ca = testca.load_ca(Path(trust["CABINET_TRUST_CA_FILES"]).parent)
+    issued = testca.issue_certificate(ca, common_name=common_name, organization=organization, edrpou=edrpou)
+    certificate_file = directory / f"{common_name.split()[0]}-{secrets.token_hex(3)}.cer"
+    certificate_file.write_bytes(issued.certificate.public_bytes(serialization.Encoding.DER))
+    return certificate_file
 
 
 def sign_in_browser(page: Page, key_file: str, password: str) -> None:

@@ -41,6 +41,7 @@ from gateway.app import PAGE_MODULES
 from journeys import (
     Mailbox,
     complete_registration,
+    consumer_certificate,
     register_certificate,
     send_form,
     serious_violations,
@@ -131,14 +132,14 @@ def _letters(consumer: Page, staff: Page) -> str:
 
 @pytest.fixture(scope="module")
 def visitors(browser: Browser, system: System, demo: dict[str, Any], tariffs: None, mailbox: Mailbox,
-             amqp_url: str, service_token_secret: str, trust: dict[str, str]) -> Iterator[Visitors]:
+             amqp_url: str, service_token_secret: str, trust: dict[str, str],
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visitors]:
     suffix = secrets.token_hex(3)
     account_number = str(30000 + int(suffix, 16) % 30000)
     email = f"dovhi-{suffix}@avto.example"
     staff, consumer, anonymous = (_new_page(browser, system) for _ in range(3))
     sign_in(staff, demo["staff_login"], demo["staff_password"])
     created = send_form(staff, "/console/consumers/new", {
-        # the demo consumer's EDRPOU: its test certificate is then this consumer's too
         "account_number": account_number, "name": NAME, "edrpou": "12345678", "branch_id": demo["branch_id"],
         "agreement_email": email, "billing_day": "25", "self_calculation": "1", "e_signature": "1",
     })
@@ -160,10 +161,14 @@ def visitors(browser: Browser, system: System, demo: dict[str, Any], tariffs: No
         answer = send_form(consumer, "/feedback", {"page": page_url, "message": "Не видно колонки з підписом. " * 6})
         assert answer.status in (200, 303), answer.text()
     # a certificate removed by its owner, and then registered again: both stay listed
-    register_certificate(consumer, trust["demo_consumer_cert_file"])
+    certificate = consumer_certificate(trust, tmp_path_factory.mktemp("certificates"),
+                                       # a certificate's names have at most 64 bytes
+                                       common_name="Пономаренко-Вишневецька Олена",
+                                       organization="ТОВ «Харківенергоспецремонт»", edrpou="12345678")
+    register_certificate(consumer, str(certificate))
     removal = consumer.locator("form[action$='/removal']").first.get_attribute("action") or ""
     assert send_form(consumer, removal, {}).status == 303
-    register_certificate(consumer, trust["demo_consumer_cert_file"])
+    register_certificate(consumer, str(certificate))
     register_certificate(staff, trust["demo_staff_cert_file"])
     # a payment for an account the supplier does not know waits for review in the console
     iban, bank, mfo = demo_history.PAYER_BANK

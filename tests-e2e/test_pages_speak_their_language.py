@@ -22,7 +22,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.demo import months_back
 from devtools.processes import System
-from journeys import Mailbox, accessible, complete_registration, register_certificate, send_form, sign_in
+from journeys import (
+    Mailbox,
+    accessible,
+    complete_registration,
+    consumer_certificate,
+    register_certificate,
+    send_form,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT / "test-artifacts" / "language"
@@ -34,7 +42,7 @@ pytestmark = pytest.mark.timeout(600)
 @dataclass
 class Consumer:
     login: str
-    #: the demo consumer's certificate: its EDRPOU is this consumer's
+    #: a certificate of the consumer's own signer (the consumer's EDRPOU)
     certificate_file: str
 
 
@@ -48,8 +56,8 @@ def _context_page(browser: Browser, system: System, *, scripts: bool = True) -> 
 
 
 @pytest.fixture(scope="module")
-def consumer(browser: Browser, system: System, demo: dict[str, Any], mailbox: Mailbox,
-             trust: dict[str, str]) -> Iterator[Consumer]:
+def consumer(browser: Browser, system: System, demo: dict[str, Any], mailbox: Mailbox, trust: dict[str, str],
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consumer]:
     suffix = secrets.token_hex(3)
     email = f"movoiu-{suffix}@avto.example"
     staff, page = _context_page(browser, system), _context_page(browser, system)
@@ -67,7 +75,10 @@ def consumer(browser: Browser, system: System, demo: dict[str, Any], mailbox: Ma
                           login=f"movoiu{suffix}", password=PASSWORD)
     staff.context.close()
     page.context.close()
-    yield Consumer(f"movoiu{suffix}", trust["demo_consumer_cert_file"])
+    certificate = consumer_certificate(trust, tmp_path_factory.mktemp("certificates"),
+                                       common_name="Ковальчук Ірина Петрівна", organization=f"ТОВ «Мовою-{suffix}»",
+                                       edrpou="12345678")
+    yield Consumer(f"movoiu{suffix}", str(certificate))
 
 
 @contextmanager

@@ -752,7 +752,8 @@ def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
 @pytest.mark.parametrize("template", ["invoices.html", "payments.html", "tax_invoices.html", "documents.html",
                                       "certificates.html", "letters.html", "console_letters.html",
                                       "console_list.html", "console_points.html", "console_billing.html",
-                                      "console_signatures.html", "console_feedback.html", "tariffs.html"])
+                                      "console_signatures.html", "console_feedback.html", "tariffs.html",
+                                      "console_consumer.html"])
 def test_every_cell_of_a_list_names_its_column_for_the_narrow_screen(template: str) -> None:
     """A list drawn as cards on a phone shows each value under its column's name: every cell of every row but
     the sequence number and the row of actions carries it, in the visitor's language."""
