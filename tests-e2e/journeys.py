@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Browser, Page, expect
 
+from devtools import testca
 from devtools.processes import System
 
 
@@ -148,7 +152,7 @@ def add_metering_point(page: Page, consumer_id: str, *, meter_serial: str, zones
     page.locator("#ct_ratio").fill("1")
     page.locator("#vt_ratio").fill("1")
     page.locator("#consumer_reads").set_checked(consumer_reads)
-    page.locator("#tariff_class").fill(tariff_class)
+    page.locator("#tariff_class").select_option(tariff_class)
     for zone in range(1, zones + 1):  # a new meter that showed zeros when it was installed
         page.locator(f"#installation_active_{zone}").fill("0")
     page.get_by_role("button", name="Додати точку обліку").click()
@@ -173,6 +177,17 @@ def register_certificate(page: Page, certificate_file: str) -> None:
     page.get_by_role("button", name="Зареєструвати сертифікат").click()
 
 
+def consumer_certificate(trust: dict[str, str], directory: Path, *, common_name: str, organization: str,
+                         edrpou: str) -> Path:
+    """A certificate of its own (a binary .cer) issued by the test CA the cabinet trusts: a certificate is
+    registered by one signer at a time, so journeys that register one do not share the demo signers'."""
+    ca = testca.load_ca(Path(trust["CABINET_TRUST_CA_FILES"]).parent)
+    issued = testca.issue_certificate(ca, common_name=common_name, organization=organization, edrpou=edrpou)
+    certificate_file = directory / f"{common_name.split()[0]}-{secrets.token_hex(3)}.cer"
+    certificate_file.write_bytes(issued.certificate.public_bytes(serialization.Encoding.DER))
+    return certificate_file
+
+
 def sign_in_browser(page: Page, key_file: str, password: str) -> None:
     """On a document's page: the key file and its password into the signing form, then «Підписати»."""
     form = page.locator("#sign-form")
@@ -182,6 +197,25 @@ def sign_in_browser(page: Page, key_file: str, password: str) -> None:
 
 
 # --- the cabinet's sections (test_cabinet_sections.py) ------------------------------------------------------
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical violations axe-core finds on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE)  # evaluated over DevTools: the page's Content-Security-Policy allows no inline script
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))""")
+    return [violation for violation in violations if violation["impact"] in ("serious", "critical")]
+
+
+def accessible(page: Page) -> None:
+    """No serious or critical violation that axe-core finds on the page as it is now."""
+    serious = serious_violations(page)
+    assert not serious, f"{page.url}: {serious}"
+
 
 def send_form(page: Page, path: str, fields: dict[str, str]) -> Any:
     """A form of the cabinet sent as the page would send it (the browser's cookies and its csrf token), without

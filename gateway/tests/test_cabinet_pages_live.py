@@ -57,7 +57,8 @@ def _letter(subject: str, text: str) -> dict[str, str]:
 
 def test_the_server_refuses_a_letter_of_1001_characters_beside_the_field(cabinet: Cabinet) -> None:
     form = cabinet.a.get("/letters/new").text
-    assert 'maxlength="1000"' in form and 'data-counter="text-counter"' in form
+    # no maxlength: a browser would cut a longer pasted text without a word; the counter says it is too long
+    assert 'data-limit="1000"' in form and 'data-counter="text-counter"' in form and "maxlength" not in form
     assert "Показати опис, кому в яких випадках писати" in form and "<details" in form
 
     # sent directly, past the browser's limit: notify counts code points and refuses; the page says why
@@ -120,7 +121,7 @@ def test_a_message_to_the_developers_is_read_in_the_console(cabinet: Cabinet) ->
     page = cabinet.b.get("/readings?period=2024-05").text
     assert 'href="/feedback?page=/readings%3Fperiod%3D2024-05"' in page
     form = cabinet.b.get("/feedback?page=%2Freadings%3Fperiod%3D2024-05").text
-    assert 'name="page" value="/readings?period=2024-05"' in form and 'maxlength="2000"' in form
+    assert 'name="page" value="/readings?period=2024-05"' in form and 'data-limit="2000"' in form
     empty = cabinet.b.post("/feedback", {"message": "  ", "page": "/readings?period=2024-05"})
     assert empty.status_code == 422 and _error_of(empty.text, "message") == "Напишіть ваше повідомлення."
     # a page elsewhere is not one of ours: the message is about the home page
@@ -136,6 +137,28 @@ def test_a_message_to_the_developers_is_read_in_the_console(cabinet: Cabinet) ->
     assert found.group(1) not in cabinet.staff.get("/console/feedback?unread=true").text
     # consumers do not read the developers' mail
     assert cabinet.b.get("/console/feedback").status_code == 403
+
+
+def test_a_refused_form_says_why_on_its_own_page(cabinet: Cabinet) -> None:
+    """A 4xx of a service to a form is that page's own message, never a generic error page."""
+    unknown = "00000000-0000-4000-8000-000000000000"
+    # the message list: marking a message that is not there
+    read = cabinet.staff.post(f"/console/feedback/{unknown}/read")
+    assert read.status_code == 404
+    assert "Повідомлення не знайдено. Оновіть перелік повідомлень." in read.text
+    assert "<h1>Повідомлення розробникам</h1>" in read.text
+    # a form whose page cannot be shown itself: the refusal's own sentence, and the way back to where it was sent
+    handled = cabinet.staff.post(f"/console/letters/{unknown}/handled",
+                                 headers={"Referer": f"{cabinet.live.gateway}/console/letters?state=new"})
+    assert handled.status_code == 404
+    assert "<h1>Не вдалося виконати</h1>" in handled.text
+    assert "Лист не знайдено. Оновіть перелік листів." in handled.text
+    assert 'href="/console/letters?state=new">Повернутися на сторінку</a>' in handled.text
+    assert "Спробуйте пізніше" not in handled.text and "Сторінку не знайдено" not in handled.text
+    # another site as the referrer is no way back
+    elsewhere = cabinet.staff.post(f"/console/letters/{unknown}/handled",
+                                   headers={"Referer": "https://evil.example/console/letters"})
+    assert "Повернутися на сторінку" not in elsewhere.text
 
 
 def test_the_supplier_page_shows_the_branch_and_how_to_pay(cabinet: Cabinet) -> None:

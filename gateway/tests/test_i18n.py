@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 from starlette.requests import Request
 
-from gateway.i18n import LANGUAGES, format_date, format_datetime, format_money, language_of, load_catalogues
+from gateway.i18n import (
+    LANGUAGES,
+    format_date,
+    format_datetime,
+    format_iban,
+    format_money,
+    language_of,
+    load_catalogues,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +40,11 @@ def test_money_is_shown_as_in_the_manual(amount: Decimal | int, shown: str) -> N
 def test_money_refuses_floats() -> None:
     with pytest.raises(TypeError):
         format_money(1238.88)  # type: ignore[arg-type]
+
+
+def test_an_iban_is_printed_in_groups_of_four() -> None:
+    assert format_iban("UA213223130000026007233566001") == "UA21 3223 1300 0002 6007 2335 6600 1"
+    assert format_iban(" UA21 3223130000026007233566001") == "UA21 3223 1300 0002 6007 2335 6600 1"
 
 
 def test_dates_are_day_month_year_with_dots() -> None:

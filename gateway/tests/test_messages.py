@@ -1,15 +1,33 @@
-"""Identity's refusal codes become sentences in the visitor's language, next to the right field."""
+"""The services' refusal codes become sentences in the visitor's language, next to the right field; each says
+what happened and what to do, and only what waiting can cure says «try again later»."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from gateway.i18n import load_catalogues
-from gateway.messages import FIELD_MESSAGES, GENERAL_MESSAGES, explain
+from gateway.messages import (
+    CERTIFICATE_REFUSALS,
+    CODE_FIELDS,
+    EMAIL_LINK_PROBLEMS,
+    FIELD_MESSAGES,
+    GENERAL_MESSAGES,
+    REGISTRATION_LINK_PROBLEMS,
+    explain,
+)
 from shared.errors import ServiceCallError
 
 CATALOGUES = load_catalogues()
 UK = CATALOGUES["uk"]
+ROOT = Path(__file__).resolve().parents[2]
+#: codes that never become a sentence of a form: the session is over (the visitor is sent to log in), the service
+#: itself failed (the error page, 5xx), or the code is the gateway's own token not matching its user
+NOT_A_FORMS_REFUSAL = {"not_signed_in", "token_missing", "token_invalid", "user_unknown", "unauthorized",
+                       "principal_mismatch", "upstream_unavailable", "branch_unknown", "integrity_failure",
+                       "throttled"}
 
 
 def test_field_codes_land_under_their_fields() -> None:
@@ -58,12 +76,41 @@ def test_resend_without_a_match_does_not_say_which_field_was_wrong() -> None:
     assert "код активації" not in errors.general.split(".")[1]  # the advice names no field
 
 
-def test_unknown_codes_get_a_general_sentence() -> None:
+def test_unknown_codes_get_a_sentence_of_their_status_and_never_try_again_later() -> None:
     errors = explain(ServiceCallError(400, {"code": "something_new", "fields": {"odd_field": "odd_code"}}), UK)
     assert errors.fields == {"odd_field": "Перевірте це поле."}
-    assert explain(ServiceCallError(400, {"code": "something_new"}), UK).general == (
-        "Не вдалося виконати запит. Спробуйте пізніше або зверніться до служби підтримки."
+    assert explain(ServiceCallError(409, {"code": "something_new"}), UK).general == (
+        "У теперішньому стані це зробити не можна. Оновіть сторінку, щоб побачити, як є зараз."
     )
+    for status in (400, 403, 404, 409, 410, 418, 422):
+        general = explain(ServiceCallError(status, {"code": "something_new"}), UK).general
+        assert general and "пізніше" not in general, (status, general)
+
+
+def _raised_codes() -> set[str]:
+    """Every refusal code written in the services' and the shared library's source (`code="..."`, the default
+    codes of shared.errors' exceptions)."""
+    sources = [*ROOT.glob("services/*/src/**/*.py"), *ROOT.glob("shared/src/**/*.py")]
+    return {code for source in sources
+            for code in re.findall(r'\bcode="([a-z_]+)"|default_code = "([a-z_]+)"', source.read_text())
+            for code in code if code}
+
+
+def test_every_code_a_service_refuses_with_has_a_sentence_of_its_own() -> None:
+    codes = _raised_codes()
+    assert {"window_closed", "tariff_missing", "payment_not_parked", "not_found"} <= codes  # the scan finds them
+    explained_elsewhere = {*REGISTRATION_LINK_PROBLEMS, *EMAIL_LINK_PROBLEMS, *CERTIFICATE_REFUSALS, *CODE_FIELDS,
+                           "certificate_refused"}
+    missing = codes - GENERAL_MESSAGES.keys() - explained_elsewhere - NOT_A_FORMS_REFUSAL
+    assert not missing, f"no sentence in gateway.messages for {sorted(missing)}"
+
+
+def test_only_what_waiting_can_cure_says_try_again_later() -> None:
+    later = [message for message in [*GENERAL_MESSAGES.values(), *FIELD_MESSAGES.values()]
+             if re.search(r"try again later|later", message, re.IGNORECASE)]
+    assert later == []
+    # the certificate authority's list of revoked certificates is published anew: waiting helps
+    assert "later" in CERTIFICATE_REFUSALS["crl_expired"] and "later" in CERTIFICATE_REFUSALS["crl_unavailable"]
 
 
 def test_a_failing_service_is_not_the_visitors_to_correct() -> None:
@@ -72,7 +119,7 @@ def test_a_failing_service_is_not_the_visitors_to_correct() -> None:
 
 
 def test_every_code_message_is_translated() -> None:
-    for message_id in [*FIELD_MESSAGES.values(), *GENERAL_MESSAGES.values()]:
+    for message_id in [*FIELD_MESSAGES.values(), *GENERAL_MESSAGES.values(), *CERTIFICATE_REFUSALS.values()]:
         for language in ("uk", "ru"):
             assert CATALOGUES[language].gettext(message_id) != message_id, (language, message_id)
 
@@ -87,5 +134,5 @@ def test_the_consumers_vat_details_are_refused_with_what_to_correct() -> None:
     assert explain(error, CATALOGUES["ru"]).fields == {"ipn": "ИНН плательщика НДС состоит из 12 цифр."}
     incomplete = ServiceCallError(409, {"code": "tax_invoice_incomplete", "missing": ["buyer.ipn"]})
     assert explain(incomplete, UK).general == (
-        "У податковій накладній бракує обов’язкових полів, тому її не можна зареєструвати. Спершу заповніть їх: "
-        "вони перелічені в перевірці заповнення.")
+        "Податкову накладну з незаповненими обов’язковими полями не можна зареєструвати: їх перелічує перевірка "
+        "заповнення. Спершу заповніть їх у даних споживача.")

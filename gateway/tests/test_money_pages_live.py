@@ -197,8 +197,8 @@ def test_staff_readings_become_an_invoice_shown_by_year_and_the_window_closes(wo
         assert f"<h1>{heading}</h1>" in invoices
         assert f'<th scope="rowgroup" colspan="9">{today.year}</th>' in invoices
         assert re.search(r'data-invoice="0789/\d{1,2}/1"', invoices)
-        assert '<td class="number money">40 800.00</td>' in invoices
-        assert f"<td>{today:%d.%m.%Y}</td>" in invoices
+        assert re.search(r'<td class="number money" data-label="[^"]+">40 800.00</td>', invoices)
+        assert re.search(rf'<td class="date" data-label="[^"]+">{today:%d.%m.%Y}</td>', invoices)
     a.browser.language("uk")
 
     # metering closes the period once billing announces the invoice
@@ -234,9 +234,19 @@ def test_the_console_shows_points_tariffs_and_the_billing_day(world: World) -> N
     })
     assert changed.status_code == 303
     assert "Точку обліку змінено." in staff.get(changed.headers["location"]).text
+    # the tariff class is one of billing's, chosen by its name; another is refused before metering is asked
+    assert re.search(rf'<option value="{TARIFF_CLASS}">Тариф для тестів</option>', points)
+    unknown = staff.post(f"{console}/points", {
+        "meter_serial": "GW-B-9", "zones": "2", "digits": "6", "ct_ratio": "1", "vt_ratio": "1",
+        "location": "consumer_site", "tariff_class": "bad_class", "installation_active_1": "0",
+        "installation_active_2": "0",
+    })
+    assert unknown.status_code == 422
+    assert _error_of(unknown.text, "tariff_class") == "Оберіть клас тарифу зі списку."
+    assert ">GW-B-9<" not in staff.get(f"{console}/points").text
     refused = staff.post(f"{console}/points", {
         "meter_serial": "GW-B-9", "zones": "2", "digits": "6", "ct_ratio": "0", "vt_ratio": "1",
-        "location": "consumer_site", "tariff_class": "Bad Class", "installation_active_1": "045231",
+        "location": "consumer_site", "tariff_class": TARIFF_CLASS, "installation_active_1": "045231",
         "installation_active_2": "1000000",
     })
     assert refused.status_code == 422
@@ -254,13 +264,19 @@ def test_the_console_shows_points_tariffs_and_the_billing_day(world: World) -> N
     assert _error_of(refused.text, "installation_active_1") == "Введіть показання кожної зони цього лічильника."
 
     tariffs = staff.get("/console/tariffs").text
-    assert TARIFF_CLASS in tariffs and "2.5" in tariffs
+    assert f"Код класу: {TARIFF_CLASS}" in tariffs and "2.5" in tariffs
+    assert TARIFF_CLASS not in world.a.browser.get("/tariffs").text  # consumers read the class's name only
     assert staff.post("/console/tariffs", {
         "tariff_class": TARIFF_CLASS, "energy": "active", "price": "2.5", "effective_from": "2020-01-01", "title": "x",
     }).status_code == 409
 
     billing_day = staff.get("/console/billing")
     assert billing_day.status_code == 200
+    # the month is chosen from a list in the page's language; one billing cannot take is said on the page
+    assert re.search(r'<option value="\d{4}-\d{2}" selected>', billing_day.text)
+    refused_run = staff.post("/console/billing/runs", {"period": "2013-13"})
+    assert refused_run.status_code == 422 and "<h1>Розрахунковий день</h1>" in refused_run.text
+    assert _error_of(refused_run.text, "period-picker") == "Оберіть розрахунковий місяць."
     started = staff.post("/console/billing/runs", {"period": ""})
     assert started.status_code == 303 and started.headers["location"].startswith("/console/billing/runs/")
     run = staff.get(started.headers["location"])

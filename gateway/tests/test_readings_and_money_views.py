@@ -4,7 +4,7 @@ fields, the payments' default period, and how the lists read (by year, money and
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -32,8 +32,13 @@ from gateway.metering_client import (
     WindowState,
 )
 from gateway.pages.common import AccountPages
-from gateway.pages.console_metering import installation_input, point_refusal, typed_installation
-from gateway.pages.money import InvoiceRow
+from gateway.pages.console_metering import (
+    installation_input,
+    point_refusal,
+    tariff_class_refusal,
+    typed_installation,
+)
+from gateway.pages.money import InvoiceRow, payment_period
 from gateway.readings_view import (
     closed_notice,
     correction_points,
@@ -229,6 +234,25 @@ def test_payments_default_to_the_last_three_years(today: date, start: date) -> N
     assert last_years(today) == (start, today)
 
 
+def test_the_payments_period_is_typed_as_the_page_writes_dates() -> None:
+    # the fields show dd.mm.yyyy (a date input would be drawn in the browser's own language and order)
+    start, end, errors = payment_period(UK, "25.08.2013", " 2014-01-31 ")
+    assert (start, end, errors.fields) == (date(2013, 8, 25), date(2014, 1, 31), {})
+    start, end, errors = payment_period(UK, "31.02.2013", "")
+    assert errors.fields == {"from": "Введіть дату у форматі дд.мм.рррр."}
+    assert end - start > timedelta(days=1000)  # the default three years stand meanwhile
+
+
+def test_a_meters_tariff_class_is_one_billing_knows_and_billing_down_is_said() -> None:
+    names = {"class2_general": "Непобутові споживачі, 2 клас напруги"}
+    assert not tariff_class_refusal(UK, "class2_general", names)
+    unknown = tariff_class_refusal(UK, "Class 2", names)
+    assert unknown.fields == {"tariff_class": "Оберіть клас тарифу зі списку."}
+    down = tariff_class_refusal(UK, "class2_general", None)
+    assert down.general == down.fields["tariff_class"]
+    assert down.general.startswith("Класи тарифів зараз не вдається отримати") and "кілька хвилин" in down.general
+
+
 def test_quantities_keep_their_decimals() -> None:
     assert format_quantity(Decimal("12345.6000")) == "12 345.6"
     assert format_quantity(Decimal("4.321650")) == "4.32165"
@@ -271,7 +295,10 @@ def test_invoices_are_grouped_by_year_newest_first_with_the_manuals_formats(
     assert f"<h1>{heading}</h1>" in page and pay_by in page
     order = re.findall(r'colspan="9">(\d{4})<|data-invoice="([^"]+)"', page)
     assert [year or number for year, number in order] == ["2014", "0064/3/1/П1", "0064/1/1", "2013", "0789/8/1"]
-    assert '<td class="number money">1 238.88</td>' in page and "<td>15.03.2014</td>" in page
+    # each cell also names its column for a phone's narrow screen, in the page's language
+    accrued = CATALOGUES[language].gettext("Accrued, UAH")
+    assert f'<td class="number money" data-label="{accrued}">1 238.88</td>' in page
+    assert re.search(r'<td class="date" data-label="[^"]+">15.03.2014</td>', page)
 
 
 CONSUMER_ID = uuid4()

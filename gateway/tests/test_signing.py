@@ -29,6 +29,7 @@ from gateway.signing import (
     CertificateState,
     Party,
     SignatureStatus,
+    authority_name,
     can_sign_invoice,
     certificate_pem_of,
     certificate_state,
@@ -111,20 +112,20 @@ YEAR = timedelta(days=365)
 
 
 @pytest.mark.parametrize(
-    ("not_before", "not_after", "revoked_at", "state"),
+    ("not_before", "not_after", "removed_at", "state"),
     [
         (NOW - YEAR, NOW + YEAR, None, CertificateState.VALID),
         (NOW + timedelta(days=1), NOW + YEAR, None, CertificateState.NOT_YET_VALID),
         (NOW - 2 * YEAR, NOW - timedelta(seconds=1), None, CertificateState.EXPIRED),
-        (NOW - YEAR, NOW + YEAR, NOW - timedelta(days=1), CertificateState.REVOKED),
-        # a revocation dated in the future (announced) does not count yet
+        (NOW - YEAR, NOW + YEAR, NOW - timedelta(days=1), CertificateState.REMOVED),
+        # a removal dated in the future (another clock than ours) does not count yet
         (NOW - YEAR, NOW + YEAR, NOW + timedelta(days=1), CertificateState.VALID),
     ],
 )
 def test_certificate_state(
-    not_before: datetime, not_after: datetime, revoked_at: datetime | None, state: CertificateState
+    not_before: datetime, not_after: datetime, removed_at: datetime | None, state: CertificateState
 ) -> None:
-    assert certificate_state(not_before=not_before, not_after=not_after, revoked_at=revoked_at, now=NOW) == state
+    assert certificate_state(not_before=not_before, not_after=not_after, removed_at=removed_at, now=NOW) == state
 
 
 @pytest.fixture(scope="module")
@@ -326,3 +327,12 @@ def test_consumers_see_contracts_and_documents_and_staff_the_signatures_queue() 
     staff = [section.path for section in navigation_for(Role.STAFF)]
     assert consumer == ["Товар", "Гроші", "Договори та документи", "Опис", "Постачальник", "Карта сайту"]
     assert "/console/signatures" in staff and "/documents" not in staff
+
+
+@pytest.mark.parametrize(("issuer", "name"), [
+    ("CN=Кваліфікований ЦСК,O=ДП «Дія»,C=UA", "Кваліфікований ЦСК"),
+    ("C=UA,O=ЦСК АТ КБ \"ПриватБанк\"\\, Київ", "ЦСК АТ КБ \"ПриватБанк\", Київ"),
+    ("not a distinguished name", "not a distinguished name"),
+])
+def test_a_certification_authority_is_named_as_people_name_it(issuer: str, name: str) -> None:
+    assert authority_name(issuer) == name

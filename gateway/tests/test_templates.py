@@ -77,7 +77,7 @@ from gateway.pages.money import InvoiceRow
 from gateway.pages.readings import ReadingsForm, readings_page_context
 from gateway.pages.supplier import ReferenceLists
 from gateway.readings_view import CSV_SAMPLE, IMPORT_COLUMNS, XML_SAMPLE, WindowNotice, field_name
-from gateway.rendering import create_environment, frame_context
+from gateway.rendering import billing_months, create_environment, frame_context
 from gateway.signature_client import Certificate, DocumentStatus, SignableDocument, Signature
 from gateway.signing import CertificateState, Party, SignatureStatus
 from shared.auth import Role
@@ -125,6 +125,8 @@ CERTIFICATE = Certificate(
     not_after=datetime(2014, 1, 1, tzinfo=UTC), fingerprint_sha256="cd" * 32,
     registered_at=datetime(2013, 2, 1, tzinfo=UTC),
 )
+REMOVED_CERTIFICATE = CERTIFICATE.model_copy(update={"id": uuid4(), "serial": "77e1",
+                                                     "revoked_at": datetime(2013, 6, 3, 8, tzinfo=UTC)})
 SIGNED_BY_SUPPLIER = DocumentStatus(
     document_id=DOCUMENT.id, status=SignatureStatus.SIGNED_BY_SUPPLIER,
     signatures=[Signature(id=uuid4(), document_id=DOCUMENT.id, party=Party.SUPPLIER, certificate_id=uuid4(),
@@ -329,7 +331,8 @@ POINT_FORM = PointFields(meter_serial="", zones="1", digits="6", ct_ratio="1", v
                          location="consumer_site", consumer_reads=True, registers=["active"], tariff_class="",
                          installation_readings=[])
 #: the points page's own context: the installation readings' inputs
-POINTS_FORM = {"registers": REGISTERS, "zones": ZONES, "installation_input": installation_input}
+POINTS_FORM = {"registers": REGISTERS, "zones": ZONES, "installation_input": installation_input,
+               "class_names": {TARIFF_CLASS.tariff_class: TARIFF_CLASS.title, "class1_general": "Загальний, 1 клас"}}
 TYPED_POINT = POINT_FORM.model_copy(update={"zones": "2", "installation_readings": [
     InstallationValue(energy="active", zone=1, value="045231"), InstallationValue(energy="active", zone=2, value="x")]})
 
@@ -338,6 +341,7 @@ def _payments_page(saldo: Saldo, payments: list[Payment], errors: FormErrors, ta
     return {
         "saldo": saldo, "saldo_kind": saldo_kind(saldo), "groups": group_by_year(payments, lambda p: p.paid_on),
         "start": date(2010, 8, 25), "end": date(2013, 8, 25), "errors": errors, "target": target,
+        "typed": {name: "31.02.2013" for name in errors.fields},
     }
 
 
@@ -394,14 +398,20 @@ READINGS_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "editing": None, "errors": FormErrors(), "locations": list(PointLocation), "notice": "✓", **POINTS_FORM,
     }),
     ("console_points.html", STAFF_USER, {
+        "points": [POINT], "target": STAFF_PAGES, "values": POINT_FORM, "editing": None, "notice": None,
+        "errors": FormErrors(general="—", fields={"tariff_class": "—"}), "locations": list(PointLocation),
+        **POINTS_FORM, "class_names": None,
+    }),
+    ("console_points.html", STAFF_USER, {
         "points": [], "target": STAFF_PAGES, "values": TYPED_POINT, "editing": POINT, "locations": list(PointLocation),
         "errors": FormErrors(general="—", fields={name: "—" for name in (
             "meter_serial", "zones", "digits", "ct_ratio", "vt_ratio", "registers", "tariff_class", "installation",
             installation_input("active", 2))}),
         "notice": None, **POINTS_FORM,
     }),
-    ("console_billing.html", STAFF_USER, {"due": DUE, "period": "2013-08", "ready": 1}),
-    ("console_billing.html", STAFF_USER, {"due": [], "period": "", "ready": 0}),
+    ("console_billing.html", STAFF_USER, {"due": DUE, "period": "2013-08", "ready": 1, "errors": FormErrors()}),
+    ("console_billing.html", STAFF_USER, {"due": [], "period": "2013-08", "ready": 0,
+                                          "errors": FormErrors(general="—", fields={"period": "—"})}),
     ("console_billing_run.html", STAFF_USER, {"run": RUN}),
     ("console_billing_run.html", STAFF_USER, {"run": DONE_RUN}),
     ("console_payments.html", STAFF_USER, {
@@ -507,10 +517,10 @@ CABINET_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "messages": FeedbackPage(items=[FEEDBACK, FEEDBACK.model_copy(update={
             "read_at": datetime(2013, 8, 27, tzinfo=UTC), "consumer_id": None, "login": None})],
             total=90, limit=50, offset=0),
-        "unread": False, "notice": "✓",
+        "unread": False, "notice": "✓", "refused": "—",
     }),
     ("console_feedback.html", STAFF_USER, {"messages": FeedbackPage(items=[], total=0, limit=50, offset=0),
-                                           "unread": True, "notice": None}),
+                                           "unread": True, "notice": None, "refused": None}),
     ("console_consumer_edit.html", STAFF_USER, {"consumer": CONSUMER, "values": CONSUMER_FORM, "errors": REFUSED}),
     ("help.html", CONSUMER_USER, {}),
     ("help.html", None, {}),
@@ -584,10 +594,11 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "max_reason_length": 1000,
     }),
     ("certificates.html", CONSUMER_USER, {
-        "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.REVOKED)],
-        "refusals": [], "pasted": "", "notice": "✓",
+        "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.EXPIRED)],
+        "removed": [REMOVED_CERTIFICATE], "refusals": [], "removal_refused": "—", "pasted": "", "notice": "✓",
     }),
-    ("certificates.html", STAFF_USER, {"certificates": [], "refusals": ["—", "—"], "pasted": "—", "notice": None}),
+    ("certificates.html", STAFF_USER, {"certificates": [], "removed": [], "refusals": ["—", "—"],
+                                       "removal_refused": None, "pasted": "—", "notice": None}),
     ("signature_statuses.html", CONSUMER_USER, {"statuses": list(SignatureStatus)}),
     ("signature_statuses.html", STAFF_USER, {"statuses": list(SignatureStatus)}),
     ("signature_statuses.html", None, {"statuses": list(SignatureStatus)}),
@@ -715,6 +726,12 @@ def test_the_console_shows_each_meters_installation_readings_and_their_inputs() 
     inputs = re.findall(r'<input class="field__input field__input--reading" id="(installation_\w+)" '
                         r'name="\1"[^>]*value=""', listed)
     assert inputs == [installation_input(energy, zone) for energy in REGISTERS for zone in ZONES]
+    # the tariff class by its name, chosen from billing's classes by name
+    assert "Непобутові споживачі, 2 клас напруги" in text and "non_household_2" not in text
+    assert re.findall(r'<option value="(\w*)"[^>]*>([^<]+)</option>',
+                      listed[listed.index('id="tariff_class"'):].split("</select>")[0]) == [
+        ("", "Оберіть клас тарифу"), ("class1_general", "Загальний, 1 клас"),
+        ("non_household_2", "Непобутові споживачі, 2 клас напруги")]
 
     refused = _render("console_points.html", STAFF_USER, {
         "points": [], "target": STAFF_PAGES, "values": TYPED_POINT, "editing": None, "locations": list(PointLocation),
@@ -778,3 +795,68 @@ def test_staff_are_sent_to_the_consumers_vat_details() -> None:
     assert "Внесіть дані споживача як платника ПДВ: Змінити дані споживача" in text
     assert "налаштовує адміністратор кабінету" in text
     assert "Написати постачальнику" not in text
+
+
+def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
+    template = ENVIRONMENT.from_string('{{ _("Debt: %(amount)s UAH", amount=amount|money_inline) }}')
+    rendered = template.render(amount=Decimal("35233.65"), translations=CATALOGUES["uk"])
+    assert rendered == 'Заборгованість: <span class="money">35 233.65</span> грн'
+
+
+@pytest.mark.parametrize("template", ["invoices.html", "payments.html", "tax_invoices.html", "documents.html",
+                                      "certificates.html", "letters.html", "console_letters.html",
+                                      "console_list.html", "console_points.html", "console_billing.html",
+                                      "console_signatures.html", "console_feedback.html", "tariffs.html",
+                                      "console_consumer.html"])
+def test_every_cell_of_a_list_names_its_column_for_the_narrow_screen(template: str) -> None:
+    """A list drawn as cards on a phone shows each value under its column's name: every cell of every row but
+    the sequence number and the row of actions carries it, in the visitor's language."""
+    rendered = [_render(name, user, page("uk") if callable(page) else page, "uk")
+                for name, user, page in SCENARIOS + LOCALIZED_SCENARIOS if name == template]
+    cells = [cell for page in rendered for table in re.findall(r'<table class="[^"]*table--cards.*?</table>', page,
+                                                                 re.DOTALL)
+             for cell in re.findall(r"<td(?: [^>]*)?>", table)]
+    assert cells, f"{template} has no list drawn as cards"
+    unnamed = [cell for cell in cells if "data-label=" not in cell and 'class="index"' not in cell
+               and "actions-cell" not in cell]
+    assert not unnamed, unnamed
+    assert 'data-label="' in rendered[0] and 'data-label="No."' not in rendered[0]
+
+
+def test_months_to_choose_from_are_the_pages_words_newest_first() -> None:
+    months = billing_months(date(2026, 11, 7), "2013-08", "uk")
+    assert months[0] == ("2026-11", "листопад 2026") and months[60] == ("2021-11", "листопад 2021")
+    assert months[-1] == ("2013-08", "серпень 2013")  # the one asked for, long ago, is there too
+    assert billing_months(date(2026, 11, 7), "", "ru", ahead=2)[:3] == [
+        ("2027-01", "январь 2027"), ("2026-12", "декабрь 2026"), ("2026-11", "ноябрь 2026")]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_control_is_drawn_in_the_browsers_own_language(language: str) -> None:
+    """Month and date pickers and file inputs are drawn by the browser in its own language («November 2026»,
+    «Choose File»): the pages offer lists and buttons of their own words instead."""
+    pages = {template: _render(template, user, page(language) if callable(page) else page, language)
+             for template, user, page in SCENARIOS + LOCALIZED_SCENARIOS}
+    for template, rendered in pages.items():
+        assert not re.search(r'type="(month|date|datetime-local|week)"', rendered), template
+        for tag in re.findall(r'<input[^>]*type="file"[^>]*>', rendered):
+            field_id = re.search(r'id="([^"]+)"', tag)
+            assert field_id and 'class="file-field__input"' in tag, (template, tag)
+            button = re.search(rf'<label class="button[^"]*" id="{field_id.group(1)}-button" for="{field_id.group(1)}">'
+                               r"([^<]+)</label>", rendered)
+            assert button and button.group(1) == CATALOGUES[language].gettext("Choose a file"), (template, tag)
+    picker = pages["console_billing.html"]
+    expected = CATALOGUES[language].gettext("Billing month")
+    assert f'<label for="period-picker">{expected}</label>' in picker
+    assert re.search(r'<option value="2013-08" selected>[^<]*2013</option>', picker)
+    tariff_form = pages["tariffs.html"]
+    assert re.search(r'<select class="field__input" id="tariff-effective_from" name="effective_from"', tariff_form)
+
+
+def test_a_tariff_class_is_shown_by_its_name_and_staff_see_its_code_for_the_form() -> None:
+    consumer = _visible_text(_render("tariffs.html", CONSUMER_USER, {
+        "classes": [TARIFF_CLASS], "coefficients": [], "staff": False, "notice": None}, "uk"))
+    assert "Непобутові споживачі, 2 клас напруги" in consumer and "non_household_2" not in consumer
+    staff = _visible_text(_render("tariffs.html", STAFF_USER, {
+        "classes": [TARIFF_CLASS], "coefficients": [], "staff": True, "notice": None, **TARIFF_FORMS}, "uk"))
+    assert "Код класу: non_household_2" in staff

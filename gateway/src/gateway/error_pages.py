@@ -7,7 +7,7 @@ message in the visitor's language, for the script to show.
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.i18n import N_
 from gateway.messages import general_message, retry_after_seconds, throttled_message
-from gateway.pages.common import see_other, sessions_of
+from gateway.pages.common import safe_next, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
 from gateway.sessions import LoginRequired, NotAllowed
@@ -29,7 +29,10 @@ logger = logging.getLogger(__name__)
 _PAGES: dict[int, tuple[str, str]] = {
     400: (
         N_("The request is not valid"),
-        N_("The page received data it cannot use. Please go back and try again."),
+        N_(
+            "The page received data it cannot use: the address may be incomplete or altered. Please open the page "
+            "again from the cabinet's menu."
+        ),
     ),
     403: (
         N_("You may not open this page"),
@@ -46,13 +49,17 @@ _PAGES: dict[int, tuple[str, str]] = {
     429: (N_("Too many attempts"), ""),
     500: (
         N_("Something went wrong"),
-        N_("The page could not be shown because of an error on our side. Please try again in a few minutes."),
+        N_(
+            "The page could not be shown because of an error on our side; it has been recorded for the developers. "
+            "Reload the page; if the error stays, please tell them with the link “Message to the developers”."
+        ),
     ),
     503: (
         N_("The cabinet is temporarily unavailable"),
         N_("Part of the cabinet is not answering right now. Please try again in a few minutes."),
     ),
 }
+_FORM_REFUSED = N_("It could not be done")
 _CSRF_REFUSED = (
     N_("The form has expired"),
     N_(
@@ -80,6 +87,24 @@ def _standard_page(request: Request, status_code: int) -> Response:
         text = " ".join(translations.gettext(part) for part in (title, explanation) if part)
         return api_refusal(status_code, f"http_{status_code}", text)
     return error_page(request, status_code, title, explanation)
+
+
+def _form_refused(request: Request, error: ServiceCallError) -> Response:
+    """A form a service refused that its page does not show itself: the refusal's own sentence (not a generic
+    error page), and the way back to the page the form was on."""
+    translations = pages_of(request).translations(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = safe_next(referer.path + (f"?{referer.query}" if referer.query else "")) if (
+        referer.netloc == request.url.netloc) else None
+    actions = [(translations.gettext("Go to the home page"), "/")]
+    if back:
+        actions.insert(0, (translations.gettext("Back to the page"), back))
+    context = {
+        "title": translations.gettext(_FORM_REFUSED),
+        "explanation": general_message(translations, error.code, error.status_code),
+        "actions": actions,
+    }
+    return pages_of(request).render(request, "message.html", context, status_code=error.status_code)
 
 
 def _from_script(request: Request) -> bool:
@@ -128,7 +153,8 @@ def install_error_pages(app: FastAPI) -> None:
             if exc.status_code == 429:
                 message = throttled_message(translations, retry_after_seconds(exc))
             else:
-                message = general_message(translations, "session_invalid" if exc.status_code == 401 else exc.code)
+                message = general_message(translations, "session_invalid" if exc.status_code == 401 else exc.code,
+                                          exc.status_code)
             return api_refusal(exc.status_code, exc.code, message)
         if exc.status_code == 401:
             # the session ended between resolving it and using it (logout elsewhere, expiry)
@@ -146,6 +172,8 @@ def install_error_pages(app: FastAPI) -> None:
                 },
                 status_code=429,
             )
+        if request.method == "POST" and 400 <= exc.status_code < 500:
+            return _form_refused(request, exc)
         if exc.status_code in (400, 403, 404):
             return _standard_page(request, exc.status_code)
         logger.error(

@@ -33,7 +33,8 @@ LOCALES_DIR: Final = Path(__file__).parent / "locales"
 BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
 
 _KOPECK = Decimal("0.01")
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: a billing month as the services write it: `2013-08`
+PERIOD_PATTERN: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
 
 
@@ -86,6 +87,13 @@ def format_money(amount: Decimal | int) -> str:
     return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")
 
 
+def format_iban(iban: str) -> str:
+    """An IBAN in groups of four, as it is printed for people to read (`UA21 3223 1300 …`): a list's narrow column
+    wraps it between the groups."""
+    compact = "".join(iban.split())
+    return " ".join(compact[start:start + 4] for start in range(0, len(compact), 4))
+
+
 def format_quantity(value: Decimal | int) -> str:
     """A reading, volume, ratio, price or coefficient as exact as it came (up to 6 decimals, no trailing zeros),
     grouped like money: `12 345.6`, `4.32165`."""
@@ -96,7 +104,7 @@ def format_quantity(value: Decimal | int) -> str:
 
 def format_period(period: str, language: str) -> str:
     """A billing month `2013-08` as people say it: «серпень 2013», «август 2013», «August 2013»."""
-    match = _PERIOD.fullmatch(period)
+    match = PERIOD_PATTERN.fullmatch(period)
     if match is None:
         return period
     month = date(int(match.group(1)), int(match.group(2)), 1)

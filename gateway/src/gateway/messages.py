@@ -86,6 +86,7 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("ct_ratio", "ratio_invalid"): _RATIO_INVALID,
     ("vt_ratio", "ratio_invalid"): _RATIO_INVALID,
     ("registers", "registers_invalid"): N_("A meter always has the active energy register."),
+    ("tariff_class", "unknown"): N_("Choose the tariff class from the list."),
     ("tariff_class", "tariff_class_invalid"): N_(
         "A tariff class has up to 40 lowercase Latin letters, digits and underscores, for example non_household_2."
     ),
@@ -99,8 +100,12 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("period", "period_invalid"): N_("Choose a billing month."),
     ("from", "date_invalid"): _DATE_INVALID,
     ("to", "date_invalid"): _DATE_INVALID,
+    ("from", "range_invalid"): N_("The start of the period is after its end. Swap the dates."),
+    ("title", "title_invalid"): N_("Please give the tariff a title of up to 200 characters."),
+    ("note", "note_invalid"): N_("The note is longer than 500 characters. Please shorten it."),
     ("account_number", "unknown"): N_("There is no consumer with this account number."),
     ("return_reason", "required"): N_("Please write why the payment is returned."),
+    ("return_reason", "reason_invalid"): N_("Please write why the payment is returned, in up to 420 characters."),
     # letters to the supplier, replies, messages to the developers (notify service)
     ("addressee_type", "required"): N_("Choose whom the letter is for."),
     ("addressee_type", "unknown"): N_("Choose whom the letter is for."),
@@ -130,6 +135,8 @@ _VALIDATION_MESSAGES: dict[str, str] = {
 }
 _FIELD_FALLBACK = N_("Please check this field.")
 
+#: a refusal as a whole: what happened and what to do. «Try again later» only where waiting can help (the
+#: service itself failing is the error page's, 503); what can never clear says what to do instead
 GENERAL_MESSAGES: dict[str, str] = {
     "invalid_credentials": N_("Wrong login or password."),
     "session_invalid": N_("Your session has ended. Please log in again."),
@@ -139,20 +146,36 @@ GENERAL_MESSAGES: dict[str, str] = {
     ),
     "invalid": N_("Please correct the fields marked below."),
     "account_number_taken": N_("A consumer with this account number already exists."),
-    "forbidden": N_("You may not do this."),
-    "role_forbidden": N_("You may not do this."),
-    "not_found": N_("It was not found. It may have been removed."),
+    "forbidden": N_("Your account may not do this. If it should, please contact the cabinet's technical support."),
+    "role_forbidden": N_(
+        "Your account may not do this. If it should, please contact the cabinet's technical support."
+    ),
+    "other_consumer": N_("This belongs to another consumer's account, so it cannot be opened or changed from yours."),
+    "not_found": N_("It was not found: it may have been removed. Reload the page to see what there is now."),
+    "conflict": N_("This cannot be done in its present state. Reload the page to see it as it is now."),
+    "gone": N_("This is no longer available. Reload the page to see what there is now."),
     # signing (signature service)
     "document_not_found": N_("The document was not found, or it cannot be signed in the cabinet."),
     "already_signed": N_("The document has already been signed on behalf of your side."),
     "document_rejected": N_("Signing of this document has been refused, so it can no longer be signed."),
+    "signature_not_required": N_(
+        "Your side does not sign this document (a tax invoice is signed by the supplier alone; readings the supplier "
+        "entered need nobody's signature), so there is nothing to sign or refuse."
+    ),
+    "document_not_signable": N_("This file is a signature, not a document to sign. Open the document it belongs to."),
+    "document_not_signed": N_(
+        "Nobody has signed the document yet, so there are no signatures to download. The document itself can be "
+        "downloaded."
+    ),
+    "signature_not_found": N_("The signature was not found. Open the document again and download it from there."),
     "signature_invalid": N_(
         "The signature does not match the chosen certificate. Check that the key file belongs to this "
         "certificate."
     ),
     "signing_expired": N_("Signing took too long and was cancelled. Please sign again."),
     "certificate_not_found": N_(
-        "The chosen certificate is not registered. Register it on the certificates page and sign again."
+        "The chosen certificate is not registered, or it has been removed. Register it on the certificates page "
+        "and sign again."
     ),
     "signing_not_found": N_("Signing was not found or has already been completed. Please sign again."),
     "e_signature_disabled": N_(
@@ -161,14 +184,22 @@ GENERAL_MESSAGES: dict[str, str] = {
     ),
     "seal_not_configured": N_("The supplier's electronic seal is not set up. Please sign with your own key."),
     "csrf_refused": N_("The page has expired. Please reload it and try again."),
+    # consumers (identity service)
+    "consumer_not_found": N_(
+        "There is no such consumer, or it is served by another branch. Find it in the list of consumers."
+    ),
+    "branch_forbidden": N_("Staff create the consumers of their own branch only. Choose your branch."),
     # readings (metering service)
     "readings_invalid": N_("Please correct the readings marked below."),
     "confirmation_needed": N_(
         "Some volumes are far above the usual. Check the readings marked below; if they are right, confirm them."
     ),
-    "window_closed": N_("Readings for this period cannot be entered now."),
+    "window_closed": N_("Readings for this period cannot be entered now: the page says when the input opens."),
     "readings_accepted": N_(
         "The readings for this period have already been accepted. Only the supplier can correct them now."
+    ),
+    "readings_not_accepted": N_(
+        "Only accepted readings are corrected. The readings of this period are not accepted yet: enter them instead."
     ),
     "import_missing": N_("Choose the file with the readings."),
     "import_too_large": N_("The file is larger than 1 MB. Split it into smaller files."),
@@ -178,34 +209,59 @@ GENERAL_MESSAGES: dict[str, str] = {
         "it again."
     ),
     "point_not_found": N_("The meter was not found. It may have been taken out of service; reload the page."),
-    "act_not_found": N_("The act was not found."),
+    "act_not_found": N_("The act was not found. Reload the readings page to see the period's act."),
     "point_has_readings": N_(
         "The zones, digits, registers and installation readings of a meter with readings cannot be changed. Take "
         "it out of service and add a new metering point instead."
     ),
     "act_not_awaiting_paper": N_("This act is not waiting for a paper copy: it has been accepted or replaced."),
-    "other_consumer": N_("You may not do this."),
     # calculation, tariffs, payments, tax invoices (billing service)
     "self_calculation_forbidden": N_(
         "Your agreement does not provide for calculating invoices in the cabinet: your settlement manager forms "
         "them."
     ),
     "readings_missing": N_("The invoice cannot be calculated yet: the readings of the meters listed are missing."),
-    "tariff_missing": N_("No tariff is in force for this period yet. Please contact the supplier."),
+    "tariff_missing": N_(
+        "No tariff is in force for this period yet, so the invoice cannot be calculated until the supplier adds it."
+    ),
+    "no_metering_points": N_("The consumer has no metering points: add a meter before forming an invoice."),
     "tariff_exists": N_("A tariff of this class and register already takes effect on this date."),
     "coefficient_exists": N_("A coefficient for this zone already takes effect on this date."),
-    "tax_invoice_incomplete": N_(
-        "The tax invoice lacks mandatory fields, so it cannot be registered. Complete them first: they are listed in "
-        "its completeness check."
+    "invoice_not_found": N_("The invoice was not found. Reload the list of invoices."),
+    "run_not_found": N_("The billing run was not found. Start it again from the billing day."),
+    "payment_not_found": N_("The payment was not found. Reload the page to see the payments awaiting review."),
+    "payment_not_parked": N_(
+        "This payment has already been assigned or returned. Reload the page to see the payments still awaiting "
+        "review."
     ),
+    "tax_invoice_not_found": N_("The tax invoice was not found. Reload the list of tax invoices."),
+    "tax_invoice_incomplete": N_(
+        "A tax invoice with empty mandatory fields cannot be registered: its completeness check lists them. Fill "
+        "them in the consumer's details first."
+    ),
+    # documents
+    "already_replaced": N_("This document has been re-issued already: open the newest one."),
     # correspondence and messages to the developers (notify service)
-    "letter_not_found": N_("The letter was not found."),
-    "feedback_not_found": N_("The message was not found."),
+    "letter_not_found": N_("The letter was not found. Reload the list of letters."),
+    "feedback_not_found": N_("The message was not found. Reload the list of messages."),
 }
-_GENERAL_FALLBACK = N_("The request could not be completed. Please try again later or contact support.")
+#: a code the gateway has no sentence of its own for yet, by the answer's status: never «try again later», which
+#: cannot help with a refusal (tests: every code a service raises has its own sentence)
+_FALLBACK_BY_STATUS: dict[int, str] = {
+    400: N_("The form could not be accepted. Please check what you entered and send it again."),
+    403: GENERAL_MESSAGES["forbidden"],
+    404: GENERAL_MESSAGES["not_found"],
+    409: GENERAL_MESSAGES["conflict"],
+    410: GENERAL_MESSAGES["gone"],
+    422: N_("The form could not be accepted. Please check what you entered and send it again."),
+}
+_GENERAL_FALLBACK = N_(
+    "The cabinet could not do this. Reload the page; if it happens again, tell the developers with the link "
+    "“Message to the developers”."
+)
 
 #: codes whose answer belongs next to one field of the form
-_CODE_FIELD = {
+CODE_FIELDS = {
     "account_number_taken": ("account_number", "taken"),
     "meter_serial_taken": ("meter_serial", "taken"),
     "tariff_exists": ("effective_from", "taken"),
@@ -239,8 +295,9 @@ def throttled_message(translations: Translations, seconds: int) -> str:
     ) % {"num": minutes}
 
 
-def general_message(translations: Translations, code: str) -> str:
-    return translations.gettext(GENERAL_MESSAGES.get(code, _GENERAL_FALLBACK))
+def general_message(translations: Translations, code: str, status_code: int | None = None) -> str:
+    message_id = GENERAL_MESSAGES.get(code) or _FALLBACK_BY_STATUS.get(status_code or 0, _GENERAL_FALLBACK)
+    return translations.gettext(message_id)
 
 
 def explain(
@@ -260,10 +317,10 @@ def explain(
         names.get(name, name): field_message(translations, names.get(name, name), code)
         for name, code in error.fields.items()
     }
-    if error.code in _CODE_FIELD:
-        name, code = _CODE_FIELD[error.code]
+    if error.code in CODE_FIELDS:
+        name, code = CODE_FIELDS[error.code]
         fields[name] = field_message(translations, name, code)
-    general = general_message(translations, "invalid" if fields else error.code)
+    general = general_message(translations, "invalid" if fields else error.code, error.status_code)
     return FormErrors(general=general, fields=fields)
 
 
@@ -443,10 +500,11 @@ def readings_refusal(error: ServiceCallError, translations: Translations, sent: 
     for refusal in refusals:
         # a line may be refused for several parts; the first found is enough to correct it
         fields.setdefault(refusal.field, reading_message(translations, refusal.part, refusal.code))
-    general = [general_message(translations, "readings_invalid" if error.code == "invalid" else error.code)]
+    general = [general_message(translations, "readings_invalid" if error.code == "invalid" else error.code,
+                               error.status_code)]
     for name, code in rest.items():
         if name == "readings":
-            general.append(translations.gettext(READINGS_MESSAGES.get(code, _GENERAL_FALLBACK)))
+            general.append(translations.gettext(READINGS_MESSAGES.get(code, _FALLBACK_BY_STATUS[422])))
         else:
             name = _READINGS_FORM_FIELDS.get(name, name)
             fields[name] = field_message(translations, name, code)

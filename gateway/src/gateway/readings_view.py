@@ -55,6 +55,11 @@ ACT_STATE_LABELS: Final = {
     ActState.SUPERSEDED: N_("Replaced by a newer act"),
 }
 
+#: the same as the supplier's staff read them: whose signature is awaited
+STAFF_ACT_STATE_LABELS: Final = {
+    **ACT_STATE_LABELS, ActState.AWAITING_SIGNATURE: N_("Waiting for the consumer's electronic signature"),
+}
+
 #: what the consumer is to do while the act is in this state
 ACT_STATE_ADVICE: Final = {
     ActState.PREPARING: N_("The act's document appears here in a minute. Reload the page to see it."),
@@ -251,17 +256,25 @@ _CLOSED_BEFORE_BILLING_DAY = N_(
     "The input opens on %(opens_on)s."
 )
 _CLOSED = N_("Readings cannot be entered now. The input opens on %(opens_on)s.")
+# the same to the supplier's staff, who may enter readings while the consumer may not
+_STAFF_CLOSED_BEFORE_BILLING_DAY = N_(
+    "The consumer enters readings from their billing day (day %(billing_day)d of the month) until the invoice is "
+    "issued; their input opens on %(opens_on)s."
+)
+_STAFF_CLOSED = N_("The consumer cannot enter readings now; their input opens on %(opens_on)s.")
 
 
-def closed_notice(window: Window, period_label: str, opens_on: str) -> WindowNotice | None:
-    """What a closed window says; None while it is open. Dates and periods come formatted by the caller."""
+def closed_notice(window: Window, period_label: str, opens_on: str, *, staff: bool = False) -> WindowNotice | None:
+    """What a closed window says (to the consumer, or about the consumer to `staff`); None while it is open. Dates
+    and periods come formatted by the caller."""
     if window.is_open:
         return None
     if window.reason == "invoice_issued":
         return WindowNotice(_CLOSED_INVOICED, {"period": period_label, "opens_on": opens_on})
     if window.reason == "before_billing_day":
-        return WindowNotice(_CLOSED_BEFORE_BILLING_DAY, {"billing_day": window.billing_day, "opens_on": opens_on})
-    return WindowNotice(_CLOSED, {"opens_on": opens_on})
+        return WindowNotice(_STAFF_CLOSED_BEFORE_BILLING_DAY if staff else _CLOSED_BEFORE_BILLING_DAY,
+                            {"billing_day": window.billing_day, "opens_on": opens_on})
+    return WindowNotice(_STAFF_CLOSED if staff else _CLOSED, {"opens_on": opens_on})
 
 
 def meter_state_label(entry: PointReadings, staff: bool) -> str:

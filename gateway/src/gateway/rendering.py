@@ -8,12 +8,15 @@ catalogue of the visitor's language, which each render carries as `translations`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from babel.support import Translations
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,9 +29,12 @@ from gateway.billing_view import (
 )
 from gateway.documents_view import type_label
 from gateway.i18n import (
+    BUSINESS_TIMEZONE,
     LANGUAGE_NAMES,
+    PERIOD_PATTERN,
     format_date,
     format_datetime,
+    format_iban,
     format_money,
     format_period,
     format_quantity,
@@ -44,6 +50,7 @@ from gateway.readings_view import (
     ACT_STATE_LABELS,
     LOCATION_LABELS,
     REGISTER_LABELS,
+    STAFF_ACT_STATE_LABELS,
     act_to_sign,
     field_name,
     meter_state_label,
@@ -52,7 +59,13 @@ from gateway.readings_view import (
     rollover_name,
     zone_label,
 )
-from gateway.signing import CERTIFICATE_STATE_LABELS, PARTY_LABELS, STATUS_EXPLANATIONS, STATUS_LABELS
+from gateway.signing import (
+    CERTIFICATE_STATE_LABELS,
+    PARTY_LABELS,
+    STATUS_EXPLANATIONS,
+    STATUS_LABELS,
+    authority_name,
+)
 from shared.auth import Role
 
 
@@ -82,6 +95,9 @@ def create_environment() -> Environment:
     environment.filters["date"] = format_date
     environment.filters["datetime"] = format_datetime
     environment.filters["money"] = format_money
+    environment.filters["money_inline"] = _money_inline
+    environment.filters["iban"] = format_iban
+    environment.filters["authority"] = authority_name
     environment.filters["quantity"] = format_quantity
     environment.filters["period"] = _period
     environment.filters["size"] = _size
@@ -91,6 +107,7 @@ def create_environment() -> Environment:
     environment.globals["party_labels"] = PARTY_LABELS
     environment.globals["certificate_state_labels"] = CERTIFICATE_STATE_LABELS
     environment.globals["document_type_label"] = type_label
+    environment.globals["billing_months"] = _billing_months
     # the readings and money vocabulary (gateway.readings_view, gateway.billing_view)
     environment.globals.update(
         reading_field=field_name,
@@ -99,6 +116,7 @@ def create_environment() -> Environment:
         register_labels=REGISTER_LABELS,
         location_labels=LOCATION_LABELS,
         act_state_labels=ACT_STATE_LABELS,
+        staff_act_state_labels=STAFF_ACT_STATE_LABELS,
         act_state_advice=ACT_STATE_ADVICE,
         accepted_by_labels=ACCEPTED_BY_LABELS,
         missing_reason_label=missing_reason_label,
@@ -113,6 +131,32 @@ def create_environment() -> Environment:
         letter_state_labels=LETTER_STATE_LABELS,
     )
     return environment
+
+
+def _money_inline(amount: Decimal | int) -> Markup:
+    """An amount inside a sentence, kept on one line (`1 238.88` has a space a line could break at)."""
+    return Markup('<span class="money">{}</span>').format(format_money(amount))
+
+
+#: how far back the month lists reach (readings and invoices of five years are kept at hand)
+MONTHS_BACK = 60
+
+
+def billing_months(today: date, selected: str, language: str, *, ahead: int = 0) -> list[tuple[str, str]]:
+    """The months to choose from, newest first, as (`YYYY-MM`, «листопад 2026»): from `ahead` months after
+    `today`'s back five years, and the one chosen when it lies outside. A list of the page's own words instead of
+    `<input type=month>`, which the browser draws in its own language."""
+    current = today.year * 12 + today.month - 1
+    indexes = range(current + ahead, current - MONTHS_BACK - 1, -1)
+    periods = [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in indexes]
+    if PERIOD_PATTERN.fullmatch(selected) and selected not in periods:
+        periods = sorted([*periods, selected], reverse=True)
+    return [(period, format_period(period, language)) for period in periods]
+
+
+@pass_context
+def _billing_months(context: Context, selected: str, ahead: int = 0) -> list[tuple[str, str]]:
+    return billing_months(datetime.now(BUSINESS_TIMEZONE).date(), selected, context["lang"], ahead=ahead)
 
 
 @pass_context

@@ -43,6 +43,7 @@ class Certificate(_Answer):
     not_after: AwareDatetime
     fingerprint_sha256: str
     registered_at: AwareDatetime
+    #: when its owner removed it from the cabinet; it stays listed as the certificate of what it signed
     revoked_at: AwareDatetime | None = None
 
 

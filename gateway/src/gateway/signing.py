@@ -7,6 +7,7 @@ never shows «Підписати» where the service would refuse.
 from __future__ import annotations
 
 import base64
+import re
 import textwrap
 from collections.abc import Collection
 from datetime import datetime
@@ -108,27 +109,42 @@ class CertificateState(StrEnum):
     VALID = "valid"
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
-    REVOKED = "revoked"
+    #: its owner removed it from the cabinet (not the CA's revocation: a revoked certificate is refused when it is
+    #: registered and at every signing, and never listed as usable)
+    REMOVED = "removed"
 
 
 CERTIFICATE_STATE_LABELS: Final = {
     CertificateState.VALID: N_("Valid"),
     CertificateState.NOT_YET_VALID: N_("Not valid yet"),
     CertificateState.EXPIRED: N_("Expired"),
-    CertificateState.REVOKED: N_("Revoked"),
+    CertificateState.REMOVED: N_("Removed from the cabinet"),
 }
 
 
 def certificate_state(
-    *, not_before: datetime, not_after: datetime, revoked_at: datetime | None, now: datetime
+    *, not_before: datetime, not_after: datetime, removed_at: datetime | None, now: datetime
 ) -> CertificateState:
-    if revoked_at is not None and revoked_at <= now:
-        return CertificateState.REVOKED
+    if removed_at is not None and removed_at <= now:
+        return CertificateState.REMOVED
     if now < not_before:
         return CertificateState.NOT_YET_VALID
     if now > not_after:
         return CertificateState.EXPIRED
     return CertificateState.VALID
+
+
+_DN_PART = re.compile(r"((?:[^,\\]|\\.)+)")
+
+
+def authority_name(distinguished_name: str) -> str:
+    """A certification authority as people name it: the common name (else the organisation) of the issuer's
+    distinguished name as the service gives it (RFC 4514, `CN=Кваліфікований ЦСК,O=...,C=UA`)."""
+    parts = dict(
+        part.split("=", 1) for part in _DN_PART.findall(distinguished_name) if "=" in part
+    )
+    name = parts.get("CN") or parts.get("O")
+    return re.sub(r"\\(.)", r"\1", name.strip()) if name else distinguished_name
 
 
 #: a certificate is a few kilobytes; anything much larger is some other file

@@ -9,13 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
-from gateway.messages import certificate_messages, certificate_refusal
+from gateway.messages import certificate_messages, certificate_refusal, explain
 from gateway.pages.common import notice_of, see_other, signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import AnyVisitor, SignedIn, Visitor
 from gateway.signing import (
     MAX_CERTIFICATE_BYTES,
     CertificateInputError,
+    CertificateState,
     SignatureStatus,
     certificate_pem_of,
     certificate_state,
@@ -30,6 +31,7 @@ async def _certificates_page(
     visitor: Visitor,
     *,
     refusals: list[str] | None = None,
+    removal_refused: str | None = None,
     pasted: str = "",
     status_code: int = 200,
 ) -> Response:
@@ -40,14 +42,17 @@ async def _certificates_page(
             certificate,
             certificate_state(
                 not_before=certificate.not_before, not_after=certificate.not_after,
-                revoked_at=certificate.revoked_at, now=now,
+                removed_at=certificate.revoked_at, now=now,
             ),
         )
         for certificate in sorted(certificates, key=lambda certificate: certificate.registered_at, reverse=True)
     ]
+    # removed ones stay listed apart, without the action: they are still the certificates of what they signed
     context = {
-        "certificates": rows,
+        "certificates": [row for row in rows if row[1] != CertificateState.REMOVED],
+        "removed": [certificate for certificate, state in rows if state == CertificateState.REMOVED],
         "refusals": refusals or [],
+        "removal_refused": removal_refused,
         "pasted": pasted,
         "notice": notice_of(request),
     }
@@ -87,7 +92,11 @@ async def register_certificate(
 
 @router.post("/signature/certificates/{certificate_id}/removal")
 async def remove_certificate(request: Request, visitor: SignedIn, certificate_id: UUID) -> Response:
-    await signature_of(request).remove_certificate(visitor.principal, certificate_id)
+    try:
+        await signature_of(request).remove_certificate(visitor.principal, certificate_id)
+    except ServiceCallError as error:
+        refused = explain(error, pages_of(request).translations(request)).general
+        return await _certificates_page(request, visitor, removal_refused=refused, status_code=error.status_code)
     return see_other("/signature/certificates?notice=certificate_removed")
 
 

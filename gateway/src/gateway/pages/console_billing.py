@@ -4,6 +4,7 @@ progress, and payments waiting for review (parked: assigned to a consumer or ret
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from gateway.billing_client import NewTariff, NewZoneCoefficient
+from gateway.i18n import BUSINESS_TIMEZONE
 from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.pages.common import billing_of, console_account, identity_of, notice_of, see_other
 from gateway.pages.money import (
@@ -152,16 +154,36 @@ async def add_zone_coefficient(
 @router.get("/billing")
 async def billing_day(request: Request, visitor: Staff, period: str | None = None) -> Response:
     """Who is due an invoice, who still lacks readings, who is invoiced already."""
-    due = await billing_of(request).due(visitor.principal, period or None)
-    context = {"due": due, "period": period or "", "ready": sum(1 for item in due if item.ready and
-                                                                 not item.invoice_number)}
-    return pages_of(request).render(request, "console_billing.html", context)
+    return await _billing_day_page(request, visitor, period or "")
+
+
+async def _billing_day_page(
+    request: Request, visitor: Visitor, period: str, errors: FormErrors | None = None, status_code: int = 200
+) -> Response:
+    billing = billing_of(request)
+    try:
+        due = await billing.due(visitor.principal, period or None)
+    except ServiceCallError as error:
+        if error.status_code != 422 or not period:
+            raise
+        # a month billing cannot take (typed into the address): the current billing day, and why
+        errors, period, status_code = explain(error, pages_of(request).translations(request)), "", 422
+        due = await billing.due(visitor.principal, None)
+    # without a month asked for, billing shows the current one: the list names it
+    period = period or datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
+    context = {"due": due, "period": period, "ready": sum(1 for item in due if item.ready and not item.invoice_number),
+               "errors": errors or FormErrors()}
+    return pages_of(request).render(request, "console_billing.html", context, status_code=status_code)
 
 
 @router.post("/billing/runs")
 async def start_billing_run(request: Request, visitor: Staff, period: TextForm = "") -> Response:
     """«Сформувати всі»: billing forms the invoices in the background; the run's page shows how far it got."""
-    run = await billing_of(request).start_run(visitor.principal, period=period or None)
+    try:
+        run = await billing_of(request).start_run(visitor.principal, period=period or None)
+    except ServiceCallError as error:
+        errors = explain(error, pages_of(request).translations(request))
+        return await _billing_day_page(request, visitor, period, errors, status_code=error.status_code)
     return see_other(f"/console/billing/runs/{run.id}")
 
 

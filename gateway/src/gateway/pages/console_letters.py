@@ -89,13 +89,22 @@ async def mark_handled(request: Request, visitor: Staff, letter_id: UUID) -> Res
 
 @router.get("/feedback")
 async def feedback(request: Request, visitor: Staff, unread: bool = False, offset: int = 0) -> Response:
+    return await _feedback_page(request, visitor, unread, offset)
+
+
+async def _feedback_page(request: Request, visitor: Visitor, unread: bool, offset: int,
+                         refused: str | None = None, status_code: int = 200) -> Response:
     offset = max(offset, 0)
     messages = await notify_of(request).feedback(visitor.principal, unread=unread, limit=PAGE_SIZE, offset=offset)
-    context = {"messages": messages, "unread": unread, "notice": notice_of(request)}
-    return pages_of(request).render(request, "console_feedback.html", context)
+    context = {"messages": messages, "unread": unread, "notice": notice_of(request), "refused": refused}
+    return pages_of(request).render(request, "console_feedback.html", context, status_code=status_code)
 
 
 @router.post("/feedback/{feedback_id}/read")
 async def mark_feedback_read(request: Request, visitor: Staff, feedback_id: UUID) -> Response:
-    await notify_of(request).mark_feedback_read(visitor.principal, feedback_id)
+    try:
+        await notify_of(request).mark_feedback_read(visitor.principal, feedback_id)
+    except ServiceCallError as error:
+        refused = explain(error, pages_of(request).translations(request)).general
+        return await _feedback_page(request, visitor, False, 0, refused, error.status_code)
     return see_other("/console/feedback?notice=feedback_read")

@@ -4,6 +4,7 @@ accepted readings, paper acts received, and forming the invoice for a consumer w
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from typing import Annotated, Final
@@ -14,9 +15,18 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from gateway.messages import READINGS_MESSAGES, FormErrors, explain, field_message, reading_message
+from gateway.i18n import N_
+from gateway.messages import READINGS_MESSAGES, FormErrors, explain, field_message, general_message, reading_message
 from gateway.metering_client import InstallationValue, Point, PointFields, PointLocation
-from gateway.pages.common import AccountPages, billing_of, console_account, metering_of, notice_of, see_other
+from gateway.pages.common import (
+    AccountPages,
+    billing_of,
+    console_account,
+    metering_of,
+    notice_of,
+    see_other,
+    unless_unavailable,
+)
 from gateway.pages.readings import (
     ReadingsForm,
     enter_readings,
@@ -38,6 +48,11 @@ ZONES: Final = (1, 2, 3)
 _INSTALLATION_LINE = re.compile(r"installation_readings(?:\[(\d+)\]|\.(\d+))\.(\w+)")
 #: where the form shows what concerns the installation readings as a whole
 INSTALLATION_FIELD: Final = "installation"
+#: billing does not answer: a meter's tariff class cannot be chosen now (waiting helps)
+CLASSES_UNAVAILABLE: Final = N_(
+    "The tariff classes cannot be read from billing right now, so a meter cannot be added or changed. Please try "
+    "again in a few minutes."
+)
 
 # no installation readings typed in advance: a meter installed showing 045231 is not to be taken for a new one
 _NEW_POINT = PointFields(
@@ -61,6 +76,13 @@ def _fields_of(point: Point) -> PointFields:
     )
 
 
+async def tariff_class_names(request: Request, principal: Principal) -> dict[str, str] | None:
+    """The tariff classes billing knows, code → name (the newest tariff's title); None when billing cannot be
+    asked now."""
+    classes = await unless_unavailable(request, billing_of(request).tariffs(principal), "billing")
+    return None if classes is None else {item.tariff_class: item.title for item in classes.classes}
+
+
 async def _points_page(
     request: Request,
     principal: Principal,
@@ -71,9 +93,16 @@ async def _points_page(
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> Response:
-    points = await metering_of(request).points(principal, target.consumer_id, include_retired=True)
+    points, class_names = await asyncio.gather(
+        metering_of(request).points(principal, target.consumer_id, include_retired=True),
+        tariff_class_names(request, principal),
+    )
+    if class_names is None and not errors:
+        # said before the form is filled in, not only once it is sent
+        errors = tariff_class_refusal(pages_of(request).translations(request), values.tariff_class, None)
     context = {
         "points": points,
+        "class_names": class_names,
         "target": target,
         "values": values,
         "editing": editing,
@@ -94,6 +123,25 @@ async def _point(request: Request, principal: Principal, consumer_id: UUID, poin
         if point.id == point_id:
             return point
     raise HTTPException(404)
+
+
+def tariff_class_refusal(translations: Translations, chosen: str, class_names: dict[str, str] | None) -> FormErrors:
+    """Why the chosen tariff class cannot be sent: billing does not know it, or cannot be asked (nothing is then
+    sent: a class billing has no tariff of would leave the meter's invoices uncalculated)."""
+    if class_names is None:
+        return FormErrors(general=translations.gettext(CLASSES_UNAVAILABLE),
+                          fields={"tariff_class": translations.gettext(CLASSES_UNAVAILABLE)})
+    if chosen in class_names:
+        return FormErrors()
+    return FormErrors(general=general_message(translations, "invalid"),
+                      fields={"tariff_class": field_message(translations, "tariff_class", "unknown")})
+
+
+async def _unknown_class(request: Request, principal: Principal, fields: PointFields) -> tuple[FormErrors, int] | None:
+    """The form's refusal of a tariff class billing does not know (422) or cannot be asked about (503), if so."""
+    class_names = await tariff_class_names(request, principal)
+    errors = tariff_class_refusal(pages_of(request).translations(request), fields.tariff_class, class_names)
+    return (errors, 503 if class_names is None else 422) if errors else None
 
 
 async def _typed_point(
@@ -161,6 +209,8 @@ async def add_point(
     target = await console_account(request, principal, consumer_id)
     fields = await _typed_point(request, meter_serial, zones, digits, ct_ratio, vt_ratio, location, consumer_reads,
                                 reactive, tariff_class)
+    if refused := await _unknown_class(request, principal, fields):
+        return await _points_page(request, principal, target, values=fields, errors=refused[0], status_code=refused[1])
     try:
         await metering_of(request).add_point(principal, consumer_id, fields)
     except ServiceCallError as error:
@@ -190,6 +240,9 @@ async def change_point(
     point = await _point(request, principal, consumer_id, point_id)
     fields = await _typed_point(request, meter_serial, zones, digits, ct_ratio, vt_ratio, location, consumer_reads,
                                 reactive, tariff_class)
+    if refused := await _unknown_class(request, principal, fields):
+        return await _points_page(request, principal, target, values=fields, editing=point, errors=refused[0],
+                                  status_code=refused[1])
     try:
         await metering_of(request).change_point(principal, point, fields)
     except ServiceCallError as error:
@@ -201,8 +254,15 @@ async def change_point(
 
 @router.post("/points/{point_id}/retirement")
 async def retire_point(request: Request, visitor: Staff, consumer_id: UUID, point_id: UUID) -> Response:
-    point = await _point(request, visitor.principal, consumer_id, point_id)
-    await metering_of(request).retire_point(visitor.principal, point.id)
+    principal = visitor.principal
+    point = await _point(request, principal, consumer_id, point_id)
+    try:
+        await metering_of(request).retire_point(principal, point.id)
+    except ServiceCallError as error:
+        target = await console_account(request, principal, consumer_id)
+        errors = explain(error, pages_of(request).translations(request))
+        return await _points_page(request, principal, target, values=_fields_of(point), editing=point, errors=errors,
+                                  status_code=error.status_code)
     return see_other(f"/console/consumers/{consumer_id}/points?notice=point_retired")
 
 
@@ -245,10 +305,8 @@ async def paper_act_received(
     try:
         act = await metering_of(request).paper_received(visitor.principal, act_id)
     except ServiceCallError as error:
-        if error.status_code != 409:
-            raise
         form_errors = explain(error, pages_of(request).translations(request))
-        return await _readings_with_errors(request, visitor.principal, target, period, form_errors, 409)
+        return await _readings_with_errors(request, visitor.principal, target, period, form_errors, error.status_code)
     return see_other(f"{target.base}/readings?period={act.period}&notice=paper_act_received")
 
 

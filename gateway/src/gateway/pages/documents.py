@@ -119,7 +119,7 @@ async def _document_page(
         if certificate.party == party
         and certificate_state(
             not_before=certificate.not_before, not_after=certificate.not_after,
-            revoked_at=certificate.revoked_at, now=now,
+            removed_at=certificate.revoked_at, now=now,
         ) == CertificateState.VALID
     ]
     consumer = await _consumer_for_staff(request, principal, document.consumer_id)

@@ -86,13 +86,17 @@ def _today() -> date:
 
 
 def _date_of(text: str | None) -> date | None:
+    """A date as the page writes it, `25.08.2013` (or as an address may carry it, `2013-08-25`)."""
+    text = (text or "").strip()
+    if not text:
+        return None
     try:
-        return date.fromisoformat(text) if text else None
+        return datetime.strptime(text, "%d.%m.%Y").date() if "." in text else date.fromisoformat(text)
     except ValueError:
         return None
 
 
-def _payment_period(
+def payment_period(
     translations: Translations, start_text: str | None, end_text: str | None
 ) -> tuple[date, date, FormErrors]:
     """The period asked for (default: the last three years), and what was mistyped in it."""
@@ -114,7 +118,7 @@ async def render_payments(
     request: Request, principal: Principal, target: AccountPages, start_text: str | None, end_text: str | None
 ) -> Response:
     """The saldo on top, then the payments of the chosen period (default: the last three years)."""
-    start, end, errors = _payment_period(pages_of(request).translations(request), start_text, end_text)
+    start, end, errors = payment_period(pages_of(request).translations(request), start_text, end_text)
     billing = billing_of(request)
     payments = await billing.payments(principal, target.consumer_id, start, end)
     context = {
@@ -123,6 +127,8 @@ async def render_payments(
         "groups": group_by_year(payments.items, lambda payment: payment.paid_on),
         "start": start,
         "end": end,
+        # what was mistyped stays in its field to be corrected
+        "typed": {name: text for name, text in (("from", start_text), ("to", end_text)) if name in errors.fields},
         "errors": errors,
         "target": target,
     }
@@ -135,7 +141,7 @@ async def payments_file(
 ) -> Response:
     """The payments of the period the page shows (a mistyped date falls back to the default, as there)."""
     translations = pages_of(request).translations(request)
-    start, end, _ = _payment_period(translations, start_text, end_text)
+    start, end, _ = payment_period(translations, start_text, end_text)
     payments = await billing_of(request).payments(principal, target.consumer_id, start, end)
     return _file(request, target, payments_table(payments.items, translations), "payments", extension)
 

@@ -121,7 +121,8 @@ async def render_readings(
     language = language_of(request)
     window = readings.window
     window_notice = closed_notice(
-        window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—"
+        window, format_period(window.period, language), format_date(window.opens_on) if window.opens_on else "—",
+        staff=target.staff,
     )
     context = readings_page_context(
         readings, target, calculation, form or ReadingsForm(), window_notice=window_notice,

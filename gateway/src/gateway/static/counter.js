@@ -1,6 +1,8 @@
 // The characters left in a text area with a limit (templates/_macros.html, counted_textarea), counted as the
 // services count them: Unicode code points, a line break as one character (a browser sends CRLF).
-// The visible count follows every key; screen readers hear it once typing pauses.
+// Past the limit it says by how much (the text area has no maxlength: a longer pasted text is not cut without a
+// word; the service refuses it with its message). The visible count follows every key; screen readers hear it
+// once typing pauses.
 (function () {
   "use strict";
 
@@ -16,18 +18,22 @@
     if (!counter) {
       return;
     }
-    const left = counter.querySelector(".counter__left");
-    const limit = Number(left.dataset.limit);
+    const limit = Number(area.dataset.limit);
+    const under = counter.querySelector(".counter__under");
+    const over = counter.querySelector(".counter__over");
     let pending = null;
 
     function update() {
       const remaining = limit - length(area.value);
-      left.textContent = String(remaining);
+      counter.querySelector(".counter__left").textContent = String(Math.max(remaining, 0));
+      counter.querySelector(".counter__excess").textContent = String(Math.max(-remaining, 0));
+      under.hidden = remaining < 0;
+      over.hidden = remaining >= 0;
       counter.classList.toggle("counter--over", remaining < 0);
       if (live) {
         clearTimeout(pending);
         pending = setTimeout(function () {
-          live.textContent = counter.textContent.trim();
+          live.textContent = (remaining < 0 ? over : under).textContent.replace(/\s+/g, " ").trim();
         }, ANNOUNCE_AFTER_MS);
       }
     }
