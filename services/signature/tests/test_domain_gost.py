@@ -52,6 +52,8 @@ def test_incremental_hashing_equals_hashing_at_once() -> None:
 
 def test_sbox_packs_and_unpacks_as_key_parameters_carry_it() -> None:
     assert SBox.from_dke(DKE_1.dke()) == DKE_1
+    # the packed form starts with K1, as the standard's default ДКЕ (and Bouncy Castle's) does
+    assert DKE_1.dke()[:8].hex() == "a9d6eb45f13c7082"
     assert DKE_1.rows[0] == (10, 9, 13, 6, 14, 11, 4, 5, 15, 1, 3, 12, 7, 0, 8, 2)  # K1 of ДКЕ №1
     with pytest.raises(ValueError, match="permutations"):
         SBox(((0,) * 16,) * 8)

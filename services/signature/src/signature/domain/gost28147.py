@@ -36,14 +36,15 @@ class SBox:
 
     @classmethod
     def from_dke(cls, packed: bytes) -> SBox:
-        """The 64-byte "ДКЕ" of DSTU 4145 key parameters: two nibbles a byte (high first), K8's row first."""
+        """The 64-byte "ДКЕ" of DSTU 4145 key parameters: two nibbles a byte (high first), K1's row first."""
         if len(packed) != 64:
             raise ValueError("a packed S-box (ДКЕ) has 64 bytes")
-        return cls.from_rows_k8_first(bytes(nibble for byte in packed for nibble in (byte >> 4, byte & 0xF)))
+        nibbles = bytes(nibble for byte in packed for nibble in (byte >> 4, byte & 0xF))
+        return cls(tuple(tuple(nibbles[index * 16 : index * 16 + 16]) for index in range(8)))
 
     def dke(self) -> bytes:
         """The packed 64-byte form, as a DSTU 4145 key's parameters carry it."""
-        nibbles = [nibble for row in reversed(self.rows) for nibble in row]
+        nibbles = [nibble for row in self.rows for nibble in row]
         return bytes((nibbles[index] << 4) | nibbles[index + 1] for index in range(0, 128, 2))
 
 
