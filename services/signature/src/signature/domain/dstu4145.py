@@ -123,6 +123,14 @@ class DstuParameters(core.Sequence):
     _fields: ClassVar[list[tuple[Any, ...]]] = [("curve", _Curve), ("dke", core.OctetString, {"optional": True})]
 
 
+class _KeyAlgorithm(core.Sequence):
+    _fields: ClassVar[list[tuple[Any, ...]]] = [("algorithm", core.ObjectIdentifier), ("parameters", core.Any)]
+
+
+class _SubjectPublicKeyInfo(core.Sequence):
+    _fields: ClassVar[list[tuple[Any, ...]]] = [("algorithm", _KeyAlgorithm), ("public_key", core.BitString)]
+
+
 @dataclass(frozen=True)
 class Domain:
     """A key's curve and the S-box its GOST hashes use."""
@@ -250,6 +258,18 @@ class PublicKey:
         """From a certificate's key: the parameters' DER and the BIT STRING's bytes (an OCTET STRING)."""
         domain = Domain.from_parameters(parameters_der)
         return cls(domain, _decoded_point(domain.curve, key_bits))
+
+    @classmethod
+    def from_subject_public_key_info_der(cls, der: bytes) -> PublicKey:
+        try:
+            info = _SubjectPublicKeyInfo.load(der, strict=True)
+            if info["algorithm"]["algorithm"].dotted not in SIGNATURE_ALGORITHMS:
+                raise DstuError("not a DSTU 4145 key")
+            return cls.from_subject_public_key_info(
+                info["algorithm"]["parameters"].dump(), info["public_key"].contents[1:]
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DstuError(f"unusable DSTU 4145 key: {exc}") from exc
 
     def encoded(self) -> bytes:
         """The BIT STRING's content of a SubjectPublicKeyInfo: an OCTET STRING of the compressed point."""
