@@ -40,6 +40,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from devtools.testca_dstu import LocalDstuSigner, ensure_local_dstu_trust
+
 SignerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 CA_CERTIFICATE_FILE = "ca.pem"
@@ -258,6 +260,12 @@ _LOCAL_SIGNERS = (
         "staff", "Коваль Ольга Петрівна", "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "31793056", "Менеджер з розрахунків"
     ),
 )
+#: the demo consumer and employee also hold Ukrainian qualified keys (DSTU 4145, in Key-6.dat files)
+_LOCAL_DSTU_SIGNERS = tuple(
+    LocalDstuSigner(signer.file_prefix, signer.common_name, signer.organization, signer.edrpou, signer.title)
+    for signer in _LOCAL_SIGNERS
+    if signer.file_prefix in ("consumer", "staff")
+)
 #: a CRL or certificate closer than this to its end is issued anew
 _RENEW_BEFORE = timedelta(days=1)
 
@@ -269,7 +277,9 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
     Returns the signature service's environment (the ``CABINET_TRUST_*`` and ``CABINET_SEAL_*`` variables) and,
     under lower-case keys, the demo signers' files: ``demo_consumer_*`` (EDRPOU 12345678) and ``demo_staff_*``
     (EDRPOU 31793056), each ``..._cert_file``, ``..._key_file`` (encrypted PKCS#8 PEM, as a browser or the
-    command-line signer takes it) and ``..._key_password_file``.
+    command-line signer takes it) and ``..._key_password_file``; the same signers' DSTU 4145 certificates and
+    ``Key-6.dat`` files as ``demo_consumer_dstu_*`` and ``demo_staff_dstu_*`` (valid from 400 days back). The
+    DSTU CA is trusted through a ``CACertificates.p7b``, as the central certifying authority publishes CAs.
     """
     directory = Path(var_dir) / "trust"
     now = datetime.now(UTC)
@@ -290,9 +300,10 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
             _issue_local_signer(ca, signer, paths)
         files[signer.file_prefix] = paths
     seal = files["seal"]
+    dstu_cas, dstu_crls, dstu_files = ensure_local_dstu_trust(directory, _LOCAL_DSTU_SIGNERS, now)
     return {
-        "CABINET_TRUST_CA_FILES": str(directory / CA_CERTIFICATE_FILE),
-        "CABINET_TRUST_CRL_FILES": str(directory / CRL_FILE),
+        "CABINET_TRUST_CA_FILES": ",".join(map(str, [directory / CA_CERTIFICATE_FILE, *dstu_cas])),
+        "CABINET_TRUST_CRL_FILES": ",".join(map(str, [directory / CRL_FILE, *dstu_crls])),
         "CABINET_SEAL_KEY_FILE": str(seal["key_file"]),
         "CABINET_SEAL_KEY_PASSWORD_FILE": str(seal["key_password_file"]),
         "CABINET_SEAL_CERT_FILE": str(seal["cert_file"]),
@@ -300,6 +311,11 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
             f"demo_{prefix}_{kind}": str(path)
             for prefix in ("consumer", "staff")
             for kind, path in files[prefix].items()
+        },
+        **{
+            f"demo_{prefix}_dstu_{kind}": str(path)
+            for prefix, paths in dstu_files.items()
+            for kind, path in paths.items()
         },
     }
 

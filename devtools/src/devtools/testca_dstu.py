@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from asn1crypto import cms, core
 from asn1crypto import crl as asn1_crl
@@ -303,3 +305,79 @@ def _time(moment: datetime) -> asn1_x509.Time:
     if moment.year in _UTC_TIME_YEARS:
         return asn1_x509.Time({"utc_time": moment})
     return asn1_x509.Time({"general_time": moment})
+
+
+# --- the local run and the demo ----------------------------------------------------------------------------------
+
+DSTU_CA_CERTIFICATE_FILE = "dstu-ca.cer"
+DSTU_CA_KEY_FILE = "dstu-ca.key"
+DSTU_CRL_FILE = "dstu-ca.crl"
+TRUST_BUNDLE_FILE = "CACertificates.p7b"
+#: demo signers' certificates start this long ago, so that the demo's back-dated acts and invoices verify
+DEMO_HISTORY = timedelta(days=400)
+_RENEW_BEFORE = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDstuSigner:
+    file_prefix: str
+    common_name: str
+    organization: str
+    edrpou: str
+    title: str | None
+
+
+def ensure_local_dstu_trust(
+    directory: Path, signers: Sequence[LocalDstuSigner], now: datetime
+) -> tuple[list[Path], list[Path], dict[str, dict[str, Path]]]:
+    """A DSTU 4145 test CA, its CRL and the trust bundle in ``directory``, and for each signer a certificate and
+    a ``Key-6.dat`` with its password, made once and renewed near their end.
+
+    Returns the trusted CA files (the ``CACertificates.p7b``), the CRL files, and each signer's files by prefix
+    (``cert_file``, ``key_file``, ``key_password_file``)."""
+    ca_files = (directory / DSTU_CA_KEY_FILE, directory / DSTU_CA_CERTIFICATE_FILE, directory / DSTU_CRL_FILE)
+    if not ca_files[1].exists():
+        created = create_dstu_ca("Cabinet Local Test CA (DSTU 4145)", crl_valid_days=30, now=now - DEMO_HISTORY)
+        _write_private(ca_files[0], ca_key_file(created))
+        ca_files[2].write_bytes(created.crl.public_bytes(Encoding.DER))
+        ca_files[1].write_bytes(created.certificate.public_bytes(Encoding.DER))
+    ca = load_dstu_ca(*(path.read_bytes() for path in ca_files))
+    if ca.crl.next_update_utc is None or ca.crl.next_update_utc - now < _RENEW_BEFORE:
+        ca = reissue_dstu_crl(ca, this_update=now, next_update=now + timedelta(days=30))
+        ca_files[2].write_bytes(ca.crl.public_bytes(Encoding.DER))
+    (directory / TRUST_BUNDLE_FILE).write_bytes(trust_bundle([ca.certificate]))
+    files = {}
+    for signer in signers:
+        paths = {
+            "cert_file": directory / f"{signer.file_prefix}-dstu.cer",
+            "key_file": directory / f"{signer.file_prefix}-dstu.Key-6.dat",
+            "key_password_file": directory / f"{signer.file_prefix}-dstu.password",
+        }
+        if not _still_valid(paths["cert_file"], now):
+            issued = issue_dstu_certificate(
+                ca, common_name=signer.common_name, organization=signer.organization, edrpou=signer.edrpou,
+                title=signer.title, not_before=now - DEMO_HISTORY, not_after=now + timedelta(days=365), now=now,
+            )  # fmt: skip
+            # ASCII passwords: key-file tools disagree on the encoding of others
+            password = secrets.token_urlsafe(12)
+            _write_private(paths["key_password_file"], password.encode())
+            _write_private(paths["key_file"], issued.key_file("key6", password.encode()))
+            # the certificate last: a set interrupted half-way is made again next time
+            paths["cert_file"].write_bytes(issued.certificate.public_bytes(Encoding.DER))
+        files[signer.file_prefix] = paths
+    return [directory / TRUST_BUNDLE_FILE], [ca_files[2]], files
+
+
+def _still_valid(certificate_file: Path, now: datetime) -> bool:
+    if not certificate_file.exists():
+        return False
+    certificate = x509.load_der_x509_certificate(certificate_file.read_bytes())
+    return (
+        certificate.not_valid_after_utc - now > _RENEW_BEFORE
+        and now - certificate.not_valid_before_utc >= DEMO_HISTORY - _RENEW_BEFORE
+    )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)

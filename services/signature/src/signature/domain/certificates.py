@@ -82,6 +82,10 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
         raise CertificateFormatError(f"not an X.509 certificate: {exc}") from exc
 
 
+def _is_pkcs7_bundle(data: bytes) -> bool:
+    return data.lstrip().startswith(_PEM_PKCS7_MARKER) or _is_pkcs7(data)
+
+
 def _is_pkcs7(data: bytes) -> bool:
     try:
         return bool(cms.ContentInfo.load(data)["content_type"].native == "signed_data")
@@ -194,9 +198,16 @@ class TrustStore:
 
     @classmethod
     def load(cls, ca_certificates: Iterable[bytes], crls: Iterable[bytes] = ()) -> TrustStore:
-        """Build from PEM/DER bytes (a PEM item may hold several certificates)."""
+        """Build from PEM/DER bytes (a PEM item may hold several certificates) and PKCS#7 bundles, of which only
+        the CA certificates count: the central certifying authority's ``CACertificates.p7b`` also carries the
+        providers' OCSP, TSP and CMP server certificates."""
         return cls(
-            [certificate for data in ca_certificates for certificate in load_certificates(data)],
+            [
+                certificate
+                for data in ca_certificates
+                for certificate in load_certificates(data)
+                if _is_ca(certificate) or not _is_pkcs7_bundle(data)
+            ],
             [load_crl(data) for data in crls],
         )
 
