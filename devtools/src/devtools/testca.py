@@ -302,8 +302,10 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
     seal = files["seal"]
     dstu_cas, dstu_crls, dstu_files = ensure_local_dstu_trust(directory, _LOCAL_DSTU_SIGNERS, now)
     return {
-        "CABINET_TRUST_CA_FILES": ",".join(map(str, [directory / CA_CERTIFICATE_FILE, *dstu_cas])),
-        "CABINET_TRUST_CRL_FILES": ",".join(map(str, [directory / CRL_FILE, *dstu_crls])),
+        "CABINET_TRUST_CA_FILES": str(directory / CA_CERTIFICATE_FILE),
+        "CABINET_TRUST_CRL_FILES": str(directory / CRL_FILE),
+        "CABINET_TRUST_BUNDLE_FILES": ",".join(map(str, dstu_cas)),
+        "CABINET_TRUST_BUNDLE_CRL_FILES": ",".join(map(str, dstu_crls)),
         "CABINET_SEAL_KEY_FILE": str(seal["key_file"]),
         "CABINET_SEAL_KEY_PASSWORD_FILE": str(seal["key_password_file"]),
         "CABINET_SEAL_CERT_FILE": str(seal["cert_file"]),

@@ -391,6 +391,8 @@ async def cabinet_settings(
     signature_settings = SignatureSettings(
         database_name=await database("signature"), **common,
         trust_ca_files=environment["CABINET_TRUST_CA_FILES"], trust_crl_files=environment["CABINET_TRUST_CRL_FILES"],
+        trust_bundle_files=environment["CABINET_TRUST_BUNDLE_FILES"],
+        trust_bundle_crl_files=environment["CABINET_TRUST_BUNDLE_CRL_FILES"],
         seal_key_file=environment["CABINET_SEAL_KEY_FILE"],
         seal_key_password_file=environment["CABINET_SEAL_KEY_PASSWORD_FILE"],
         seal_cert_file=environment["CABINET_SEAL_CERT_FILE"],

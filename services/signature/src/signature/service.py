@@ -115,7 +115,10 @@ class Runtime:
         identity = ServiceClient(settings.identity_url, tokens, timeout=timeout, transport=identity_transport)
         return cls(
             settings=settings,
-            trust=Trust(settings.trust_ca_files, settings.trust_crl_files, service=settings.service_name),
+            trust=Trust(
+                [*settings.trust_ca_files, *settings.trust_bundle_files],
+                [*settings.trust_crl_files, *settings.trust_bundle_crl_files], service=settings.service_name,
+            ),
             seal=Seal.load(settings),
             documents=DocumentsClient(documents),
             identity=IdentityClient(identity, branches_cache_seconds=settings.branches_cache_seconds),

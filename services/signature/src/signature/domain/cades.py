@@ -427,12 +427,10 @@ def _verified_dstu(certificate: x509.Certificate, value: bytes, data: bytes) -> 
     except dstu4145.DstuError as exc:
         raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, str(exc)) from exc
     assert key is not None  # is_dstu
-    curve = key.domain.curve
-    digest = gost34311(data, sbox=key.domain.sbox)
-    for r, s in dstu4145.signature_values(curve, value):
-        if key.verify(digest, dstu4145.encode_signature(curve, r, s)):
-            return dstu4145.encode_signature(curve, r, s)
-    raise SignatureError(SignatureFailure.SIGNATURE_INVALID, "the signature is not by the certificate's key")
+    values = key.verified_values(gost34311(data, sbox=key.domain.sbox), value)
+    if values is None:
+        raise SignatureError(SignatureFailure.SIGNATURE_INVALID, "the signature is not by the certificate's key")
+    return dstu4145.encode_signature(key.domain.curve, *values)
 
 
 def _certificate_digest(certificate: x509.Certificate, *, dstu: bool) -> bytes:

@@ -277,11 +277,16 @@ class PublicKey:
 
     def verify(self, digest: bytes, signature: bytes) -> bool:
         """Check a signature over a GOST 34.311 ``digest`` in either of its encodings (:func:`signature_values`)."""
+        return self.verified_values(digest, signature) is not None
+
+    def verified_values(self, digest: bytes, signature: bytes) -> tuple[int, int] | None:
+        """The (r, s) of the reading of ``signature`` that verifies, if one does."""
         curve = self.domain.curve
         h = hash_to_field(curve, digest)
-        return any(
-            _verify_values(curve, self.point, h, r, s) for r, s in signature_values(curve, signature)
-        )
+        for r, s in signature_values(curve, signature):
+            if _verify_values(curve, self.point, h, r, s):
+                return r, s
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 // Checks the cabinet's DSTU 4145 / GOST 34.311 work with Bouncy Castle (Debian's libbcprov-java, libbcpkix-java):
-// an implementation written by others. The signature service's tests compile and run it (test_dstu_interop.py).
+// an implementation written by others. devtools.bouncy_castle compiles and runs it for the tests.
 //
 //   hash <file>                                GOST 34.311 (S-box ДКЕ №1) of the file, hex
 //   verify-cert <cert.der> <issuer.der>        the issuer's DSTU 4145 signature on a certificate
