@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from devtools.testca_dstu import LocalDstuSigner, ensure_local_dstu_trust
+from devtools.testca_dstu import DEMO_HISTORY, LocalDstuSigner, ensure_local_dstu_trust
 
 SignerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -326,13 +326,17 @@ def _still_valid(certificate_file: Path, now: datetime) -> bool:
     if not certificate_file.exists():
         return False
     certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
-    return certificate.not_valid_after_utc - now > _RENEW_BEFORE
+    return (
+        certificate.not_valid_after_utc - now > _RENEW_BEFORE
+        and now - certificate.not_valid_before_utc >= DEMO_HISTORY - _RENEW_BEFORE
+    )
 
 
 def _issue_local_signer(ca: CertificationAuthority, signer: _LocalSigner, paths: dict[str, Path]) -> None:
+    # valid from DEMO_HISTORY back: the demo's back-dated acts and invoices are signed at their dates
     issued = issue_certificate(
         ca, common_name=signer.common_name, organization=signer.organization, edrpou=signer.edrpou,
-        title=signer.title,
+        title=signer.title, now=datetime.now(UTC) - DEMO_HISTORY, valid_days=DEMO_HISTORY.days + 365,
     )
     password = secrets.token_urlsafe(12)
     _write(paths["key_password_file"], password.encode(), private=True, announce=False)
