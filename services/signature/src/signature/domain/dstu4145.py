@@ -372,8 +372,6 @@ def _decoded_point(curve: BinaryCurve, key_bits: bytes) -> Point:
         compressed = core.OctetString.load(key_bits, strict=True).native
     except ValueError as exc:
         raise DstuError(f"a DSTU 4145 public key is an OCTET STRING: {exc}") from exc
-    point = decompress(curve, compressed)
-    # a point of the prime-order subgroup only: n·Q = O
-    if curve.combine(0, point, curve.order) is not None:
-        raise DstuError("the public key is not of the base point's order")
-    return point
+    # on the curve (decompression sees to it); whether n·Q = O is left to the CA that certified the key, as
+    # Bouncy Castle and jkurwa do: a verifier holds no secret a key outside the subgroup could draw out
+    return decompress(curve, compressed)
