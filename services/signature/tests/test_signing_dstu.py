@@ -1,6 +1,6 @@
 """A consumer signs with a Ukrainian qualified key (DSTU 4145 in an IIT Key-6.dat), through the service's API: the
-service hashes the document with GOST 34.311, takes the signature value and keeps a CAdES signature Bouncy
-Castle verifies; and a DSTU seal signs for the supplier."""
+service hashes the document with GOST 34.311, refuses a value by the file's other key, and keeps a CAdES
+signature that verifies against the trusted DSTU CA."""
 
 from __future__ import annotations
 
