@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine; quick when nothing changed.
-#   - Debian packages: chromium (browser tests), fonts-dejavu-core (Cyrillic PDFs), prometheus (promtool)
+#   - Debian packages: chromium (browser tests), fonts-dejavu-core (Cyrillic PDFs), prometheus (promtool),
+#     a JDK and Bouncy Castle (the DSTU 4145 interop check of the signature service's tests)
 #   - .venv with every package of the repository (editable) and the development tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+[ -f /usr/share/java/bcpkix.jar ] || missing+=(libbcprov-java libbcpkix-java)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]} from Debian"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

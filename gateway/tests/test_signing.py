@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,14 @@ def test_a_binary_cer_file_becomes_the_same_certificate_in_pem(certificate: x509
     assert pem.startswith("-----BEGIN CERTIFICATE-----\n")
     assert max(len(line) for line in pem.splitlines()) == 64
     assert x509.load_pem_x509_certificate(pem.encode()) == certificate
+
+
+def test_a_binary_cer_file_is_taken_byte_for_byte() -> None:
+    # a DER certificate's last byte is its signature's, and may be 0x20 or 0x0c as well as any other
+    der = bytes.fromhex("3003020120")
+    pem = certificate_pem_of(der, "")
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    assert base64.b64decode(body) == der
 
 
 def test_the_file_wins_over_pasted_text(certificate: x509.Certificate) -> None:

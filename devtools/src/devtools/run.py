@@ -69,6 +69,11 @@ def main() -> None:
     consumer cert {trust["demo_consumer_cert_file"]}
     staff key     {trust["demo_staff_key_file"]}  (password in {trust["demo_staff_key_password_file"]})
     staff cert    {trust["demo_staff_cert_file"]}
+  Or with Ukrainian qualified keys (DSTU 4145, test CA in {trust["CABINET_TRUST_BUNDLE_FILES"]}):
+    consumer key  {trust["demo_consumer_dstu_key_file"]}  (password in {trust["demo_consumer_dstu_key_password_file"]})
+    consumer cert {trust["demo_consumer_dstu_cert_file"]}
+    staff key     {trust["demo_staff_dstu_key_file"]}  (password in {trust["demo_staff_dstu_key_password_file"]})
+    staff cert    {trust["demo_staff_dstu_cert_file"]}
 
   Logs: {VAR / "log"}     Stop: Ctrl-C
 """, flush=True)

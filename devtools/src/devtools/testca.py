@@ -40,6 +40,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from devtools.testca_dstu import DEMO_HISTORY, LocalDstuSigner, ensure_local_dstu_trust
+
 SignerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 CA_CERTIFICATE_FILE = "ca.pem"
@@ -264,11 +266,14 @@ _LOCAL_SIGNERS = (
         "accountant", "Кунін Леонід Маркович", 'Кооператив "Автомобіліст-2"', "12345678", "Головний бухгалтер"
     ),
 )
+#: the demo consumer and employee also hold Ukrainian qualified keys (DSTU 4145, in Key-6.dat files)
+_LOCAL_DSTU_SIGNERS = tuple(
+    LocalDstuSigner(signer.file_prefix, signer.common_name, signer.organization, signer.edrpou, signer.title)
+    for signer in _LOCAL_SIGNERS
+    if signer.file_prefix in ("consumer", "staff")
+)
 #: a CRL or certificate closer than this to its end is issued anew
 _RENEW_BEFORE = timedelta(days=1)
-#: the demo's history (`devtools.demo`) is signed in the past: the local CA and signers are valid from this long
-#: before the day they are made
-HISTORY = timedelta(days=400)
 
 
 def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
@@ -279,14 +284,17 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
     under lower-case keys, the demo signers' files: ``demo_consumer_*`` and ``demo_accountant_*`` (EDRPOU 12345678;
     the accountant signed the demo's history) and ``demo_staff_*`` (EDRPOU 31793056), each ``..._cert_file``,
     ``..._key_file`` (encrypted PKCS#8 PEM, as a browser or the command-line signer takes it) and
-    ``..._key_password_file``.
+    ``..._key_password_file``; the consumer's and staff's DSTU 4145 certificates and ``Key-6.dat`` files as
+    ``demo_consumer_dstu_*`` and ``demo_staff_dstu_*``. Everything is valid from `DEMO_HISTORY` back (the demo's
+    history is signed in the past). The DSTU CA is trusted through a ``CACertificates.p7b``, as the central
+    certifying authority publishes CAs.
     """
     directory = Path(var_dir) / "trust"
     now = datetime.now(UTC)
-    history_start = now - HISTORY + _RENEW_BEFORE
-    if not (directory / CA_CERTIFICATE_FILE).exists() or _valid_since(directory / CA_CERTIFICATE_FILE) > history_start:
+    ca_file = directory / CA_CERTIFICATE_FILE
+    if not ca_file.exists() or now - _valid_since(ca_file) < DEMO_HISTORY - _RENEW_BEFORE:
         # made anew when it cannot cover the demo's history (its signers, valid since later, are issued anew too)
-        save_ca(create_ca("Cabinet Local Test CA", crl_valid_days=30, valid_from=now - HISTORY), directory,
+        save_ca(create_ca("Cabinet Local Test CA", crl_valid_days=30, valid_from=now - DEMO_HISTORY), directory,
                 announce=False)
     ca = load_ca(directory)
     if ca.crl.next_update_utc is None or ca.crl.next_update_utc - now < _RENEW_BEFORE:
@@ -299,13 +307,16 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
             "key_file": directory / f"{signer.file_prefix}.key.pem",
             "key_password_file": directory / f"{signer.file_prefix}.password",
         }
-        if not _still_valid(paths["cert_file"], now) or _valid_since(paths["cert_file"]) > history_start:
-            _issue_local_signer(ca, signer, paths, now - HISTORY)
+        if not _still_valid(paths["cert_file"], now):
+            _issue_local_signer(ca, signer, paths, now - DEMO_HISTORY)
         files[signer.file_prefix] = paths
     seal = files["seal"]
+    dstu_cas, dstu_crls, dstu_files = ensure_local_dstu_trust(directory, _LOCAL_DSTU_SIGNERS, now)
     return {
         "CABINET_TRUST_CA_FILES": str(directory / CA_CERTIFICATE_FILE),
         "CABINET_TRUST_CRL_FILES": str(directory / CRL_FILE),
+        "CABINET_TRUST_BUNDLE_FILES": ",".join(map(str, dstu_cas)),
+        "CABINET_TRUST_BUNDLE_CRL_FILES": ",".join(map(str, dstu_crls)),
         "CABINET_SEAL_KEY_FILE": str(seal["key_file"]),
         "CABINET_SEAL_KEY_PASSWORD_FILE": str(seal["key_password_file"]),
         "CABINET_SEAL_CERT_FILE": str(seal["cert_file"]),
@@ -313,6 +324,11 @@ def ensure_local_trust(var_dir: Path | str) -> dict[str, str]:
             f"demo_{prefix}_{kind}": str(path)
             for prefix in ("consumer", "staff", "accountant")
             for kind, path in files[prefix].items()
+        },
+        **{
+            f"demo_{prefix}_dstu_{kind}": str(path)
+            for prefix, paths in dstu_files.items()
+            for kind, path in paths.items()
         },
     }
 
@@ -325,7 +341,10 @@ def _still_valid(certificate_file: Path, now: datetime) -> bool:
     if not certificate_file.exists():
         return False
     certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
-    return certificate.not_valid_after_utc - now > _RENEW_BEFORE
+    return (
+        certificate.not_valid_after_utc - now > _RENEW_BEFORE
+        and now - certificate.not_valid_before_utc >= DEMO_HISTORY - _RENEW_BEFORE
+    )
 
 
 def _issue_local_signer(
@@ -333,7 +352,7 @@ def _issue_local_signer(
 ) -> None:
     issued = issue_certificate(
         ca, common_name=signer.common_name, organization=signer.organization, edrpou=signer.edrpou,
-        title=signer.title, now=valid_from, valid_days=(HISTORY * 2).days,
+        title=signer.title, now=valid_from, valid_days=(DEMO_HISTORY * 2).days,
     )
     password = secrets.token_urlsafe(12)
     _write(paths["key_password_file"], password.encode(), private=True, announce=False)

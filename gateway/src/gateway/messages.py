@@ -416,8 +416,8 @@ CERTIFICATE_REFUSALS: dict[str, str] = {
         "the certification authority."
     ),
     "unsupported_key": N_(
-        "The cabinet cannot check signatures made with this certificate's key. Use a certificate with an ECDSA "
-        "or RSA key."
+        "The cabinet cannot check signatures made with this certificate's key. Use a certificate with a DSTU "
+        "4145, ECDSA or RSA key."
     ),
     "already_registered": N_("This certificate is already registered."),
     "missing": N_("Choose the certificate file or paste the certificate's text."),

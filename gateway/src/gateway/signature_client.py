@@ -95,6 +95,8 @@ class PreparedSigning(_Answer):
     manifest_to_sign_base64: str
     digest_algorithm: str
     signature_algorithm: str
+    #: a DSTU 4145 certificate's key (which key of the key file signs)
+    public_key_hex: str | None = None
     expires_at: AwareDatetime
 
 

@@ -166,14 +166,15 @@ def certificate_pem_of(uploaded: bytes, pasted: str) -> str:
     Whether it is a certificate at all is the service's to judge (code `unreadable`); here only what cannot
     even be sent is refused: nothing given (`missing`), or a file far too large (`too_large`).
     """
-    content = uploaded.strip() or pasted.strip().encode()
+    # a DER file is taken byte for byte: its last byte may well be one that .strip() would take for a space
+    content = uploaded if uploaded.strip() else pasted.strip().encode()
     if not content:
         raise CertificateInputError("missing")
     if len(content) > MAX_CERTIFICATE_BYTES:
         raise CertificateInputError("too_large")
-    if content.startswith(_PEM_BEGIN) or _PEM_BEGIN in content[:1024]:
+    if content.lstrip().startswith(_PEM_BEGIN) or _PEM_BEGIN in content[:1024]:
         # PEM is ASCII; stray bytes are left for the service to refuse as unreadable
-        return content.decode("ascii", errors="replace")
+        return content.strip().decode("ascii", errors="replace")
     # a binary `.cer` is the DER form: the same bytes in base64 between the PEM lines
     body = "\n".join(textwrap.wrap(base64.b64encode(content).decode(), 64))
     return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"

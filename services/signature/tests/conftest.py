@@ -176,8 +176,19 @@ class LocalTrust:
         bundle.write_bytes(bundle.read_bytes() + ca.certificate.public_bytes(Encoding.PEM))
 
 
+@pytest.fixture(scope="session")
+def dstu_trust_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The DSTU 4145 half of a local trust, made once: its Key-6.dat files take seconds of GOST hashing each."""
+    directory = tmp_path_factory.mktemp("dstu-trust")
+    ensure_local_trust(directory)
+    return [path for path in (directory / "trust").iterdir() if "dstu" in path.name]
+
+
 @pytest.fixture
-def local_trust(tmp_path: Path) -> LocalTrust:
+def local_trust(tmp_path: Path, dstu_trust_files: list[Path]) -> LocalTrust:
+    (tmp_path / "trust").mkdir()
+    for path in dstu_trust_files:  # found still valid, they are kept
+        shutil.copy2(path, tmp_path / "trust" / path.name)
     environment = ensure_local_trust(tmp_path)
     return LocalTrust(tmp_path / "trust", environment, load_ca(tmp_path / "trust"))
 
@@ -396,6 +407,8 @@ async def cabinet_settings(
     signature_settings = SignatureSettings(
         database_name=await database("signature"), **common,
         trust_ca_files=environment["CABINET_TRUST_CA_FILES"], trust_crl_files=environment["CABINET_TRUST_CRL_FILES"],
+        trust_bundle_files=environment["CABINET_TRUST_BUNDLE_FILES"],
+        trust_bundle_crl_files=environment["CABINET_TRUST_BUNDLE_CRL_FILES"],
         seal_key_file=environment["CABINET_SEAL_KEY_FILE"],
         seal_key_password_file=environment["CABINET_SEAL_KEY_PASSWORD_FILE"],
         seal_cert_file=environment["CABINET_SEAL_CERT_FILE"],

@@ -131,6 +131,8 @@ async def test_a_ca_without_a_crl_is_not_trusted_to_be_unrevoked(cabinet) -> Non
     trust = (await cabinet.api(cabinet.staff).get("/api/v1/trust")).json()
     assert [(item["subject"].split(",")[0], item["crl_next_update"] is None) for item in trust] == [
         ("CN=Cabinet Local Test CA", False), ("CN=Другий тестовий АЦСК", True),
+        # the DSTU 4145 test CA, from the CACertificates.p7b bundle
+        ("CN=Cabinet Local Test CA (DSTU 4145)", False),
     ]
 
 
@@ -147,8 +149,10 @@ async def test_trust_is_shown_to_staff_only_and_in_the_metrics(cabinet) -> None:
     metrics = (await cabinet.api(cabinet.staff).get("/metrics")).text
 
     assert by_consumer.status_code == 403
-    [ca] = trust.json()
-    assert ca["subject"].startswith("CN=Cabinet Local Test CA")
+    # the ECDSA test CA, then the DSTU 4145 one of the CACertificates.p7b bundle
+    ca, dstu_ca = trust.json()
+    assert ca["subject"].startswith("CN=Cabinet Local Test CA,")
+    assert dstu_ca["subject"].startswith("CN=Cabinet Local Test CA (DSTU 4145)") and dstu_ca["crl_next_update"]
     ca_certificate = cabinet.trust.ca.certificate
     assert datetime.fromisoformat(ca["not_after"]) == ca_certificate.not_valid_after_utc
     assert datetime.fromisoformat(ca["crl_next_update"]) == cabinet.trust.ca.crl.next_update_utc

@@ -55,6 +55,7 @@ async def prepare(request: Request, visitor: SignedIn, document_id: UUID, body: 
         "manifest_to_sign_base64": prepared.manifest_to_sign_base64,
         "digest_algorithm": prepared.digest_algorithm,
         "signature_algorithm": prepared.signature_algorithm,
+        "public_key_hex": prepared.public_key_hex,
         "expires_at": prepared.expires_at.isoformat(),
     }
     return JSONResponse(answer, status_code=201)

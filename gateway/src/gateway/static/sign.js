@@ -5,7 +5,8 @@
 //
 // Key files are PKCS#8 (ECDSA on P-256, P-384 or P-521, or RSA): "ENCRYPTED PRIVATE KEY" (PBES2 = PBKDF2 +
 // AES-CBC, what `devtools.testca` and OpenSSL write) or an unencrypted "PRIVATE KEY", in PEM or DER. A minimal
-// DER reader is all PKCS#8 needs.
+// DER reader is all PKCS#8 needs. Ukrainian qualified keys (DSTU 4145: IIT Key-6.dat, .pfx/.p12, .jks, .pk8)
+// are opened and used by the DSTU signer (static/vendor/dstu-signer.js, jkurwa and gost89 from npm), here too.
 (function () {
   "use strict";
 
@@ -24,6 +25,8 @@
     "1.3.132.0.35": { name: "P-521", algorithm: "ECDSA_P521_SHA256" }
   };
   var RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+  // the signature service's name of a Ukrainian qualified key's signature (DSTU 4145 over GOST 34.311)
+  var DSTU_ALGORITHM = "DSTU4145_GOST34311";
   // PBKDF2's pseudo-random function; HMAC-SHA1 when the file names none
   var PRF_HASHES = {
     "1.2.840.113549.2.7": "SHA-1",
@@ -252,10 +255,24 @@
     throw new KeyProblem("unsupported_key");
   }
 
+  // The keys of a Ukrainian key file: {algorithm, dstuKeys}; which of them signs, the certificate says (keyFor).
+  function openDstuKey(file, password) {
+    var keys;
+    try {
+      keys = window.DstuSigner.openKeys(file, password);
+    } catch (problem) {
+      throw new KeyProblem(problem.message === "wrong_password" ? "wrong_password" : "unreadable_key");
+    }
+    return { algorithm: DSTU_ALGORITHM, dstuKeys: keys };
+  }
+
   // The key of a key file, ready to sign: {algorithm, key, signParameters}. The CryptoKey cannot be exported.
   function openKey(file, password) {
     return Promise.resolve()
       .then(function () {
+        if (window.DstuSigner && window.DstuSigner.recognises(file)) {
+          return { dstu: openDstuKey(file, password) };
+        }
         var der = keyDer(file);
         var top = expect(only(der), SEQUENCE);
         var first = children(top)[0];
@@ -273,6 +290,9 @@
         return { der: der, kind: keyKind(der) };
       })
       .then(function (opened) {
+        if (opened.dstu) {
+          return opened.dstu;
+        }
         return window.crypto.subtle
           .importKey("pkcs8", opened.der, opened.kind.importParameters, false, ["sign"])
           .then(
@@ -286,8 +306,30 @@
       });
   }
 
-  // The signature value as the signature service takes it: ECDSA as r‖s, RSA PKCS#1 v1.5.
+  // The opened key that is the certificate's, as the cabinet prepared the signing for it: of a Ukrainian key file
+  // (a Key-6.dat holds a signing and a key-agreement key) the one whose public key the certificate carries.
+  function keyFor(opened, prepared) {
+    if (prepared.signature_algorithm !== opened.algorithm) {
+      throw new KeyProblem("key_mismatch");
+    }
+    if (!opened.dstuKeys) {
+      return opened;
+    }
+    var matching = opened.dstuKeys.filter(function (key) {
+      return window.DstuSigner.publicKeyHex(key) === prepared.public_key_hex;
+    });
+    if (!matching.length) {
+      throw new KeyProblem("key_mismatch");
+    }
+    return { algorithm: opened.algorithm, dstuKey: matching[0] };
+  }
+
+  // The signature value as the signature service takes it: ECDSA as r‖s, RSA PKCS#1 v1.5, DSTU 4145 as r‖s
+  // little-endian over GOST 34.311.
   function sign(opened, data) {
+    if (opened.dstuKey) {
+      return Promise.resolve(window.DstuSigner.sign(opened.dstuKey, data));
+    }
     return window.crypto.subtle.sign(opened.signParameters, opened.key, data).then(function (value) {
       return new Uint8Array(value);
     });
@@ -468,13 +510,11 @@
         .then(function (opened) {
           return post("/api/signing/" + documentId + "/prepare", { certificate_id: certificate.value }, failed).then(
             function (prepared) {
-              if (prepared.signature_algorithm !== opened.algorithm) {
-                throw new KeyProblem("key_mismatch");
-              }
+              var signer = keyFor(opened, prepared);
               // the document itself, and the ASiCManifest naming it (the signature in the ASiC-E container)
               return Promise.all([
-                sign(opened, fromBase64(prepared.data_to_sign_base64)),
-                sign(opened, fromBase64(prepared.manifest_to_sign_base64))
+                sign(signer, fromBase64(prepared.data_to_sign_base64)),
+                sign(signer, fromBase64(prepared.manifest_to_sign_base64))
               ]).then(function (values) {
                 return post(
                   "/api/signing/finalize/" + prepared.signing_id,
@@ -496,6 +536,6 @@
     });
   }
 
-  window.CabinetSigning = { openKey: openKey, sign: sign, KeyProblem: KeyProblem };
+  window.CabinetSigning = { openKey: openKey, keyFor: keyFor, sign: sign, KeyProblem: KeyProblem };
   document.querySelectorAll("[data-sign-form]").forEach(setup);
 })();

@@ -74,6 +74,7 @@ async def prepare_signing(
         signing_id=prepared.signing.id, data_to_sign_base64=base64.b64encode(prepared.signing.data_to_sign).decode(),
         manifest_to_sign_base64=base64.b64encode(prepared.signing.manifest_to_sign).decode(),
         signature_algorithm=prepared.signature_algorithm, expires_at=prepared.signing.expires_at,
+        digest_algorithm=prepared.digest_algorithm, public_key_hex=prepared.public_key_hex,
     )
 
 

@@ -81,9 +81,13 @@ class SigningOut(BaseModel):
     data_to_sign_base64: str
     #: those of the signature of the ASiCManifest naming the document (the ASiC-E container's), signed the same way
     manifest_to_sign_base64: str
-    digest_algorithm: Literal["SHA-256"] = "SHA-256"
-    #: what to sign the data with: ECDSA over the named curve (WebCrypto: raw r‖s) or RSA PKCS#1 v1.5
+    #: the hash the signature value is over: GOST 34.311 for a DSTU 4145 key
+    digest_algorithm: Literal["SHA-256", "GOST34311"] = "SHA-256"
+    #: what to sign the data with: ECDSA over the named curve (WebCrypto: raw r‖s), RSA PKCS#1 v1.5, or
+    #: `DSTU4145_GOST34311` (a Ukrainian qualified key: r‖s little-endian)
     signature_algorithm: str
+    #: a DSTU 4145 certificate's public key, compressed, big-endian hex (which key of the key file signs)
+    public_key_hex: str | None = None
     expires_at: datetime
 
 

@@ -1,5 +1,7 @@
 """The supplier's electronic seal: a key the service holds and signs with, through the same three steps as any
-signer (prepare → sign → assemble), so a sealed document carries an ordinary CAdES-BES signature."""
+signer (prepare → sign → assemble), so a sealed document carries an ordinary CAdES-BES signature. The key is
+ECDSA or RSA (encrypted PKCS#8 PEM) or a Ukrainian qualified DSTU 4145 key in its own file (``Key-6.dat``,
+PKCS#12, PBES2)."""
 
 from __future__ import annotations
 
@@ -29,12 +31,14 @@ class Seal:
         )
         if key_file is None or password_file is None or certificate_file is None:
             return None
+        certificate = load_certificate(certificate_file.read_bytes())
         try:
-            key = keys.load_signing_key(key_file.read_bytes(), keys.read_password_file(password_file.read_bytes()))
+            key = keys.load_signing_key(
+                key_file.read_bytes(), keys.read_password_file(password_file.read_bytes()), certificate
+            )
         except keys.UnusableKey as exc:
             raise SealConfigurationError(f"the seal key: {exc}") from exc
-        certificate = load_certificate(certificate_file.read_bytes())
-        if certificate.public_key() != key.public_key():
+        if not keys.belongs_to(key, certificate):
             raise SealConfigurationError("the seal certificate is not the seal key's")
         return cls(key, certificate)
 

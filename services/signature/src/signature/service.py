@@ -7,6 +7,7 @@ prepare, read or download anything about another consumer's document (it answers
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -34,7 +35,7 @@ from shared.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthor
 from shared.http import ServiceClient
 from shared.metrics import BUSINESS_EVENTS
 from signature import repository
-from signature.clients import DocumentOut, DocumentsClient, IdentityClient, NewSignatureFile
+from signature.clients import SERVICE, DocumentOut, DocumentsClient, IdentityClient, NewSignatureFile
 from signature.domain import cades
 from signature.domain.cades import PreparedSignature, SignatureError
 from signature.domain.certificates import (
@@ -42,6 +43,7 @@ from signature.domain.certificates import (
     CertificateFormatError,
     CertificateInfo,
     check_certificate,
+    dstu_public_key,
     load_certificate,
 )
 from signature.domain.containers import (
@@ -53,6 +55,7 @@ from signature.domain.containers import (
     asic_s,
     merge_signatures,
 )
+from signature.domain.dstu4145 import DstuError
 from signature.domain.statuses import DocumentStatus, Party, signers_of, status_of
 from signature.models import Certificate, Consumer, Document, Signature, Signing
 from signature.repository import DocumentFilter
@@ -71,6 +74,8 @@ _MAX_TITLE = 300
 _MAX_FILE_NAME = 200
 _PARTY_TITLES = {Party.CONSUMER: "Підпис споживача", Party.SUPPLIER: "Підпис постачальника"}
 _CURVE_NAMES = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
+#: a Ukrainian qualified key: DSTU 4145 over GOST 34.311 (the browser signs with its DSTU signer)
+DSTU_SIGNATURE_ALGORITHM = "DSTU4145_GOST34311"
 #: beyond the certificate checks of `domain.certificates`: a key the cabinet cannot verify signatures of
 UNSUPPORTED_KEY = "unsupported_key"
 UNREADABLE = "unreadable"
@@ -115,7 +120,10 @@ class Runtime:
         identity = ServiceClient(settings.identity_url, tokens, timeout=timeout, transport=identity_transport)
         return cls(
             settings=settings,
-            trust=Trust(settings.trust_ca_files, settings.trust_crl_files, service=settings.service_name),
+            trust=Trust(
+                [*settings.trust_ca_files, *settings.trust_bundle_files],
+                [*settings.trust_crl_files, *settings.trust_bundle_crl_files], service=settings.service_name,
+            ),
             seal=Seal.load(settings),
             documents=DocumentsClient(documents),
             identity=IdentityClient(identity, branches_cache_seconds=settings.branches_cache_seconds),
@@ -155,6 +163,13 @@ SEAL = Signer(Party.SUPPLIER, None)
 class PreparedSigning:
     signing: Signing
     signature_algorithm: str
+    #: a DSTU 4145 signer's public key as its certificate has it (compressed, big-endian hex): a key file holds
+    #: two keys, and the browser signs with the one that is the certificate's
+    public_key_hex: str | None = None
+
+    @property
+    def digest_algorithm(self) -> str:
+        return "GOST34311" if self.signature_algorithm == DSTU_SIGNATURE_ALGORITHM else "SHA-256"
 
 
 @dataclass(frozen=True)
@@ -167,12 +182,14 @@ class ToSign:
     manifest_attributes: PreparedSignature
 
     @classmethod
-    def prepare(cls, document: Document, party: Party, certificate: x509.Certificate, now: datetime) -> ToSign:
-        sha256 = bytes.fromhex(document.sha256)
-        manifest = asic_manifest(party.value, document.file_name, sha256)
+    def prepare(
+        cls, document: Document, party: Party, certificate: x509.Certificate, now: datetime, document_digest: bytes,
+    ) -> ToSign:
+        """``document_digest``: of the document's content, as the certificate's key signs (`_document_digest`)."""
+        manifest = asic_manifest(party.value, document.file_name, bytes.fromhex(document.sha256))
         return cls(
-            cades.prepare(sha256, certificate, now), manifest,
-            cades.prepare(hashlib.sha256(manifest).digest(), certificate, now),
+            cades.prepare(document_digest, certificate, now), manifest,
+            cades.prepare(cades.document_digest(certificate, manifest), certificate, now),
         )
 
     @classmethod
@@ -256,7 +273,8 @@ class Signatures:
         reasons = await self._certificate_failures(signer_certificate, signer, now, consumer_id=document.consumer_id)
         if reasons:
             self._refuse(reasons)
-        to_sign = ToSign.prepare(document, signer.party, signer_certificate, now)
+        digest = await self._document_digest(principal, document, signer_certificate)
+        to_sign = ToSign.prepare(document, signer.party, signer_certificate, now, digest)
         signing = Signing(
             document_id=document.id, certificate_id=certificate.id, user_id=signer.user_id, party=signer.party,
             data_to_sign=to_sign.document.data_to_sign, manifest=to_sign.manifest,
@@ -265,7 +283,9 @@ class Signatures:
         )
         self.session.add(signing)
         await self.session.flush()
-        return PreparedSigning(signing, _signature_algorithm(signer_certificate))
+        dstu_key = dstu_public_key(signer_certificate)
+        public_key_hex = format(int.from_bytes(dstu_key.encoded()[2:], "little"), "x") if dstu_key else None
+        return PreparedSigning(signing, _signature_algorithm(signer_certificate), public_key_hex)
 
     # signing: step 3 (step 2 is the signer's, with their key)
     async def finalize(
@@ -318,7 +338,8 @@ class Signatures:
             self.session, user_id=None, consumer_id=None, party=Party.SUPPLIER,
             der=seal.certificate.public_bytes(Encoding.DER), **_certificate_columns(info),
         )
-        to_sign = ToSign.prepare(document, Party.SUPPLIER, seal.certificate, self.runtime.clock())
+        digest = await self._document_digest(SERVICE, document, seal.certificate)
+        to_sign = ToSign.prepare(document, Party.SUPPLIER, seal.certificate, self.runtime.clock(), digest)
         values = SignatureValues(
             seal.sign(to_sign.document.data_to_sign), seal.sign(to_sign.manifest_attributes.data_to_sign)
         )
@@ -336,14 +357,17 @@ class Signatures:
         field = "signature_value_base64"
         try:
             signed = cades.assemble(to_sign.document, values.document, signer_certificate, chain)
-            # the assembled whole is checked as a verifier would check it, against the document's own digest
+            # the assembled whole is checked as a verifier would check it, against the document's own digest (a
+            # GOST 34.311 one is the service's own, taken from the content when the data to sign was prepared)
             verified = cades.verify(
-                signed, document_sha256=bytes.fromhex(document.sha256), trust=self.runtime.trust.store, at=now
+                signed, document_sha256=bytes.fromhex(document.sha256),
+                document_gost34311=to_sign.document.document_digest, trust=self.runtime.trust.store, at=now,
             )
             field = "manifest_signature_value_base64"
             signed_manifest = cades.assemble(to_sign.manifest_attributes, values.manifest, signer_certificate, chain)
+            manifest_digest = cades.document_digest(signer_certificate, to_sign.manifest)
             cades.verify(
-                signed_manifest, document_sha256=hashlib.sha256(to_sign.manifest).digest(),
+                signed_manifest, document_sha256=manifest_digest, document_gost34311=manifest_digest,
                 trust=self.runtime.trust.store, at=now,
             )
         except SignatureError as exc:
@@ -511,6 +535,18 @@ class Signatures:
         if await repository.has_signed(self.session, document.id, party):
             raise Conflict("this party has signed the document already", code="already_signed")
 
+    async def _document_digest(
+        self, principal: Principal, document: Document, certificate: x509.Certificate
+    ) -> bytes:
+        """The digest of the document a signature by ``certificate`` carries: the SHA-256 the documents service
+        gave, or GOST 34.311 of the content for a DSTU 4145 key (hashed in a thread: a second or so for a PDF)."""
+        if not cades.is_dstu(certificate):
+            return bytes.fromhex(document.sha256)
+        content = await self.runtime.documents.content(principal, document.id)
+        if hashlib.sha256(content).hexdigest() != document.sha256:
+            raise Conflict("the document's content differs from what was stored", code="document_changed")
+        return await asyncio.to_thread(cades.document_digest, certificate, content)
+
     async def _own_certificate(self, signer: Signer, certificate_id: uuid.UUID) -> Certificate:
         certificate = await repository.certificate(self.session, certificate_id)
         if certificate is None or certificate.user_id != signer.user_id or certificate.revoked_at is not None:
@@ -594,6 +630,12 @@ def _certificate_columns(info: CertificateInfo) -> dict[str, object]:
 
 
 def _signature_algorithm_or_none(certificate: x509.Certificate) -> str | None:
+    if cades.is_dstu(certificate):
+        try:
+            dstu_public_key(certificate)
+        except DstuError:
+            return None
+        return DSTU_SIGNATURE_ALGORITHM
     key = certificate.public_key()
     if isinstance(key, ec.EllipticCurvePublicKey):
         curve = _CURVE_NAMES.get(key.curve.name)

@@ -1,20 +1,27 @@
-"""Detached CAdES-BES signatures (CMS ``SignedData``, SHA-256) in the three steps of the EU DSS framework.
+"""Detached CAdES-BES signatures (CMS ``SignedData``) in the three steps of the EU DSS framework.
 
 1. :func:`prepare` – the server builds the signed attributes; their DER ``SET OF`` encoding is the data
    to sign.
-2. The signer's key signs that data with SHA-256 outside the server (WebCrypto in the browser, a CLI signer).
+2. The signer's key signs that data outside the server (WebCrypto or the DSTU signer in the browser, a CLI
+   signer).
 3. :func:`assemble` – the server checks the signature value and wraps everything into a detached
    ``SignedData``.
 
-:func:`verify` checks such a signature (ours or anyone's CAdES-BES with SHA-256) against a document digest.
+The hash follows the signer's key: SHA-256 for ECDSA and RSA; for a Ukrainian qualified key (DSTU 4145) GOST
+34.311 — of the document (message-digest), of the certificate (signing-certificate-v2) and of the signed
+attributes — with the signature value r‖s little-endian, as Ukrainian verifiers expect.
+
+:func:`verify` checks such a signature (ours or anyone's CAdES-BES of these kinds) against a document digest.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -25,9 +32,19 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .certificates import CertificateCheck, CertificateInfo, TrustStore, certificate_sha256, check_certificate
+from . import dstu4145
+from .certificates import (
+    CertificateCheck,
+    CertificateInfo,
+    TrustStore,
+    certificate_sha256,
+    check_certificate,
+    dstu_public_key,
+)
+from .gost34311 import gost34311
 
 _SHA256_SIZE = 32
+_DIGEST_SIZE = 32  # SHA-256 and GOST 34.311 alike
 # RFC 5652 §11.3: signing-time is UTCTime for 1950..2049, GeneralizedTime otherwise.
 _UTC_TIME_YEARS = range(1950, 2050)
 # signatureAlgorithm values accepted on verification, by key type (plain rsaEncryption is common in CMS).
@@ -60,9 +77,10 @@ class PreparedSignature:
     """Step 1's result. Only ``data_to_sign`` needs storing: :meth:`from_data_to_sign` recovers the rest."""
 
     data_to_sign: bytes
-    document_sha256: bytes
+    #: SHA-256 or GOST 34.311, as the signer's key wants (see :func:`document_digest`)
+    document_digest: bytes
     signing_time: datetime
-    certificate_sha256: bytes
+    certificate_digest: bytes
 
     @classmethod
     def from_data_to_sign(cls, data_to_sign: bytes) -> PreparedSignature:
@@ -73,7 +91,7 @@ class PreparedSignature:
         if attributes.signing_time is None:
             raise SignatureError(SignatureFailure.MALFORMED, "signing-time attribute missing")
         return cls(
-            data_to_sign, attributes.message_digest, attributes.signing_time, attributes.certificate_sha256
+            data_to_sign, attributes.message_digest, attributes.signing_time, attributes.certificate_digest
         )
 
 
@@ -90,35 +108,48 @@ class VerifiedSignature:
         return self.certificate_check.info
 
 
+def is_dstu(certificate: x509.Certificate) -> bool:
+    """Whether the certificate's key is DSTU 4145 (its signatures hash with GOST 34.311)."""
+    return certificate.public_key_algorithm_oid.dotted_string in dstu4145.SIGNATURE_ALGORITHMS
+
+
+def document_digest(certificate: x509.Certificate, content: bytes) -> bytes:
+    """The digest of ``content`` a signature by this certificate's key carries."""
+    key = dstu_public_key(certificate)
+    if key is not None:
+        return gost34311(content, sbox=key.domain.sbox)
+    return hashlib.sha256(content).digest()
+
+
 def prepare(
-    document_sha256: bytes, certificate: x509.Certificate, signing_time: datetime
+    document_digest: bytes, certificate: x509.Certificate, signing_time: datetime
 ) -> PreparedSignature:
-    """Build the signed attributes for a detached signature of the document with this SHA-256 digest."""
-    if len(document_sha256) != _SHA256_SIZE:
-        raise ValueError("document_sha256 must be a 32-byte SHA-256 digest")
+    """Build the signed attributes for a detached signature of the document with this digest (SHA-256, or GOST
+    34.311 for a DSTU 4145 certificate: :func:`document_digest`)."""
+    if len(document_digest) != _DIGEST_SIZE:
+        raise ValueError("document_digest must be a 32-byte digest")
     if signing_time.tzinfo is None:
         raise ValueError("signing_time must be timezone-aware")
     # The attribute has whole seconds only; keep the value that will be read back.
     signing_time = signing_time.astimezone(UTC).replace(microsecond=0)
-    cert_hash = certificate_sha256(certificate)
+    cert_id: dict[str, object] = {"issuer_serial": _issuer_serial(certificate)}
+    if is_dstu(certificate):
+        cert_hash = _certificate_gost34311(certificate)
+        cert_id["hash_algorithm"] = {"algorithm": dstu4145.GOST34311}
+    else:
+        # hashAlgorithm is left out: SHA-256 is its DEFAULT, and DER omits defaults.
+        cert_hash = certificate_sha256(certificate)
+    cert_id["cert_hash"] = cert_hash
     attributes = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [document_sha256]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [document_digest]}),
             cms.CMSAttribute({"type": "signing_time", "values": [_cms_time(signing_time)]}),
-            cms.CMSAttribute(
-                {
-                    "type": "signing_certificate_v2",
-                    # hashAlgorithm is left out: SHA-256 is its DEFAULT, and DER omits defaults.
-                    "values": [
-                        {"certs": [{"cert_hash": cert_hash, "issuer_serial": _issuer_serial(certificate)}]}
-                    ],
-                }
-            ),
+            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [{"certs": [cert_id]}]}),
         ]
     )
     # The SET OF encoding (tag 0x31, DER-sorted) is what RFC 5652 §5.4 says the signature covers.
-    return PreparedSignature(attributes.dump(), document_sha256, signing_time, cert_hash)
+    return PreparedSignature(attributes.dump(), document_digest, signing_time, cert_hash)
 
 
 def assemble(
@@ -129,24 +160,28 @@ def assemble(
 ) -> bytes:
     """Check ``signature_value`` over the prepared data and return the detached CMS ``SignedData`` (DER).
 
-    ECDSA values may come raw (r||s, IEEE P1363, as WebCrypto gives them) or DER-encoded; RSA is PKCS#1 v1.5.
+    ECDSA values may come raw (r||s, IEEE P1363, as WebCrypto gives them) or DER-encoded; RSA is PKCS#1 v1.5;
+    DSTU 4145 r‖s little-endian (as jkurwa and IIT give it) or that in an OCTET STRING (Bouncy Castle's form).
     """
-    if certificate_sha256(certificate) != prepared.certificate_sha256:
+    if _certificate_digest(certificate, dstu=is_dstu(certificate)) != prepared.certificate_digest:
         raise SignatureError(
             SignatureFailure.SIGNING_CERTIFICATE_MISMATCH,
             "the data to sign was prepared for another certificate",
         )
-    public_key = certificate.public_key()
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
+    digest_name = "sha256"
+    if is_dstu(certificate):
+        signature_value = _verified_dstu(certificate, signature_value, prepared.data_to_sign)
+        signature_algorithm, digest_name = dstu4145.DSTU4145_LE, dstu4145.GOST34311
+    elif isinstance(public_key := certificate.public_key(), ec.EllipticCurvePublicKey):
         signature_value = _verified_ecdsa_der(public_key, signature_value, prepared.data_to_sign)
         signature_algorithm = "sha256_ecdsa"
     elif isinstance(public_key, rsa.RSAPublicKey):
         _verify_rsa(public_key, signature_value, prepared.data_to_sign)
         signature_algorithm = "sha256_rsa"
     else:
-        raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, "only ECDSA and RSA keys can sign")
+        raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, "only ECDSA, RSA and DSTU 4145 keys can sign")
 
-    digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
+    digest_algorithm = algos.DigestAlgorithm({"algorithm": digest_name})
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
@@ -181,32 +216,48 @@ def assemble(
 def verify(
     cms_der: bytes,
     *,
-    document_sha256: bytes,
+    document_sha256: bytes | None = None,
+    document_gost34311: bytes | None = None,
     trust: TrustStore,
     at: datetime,
     expected_edrpou: str | None = None,
 ) -> VerifiedSignature:
-    """Verify a detached CAdES-BES signature of the document with this SHA-256 digest.
+    """Verify a detached CAdES-BES signature of the document with these digests (the one the signature's digest
+    algorithm names must be given: SHA-256, or GOST 34.311 for DSTU 4145 signatures).
 
     Raises :class:`SignatureError` when the signature itself is wrong; problems of the signer's certificate
     (trust, validity at ``at``, revocation, EDRPOU) are reported in the result's ``certificate_check``.
     """
     parsed = _ParsedSignature.read(cms_der)
-    if parsed.digest_algorithm != "sha256":
+    dstu = parsed.digest_algorithm == dstu4145.GOST34311
+    expected_digest = {"sha256": document_sha256, dstu4145.GOST34311: document_gost34311}.get(
+        parsed.digest_algorithm
+    )
+    if expected_digest is None:
         raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, f"digest {parsed.digest_algorithm}")
     if parsed.attributes.content_type != parsed.content_type:
         raise SignatureError(
             SignatureFailure.MALFORMED, "content-type attribute differs from the content type"
         )
-    if parsed.attributes.message_digest != document_sha256:
+    if parsed.attributes.message_digest != expected_digest:
         raise SignatureError(SignatureFailure.MESSAGE_DIGEST_MISMATCH, "the signature is of another document")
-    if certificate_sha256(parsed.certificate) != parsed.attributes.certificate_sha256:
+    if (
+        parsed.attributes.certificate_digest_algorithm != parsed.digest_algorithm
+        or _certificate_digest(parsed.certificate, dstu=dstu) != parsed.attributes.certificate_digest
+    ):
         raise SignatureError(
             SignatureFailure.SIGNING_CERTIFICATE_MISMATCH, "signing-certificate-v2 names another certificate"
         )
 
-    public_key = parsed.certificate.public_key()
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and parsed.signature_algorithm in _ECDSA_ALGORITHMS:
+    if dstu:
+        if not is_dstu(parsed.certificate) or parsed.signature_algorithm not in dstu4145.SIGNATURE_ALGORITHMS:
+            raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, f"signature {parsed.signature_algorithm}")
+        _verified_dstu(parsed.certificate, parsed.signature, parsed.signed_bytes)
+    elif is_dstu(parsed.certificate):
+        raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, "a DSTU 4145 key signs GOST 34.311 hashes")
+    elif isinstance(public_key := parsed.certificate.public_key(), ec.EllipticCurvePublicKey) and (
+        parsed.signature_algorithm in _ECDSA_ALGORITHMS
+    ):
         try:
             public_key.verify(parsed.signature, parsed.signed_bytes, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature as exc:
@@ -239,7 +290,8 @@ class _SignedAttributes:
     content_type: str
     message_digest: bytes
     signing_time: datetime | None
-    certificate_sha256: bytes
+    certificate_digest: bytes
+    certificate_digest_algorithm: str
 
     @classmethod
     def read(cls, attributes: cms.CMSAttributes) -> _SignedAttributes:
@@ -258,14 +310,16 @@ class _SignedAttributes:
             raise SignatureError(SignatureFailure.MALFORMED, f"signed attributes missing: {sorted(missing)}")
         # RFC 5035: the first ESSCertIDv2 identifies the signer's certificate.
         signer_cert_id = values["signing_certificate_v2"]["certs"][0]
-        if signer_cert_id["hash_algorithm"]["algorithm"].native != "sha256":
+        hash_algorithm = signer_cert_id["hash_algorithm"]["algorithm"].native
+        if hash_algorithm not in ("sha256", dstu4145.GOST34311):
             raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, "signing-certificate-v2 hash")
         signing_time = values.get("signing_time")
         return cls(
             content_type=values["content_type"].native,
             message_digest=values["message_digest"].native,
             signing_time=signing_time.native if signing_time is not None else None,
-            certificate_sha256=signer_cert_id["cert_hash"].native,
+            certificate_digest=signer_cert_id["cert_hash"].native,
+            certificate_digest_algorithm=hash_algorithm,
         )
 
 
@@ -364,6 +418,34 @@ def _is_der_ecdsa(value: bytes) -> bool:
     except ValueError:
         return False
     return encode_dss_signature(r, s) == value
+
+
+def _verified_dstu(certificate: x509.Certificate, value: bytes, data: bytes) -> bytes:
+    """The signature value as CMS carries it (r‖s little-endian, fixed width) once it verifies."""
+    try:
+        key = dstu_public_key(certificate)
+    except dstu4145.DstuError as exc:
+        raise SignatureError(SignatureFailure.UNSUPPORTED_ALGORITHM, str(exc)) from exc
+    assert key is not None  # is_dstu
+    values = key.verified_values(gost34311(data, sbox=key.domain.sbox), value)
+    if values is None:
+        raise SignatureError(SignatureFailure.SIGNATURE_INVALID, "the signature is not by the certificate's key")
+    return dstu4145.encode_signature(key.domain.curve, *values)
+
+
+def _certificate_digest(certificate: x509.Certificate, *, dstu: bool) -> bytes:
+    return _certificate_gost34311(certificate) if dstu else certificate_sha256(certificate)
+
+
+def _certificate_gost34311(certificate: x509.Certificate) -> bytes:
+    return _gost34311_of_certificate(certificate.public_bytes(Encoding.DER))
+
+
+@lru_cache(maxsize=4096)
+def _gost34311_of_certificate(der: bytes) -> bytes:
+    # a signer's certificate is hashed for every signature it makes: once is enough (GOST 34.311 in Python costs
+    # a few milliseconds for a certificate)
+    return gost34311(der)
 
 
 def _verify_rsa(public_key: rsa.RSAPublicKey, value: bytes, data: bytes) -> None:

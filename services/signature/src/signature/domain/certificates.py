@@ -12,20 +12,28 @@ subject ``serialNumber`` as ``TINUA-...`` and is not the consumer's identity, so
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from . import dstu4145
+from .gost34311 import gost34311
+
 _EDRPOU_IDENTIFIER = re.compile(r"NTRUA-(\d{8})")
 _PEM_MARKER = b"-----BEGIN"
+_PEM_PKCS7_MARKER = b"-----BEGIN PKCS7-----"
 
 
 class CertificateFailure(StrEnum):
@@ -60,13 +68,43 @@ def load_certificate(data: bytes) -> x509.Certificate:
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """All certificates of a PEM bundle, or the one certificate of DER bytes."""
+    """All certificates of a PEM bundle or of a PKCS#7 bundle (``CACertificates.p7b``, as the central certifying
+    authority publishes the qualified providers' certificates, DER or PEM), or the one certificate of DER bytes."""
     try:
+        if data.lstrip().startswith(_PEM_PKCS7_MARKER):
+            return _pkcs7_certificates(_pem_body(data))
         if data.lstrip().startswith(_PEM_MARKER):
             return x509.load_pem_x509_certificates(data)
+        if _is_pkcs7(data):
+            return _pkcs7_certificates(data)
         return [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
         raise CertificateFormatError(f"not an X.509 certificate: {exc}") from exc
+
+
+def _is_pkcs7_bundle(data: bytes) -> bool:
+    return data.lstrip().startswith(_PEM_PKCS7_MARKER) or _is_pkcs7(data)
+
+
+def _is_pkcs7(data: bytes) -> bool:
+    try:
+        return bool(cms.ContentInfo.load(data)["content_type"].native == "signed_data")
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _pkcs7_certificates(data: bytes) -> list[x509.Certificate]:
+    signed_data = cms.ContentInfo.load(data)["content"]
+    return [
+        x509.load_der_x509_certificate(choice.chosen.dump())
+        for choice in signed_data["certificates"] or ()
+        if choice.name == "certificate"
+    ]
+
+
+def _pem_body(data: bytes) -> bytes:
+    lines = data.decode("ascii").strip().splitlines()
+    return base64.b64decode("".join(line for line in lines if not line.startswith("-----")), validate=True)
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:
@@ -160,9 +198,16 @@ class TrustStore:
 
     @classmethod
     def load(cls, ca_certificates: Iterable[bytes], crls: Iterable[bytes] = ()) -> TrustStore:
-        """Build from PEM/DER bytes (a PEM item may hold several certificates)."""
+        """Build from PEM/DER bytes (a PEM item may hold several certificates) and PKCS#7 bundles, of which only
+        the CA certificates count: the central certifying authority's ``CACertificates.p7b`` also carries the
+        providers' OCSP, TSP and CMP server certificates."""
         return cls(
-            [certificate for data in ca_certificates for certificate in load_certificates(data)],
+            [
+                certificate
+                for data in ca_certificates
+                for certificate in load_certificates(data)
+                if _is_ca(certificate) or not _is_pkcs7_bundle(data)
+            ],
             [load_crl(data) for data in crls],
         )
 
@@ -248,18 +293,76 @@ def _is_ca(certificate: x509.Certificate) -> bool:
         return False
 
 
+def dstu_public_key(certificate: x509.Certificate) -> dstu4145.PublicKey | None:
+    """The certificate's DSTU 4145 key; None for another kind of key (``certificate.public_key()`` has those).
+
+    Raises :class:`dstu4145.DstuError` for a DSTU key that cannot be used."""
+    if certificate.public_key_algorithm_oid.dotted_string not in dstu4145.SIGNATURE_ALGORITHMS:
+        return None
+    return _dstu_public_key(certificate.tbs_certificate_bytes)
+
+
+@lru_cache(maxsize=4096)
+def _dstu_public_key(tbs_certificate: bytes) -> dstu4145.PublicKey:
+    # decompressing the point and checking its order costs more than the rest of a verification: once a certificate
+    info = asn1_x509.TbsCertificate.load(tbs_certificate)["subject_public_key_info"].dump()
+    return dstu4145.PublicKey.from_subject_public_key_info_der(info)
+
+
 def _is_signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if _issuer_is_dstu(issuer):
+        return _dstu_signed(
+            certificate.tbs_certificate_bytes, certificate.signature, certificate.signature_algorithm_oid, issuer
+        )
+    return _ecdsa_or_rsa_signed(certificate, issuer)
+
+
+def _ecdsa_or_rsa_signed(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
+
+
+def _issuer_is_dstu(issuer: x509.Certificate) -> bool:
+    return issuer.public_key_algorithm_oid.dotted_string in dstu4145.SIGNATURE_ALGORITHMS
+
+
+def _dstu_signed(
+    to_be_signed: bytes, signature: bytes, algorithm: x509.ObjectIdentifier, issuer: x509.Certificate
+) -> bool:
+    if algorithm.dotted_string not in dstu4145.SIGNATURE_ALGORITHMS:
+        return False
+    return _dstu_signature_valid(to_be_signed, signature, issuer.public_bytes(Encoding.DER))
+
+
+@lru_cache(maxsize=4096)
+def _dstu_signature_valid(to_be_signed: bytes, signature: bytes, issuer_der: bytes) -> bool:
+    # A CA's signature on a given certificate or CRL is checked once: the same bytes under the same key cannot
+    # verify differently later, and hashing a certificate with GOST 34.311 in Python costs milliseconds.
+    # Trust, validity and revocation are still judged on every check.
+    try:
+        key = dstu_public_key(x509.load_der_x509_certificate(issuer_der))
+    except dstu4145.DstuError:
+        return False
+    assert key is not None  # _issuer_is_dstu
+    return key.verify(gost34311(to_be_signed, sbox=key.domain.sbox), signature)
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    if _issuer_is_dstu(ca):
+        return _dstu_signed(crl.tbs_certlist_bytes, crl.signature, crl.signature_algorithm_oid, ca)
+    try:
+        return crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
 
 
 def _index_of_crl_issuer(
     ca_certificates: Sequence[x509.Certificate], crl: x509.CertificateRevocationList
 ) -> int:
     for index, ca in enumerate(ca_certificates):
-        if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+        if ca.subject == crl.issuer and _crl_signed_by(crl, ca):
             return index
     raise TrustConfigurationError(f"CRL of {crl.issuer.rfc4514_string()} is not signed by a trusted CA")
