@@ -223,6 +223,32 @@ async def test_the_command_publishes_a_statement_and_prints_the_answers(
     assert printed[-1] == "answers: 3 accepted, 1 parked"
 
 
+async def test_one_payment_is_paid_from_the_command_line_naming_its_invoice(
+    channel: AbstractChannel, amqp_url: str, bus_namespace: str
+) -> None:
+    """What the README's demo walk does to pay its new invoice."""
+    queue = await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    billing = asyncio.create_task(fake_billing(channel, bus_namespace, queue, 1))
+    printed: list[str] = []
+    argv = ["pay", "--account", "0789", "--amount", "35 233,65", "--invoice", "0789/11/1", "--paid-on", "2026-12-01",
+            "--listen", "--timeout", "10", "--amqp-url", amqp_url, "--namespace", bus_namespace]
+    assert await asyncio.to_thread(res_simulator.main, argv, printed.append) == 0
+    await billing
+    assert printed[-1] == "answers: 1 accepted"
+    [answer] = [line for line in printed if line.startswith("billing.payment_accepted.v1 ")]
+    assert json.loads(answer.split(" ", 1)[1])["amount"] == "35233.65"
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "1.234", "abc"])
+def test_a_payment_of_no_amount_is_refused_before_anything_is_published(
+    amount: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        res_simulator.main(["pay", "--account", "0789", "--amount", amount])
+    assert exited.value.code == 2
+    assert "a positive amount in UAH" in capsys.readouterr().err
+
+
 async def test_the_command_refuses_a_bad_statement_and_publishes_nothing(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -39,7 +39,7 @@ import httpx
 from billing.demo import History as BillingHistory
 from billing.settings import BillingSettings
 from devtools.processes import Layout, System
-from devtools.res_simulator import KYIV, NotRouted, publish_payments
+from devtools.res_simulator import KYIV, PAYER_BANK, NotRouted, publish_payments
 from metering.demo import History as MeteringHistory
 from metering.demo import RegisterOf
 from metering.models import ActSource
@@ -47,6 +47,7 @@ from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.contracts.res import PaymentReceived
 from shared.settings import ServiceSettings
+from shared.testing import run_in_thread
 from signature.demo import History as SignatureHistory
 from signature.demo import Signer
 from signature.domain import keys
@@ -76,8 +77,6 @@ MONTHLY = {(OWN_METER, "active", 1): 1450, (OWN_METER, "active", 2): 610,
 #: how a month's consumption compares with the usual one, month by month of the history (then the open period)
 SEASON = (Decimal("1.00"), Decimal("0.92"), Decimal("0.85"), Decimal("0.88"), Decimal("0.97"), Decimal("1.08"),
           Decimal("1.15"))
-#: the supplier's account the consumer pays to, as the bank statement shows it
-PAYER_BANK = ("UA833052990000026008046800583", "АТ КБ «ПриватБанк»", "305299")
 #: when on its day each step happened (Kyiv time)
 STAFF_READINGS_AT = clock_time(9, 0)
 CONSUMER_READINGS_AT = clock_time(10, 0)
@@ -341,5 +340,6 @@ def load_demo(system: System, trust: Mapping[str, str], staff_password: str) -> 
                    check=True, stdout=subprocess.DEVNULL)
     signers = Signers.of(trust, demo["consumer_id"], demo["accountant_user_id"], demo["staff_user_id"])
     secret = system.service("identity").env["CABINET_SERVICE_TOKEN_SECRET"]
-    demo["history"] = asyncio.run(load(system, secret, demo["consumer_id"], signers=signers))
+    # in a thread of its own: the caller may be running an event loop already (the end-to-end tests)
+    demo["history"] = run_in_thread(load(system, secret, demo["consumer_id"], signers=signers))
     return demo

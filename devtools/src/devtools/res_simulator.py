@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import sys
 import uuid
 from collections import Counter
@@ -53,6 +54,8 @@ CONTRACT: tuple[type[Event], ...] = (PaymentReceived, PaymentReturned, ReadingsS
 PUBLISH_WINDOW = 500
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 KYIV = ZoneInfo("Europe/Kyiv")
+#: the account a simulated consumer pays from, as the bank statement shows it: IBAN, bank, MFO
+PAYER_BANK = ("UA833052990000026008046800583", "АТ КБ «ПриватБанк»", "305299")
 
 # The statement's columns in their order, with the header names a bank export may use for them.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -293,7 +296,23 @@ def describe(answer: Event) -> str:
 # Command line
 
 async def _payments_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    payments = read_statement(args.csv)
+    return await _publish(args, read_statement(args.csv), out)
+
+
+async def _pay_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    """One payment typed on the command line, as a bank statement's line of it would say."""
+    number = f"SIM{secrets.randbelow(10**6):06d}"
+    purpose = f"Оплата за електроенергію згідно рах. № {args.invoice}, у т.ч. ПДВ 20%" if args.invoice else (
+        "Оплата за електроенергію, у т.ч. ПДВ 20%")
+    iban, bank, mfo = PAYER_BANK
+    payment = PaymentReceived(
+        res_payment_id=f"sim-{number}", account_number=args.account, amount=args.amount, paid_on=args.paid_on,
+        payer_iban=iban, bank=bank, mfo=mfo, document_number=number, purpose=purpose,
+    )
+    return await _publish(args, [payment], out)
+
+
+async def _publish(args: argparse.Namespace, payments: list[PaymentReceived], out: Callable[[str], None]) -> int:
     if not args.listen:
         count = await publish_payments(args.amqp_url, args.namespace, payments, rate=args.rate)
         out(f"published {count} payments ({PaymentReceived.message_type()}) to {args.namespace}.events")
@@ -352,6 +371,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _payment_amount(text: str) -> Decimal:
+    amount = _amount(text)
+    if amount is None or amount <= 0 or amount != round(amount, 2):
+        raise argparse.ArgumentTypeError("a positive amount in UAH with at most two decimal places, e.g. 1238.88")
+    return amount
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -369,6 +395,14 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     payments.add_argument("--rate", type=_positive, help="at most N messages a second (default: as fast as it goes)")
     payments.add_argument("--listen", action="store_true", help="then print billing's answers to them")
     payments.add_argument("--timeout", type=_positive, default=30.0, help="how long to wait for an answer (s)")
+    pay = commands.add_parser("pay", help="publish one payment of a consumer (an invoice's, say)")
+    pay.add_argument("--account", required=True, help="the consumer's account number, e.g. 0789")
+    pay.add_argument("--amount", type=_payment_amount, required=True, help="UAH, e.g. 35233.65")
+    pay.add_argument("--invoice", help="the invoice it pays, named in the purpose, e.g. 0789/11/1")
+    pay.add_argument("--paid-on", type=_day, default=datetime.now(KYIV).date())
+    pay.add_argument("--listen", action="store_true", help="then print billing's answer to it")
+    pay.add_argument("--timeout", type=_positive, default=30.0, help="how long to wait for the answer (s)")
+    pay.set_defaults(rate=None)
     returned = commands.add_parser("return", help="report a payment returned to the payer")
     returned.add_argument("--res-payment-id", required=True)
     returned.add_argument("--reason", required=True)
@@ -379,12 +413,12 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     answers.add_argument("--timeout", type=_positive, help="stop when no answer came for S seconds")
     commands.add_parser("schemas", help="print the JSON schemas of the contract's messages")
     # the common options are also accepted after the command
-    for command in (payments, returned, answers):
+    for command in (payments, pay, returned, answers):
         command.add_argument("--amqp-url", default=argparse.SUPPRESS)
         command.add_argument("--namespace", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    run = {"payments": _payments_command, "return": _return_command, "answers": _answers_command,
-           "schemas": _schemas_command}[args.command]
+    run = {"payments": _payments_command, "pay": _pay_command, "return": _return_command,
+           "answers": _answers_command, "schemas": _schemas_command}[args.command]
     try:
         return asyncio.run(run(args, out))
     except StatementError as exc:
