@@ -158,6 +158,10 @@ GENERAL_MESSAGES: dict[str, str] = {
     "document_not_found": N_("The document was not found, or it cannot be signed in the cabinet."),
     "already_signed": N_("The document has already been signed on behalf of your side."),
     "document_rejected": N_("Signing of this document has been refused, so it can no longer be signed."),
+    "document_changed": N_(
+        "The document's stored content no longer matches its checksum, so it cannot be signed. Tell the supplier: "
+        "the document is to be issued again."
+    ),
     "signature_not_required": N_(
         "Your side does not sign this document (a tax invoice is signed by the supplier alone; readings the supplier "
         "entered need nobody's signature), so there is nothing to sign or refuse."
