@@ -55,6 +55,14 @@ def test_a_correction_says_why() -> None:
     assert "Причина: помилка в цифрі" in text and "менеджером з розрахунків" in text
 
 
+def test_the_consumers_act_has_both_signature_lines_and_the_suppliers_own_record_none() -> None:
+    consumers = pdf_text(TEMPLATES.get("readings_act").render(act_data()))
+    assert "Від Споживача" in consumers and "Від Постачальника" in consumers
+    for source in ("staff", "res"):
+        record = pdf_text(TEMPLATES.get("readings_act").render(act_data(source=source)))
+        assert "Від Споживача" not in record and "підпис сторін не потрібен" in record, source
+
+
 def test_the_same_data_renders_the_same_bytes() -> None:
     template = TEMPLATES.get("readings_act")
     assert template.render(act_data()) == template.render(act_data())

@@ -23,8 +23,8 @@ ZONE_NAMES = {1: {1: "цілодобово"}, 2: {1: "день", 2: "ніч"}, 3
 ENERGY = {"active": ("активна", "кВт·год"), "reactive": ("реактивна", "квар·год")}
 SOURCES = {
     "consumer": "Показання передано Споживачем в особистому кабінеті.",
-    "staff": "Показання внесено менеджером з розрахунків Постачальника.",
-    "res": "Показання надано системою РЕС (прилади обліку на підстанції).",
+    "staff": "Показання внесено менеджером з розрахунків Постачальника; підпис сторін не потрібен.",
+    "res": "Показання надано системою РЕС (прилади обліку на підстанції); підпис сторін не потрібен.",
 }
 
 
@@ -116,5 +116,8 @@ def readings_act(data: ReadingsActData) -> bytes:
         rows=[_row(line) for line in data.lines],
         totals=totals,
         notes=[f"Постачальник: {data.supplier}", *notes],
-        signatures=[Signature("Від Споживача", data.consumer.name), Signature("Від Постачальника", data.supplier)],
+        # the consumer's act is signed by both parties; readings the supplier entered or received are its own
+        # record, which nobody signs (the signature service's status says so too)
+        signatures=[Signature("Від Споживача", data.consumer.name), Signature("Від Постачальника", data.supplier)]
+        if data.source == "consumer" else [],
     ))
