@@ -143,8 +143,11 @@ class System:
             env["CABINET_DATABASE_NAME"] = f"{self.layout.database_prefix}_{name}"
         process = Process(
             name,
+            # --no-proxy-headers: uvicorn would believe X-Forwarded-For from 127.0.0.1; the gateway finds the client
+            # itself (CABINET_TRUSTED_PROXIES), and no process trusts the header otherwise
             self._python("-m", "uvicorn", f"{name}.app:app", "--host", self.layout.host,
-                         "--port", str(self.layout.port(name)), "--no-access-log", "--log-level", "warning"),
+                         "--port", str(self.layout.port(name)), "--no-access-log", "--log-level", "warning",
+                         "--no-proxy-headers"),
             env, self.log_dir / f"{name}.log", ready_url=f"{self.layout.url(name)}/health/ready",
         )
         self.processes[name] = process
