@@ -62,6 +62,8 @@ def system_env(layout: Layout, base: dict[str, str]) -> dict[str, str]:
         "CABINET_S3_SECRET_KEY": "cabinet-local-secret",
         "CABINET_S3_SECURE": "false",
         "CABINET_LOG_FORMAT": "json",
+        # each service's /docs and /openapi.json, for the developer at this machine (never in a deployment)
+        "CABINET_API_DOCS": "true",
         # the demo supplier as the seller on tax invoices (as the local overlay of deploy/k8s names it)
         "CABINET_SELLER_IPN": "317930526540",
         "CABINET_SELLER_TAX_OFFICE": "2659",
