@@ -277,6 +277,11 @@ def test_the_gateway_takes_the_client_address_only_from_the_pod_network(
     assert "FORWARDED_ALLOW_IPS" not in every_setting
 
 
+def test_production_services_do_not_serve_their_api_docs(rendered: dict[str, Rendered]) -> None:
+    for config in rendered["production"].of_kind("ConfigMap"):
+        assert config.get("data", {}).get("CABINET_API_DOCS", "false") == "false", config["metadata"]["name"]
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_no_secret_is_in_the_manifests_and_every_one_referenced_is_documented(
         rendered: dict[str, Rendered], overlay: str) -> None:
