@@ -111,6 +111,10 @@ def test_only_the_registration_form_asks_whether_a_login_is_free(live: Any) -> N
     page = visitor.get(f"/registration/complete/{token}")
     assert f'data-url="/registration/complete/{token}/login-availability"' in page.text
 
+    # without scripts the button sends the form to be shown again with the answer
+    checked = visitor.post(f"/registration/complete/{token}/check-login", {"login": "nova.firma"})
+    assert checked.status_code == 200
+    assert "login-check__result--free" in checked.text and "Цей логін вільний." in checked.text
     free = visitor.get(f"/registration/complete/{token}/login-availability", params={"login": "nova.firma"})
     assert free.json() == {"available": True, "message": "Цей логін вільний."}
     taken = visitor.get(f"/registration/complete/{token}/login-availability", params={"login": "AVTO2GUESS"})
