@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -127,6 +128,19 @@ class LiveSystem:
         browser = LiveBrowser(self.gateway)
         browser.log_in(self.demo["staff_login"], STAFF_PASSWORD)
         return browser
+
+    def new_consumer(self, staff: LiveBrowser, account_number: str, name: str, email: str, billing_day: int = 1
+                     ) -> tuple[str, str]:
+        """A consumer of the demo branch, made in the console by `staff`: its id and its activation code."""
+        created = staff.post("/console/consumers/new", {
+            "account_number": account_number, "name": name, "edrpou": "32855961", "branch_id": self.demo["branch_id"],
+            "agreement_email": email, "billing_day": str(billing_day),
+        })
+        assert created.status_code == 201, created.text
+        code = re.search(r'activation-code__value"><code>([^<]+)<', created.text)
+        consumer = re.search(r'href="/console/consumers/([0-9a-f-]{36})"', created.text)
+        assert code and consumer
+        return consumer.group(1), code.group(1)
 
     def registration_link(self, account_number: str) -> str:
         """The newest registration link of the account, from the letter's event waiting in identity's outbox."""
