@@ -7,6 +7,7 @@ message in the visitor's language, for the script to show.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -21,7 +22,7 @@ from gateway.messages import general_message, retry_after_seconds, throttled_mes
 from gateway.pages.common import safe_next, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
-from gateway.sessions import LoginRequired, NotAllowed
+from gateway.sessions import LoginRequired, NotAllowed, current_visitor
 from shared.errors import ServiceCallError
 from shared.telemetry import log_fields
 
@@ -82,8 +83,11 @@ def error_page(request: Request, status_code: int, title: str, explanation: str)
     return pages.render(request, "message.html", context, status_code=status_code)
 
 
-def _too_large(request: Request) -> Response:
+async def _too_large(request: Request) -> Response:
     """A request refused while it was still sending (gateway.body_limits): the page, and the connection closed."""
+    # refused before the page's own dependencies ran: the frame still shows who is signed in, if that can be known
+    with suppress(ServiceCallError, httpx.TransportError):
+        await current_visitor(request)
     translations = pages_of(request).translations(request)
     upload = file_upload_at(request.url.path)
     title, explanation = (translations.gettext(part) for part in (_FILE_TOO_LARGE if upload else _FORM_TOO_LARGE))
@@ -190,7 +194,7 @@ def install_error_pages(app: FastAPI) -> None:
         return _standard_page(request, 503)
 
     async def too_large(request: Request, _: Exception) -> Response:
-        return _too_large(request)
+        return await _too_large(request)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
