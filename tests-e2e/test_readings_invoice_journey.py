@@ -206,3 +206,22 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
     consumer_page.goto("/")
     expect(consumer_page.locator("[data-signs-on-paper]")).to_contain_text("підписують на папері")
     expect(consumer_page.get_by_text("Жоден документ не чекає на ваш підпис")).to_have_count(0)
+
+
+def test_a_readings_file_far_too_large_is_refused_at_once_in_the_visitors_words(
+    page: Page, consumer_page: Page, mailbox: Mailbox, demo: dict[str, Any], tmp_path: Path,
+) -> None:
+    consumer = _new_consumer(page, consumer_page, mailbox, demo, self_calculation=True, e_signature=False)
+    consumer_page.goto("/readings")
+    _reload_until(consumer_page, "#import-file", "the import form")
+    photo = tmp_path / "readings.csv"  # a scan picked by mistake: thirty times what the form takes
+    photo.write_bytes(b"1" * 30 * 1024 * 1024)
+    consumer_page.set_input_files("#import-file", str(photo))
+    consumer_page.get_by_role("button", name="Імпортувати").click()
+    expect(consumer_page.locator("h1")).to_have_text("Файл завеликий")
+    expect(consumer_page.locator("main")).to_contain_text("не більше 1 МБ")
+    expect(consumer_page.locator("header")).to_contain_text(consumer["account_number"])  # still signed in
+    consumer_page.screenshot(path=str(tmp_path / "too-large.png"))
+    consumer_page.get_by_role("link", name="Повернутися на сторінку").click()
+    expect(consumer_page).to_have_url(re.compile(r"/readings"))
+    expect(consumer_page.locator("#import-file")).to_be_visible()

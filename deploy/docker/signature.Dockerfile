@@ -25,4 +25,4 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/
 WORKDIR /app/services/signature
 USER 10001:10001
 EXPOSE 8080
-CMD ["uvicorn", "signature.app:app", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["uvicorn", "signature.app:app", "--host", "0.0.0.0", "--port", "8080", "--no-proxy-headers"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import kubernetes_validate
@@ -16,6 +17,8 @@ from deploy_manifests import (
     Rendered,
     pod_templates,
 )
+
+from gateway.body_limits import FILE_UPLOADS
 
 #: the oldest Kubernetes the manifests are for (docs/operations.md, "Prerequisites")
 KUBERNETES_VERSION = "1.31.0"
@@ -245,6 +248,38 @@ def test_only_the_gateway_is_published_and_only_over_tls(rendered: dict[str, Ren
     assert ingresses[0]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
     assert all(s["spec"]["type"] == "ClusterIP" for s in rendered[overlay].of_kind("Service")
                if "type" in s["spec"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ingress_streams_bodies_to_the_gateway_and_refuses_what_no_form_takes(
+        rendered: dict[str, Rendered], overlay: str) -> None:
+    annotations = rendered[overlay].one("Ingress", "gateway")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert re.fullmatch(r"\d+m", size)
+    # what the gateway takes gets through: the gateway, not the controller, refuses in the visitor's language
+    largest = max(upload.body_limit for upload in FILE_UPLOADS)
+    assert int(size[:-1]) * 1024 * 1024 >= 2 * largest
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_takes_the_client_address_only_from_the_pod_network(
+        rendered: dict[str, Rendered], overlay: str) -> None:
+    manifests = rendered[overlay]
+    container = _container(manifests.one("Deployment", "cabinet-gateway"))
+    names = {ref["configMapRef"]["name"] for ref in container["envFrom"] if "configMapRef" in ref}
+    settings = {key: value for c in manifests.of_kind("ConfigMap") if c["metadata"]["name"] in names
+                for key, value in c["data"].items()}
+    networks = [ipaddress.ip_network(part.strip()) for part in settings["CABINET_TRUSTED_PROXIES"].split(",")]
+    assert networks and all(network.is_private and network.prefixlen >= 8 for network in networks)
+    # uvicorn's own reading of X-Forwarded-For is off in the images: nothing may turn it back on
+    every_setting = [key for c in manifests.of_kind("ConfigMap") for key in c.get("data", {})]
+    assert "FORWARDED_ALLOW_IPS" not in every_setting
+
+
+def test_production_services_do_not_serve_their_api_docs(rendered: dict[str, Rendered]) -> None:
+    for config in rendered["production"].of_kind("ConfigMap"):
+        assert config.get("data", {}).get("CABINET_API_DOCS", "false") == "false", config["metadata"]["name"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

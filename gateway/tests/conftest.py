@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -88,8 +89,8 @@ def eventually(attempt: Callable[[], T | None], what: str, timeout: float = 60.0
 class LiveBrowser:
     """A browser of the cabinet: keeps its cookies and sends the csrf field with every form."""
 
-    def __init__(self, base_url: str, language: str = "uk") -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30.0, cookies={"lang": language})
+    def __init__(self, base_url: str, language: str = "uk", *, transport: httpx.BaseTransport | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30.0, cookies={"lang": language}, transport=transport)
         self.http.get("/login")
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -120,13 +121,26 @@ class LiveSystem:
     #: events travel through the bus: `live.eventually(attempt, what)` waits for what they bring
     eventually = staticmethod(eventually)
 
-    def browser(self, language: str = "uk") -> LiveBrowser:
-        return LiveBrowser(self.gateway, language)
+    def browser(self, language: str = "uk", *, transport: httpx.BaseTransport | None = None) -> LiveBrowser:
+        return LiveBrowser(self.gateway, language, transport=transport)
 
     def staff(self) -> LiveBrowser:
         browser = LiveBrowser(self.gateway)
         browser.log_in(self.demo["staff_login"], STAFF_PASSWORD)
         return browser
+
+    def new_consumer(self, staff: LiveBrowser, account_number: str, name: str, email: str, billing_day: int = 1
+                     ) -> tuple[str, str]:
+        """A consumer of the demo branch, made in the console by `staff`: its id and its activation code."""
+        created = staff.post("/console/consumers/new", {
+            "account_number": account_number, "name": name, "edrpou": "32855961", "branch_id": self.demo["branch_id"],
+            "agreement_email": email, "billing_day": str(billing_day),
+        })
+        assert created.status_code == 201, created.text
+        code = re.search(r'activation-code__value"><code>([^<]+)<', created.text)
+        consumer = re.search(r'href="/console/consumers/([0-9a-f-]{36})"', created.text)
+        assert code and consumer
+        return consumer.group(1), code.group(1)
 
     def registration_link(self, account_number: str) -> str:
         """The newest registration link of the account, from the letter's event waiting in identity's outbox."""
@@ -173,13 +187,15 @@ def _free_base_port() -> int:
 @pytest.fixture(scope="session")
 def start_live_system(
     postgres_url: str, amqp_url: str, service_token_secret: str, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[tuple[str, ...], str], AbstractContextManager[LiveSystem]]:
+) -> Callable[..., AbstractContextManager[LiveSystem]]:
     """`with start_live_system(("notify", "identity"), "gw1") as live:` — those services (in that order: consumers
-    of identity's events first, so their queues are bound before it announces anything) and the gateway, with
-    identity's demo branch, staff member and consumer."""
+    of identity's events first, so their queues are bound before it announces anything) and the gateway (with
+    `gateway_env` added to its environment), with identity's demo branch, staff member and consumer."""
 
     @contextmanager
-    def start(services: tuple[str, ...], prefix: str) -> Iterator[LiveSystem]:
+    def start(
+        services: tuple[str, ...], prefix: str, gateway_env: dict[str, str] | None = None
+    ) -> Iterator[LiveSystem]:
         layout = Layout(base_port=_free_base_port(), database_prefix=prefix, bus_namespace=prefix)
         env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
                "CABINET_SERVICE_TOKEN_SECRET": service_token_secret, "CABINET_LOG_FORMAT": "console",
@@ -187,6 +203,7 @@ def start_live_system(
                "CABINET_SMTP_PORT": str(_closed_port())}
         log_dir = Path(os.environ.get("CABINET_TEST_LOG_DIR") or tmp_path_factory.mktemp("logs"))
         system = System(layout, env, log_dir=log_dir)
+        system.service("gateway").env.update(gateway_env or {})
         try:
             for name in (*services, "gateway"):
                 system.service(name).start()

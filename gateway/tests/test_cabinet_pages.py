@@ -24,9 +24,8 @@ from shared.auth import Role
 
 CATALOGUES = load_catalogues()
 UK = CATALOGUES["uk"]
-#: pages of visitors who are not signed in (and the registration form's script), the home page the site map starts
-#: from
-NOT_IN_THE_SITE_MAP = {"/", "/login", "/registration/resend", "/registration/login-availability"}
+#: pages of visitors who are not signed in, the home page the site map starts from
+NOT_IN_THE_SITE_MAP = {"/", "/login", "/registration/resend"}
 
 
 def _paths(sections: list[Section]) -> set[str]:

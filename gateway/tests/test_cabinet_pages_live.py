@@ -32,17 +32,10 @@ class Cabinet:
 def cabinet(start_live_system: Any, run_id: str) -> Iterator[Cabinet]:
     with start_live_system(("notify", "identity"), f"gwc{run_id}") as live:
         staff = live.staff()
-        created = staff.post("/console/consumers/new", {
-            "account_number": "0791", "name": "ТОВ «Листування»", "edrpou": "32855961",
-            "branch_id": live.demo["branch_id"], "agreement_email": "lysty@cabinet.local", "billing_day": "5",
-        })
-        assert created.status_code == 201, created.text
-        code = re.search(r'activation-code__value"><code>([^<]+)<', created.text)
-        consumer = re.search(r'href="/console/consumers/([0-9a-f-]{36})"', created.text)
-        assert code and consumer
+        consumer, code = live.new_consumer(staff, "0791", "ТОВ «Листування»", "lysty@cabinet.local", billing_day=5)
         a = live.register("0789", live.demo["activation_code"], "avto2lysty", PASSWORD)
-        b = live.register("0791", code.group(1), "inshyilysty", PASSWORD)
-        yield Cabinet(live, staff, a, b, consumer.group(1))
+        b = live.register("0791", code, "inshyilysty", PASSWORD)
+        yield Cabinet(live, staff, a, b, consumer)
 
 
 def _error_of(page: str, name: str) -> str:

@@ -55,19 +55,10 @@ def _until_accepted(live: Any, send: Callable[[], httpx.Response], what: str) ->
 def world(start_live_system: Any, run_id: str) -> Iterator[World]:
     with start_live_system(SERVICES, f"gw{run_id}") as live:
         staff = live.staff()
-        created = staff.post("/console/consumers/new", {
-            "account_number": "0790", "name": "ТОВ «Інший споживач»", "edrpou": "32855961",
-            "branch_id": live.demo["branch_id"], "agreement_email": "inshyi@cabinet.local", "billing_day": "1",
-        })
-        assert created.status_code == 201, created.text
-        code_b = re.search(r'activation-code__value"><code>([^<]+)<', created.text)
-        assert code_b
-        consumer_b = re.search(r'href="/console/consumers/([0-9a-f-]{36})"', created.text)
-        assert consumer_b
+        consumer_b, code_b = live.new_consumer(staff, "0790", "ТОВ «Інший споживач»", "inshyi@cabinet.local")
         a = Account(live.demo["consumer_id"], "0789",
                     live.register("0789", live.demo["activation_code"], "avto2buh", CONSUMER_PASSWORD))
-        b = Account(consumer_b.group(1), "0790",
-                    live.register("0790", code_b.group(1), "inshyibuh", CONSUMER_PASSWORD))
+        b = Account(consumer_b, "0790", live.register("0790", code_b, "inshyibuh", CONSUMER_PASSWORD))
         _prepare_tariffs_and_points(live, staff, a, b)
         yield World(live, staff, a, b)
 

@@ -94,6 +94,8 @@ def system_env(layout: Layout, base: dict[str, str]) -> dict[str, str]:
         "CABINET_S3_SECRET_KEY": "cabinet-local-secret",
         "CABINET_S3_SECURE": "false",
         "CABINET_LOG_FORMAT": "json",
+        # each service's /docs and /openapi.json, for the developer at this machine (never in a deployment)
+        "CABINET_API_DOCS": "true",
         # the demo supplier as the seller on tax invoices (as the local overlay of deploy/k8s names it)
         "CABINET_SELLER_IPN": "317930526540",
         "CABINET_SELLER_TAX_OFFICE": "2659",
@@ -266,8 +268,11 @@ class System:
             env["CABINET_DATABASE_NAME"] = f"{self.layout.database_prefix}_{name}"
         process = Process(
             name,
+            # --no-proxy-headers: uvicorn would believe X-Forwarded-For from 127.0.0.1; the gateway finds the client
+            # itself (CABINET_TRUSTED_PROXIES), and no process trusts the header otherwise
             self._python("-m", "uvicorn", f"{name}.app:app", "--host", self.layout.host,
-                         "--port", str(self.layout.port(name)), "--no-access-log", "--log-level", "warning"),
+                         "--port", str(self.layout.port(name)), "--no-access-log", "--log-level", "warning",
+                         "--no-proxy-headers"),
             env, self.log_dir / f"{name}.log", ready_url=f"{self.layout.url(name)}/health/ready",
             ports=(self.layout.port(name),),
         )

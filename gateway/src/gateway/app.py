@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from gateway.billing_client import BillingClient
+from gateway.body_limits import BodyLimitMiddleware
+from gateway.client_address import ClientAddressMiddleware
 from gateway.documents_client import DocumentsClient
 from gateway.error_pages import install_error_pages
 from gateway.i18n import load_catalogues
@@ -112,6 +114,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     install_observability(app, service)
     app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware)
+    # outermost: everything inside sees the client's address
+    app.add_middleware(ClientAddressMiddleware, proxies=settings.trusted_proxies)
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
     for pages in PAGE_MODULES:

@@ -7,6 +7,7 @@ message in the visitor's language, for the script to show.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -15,12 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from gateway.i18n import N_
+from gateway.body_limits import RequestTooLarge, file_upload_at
+from gateway.i18n import N_, format_size, language_of
 from gateway.messages import general_message, retry_after_seconds, throttled_message
 from gateway.pages.common import safe_next, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
-from gateway.sessions import LoginRequired, NotAllowed
+from gateway.sessions import LoginRequired, NotAllowed, current_visitor
 from shared.errors import ServiceCallError
 from shared.telemetry import log_fields
 
@@ -60,6 +62,14 @@ _PAGES: dict[int, tuple[str, str]] = {
     ),
 }
 _FORM_REFUSED = N_("It could not be done")
+_FILE_TOO_LARGE = (
+    N_("The file is too large"),
+    N_("A file sent here may be at most %(size)s. Please go back and choose a smaller file."),
+)
+_FORM_TOO_LARGE = (
+    N_("Too much was sent"),
+    N_("The form sent more than the cabinet takes from it. Please go back and try again."),
+)
 _CSRF_REFUSED = (
     N_("The form has expired"),
     N_(
@@ -78,6 +88,29 @@ def error_page(request: Request, status_code: int, title: str, explanation: str)
         "actions": [(translations.gettext("Go to the home page"), "/")],
     }
     return pages.render(request, "message.html", context, status_code=status_code)
+
+
+async def _too_large(request: Request) -> Response:
+    """A request refused while it was still sending (gateway.body_limits): the page, and the connection closed."""
+    # refused before the page's own dependencies ran: the frame still shows who is signed in, if that can be known
+    with suppress(ServiceCallError, httpx.TransportError):
+        await current_visitor(request)
+    translations = pages_of(request).translations(request)
+    upload = file_upload_at(request.url.path)
+    title, explanation = (translations.gettext(part) for part in (_FILE_TOO_LARGE if upload else _FORM_TOO_LARGE))
+    text = explanation % {"size": format_size(upload.file_limit, language_of(request))} if upload else explanation
+    if _from_script(request):
+        response: Response = api_refusal(413, "too_large", f"{title} {text}")
+    else:
+        actions = [(translations.gettext("Go to the home page"), "/")]
+        # the form's own page, which the browser names in Referer (same-origin requests only: Referrer-Policy)
+        if back := safe_next(urlsplit(request.headers.get("referer", "")).path):
+            actions.insert(0, (translations.gettext("Back to the page"), back))
+        context = {"title": title, "explanation": text, "actions": actions}
+        response = pages_of(request).render(request, "message.html", context, status_code=413)
+    # whatever the browser is still sending is not taken in
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _standard_page(request: Request, status_code: int) -> Response:
@@ -188,6 +221,9 @@ def install_error_pages(app: FastAPI) -> None:
         )
         return _standard_page(request, 503)
 
+    async def too_large(request: Request, _: Exception) -> Response:
+        return await _too_large(request)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return _standard_page(request, exc.status_code if exc.status_code in _PAGES else 400)
@@ -207,6 +243,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(NotAllowed, not_allowed)
     app.add_exception_handler(ServiceCallError, service_refused)
     app.add_exception_handler(httpx.TransportError, service_unreachable)
+    app.add_exception_handler(RequestTooLarge, too_large)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected)

@@ -179,9 +179,12 @@ class IdentityClient:
             await self._client.get(f"{_API}/registration/links/{token}", principal)
         )
 
-    async def login_availability(self, principal: Principal, login: str) -> LoginAvailability:
+    async def login_availability(self, principal: Principal, token: str, login: str) -> LoginAvailability:
+        """Asked with the registration link's token: identity answers only whoever holds one."""
         return LoginAvailability.model_validate(
-            await self._client.get(f"{_API}/logins/availability", principal, params={"login": login})
+            await self._client.get(
+                f"{_API}/registration/links/{token}/login-availability", principal, params={"login": login}
+            )
         )
 
     async def complete_registration(

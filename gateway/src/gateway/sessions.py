@@ -85,7 +85,7 @@ def anonymous(request: Request) -> Principal:
 
 
 def client_ip(request: Request) -> str | None:
-    # behind a proxy, uvicorn's --proxy-headers/--forwarded-allow-ips puts the real address here
+    # behind trusted proxies, gateway.client_address has put the client's own address here
     return request.client.host if request.client else None
 
 

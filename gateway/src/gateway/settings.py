@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import Annotated, Any
+
+from pydantic import IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from shared.settings import ServiceSettings
 
@@ -23,6 +26,17 @@ class GatewaySettings(ServiceSettings):
     session_cache_size: int = 10_000
     #: unset: follows `public_base_url` (https → Secure cookies)
     session_cookie_secure: bool = False
+    #: the proxies in front of the gateway whose `X-Forwarded-For` tells the client's address (gateway.client_address):
+    #: addresses or networks, comma-separated — in Kubernetes the pod network of the ingress controller. None (the
+    #: default): the client is the connection's peer, and the header is ignored
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _secure_cookies_on_https(self) -> GatewaySettings:

@@ -19,7 +19,8 @@ async def test_from_a_new_consumer_account_to_a_changed_password(api: Any, world
     assert (await api.ok("GET", f"/registration/links/{token}"))["consumer"]["account_number"] == "0789"
 
     # the consumer completes registration and signs in
-    assert (await api.ok("GET", "/logins/availability", params={"login": "avtomobilist"}))["available"]
+    assert (await api.ok("GET", f"/registration/links/{token}/login-availability", params={"login": "avtomobilist"}))[
+        "available"]
     user = await api.register(world, token=token)
     [registered] = await api.outbox("identity.user_registered.v1")
     assert registered == {**registered, "user_id": user["id"], "consumer_id": world.consumer["id"],

@@ -55,8 +55,44 @@ async def test_the_link_shows_whose_registration_it_is(api: Any, world: Any) -> 
      ("MANAGER", False, "taken"), ("avtomobilist", True, None)],
 )
 async def test_whether_a_login_is_free(api: Any, world: Any, login: str, available: bool, reason: str | None) -> None:
-    answer = await api.ok("GET", "/logins/availability", params={"login": login})
+    answer = await api.ok("GET", availability(world.link_token), params={"login": login})
     assert answer == {"login": login, "available": available, "reason": reason}
+
+
+def availability(token: str) -> str:
+    return f"/registration/links/{token}/login-availability"
+
+
+async def test_only_whoever_holds_a_registration_link_may_ask_whether_a_login_is_free(api: Any, world: Any) -> None:
+    response = await api.call("GET", availability("x" * 43), params={"login": "manager"})
+    assert (response.status_code, response.json()["detail"]["code"]) == (404, "link_unknown")
+    await api.register(world)
+    response = await api.call("GET", availability(world.link_token), params={"login": "manager"})
+    assert (response.status_code, response.json()["detail"]["code"]) == (410, "link_used")
+
+
+async def test_login_checks_are_counted_per_link_and_per_address(api: Any, world: Any) -> None:
+    for attempt in range(30):
+        await api.ok("GET", availability(world.link_token), api.anonymous(f"203.0.113.{attempt}"),
+                     params={"login": f"candidate{attempt}"})
+    response = await api.call("GET", availability(world.link_token), api.anonymous("192.0.2.9"),
+                              params={"login": "manager"})
+    assert (response.status_code, response.json()["detail"]["code"]) == (429, "throttled")
+    # the registration itself goes on
+    await api.register(world)
+
+    other = await api.ok("POST", "/consumers", world.staff_a, json=api.new_consumer_body(
+        world.branch_a["id"], account_number="0790", edrpou="12345684", agreement_email="other@cabinet.local"))
+    other_link = api.link_token((await api.outbox(LINK_ISSUED))[-1]["link_url"])
+    assert other["consumer"]["account_number"] == "0790"
+    await api.execute(
+        "INSERT INTO throttled_attempts (rule, subject, occurred_at) "
+        "SELECT 'login_check.network', '203.0.113.77', now() - interval '1 minute' FROM generate_series(1, 60)"
+    )
+    response = await api.call("GET", availability(other_link), api.anonymous("203.0.113.77"),
+                              params={"login": "manager"})
+    assert response.status_code == 429
+    await api.ok("GET", availability(other_link), params={"login": "manager"})
 
 
 def complete_body(world: Any, **changes: str) -> dict[str, str]:
@@ -75,6 +111,8 @@ def complete_body(world: Any, **changes: str) -> dict[str, str]:
         ({"login": "abc"}, {"login": "too_short"}),
         ({"login": "ivan petrenko"}, {"login": "invalid_characters"}),
         ({"login": "Manager"}, {"login": "taken"}),  # a staff member's login, in another case
+        # without the right code, whether a login is taken is not told
+        ({"activation_code": "AAAA-BBBB-CCCC", "login": "Manager"}, {"activation_code": "code_invalid"}),
         ({"password": "short-pass"}, {"password": "too_short"}),
         ({"password": "password1234"}, {"password": "too_weak"}),
         ({"password": "demo@cabinet.local12345678"}, {"password": "too_weak"}),  # the consumer's own details
@@ -175,23 +213,25 @@ async def test_resending_never_says_which_field_was_wrong(api: Any, world: Any, 
     assert await api.snapshot() == before
 
 
-async def test_guessing_codes_is_throttled_per_link_and_the_count_survives_failures_and_restarts(
+async def test_guessing_codes_is_throttled_per_link_and_address_and_the_count_survives_failures_and_restarts(
     api: Any, world: Any, settings: IdentitySettings,
     start_app: Callable[[IdentitySettings], AbstractAsyncContextManager[FastAPI]],
 ) -> None:
+    guesser = api.anonymous("203.0.113.9")
     for attempt in range(5):
-        response = await api.call("POST", "/registration/complete", api.anonymous(f"203.0.113.{attempt}"),
+        response = await api.call("POST", "/registration/complete", guesser,
                                   json=complete_body(world, activation_code=f"AAAA-BBBB-CCC{attempt}"))
         assert response.json()["detail"]["fields"] == {"activation_code": "code_invalid"}
     # every failed request was rolled back, yet its attempt stayed counted
-    assert await api.scalar("SELECT count(*) FROM throttled_attempts WHERE rule = 'activation.link'") == 5
+    assert await api.scalar(
+        "SELECT count(*) FROM throttled_attempts WHERE rule = 'activation.link_network'"
+    ) == 5
 
     before = await api.snapshot()
-    response = await api.call("POST", "/registration/complete", api.anonymous("203.0.113.99"),
-                              json=complete_body(world))  # even the right code now waits
-    assert response.status_code == 429
+    response = await api.call("POST", "/registration/complete", guesser, json=complete_body(world))
+    assert response.status_code == 429  # even the right code waits, from there
     assert response.json()["detail"]["code"] == "throttled"
-    assert 14 * 60 < response.json()["detail"]["retry_after"] <= 15 * 60
+    assert 25 < response.json()["detail"]["retry_after"] <= 30
     assert response.headers["Retry-After"] == str(response.json()["detail"]["retry_after"])
     assert await api.snapshot() == before
 
@@ -199,25 +239,37 @@ async def test_guessing_codes_is_throttled_per_link_and_the_count_survives_failu
     async with start_app(settings) as replica:
         other = type(api)(replica, api.tokens)
         async with other.client:
-            response = await other.call("POST", "/registration/complete", json=complete_body(world))
+            response = await other.call("POST", "/registration/complete", guesser, json=complete_body(world))
             assert response.status_code == 429
 
-    # a quarter of an hour later the link may be tried again
-    await api.execute("UPDATE throttled_attempts SET occurred_at = occurred_at - interval '15 minutes'")
+    # from elsewhere the link is not held up
+    await api.register(world, ip="192.0.2.10")
+
+
+async def test_a_link_takes_a_hundred_wrong_codes_an_hour_from_everywhere(api: Any, world: Any) -> None:
+    link_id = await api.scalar("SELECT id::text FROM registration_links")
+    await api.execute(
+        "INSERT INTO throttled_attempts (rule, subject, occurred_at) "
+        "SELECT 'activation.link_total', :link, now() - interval '1 minute' FROM generate_series(1, 100)",
+        link=link_id,
+    )
+    response = await api.call("POST", "/registration/complete", api.anonymous("192.0.2.11"), json=complete_body(world))
+    assert response.status_code == 429
+    await api.execute("UPDATE throttled_attempts SET occurred_at = occurred_at - interval '1 hour'")
     await api.register(world)
 
 
 async def test_guessing_codes_is_throttled_per_client_address(api: Any, world: Any) -> None:
     await api.execute(
         "INSERT INTO throttled_attempts (rule, subject, occurred_at) "
-        "SELECT 'activation.address', '203.0.113.5', now() - interval '1 minute' FROM generate_series(1, 20)"
+        "SELECT 'activation.network', '203.0.113.5', now() - interval '1 minute' FROM generate_series(1, 20)"
     )
     response = await api.call("POST", "/registration/complete", api.anonymous("203.0.113.5"), json=complete_body(world))
     assert response.status_code == 429
     await api.register(world, ip="203.0.113.6")
 
 
-async def test_resending_is_throttled_per_client_address_and_per_address(api: Any, world: Any) -> None:
+async def test_resending_is_throttled_per_client_address_and_per_mailbox(api: Any, world: Any) -> None:
     body = {"activation_code": world.activation_code, "email": "demo@cabinet.local"}
     for _ in range(5):
         assert (await api.call("POST", "/registration/resend", json=body)).status_code == 202
@@ -226,10 +278,20 @@ async def test_resending_is_throttled_per_client_address_and_per_address(api: An
     assert response.status_code == 429
 
     wrong = {"activation_code": "AAAA-BBBB-CCCC", "email": "x@cabinet.local"}
-    for attempt in range(5):  # an address trying many codes and e-mails
+    for attempt in range(5):  # an address trying many codes and e-mails: ten attempts with the five above
         wrong["email"] = f"x{attempt}@cabinet.local"
         assert (await api.call("POST", "/registration/resend", json=wrong)).status_code == 404
     wrong["email"] = "fresh@cabinet.local"
     response = await api.call("POST", "/registration/resend", json=wrong)
-    assert response.status_code == 429  # ten attempts from this client address
+    assert response.status_code == 429
     assert len(await api.outbox(LINK_ISSUED)) == 1 + 5
+
+
+async def test_a_strangers_attempts_with_the_consumers_e_mail_do_not_stop_its_letter(api: Any, world: Any) -> None:
+    for address in range(10):
+        stranger = api.anonymous(f"203.0.113.{address}")
+        for attempt in range(5):
+            guess = {"activation_code": f"AAAA-BBBB-CCC{attempt}", "email": "demo@cabinet.local"}
+            assert (await api.call("POST", "/registration/resend", stranger, json=guess)).status_code == 404
+    await api.ok("POST", "/registration/resend",
+                 json={"activation_code": world.activation_code, "email": "demo@cabinet.local"})

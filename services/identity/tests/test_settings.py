@@ -93,7 +93,10 @@ async def test_an_expired_or_unknown_confirmation_link_is_refused(api: Any, user
     assert (await api.ok("GET", "/me", user))["email"] == "demo@cabinet.local"
 
 
-async def test_a_wrong_current_password_is_throttled_across_all_three_forms(api: Any, user: Any) -> None:
+async def test_a_wrong_current_password_is_throttled_per_session_across_all_three_forms(api: Any, user: Any) -> None:
+    """Someone at a browser left signed in may guess; the user's other sessions are not held up by it."""
+    left_open = user.model_copy(update={"session_id": uuid.uuid4()})
+    own = user.model_copy(update={"session_id": uuid.uuid4()})
     wrong = "not my password"
     forms = [
         ("/me/email", {"new_email": "new@cabinet.local", "current_password": wrong}),
@@ -103,13 +106,20 @@ async def test_a_wrong_current_password_is_throttled_across_all_three_forms(api:
     ]
     for attempt in range(5):
         path, body = forms[attempt % 3]
-        response = await api.call("POST", path, user, json=body)
+        response = await api.call("POST", path, left_open, json=body)
         assert response.json()["detail"]["fields"]["current_password"] == "wrong_password"
     for path, body in forms:
         right = {**body, "current_password": api.STRONG_PASSWORD}
-        response = await api.call("POST", path, user, json=right)
+        response = await api.call("POST", path, left_open, json=right)
         assert response.status_code == 429, path
+        assert 25 < response.json()["detail"]["retry_after"] <= 30
     assert (await api.ok("GET", "/me", user))["login"] == "avtomobilist"
+    await api.ok("POST", "/me/login", own, json={"new_login": "new.login", "current_password": api.STRONG_PASSWORD})
+
+
+async def test_whether_a_login_is_taken_is_told_only_with_the_right_password(api: Any, user: Any) -> None:
+    response = await api.call("POST", "/me/login", user, json={"new_login": "MANAGER", "current_password": "nope"})
+    assert response.json()["detail"]["fields"] == {"current_password": "wrong_password"}
 
 
 @pytest.mark.parametrize(

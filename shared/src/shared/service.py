@@ -87,7 +87,11 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
             await bus.stop()
             await background.bounded(database.dispose(), what="closing the database pool")
 
-    app = FastAPI(title=f"cabinet {service}", lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title=f"cabinet {service}", lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
     install_error_handlers(app)

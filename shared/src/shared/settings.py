@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
     log_format: str = "json"
     #: apply Alembic migrations when the service starts (deployments run them as a Job instead)
     migrate_on_start: bool = True
+    #: serve the API's `/docs` and `/openapi.json`: for developers (the local run turns it on); off by default, so that
+    #: no deployment hands the API's map to whoever reaches a service. docs/api-*.md are the reference
+    api_docs: bool = False
 
     @property
     def database_url(self) -> str:

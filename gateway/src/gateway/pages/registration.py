@@ -73,11 +73,12 @@ async def _registration_form(
     return pages_of(request).render(request, "registration_complete.html", context, status_code=status_code)
 
 
-async def _login_check(request: Request, login: str) -> dict[str, Any]:
-    """Whether a login is free, as `{available, message}` in the visitor's language."""
+async def _login_check(request: Request, token: str, login: str) -> dict[str, Any]:
+    """Whether a login is free, as `{available, message}` in the visitor's language; a problem of the link itself
+    is raised."""
     translations = pages_of(request).translations(request)
     try:
-        answer = await identity_of(request).login_availability(anonymous(request), login.strip())
+        answer = await identity_of(request).login_availability(anonymous(request), token, login.strip())
     except ServiceCallError as error:
         if error.status_code == 429:
             message = throttled_message(translations, retry_after_seconds(error))
@@ -133,17 +134,37 @@ async def check_login_without_script(
     login: Annotated[str, Form()] = "",
 ) -> Response:
     """The "is this login free" button when scripts are off: the same form again, with the answer."""
+    if not LINK_TOKEN.fullmatch(token):
+        return _link_problem(request, "link_unknown", 404)
     values = {"activation_code": activation_code, "login": login}
-    login_check = await _login_check(request, login)
+    try:
+        login_check = await _login_check(request, token, login)
+    except ServiceCallError as error:
+        if _is_link_problem(error):
+            return _link_problem(request, error.code, error.status_code)
+        raise
     return await _registration_form(
         request, token, values=values, errors=FormErrors(), login_check=login_check
     )
 
 
-@router.get("/login-availability")
-async def login_availability(request: Request, login: str = "") -> JSONResponse:
+@router.get("/complete/{token}/login-availability")
+async def login_availability(request: Request, token: str, login: str = "") -> JSONResponse:
     """The same answer for the page's script: `{"available": bool, "message": "..."}`."""
-    return JSONResponse(await _login_check(request, login))
+    if not LINK_TOKEN.fullmatch(token):
+        return _link_problem_answer(request, "link_unknown")
+    try:
+        return JSONResponse(await _login_check(request, token, login))
+    except ServiceCallError as error:
+        if _is_link_problem(error):
+            return _link_problem_answer(request, error.code)
+        raise
+
+
+def _link_problem_answer(request: Request, code: str) -> JSONResponse:
+    """The page was opened with a link that has since been used or has expired: said where the answer goes."""
+    title, _ = REGISTRATION_LINK_PROBLEMS[code]
+    return JSONResponse({"available": False, "message": pages_of(request).translations(request).gettext(title)})
 
 
 @router.get("/resend")

@@ -69,11 +69,12 @@ async def registration_link(
     )
 
 
-@router.get("/logins/availability")
+@router.get("/registration/links/{token}/login-availability")
 async def login_availability(
-    login: Annotated[str, Query(max_length=320)], principal: CurrentPrincipal, identity: IdentityDep
+    token: Annotated[str, Path(max_length=128)], login: Annotated[str, Query(max_length=320)],
+    principal: CurrentPrincipal, identity: IdentityDep,
 ) -> schemas.LoginAvailability:
-    problem = await identity.login_availability(login, client_address(principal))
+    problem = await identity.login_availability(token, login, client_address(principal))
     return schemas.LoginAvailability(login=login, available=problem is None, reason=problem)
 
 
@@ -107,7 +108,9 @@ async def request_email_change(
     body: schemas.EmailChangeRequest, principal: CurrentPrincipal, identity: IdentityDep
 ) -> schemas.PendingEmailOut:
     user = await identity.current_user(principal)
-    change = await identity.request_email_change(user, body.new_email, body.current_password)
+    change = await identity.request_email_change(
+        user, body.new_email, body.current_password, session_id=principal.session_id
+    )
     return schemas.PendingEmailOut(pending_email=change.new_email)
 
 
@@ -129,7 +132,7 @@ async def change_login(
     body: schemas.LoginChangeRequest, principal: CurrentPrincipal, identity: IdentityDep
 ) -> schemas.UserEnvelope:
     user = await identity.current_user(principal)
-    user = await identity.change_login(user, body.new_login, body.current_password)
+    user = await identity.change_login(user, body.new_login, body.current_password, session_id=principal.session_id)
     return schemas.UserEnvelope(user=schemas.UserOut.of(user, utcnow()))
 
 

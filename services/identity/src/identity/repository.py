@@ -137,6 +137,16 @@ async def live_session(session: AsyncSession, token_hash: bytes, now: datetime) 
     )
 
 
+async def sign_in_addresses(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> list[str]:
+    """The client addresses the user has signed in from since `since` (sessions ended since are kept)."""
+    rows = await session.scalars(
+        select(Session.client_address)
+        .where(Session.user_id == user_id, Session.created_at > since, Session.client_address.is_not(None))
+        .distinct()
+    )
+    return [address for address in rows if address is not None]
+
+
 async def session_by_token(session: AsyncSession, token_hash: bytes) -> Session | None:
     return await session.scalar(select(Session).where(Session.token_hash == token_hash))
 
@@ -175,7 +185,7 @@ async def pending_email_change(session: AsyncSession, user_id: uuid.UUID) -> Ema
 async def recent_attempts(
     session: AsyncSession, rule: ThrottleRule, subject: str, since: datetime
 ) -> list[datetime]:
-    """The newest `rule.limit` attempts of `subject` since `since`, newest first."""
+    """The newest attempts of `subject` since `since` that `rule` needs to see, newest first."""
     rows = await session.scalars(
         select(ThrottledAttempt.occurred_at)
         .where(
@@ -184,7 +194,7 @@ async def recent_attempts(
             ThrottledAttempt.occurred_at > since,
         )
         .order_by(ThrottledAttempt.occurred_at.desc())
-        .limit(rule.limit)
+        .limit(rule.counted)
     )
     return list(rows)
 

@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy.exc import IntegrityError
@@ -82,11 +82,11 @@ class Throttle:
         self._database = database
 
     async def check(self, session: AsyncSession, *subjects: Subject, now: datetime) -> None:
-        """Refuse (429) when any subject has used up its attempts."""
+        """Refuse (429) when any subject has to wait before its next attempt."""
         waits = []
         for rule, subject in subjects:
             recent = await repository.recent_attempts(session, rule, subject, now - rule.window)
-            wait = throttling.retry_after(rule, recent, now)
+            wait = rule.retry_after(recent, now)
             if wait is not None:
                 waits.append(wait)
         if waits:
@@ -195,32 +195,41 @@ class Identity:
         # zxcvbn takes up to a tenth of a second on a long password
         return await asyncio.to_thread(partial(password_problem, password, login=login, personal=personal))
 
-    async def _check_current_password(
-        self, user: User, password: str, fields: dict[str, str], now: datetime
-    ) -> None:
-        """For changes in Settings: a wrong current password is a counted guess."""
-        subject = (throttling.CURRENT_PASSWORD_PER_USER, str(user.id))
+    async def _current_password_is_right(
+        self, user: User, password: str, fields: dict[str, str], now: datetime, session_id: uuid.UUID | None
+    ) -> bool:
+        """For changes in Settings: a wrong current password is a guess, counted against the browser's session."""
+        subject = (throttling.CURRENT_PASSWORD_PER_SESSION, str(session_id or user.id))
         await self.throttle.check(self.session, subject, now=now)
-        if not await self._verify(user, password):
-            await self.throttle.count(subject, now=now)
-            fields["current_password"] = PasswordProblem.WRONG
+        if await self._verify(user, password):
+            return True
+        await self.throttle.count(subject, now=now)
+        fields["current_password"] = PasswordProblem.WRONG
+        return False
 
     # ------------------------------------------------------------------ sessions
     async def sign_in(self, login: str, password: str, client_address: str) -> NewSession:
+        """Each wrong password counts against the login from this network, against this network, and against the
+        login from everywhere; the last holds only where the user has not signed in lately (module throttling)."""
         now = utcnow()
         login = clean_login(login)
-        subjects = (
-            (throttling.LOGIN_PER_ACCOUNT, login_key(login)), (throttling.LOGIN_PER_ADDRESS, client_address)
-        )
-        await self.throttle.check(self.session, *subjects, now=now)
+        network = throttling.network_of(client_address)
+        from_here = (throttling.SIGN_IN_PER_LOGIN_AND_NETWORK, throttling.pair(login_key(login), network))
+        this_network = (throttling.SIGN_IN_PER_NETWORK, network)
+        from_everywhere = (throttling.SIGN_IN_PER_LOGIN, login_key(login))
         user = await repository.user_by_login(self.session, login)
+        if user is not None and network in await self._sign_in_networks(user, now):
+            await self.throttle.check(self.session, from_here, this_network, now=now)
+        else:
+            await self.throttle.check(self.session, from_here, this_network, from_everywhere, now=now)
         if not await self._verify(user, password):
-            await self.throttle.count(*subjects, now=now)
+            await self.throttle.count(from_here, this_network, from_everywhere, now=now)
             raise Unauthorized("wrong login or password", code="invalid_credentials")
         assert user is not None
         if self.hashing.needs_rehash(user.password_hash):
             user.password_hash = await self._hash(password)
-        await repository.clear_attempts(self.session, throttling.LOGIN_PER_ACCOUNT, login_key(login))
+        # the user's own slips are forgiven; what strangers tried against the login stays counted
+        await repository.clear_attempts(self.session, *from_here)
         token = new_token()
         signed_in = Session(
             user_id=user.id, user=user, token_hash=token_hash(token), client_address=client_address,
@@ -229,6 +238,12 @@ class Identity:
         self.session.add(signed_in)
         await self.session.flush()
         return NewSession(token, signed_in)
+
+    async def _sign_in_networks(self, user: User, now: datetime) -> set[str]:
+        since = now - timedelta(days=throttling.KNOWN_NETWORK_DAYS)
+        return {throttling.network_of(address) for address in await repository.sign_in_addresses(
+            self.session, user.id, since
+        )}
 
     async def resolve_session(self, token: str) -> Session:
         now = utcnow()
@@ -256,16 +271,22 @@ class Identity:
             raise Gone("the registration link has expired", code="link_expired")
         return link
 
-    async def login_availability(self, login: str, client_address: str) -> LoginProblem | None:
+    async def login_availability(self, token: str, login: str, client_address: str) -> LoginProblem | None:
+        """Whether a login is free, for whoever holds a registration link: it tells which logins exist, so it is
+        no question for anyone else, and every check counts (per link and per network)."""
         now = utcnow()
-        subject = (throttling.LOGIN_CHECK_PER_ADDRESS, client_address)
-        await self.throttle.check(self.session, subject, now=now)
-        await self.throttle.count(subject, now=now)
+        link = await self.registration_link(token)
+        subjects = (
+            (throttling.LOGIN_CHECK_PER_LINK, str(link.id)),
+            (throttling.LOGIN_CHECK_PER_NETWORK, throttling.network_of(client_address)),
+        )
+        await self.throttle.check(self.session, *subjects, now=now)
+        await self.throttle.count(*subjects, now=now)
         return await self._new_login_problem(clean_login(login))
 
-    async def _new_login_problem(self, login: str) -> LoginProblem | None:
+    async def _new_login_problem(self, login: str, *, say_if_taken: bool = True) -> LoginProblem | None:
         problem = login_problem(login)
-        if problem is None and await repository.login_taken(self.session, login):
+        if problem is None and say_if_taken and await repository.login_taken(self.session, login):
             return LoginProblem.TAKEN
         return problem
 
@@ -276,8 +297,11 @@ class Identity:
         now = utcnow()
         # locked: guesses at one link's code queue up behind each other, so its limit cannot be raced past
         link = await self.registration_link(token, for_update=True)
+        network = throttling.network_of(client_address)
         subjects = (
-            (throttling.ACTIVATION_PER_LINK, str(link.id)), (throttling.ACTIVATION_PER_ADDRESS, client_address)
+            (throttling.ACTIVATION_PER_LINK_AND_NETWORK, throttling.pair(str(link.id), network)),
+            (throttling.ACTIVATION_PER_LINK, str(link.id)),
+            (throttling.ACTIVATION_PER_NETWORK, network),
         )
         await self.throttle.check(self.session, *subjects, now=now)
         consumer = link.consumer
@@ -290,7 +314,9 @@ class Identity:
         elif code.used_at is not None:
             fields["activation_code"] = "code_used"
         login = clean_login(login)
-        if login_issue := await self._new_login_problem(login):
+        # whether a login is taken is told to whoever has the link and its code; the link alone asks
+        # `login_availability`, which counts every question
+        if login_issue := await self._new_login_problem(login, say_if_taken=code is not None):
             fields["login"] = login_issue
         personal = (consumer.agreement_email, consumer.name, consumer.account_number, consumer.edrpou)
         if password_issue := await self._password_problem(password, login, personal):
@@ -335,12 +361,9 @@ class Identity:
     async def resend_registration(self, activation_code: str, email: str, client_address: str) -> str:
         """A new registration link to the agreement e-mail, if the code and the address belong together."""
         now = utcnow()
-        subjects = (
-            (throttling.RESEND_PER_ADDRESS, client_address),
-            (throttling.RESEND_PER_EMAIL, email.strip().casefold()),
-        )
-        await self.throttle.check(self.session, *subjects, now=now)
-        await self.throttle.count(*subjects, now=now)
+        attempt = (throttling.RESEND_PER_NETWORK, throttling.network_of(client_address))
+        await self.throttle.check(self.session, attempt, now=now)
+        await self.throttle.count(attempt, now=now)
         symbols = normalize_activation_code(activation_code)
         code = await repository.activation_code(self.session, activation_code_hash(symbols)) if symbols else None
         consumer = await repository.consumer(self.session, code.consumer_id) if code else None
@@ -350,6 +373,10 @@ class Identity:
         ):
             # one answer for every mismatch: which of the two was wrong would help a guesser
             raise NotFound("no consumer with this activation code and e-mail", code="no_match")
+        # only whoever has the code can have letters sent; the mailbox still gets no more than a few an hour
+        letter = (throttling.RESEND_LETTERS_PER_CONSUMER, str(consumer.id))
+        await self.throttle.check(self.session, letter, now=now)
+        await self.throttle.count(letter, now=now)
         await self._issue_registration_link(consumer, now)
         return consumer.agreement_email
 
@@ -381,10 +408,12 @@ class Identity:
             raise Forbidden("the token does not match the user", code="principal_mismatch")
         return user
 
-    async def request_email_change(self, user: User, new_email: str, current_password: str) -> EmailChange:
+    async def request_email_change(
+        self, user: User, new_email: str, current_password: str, *, session_id: uuid.UUID | None = None
+    ) -> EmailChange:
         now = utcnow()
         fields: dict[str, str] = {}
-        await self._check_current_password(user, current_password, fields, now)
+        await self._current_password_is_right(user, current_password, fields, now, session_id)
         address = normalize_email(new_email)
         if address is None:
             fields["new_email"] = "invalid"
@@ -444,17 +473,20 @@ class Identity:
         )
         return change.new_email
 
-    async def change_login(self, user: User, new_login: str, current_password: str) -> User:
+    async def change_login(
+        self, user: User, new_login: str, current_password: str, *, session_id: uuid.UUID | None = None
+    ) -> User:
         now = utcnow()
         fields: dict[str, str] = {}
-        await self._check_current_password(user, current_password, fields, now)
+        password_right = await self._current_password_is_right(user, current_password, fields, now, session_id)
         new_login = clean_login(new_login)
         old_login = user.login
         if new_login == old_login:
             fields["new_login"] = LoginProblem.SAME_AS_CURRENT
         elif (problem := login_problem(new_login)) is not None:
             fields["new_login"] = problem
-        elif login_key(new_login) != login_key(old_login) and await repository.login_taken(
+        # whether another login is taken is told only with the right password: it says which logins exist
+        elif password_right and login_key(new_login) != login_key(old_login) and await repository.login_taken(
             self.session, new_login
         ):
             fields["new_login"] = LoginProblem.TAKEN
@@ -475,7 +507,7 @@ class Identity:
         """A new password also ends the user's other sessions: whoever knew the old one is signed out."""
         now = utcnow()
         fields: dict[str, str] = {}
-        await self._check_current_password(user, current_password, fields, now)
+        await self._current_password_is_right(user, current_password, fields, now, keep_session)
         personal: tuple[str, ...] = (user.email,)
         if user.consumer is not None:
             personal += (user.consumer.name, user.consumer.account_number, user.consumer.edrpou)
