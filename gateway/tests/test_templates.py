@@ -860,3 +860,13 @@ def test_a_tariff_class_is_shown_by_its_name_and_staff_see_its_code_for_the_form
     staff = _visible_text(_render("tariffs.html", STAFF_USER, {
         "classes": [TARIFF_CLASS], "coefficients": [], "staff": True, "notice": None, **TARIFF_FORMS}, "uk"))
     assert "Код класу: non_household_2" in staff
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_demo_system_says_where_its_keys_are_and_a_real_one_says_nothing(language: str) -> None:
+    real = _render("help_e_signature.html", CONSUMER_USER, {}, language)
+    demo = _render("help_e_signature.html", CONSUMER_USER, {"demo_keys": "/srv/cabinet/var/trust"}, language)
+    assert "demo-keys" not in real
+    text = _visible_text(demo)
+    assert "/srv/cabinet/var/trust" in text and "consumer.key.pem" in text and "consumer-dstu.Key-6.dat" in text
+    assert CATALOGUES[language].gettext("This is a demo system.") in text

@@ -11,7 +11,9 @@ goes through its service's own use case, as of the moment it happened (`metering
 documents and carry the events between them — so every date the cabinet shows is the day the thing happened.
 
 The open period ends the story: the substation meter's reading is in, the consumer's own meter waits for the
-consumer (the README's walk). Idempotent: a consumer that has metering points already is left as it is.
+consumer (the README's walk). Idempotent: a consumer that has metering points already keeps its history; only a
+new open period (a later `make run`, a month on) gets the substation meter's reading entered, so the story still
+ends the same way.
 
 `load()` is called by the local run (`devtools.run`), the end-to-end tests and the load benchmark, which loads many
 consumers without signers (their readings then are all entered by staff, and nobody signs their history).
@@ -273,6 +275,7 @@ async def load(system: System, secret: str, consumer_id: str, *, signers: Signer
             response = await staff.call("metering", "GET", points_path)
             return response if response.status_code == 200 else None
         if (await until(known, "metering knowing the consumer")).json():
+            await _read_substation_of_open_period(staff, consumer_id)
             return {"loaded": False}
         for point in POINTS:
             (await staff.call("metering", "POST", points_path,
@@ -301,6 +304,25 @@ async def load(system: System, secret: str, consumer_id: str, *, signers: Signer
     paid = await _pay(invoices, env.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
                       env.get("CABINET_BUS_NAMESPACE", "cabinet"), story.now.date())
     return {"loaded": True, "invoices": [invoice.number for invoice in invoices], "payments": paid}
+
+
+async def _read_substation_of_open_period(staff: Staff, consumer_id: str) -> None:
+    """The substation meter's reading of the open period, as staff enter it, unless it is in already."""
+    answer = await staff.call("metering", "GET", f"/consumers/{consumer_id}/readings")
+    answer.raise_for_status()
+    form = answer.json()
+    substation = [line for point in form["points"] if point["point"]["meter_serial"].startswith(SUBSTATION_METER)
+                  and point["point"]["active"] for line in point["lines"]]
+    if not substation or any(line["state"] != "missing" for line in substation):
+        return
+    month = len(SEASON)  # a month as the open period of the history was
+    readings = [{"point_id": line["point_id"], "energy": line["energy"], "zone": line["zone"],
+                 "value": str(Decimal(line["previous"]) + round(MONTHLY[SUBSTATION_METER, line["energy"], line["zone"]]
+                                                                * SEASON[month - 1]))}
+                for line in substation]
+    entered = await staff.call("metering", "POST", f"/consumers/{consumer_id}/readings",
+                               json={"period": form["period"], "readings": readings, "confirm": True})
+    entered.raise_for_status()
 
 
 def _day(period: str, billing_day: int) -> date:

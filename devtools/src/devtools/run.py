@@ -43,6 +43,8 @@ def main() -> None:
     layout = Layout()
     trust = testca.ensure_local_trust(VAR)
     env = {"CABINET_SERVICE_TOKEN_SECRET": values["CABINET_SERVICE_TOKEN_SECRET"],
+           # the help page and the signing form name the demo keys' folder
+           "CABINET_DEMO_KEYS": str(VAR / "trust"),
            **{name: value for name, value in trust.items() if name.startswith("CABINET_")}}
     system = System(layout, env, log_dir=VAR / "log", mail_store=VAR / "mail", s3_state=VAR / "s3")
     print("starting: mail catcher, S3, services, gateway ...", flush=True)

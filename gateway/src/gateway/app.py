@@ -100,7 +100,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
-    app.state.pages = Pages(load_catalogues())
+    app.state.pages = Pages(load_catalogues(), demo_keys=settings.demo_keys)
     app.state.identity_service = identity_service
     app.state.identity = IdentityClient(identity_service)
     app.state.documents = DocumentsClient(documents_service)

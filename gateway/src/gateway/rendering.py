@@ -107,6 +107,8 @@ def create_environment() -> Environment:
     environment.globals["party_labels"] = PARTY_LABELS
     environment.globals["certificate_state_labels"] = CERTIFICATE_STATE_LABELS
     environment.globals["document_type_label"] = type_label
+    # a demo system's test keys (GatewaySettings.demo_keys): none in a real one
+    environment.globals["demo_keys"] = None
     environment.globals["billing_months"] = _billing_months
     # the readings and money vocabulary (gateway.readings_view, gateway.billing_view)
     environment.globals.update(
@@ -196,9 +198,10 @@ def frame_context(
 
 
 class Pages:
-    def __init__(self, catalogues: Mapping[str, Translations]) -> None:
+    def __init__(self, catalogues: Mapping[str, Translations], *, demo_keys: str | None = None) -> None:
         self.catalogues = catalogues
         self.templates = Jinja2Templates(env=create_environment())
+        self.templates.env.globals["demo_keys"] = demo_keys
 
     def translations(self, request: Request) -> Translations:
         return self.catalogues[language_of(request)]

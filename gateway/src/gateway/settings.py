@@ -30,6 +30,9 @@ class GatewaySettings(ServiceSettings):
     #: addresses or networks, comma-separated — in Kubernetes the pod network of the ingress controller. None (the
     #: default): the client is the connection's peer, and the header is ignored
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    #: a demo system's folder of test keys and certificates (the local run's var/trust), named on the e-signature
+    #: help page and the signing form so a newcomer finds them; unset (the default) in every real deployment
+    demo_keys: str | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
