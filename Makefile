@@ -5,10 +5,14 @@ export CABINET_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 export CABINET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 SERVICES := identity metering billing documents signature notify
 
-.PHONY: setup run test test-fast test-e2e lint migrate bench events-doc clean
+.PHONY: setup setup-test run test test-fast test-e2e lint migrate bench events-doc clean
 
+# what `make run` needs; `setup-test` adds the browser, promtool, the JDK and checkov the tests need
 setup:
 	@scripts/bootstrap.sh
+
+setup-test:
+	@scripts/bootstrap.sh --test
 
 run: setup
 	@$(PY) -m devtools.run
@@ -23,13 +27,13 @@ lint: setup
 	.venv/bin/mypy bench/*.py
 
 # everything CI runs: lint, unit and integration tests, then the end-to-end browser tests
-test: setup infra lint
+test: setup-test infra lint
 	.venv/bin/pytest -q -p no:cacheprovider shared services gateway devtools deploy tests-e2e
 
-test-fast: setup infra
+test-fast: setup-test infra
 	.venv/bin/pytest -q -x shared services gateway devtools
 
-test-e2e: setup infra
+test-e2e: setup-test infra
 	.venv/bin/pytest -q tests-e2e
 
 migrate: setup infra

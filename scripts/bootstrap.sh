@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine; quick when nothing changed.
-#   - Debian packages: chromium (browser tests), fonts-dejavu-core (Cyrillic PDFs), prometheus (promtool),
-#     a JDK and Bouncy Castle (the DSTU 4145 interop check of the signature service's tests)
-#   - .venv with every package of the repository (editable) and the development tools
+#   scripts/bootstrap.sh          what `make run` needs: fonts-dejavu-core (Cyrillic PDFs) from Debian and a .venv
+#                                 with every package of the repository (editable) and the development tools
+#   scripts/bootstrap.sh --test   and what the tests need besides: chromium (browser tests), prometheus (promtool),
+#                                 a JDK and Bouncy Castle (the DSTU 4145 interop check), checkov (its own venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
 
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
-[ -f /usr/share/java/bcpkix.jar ] || missing+=(libbcprov-java libbcpkix-java)
+if $for_tests; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+  [ -f /usr/share/java/bcpkix.jar ] || missing+=(libbcprov-java libbcpkix-java)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]} from Debian"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -22,10 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo rm -f /usr/sbin/policy-rc.d
 fi
 
-# checkov pins libraries that clash with pytest's, so it lives in a venv of its own
-if [ ! -x deploy/.tools/checkov/bin/checkov ]; then
+# checkov pins libraries that clash with pytest's, so it lives in a venv of its own (for the deploy tests only)
+if $for_tests && [ ! -x deploy/.tools/checkov/bin/checkov ]; then
   echo "bootstrap: installing checkov into deploy/.tools/checkov"
-  deploy/install-checkov.sh >/dev/null
+  deploy/install-checkov.sh 2>&1 | grep -v '^WARNING: Location' >/dev/null || true
+  [ -x deploy/.tools/checkov/bin/checkov ] || { echo "bootstrap: installing checkov failed" >&2; exit 1; }
 fi
 
 python=${PYTHON:-python3.11}
