@@ -34,7 +34,8 @@ async def test_demo_data_is_made_once_and_gives_a_fresh_code_each_time(settings:
                 (await session.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
                 for table in ("supplier_branches", "users", "consumer_accounts", "activation_codes")
             ]
-            assert counts == [1, 1, 1, 2]
+            # the staff member and the consumer's accountant who signed its history
+        assert counts == [1, 2, 1, 2]
             branch = (await session.execute(sa.text("SELECT name, edrpou, iban FROM supplier_branches"))).one()
             consumer = (await session.execute(sa.text(
                 "SELECT account_number, name, edrpou, agreement_email, billing_day, self_calculation, e_signature "
