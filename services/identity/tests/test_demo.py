@@ -26,6 +26,7 @@ async def test_demo_data_is_made_once_and_gives_a_fresh_code_each_time(settings:
         first.branch_id, first.consumer_id, first.staff_login)
     assert first.staff_password == "zelenyi-kashtan-u-dvori-9" and second.staff_password is None
     assert first.activation_code != second.activation_code
+    assert first.accountant_user_id == second.accountant_user_id != first.staff_user_id
 
     database = Database(settings.database_url)
     try:
@@ -35,7 +36,7 @@ async def test_demo_data_is_made_once_and_gives_a_fresh_code_each_time(settings:
                 for table in ("supplier_branches", "users", "consumer_accounts", "activation_codes")
             ]
             # the staff member and the consumer's accountant who signed its history
-        assert counts == [1, 2, 1, 2]
+            assert counts == [1, 2, 1, 2]
             branch = (await session.execute(sa.text("SELECT name, edrpou, iban FROM supplier_branches"))).one()
             consumer = (await session.execute(sa.text(
                 "SELECT account_number, name, edrpou, agreement_email, billing_day, self_calculation, e_signature "
