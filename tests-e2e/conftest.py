@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devtools import testca
 from devtools.processes import Layout, System, drop_system
@@ -25,6 +25,9 @@ from shared.testing import run_in_thread
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CABINET_CHROMIUM", "/usr/bin/chromium")
+# an assertion about a page waits as long as an action does (the pages' default, page.set_default_timeout): on two
+# cores busy with the whole system, a signature's three steps or a bus round trip can take longer than expect's 5 s
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -187,10 +187,11 @@ def settings_of(system: System, service: str, settings_class: type[S]) -> S:
 class Story:
     """The half year of one consumer, told through the services' use cases."""
 
-    def __init__(self, system: System, consumer_id: str, signers: Signers | None) -> None:
+    def __init__(self, system: System, consumer_id: str, signers: Signers | None, serial_suffix: str) -> None:
         self.system = system
         self.consumer_id = uuid.UUID(consumer_id)
         self.signers = signers
+        self.serial_suffix = serial_suffix
         self.now = datetime.now(KYIV)
         self.metering = MeteringHistory(settings_of(system, "metering", MeteringSettings))
         self.billing = BillingHistory(settings_of(system, "billing", BillingSettings))
@@ -204,11 +205,16 @@ class Story:
         """A moment of a past day in Kyiv; never later than now (a billing day that is today)."""
         return min(datetime.combine(day, moment, KYIV), self.now - timedelta(minutes=1))
 
+    def readings(self, month: int, meter: str) -> dict[RegisterOf, Decimal]:
+        """`readings_of` the consumer's own meters (their serials carry the consumer's suffix)."""
+        return {(serial + self.serial_suffix, energy, zone): value
+                for (serial, energy, zone), value in readings_of(month, meter).items()}
+
     async def month(self, number: int, period: str, billing_day: date) -> Any:
         """The `number`-th month of the history: readings, the act, the invoice."""
-        await self.metering.enter(self.consumer_id, period, readings_of(number, SUBSTATION_METER),
+        await self.metering.enter(self.consumer_id, period, self.readings(number, SUBSTATION_METER),
                                   source=ActSource.STAFF, at=self.at(billing_day, STAFF_READINGS_AT))
-        own = readings_of(number, OWN_METER)
+        own = self.readings(number, OWN_METER)
         if self.signers is None:
             await self.metering.enter(self.consumer_id, period, own, source=ActSource.STAFF,
                                       at=self.at(billing_day, CONSUMER_READINGS_AT))
@@ -286,14 +292,14 @@ async def load(system: System, secret: str, consumer_id: str, *, signers: Signer
         current, billing_day = window.json()["period"], int(window.json()["billing_day"])
     finally:
         await staff.http.aclose()
-    story = Story(system, consumer_id, signers)
+    story = Story(system, consumer_id, signers, serial_suffix)
     try:
         periods = months_back(current, HISTORY_MONTHS)
         invoices = []
         for number, period in enumerate(periods, start=1):
             invoices.append(await story.month(number, period, _day(period, billing_day)))
         # the open period: the substation meter is read by staff; the consumer's own meter waits for the consumer
-        await story.metering.enter(story.consumer_id, current, readings_of(len(periods) + 1, SUBSTATION_METER),
+        await story.metering.enter(story.consumer_id, current, story.readings(len(periods) + 1, SUBSTATION_METER),
                                    source=ActSource.STAFF, at=story.at(_day(current, billing_day), STAFF_READINGS_AT))
         if signers is not None:
             # each month's act, invoice and tax invoice wait for the supplier
