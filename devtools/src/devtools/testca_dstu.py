@@ -110,10 +110,10 @@ def issue_dstu_certificate(
     not_after = not_after or now + timedelta(days=365)
     domain = dstu4145.Domain.named()
     key, agreement_key = dstu4145.PrivateKey.generate(domain), dstu4145.PrivateKey.generate(domain)
+    # the EDRPOU where Ukrainian providers' certificates carry it: in subjectDirectoryAttributes, not the subject
     subject = _name(
         x509.NameAttribute(NameOID.COUNTRY_NAME, "UA"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-        x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRUA-{edrpou}"),
         *([x509.NameAttribute(NameOID.TITLE, title)] if title else []),
         x509.NameAttribute(NameOID.COMMON_NAME, common_name),
     )
@@ -127,9 +127,20 @@ def issue_dstu_certificate(
             _extension("key_usage", usage, critical=True),
             _extension("key_identifier", _key_identifier(public)),
             _extension("authority_key_identifier", {"key_identifier": _key_identifier(ca.key.public_key())}),
+            _extension("subject_directory_attributes", asn1_x509.SubjectDirectoryAttributes([
+                {"type": DIRECTORY_EDRPOU, "values": _Printables([core.PrintableString(edrpou)])},
+            ])),
         ],
     )  # fmt: skip
     return DstuIssuedCertificate(key, agreement_key, certificate)
+
+
+#: subjectDirectoryAttributes' attribute of the legal entity's EDRPOU in Ukrainian qualified certificates
+DIRECTORY_EDRPOU = "1.2.804.2.1.1.1.11.1.4.2.1"
+
+
+class _Printables(core.SetOf):
+    _child_spec = core.PrintableString
 
 
 def revoke_dstu(

@@ -1,8 +1,12 @@
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from devtools.testca import (
     CertificationAuthority,
@@ -19,6 +23,7 @@ from signature.domain.certificates import (
     TrustConfigurationError,
     TrustStore,
     check_certificate,
+    edrpou_of,
     load_certificate,
 )
 
@@ -248,3 +253,42 @@ def test_pem_bundle_of_several_cas_is_loaded(
     )
 
     assert check.ok, check.failures
+
+
+def _with_directory_attributes(ca: CertificationAuthority, directory_der: bytes | None, *, edrpou: str | None
+                               ) -> x509.Certificate:
+    """A certificate as a Ukrainian provider's may come: the EDRPOU in subjectDirectoryAttributes (2.5.29.9), in the
+    subject's organizationIdentifier, in both or in neither."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, "Петренко Аліса Іванівна")]
+    if edrpou:
+        subject.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRUA-{edrpou}"))
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(x509.Name(subject)).issuer_name(ca.certificate.subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=30)))
+    if directory_der is not None:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.9"), directory_der), critical=False)
+    return builder.sign(ca.key, hashes.SHA256())
+
+
+def _directory(edrpou: str, drfo: str = "1010101014") -> bytes:
+    # SEQUENCE OF {EDRPOU 1.2.804.2.1.1.1.11.1.4.2.1, DRFO 1.2.804.2.1.1.1.11.1.4.1.1}, as providers write them
+    return bytes.fromhex(
+        "303a301a060c2a8624020101010b01040201310a1308" + edrpou.encode().hex()
+        + "301c060c2a8624020101010b01040101310c130a" + drfo.encode().hex())
+
+
+@pytest.mark.parametrize(("directory", "subject", "edrpou"), [
+    (_directory("12345678"), None, "12345678"),  # where Ukrainian providers put it
+    (None, "12345678", "12345678"),  # ETSI EN 319 412-1's organizationIdentifier
+    (_directory("12345678"), "12345678", "12345678"),  # both, agreeing
+    (_directory("12345678"), "87654321", None),  # both, disagreeing: no EDRPOU the cabinet could trust
+    (None, None, None),
+    (b"\x30\x03\x02\x01", None, None),  # a malformed extension names none
+])
+def test_the_edrpou_is_read_where_ukrainian_certificates_carry_it(
+    ca: CertificationAuthority, directory: bytes | None, subject: str | None, edrpou: str | None,
+) -> None:
+    assert edrpou_of(_with_directory_attributes(ca, directory, edrpou=subject)) == edrpou

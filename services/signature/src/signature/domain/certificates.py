@@ -3,11 +3,13 @@
 Trust anchors are the *issuing* CAs of the qualified trust service providers (their certificates and CRLs are
 what the operator configures), so a signer's certificate must be issued directly by one of them.
 
-Where the EDRPOU lives: Ukrainian qualified certificates follow ETSI EN 319 412-1 and carry the legal entity's
-EDRPOU in the subject attribute ``organizationIdentifier`` (2.5.4.97) as ``NTRUA-<8 digits>`` (semantics
-identifier "NTR" = national trade register, country UA); the signer's personal tax number goes to the
-subject ``serialNumber`` as ``TINUA-...`` and is not the consumer's identity, so only
-``organizationIdentifier`` counts.
+Where the EDRPOU lives: Ukrainian qualified certificates carry the legal entity's EDRPOU in the
+subjectDirectoryAttributes extension (2.5.29.9), attribute 1.2.804.2.1.1.1.11.1.4.2.1 — the structure the
+providers' own software, jkurwa and Bouncy Castle's Ukrainian profile read — and those following ETSI EN 319 412-1
+also in the subject attribute ``organizationIdentifier`` (2.5.4.97) as ``NTRUA-<8 digits>`` (semantics identifier
+"NTR" = national trade register, country UA). Either place counts; where both are, they must agree. The signer's
+personal tax number (``TINUA-...`` in the subject ``serialNumber``, the DRFO attribute 1.2.804.2.1.1.1.11.1.4.1.1)
+is not the consumer's identity and does not count.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -32,6 +34,10 @@ from . import dstu4145
 from .gost34311 import gost34311
 
 _EDRPOU_IDENTIFIER = re.compile(r"NTRUA-(\d{8})")
+_EDRPOU_DIGITS = re.compile(r"\d{8}")
+_SUBJECT_DIRECTORY_ATTRIBUTES = x509.ObjectIdentifier("2.5.29.9")
+#: the EDRPOU's attribute in subjectDirectoryAttributes
+_DIRECTORY_EDRPOU = "1.2.804.2.1.1.1.11.1.4.2.1"
 _PEM_MARKER = b"-----BEGIN"
 _PEM_PKCS7_MARKER = b"-----BEGIN PKCS7-----"
 
@@ -118,13 +124,38 @@ def load_crl(data: bytes) -> x509.CertificateRevocationList:
 
 
 def edrpou_of(certificate: x509.Certificate) -> str | None:
-    """The EDRPOU carried in the subject's organizationIdentifier, if there is exactly one."""
+    """The EDRPOU the certificate carries (organizationIdentifier, subjectDirectoryAttributes), if it names
+    exactly one."""
     found = {
         match.group(1)
         for attribute in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
         if isinstance(attribute.value, str) and (match := _EDRPOU_IDENTIFIER.fullmatch(attribute.value))
-    }
+    } | _directory_edrpous(certificate)
     return found.pop() if len(found) == 1 else None
+
+
+def _directory_edrpous(certificate: x509.Certificate) -> set[str]:
+    try:
+        extension = certificate.extensions.get_extension_for_oid(_SUBJECT_DIRECTORY_ATTRIBUTES)
+    except x509.ExtensionNotFound:
+        return set()
+    if not isinstance(extension.value, x509.UnrecognizedExtension):
+        return set()
+    try:
+        attributes = asn1_x509.SubjectDirectoryAttributes.load(extension.value.value)
+        values = [
+            value.native for attribute in attributes if attribute["type"].dotted == _DIRECTORY_EDRPOU
+            for value in _SetOfStrings.load(attribute["values"].dump())
+        ]
+    except (ValueError, TypeError):
+        return set()  # a malformed extension names no EDRPOU
+    return {value.strip() for value in values if isinstance(value, str) and _EDRPOU_DIGITS.fullmatch(value.strip())}
+
+
+class _SetOfStrings(core.SetOf):
+    """An attribute's values: the EDRPOU is a PrintableString (or a UTF8String in some providers' certificates)."""
+
+    _child_spec = core.Any
 
 
 @dataclass(frozen=True, slots=True)
