@@ -439,6 +439,8 @@ async def cabinet(
         queue = Topology(signature_settings.bus_namespace, "signature").queue
         await wait_for_consumer(amqp_url, queue)
         async with running(documents_app), running(identity_app):
+            # documents learns the consumers' branches from identity's events too
+            await wait_for_consumer(amqp_url, Topology(signature_settings.bus_namespace, "documents").queue)
             demo = await create_demo_data(identity_settings, staff_password=STAFF_PASSWORD)
             tokens = ServiceTokens(service_token_secret)
             async with httpx.AsyncClient(
@@ -449,7 +451,8 @@ async def cabinet(
                     "/api/v1/sessions", json={"login": demo.staff_login, "password": STAFF_PASSWORD}
                 )
             assert signed_in.status_code == 201, signed_in.text
-            staff = Principal(user_id=uuid.UUID(signed_in.json()["user"]["id"]), role=Role.STAFF)
+            user = signed_in.json()["user"]
+            staff = Principal(user_id=uuid.UUID(user["id"]), role=Role.STAFF, branch_id=user["branch"]["id"])
             cabinet = Cabinet(
                 signature=signature_app, documents=documents_app, identity=identity_app, settings=signature_settings,
                 tokens=tokens, trust=local_trust, staff=staff, staff_login=demo.staff_login, demo=demo,
