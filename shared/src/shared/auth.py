@@ -180,7 +180,7 @@ def roles_of(route: APIRoute) -> frozenset[Role] | None:
 def check_routes_name_roles(routers: Iterable[APIRouter]) -> None:
     """Deny by default: an app whose routers have a route that names no roles is not served at all."""
     silent = [
-        f"{','.join(sorted(route.methods))} {route.path}"
+        f"{','.join(sorted(route.methods or ()))} {route.path}"
         for router in routers for route in router.routes
         if isinstance(route, APIRoute) and roles_of(route) is None
     ]
