@@ -139,9 +139,7 @@ class Documents:
 
     # storing
     async def store(self, principal: Principal, new: NewDocument) -> Listed:
-        if not await self._sees(principal, new.consumer_id):
-            # staff store documents of their branch's consumers; another branch's is as unknown as a missing one
-            raise NotFound("no such consumer", code="consumer_not_found")
+        await self._check_consumer(principal, new.consumer_id)
         metadata = await self._checked(new)
         sha256 = sha256_hex(new.content)
         await self.runtime.store.put(sha256, new.content, metadata.content_type)
@@ -187,7 +185,13 @@ class Documents:
             raise Conflict("that document was re-issued already; replace the newest one", code="already_replaced",
                            extra={"replaced_by": str(successor)})
 
+    async def _check_consumer(self, principal: Principal, consumer_id: uuid.UUID) -> None:
+        if not await self._sees(principal, consumer_id):
+            # staff store documents of their branch's consumers; another branch's is as unknown as a missing one
+            raise NotFound("no such consumer", code="consumer_not_found")
+
     async def render_and_store(self, principal: Principal, request: RenderedDocument) -> Listed:
+        await self._check_consumer(principal, request.consumer_id)  # before the time rendering takes
         template, data, metadata = self._prepare(request)
         pdf = await self.runtime.renderer.render(template, data)
         return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))

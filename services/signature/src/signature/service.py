@@ -246,8 +246,9 @@ class Signatures:
     # signing: step 1
     async def prepare(self, principal: Principal, document_id: uuid.UUID, certificate_id: uuid.UUID) -> PreparedSigning:
         signer = Signer.of(principal)
-        certificate = await self._own_certificate(signer, certificate_id)
+        # the document first: whether it is there for this signer does not hang on the certificate named
         document = await self._document_from_documents(principal, document_id)
+        certificate = await self._own_certificate(signer, certificate_id)
         if signer.party is Party.CONSUMER:
             await self._consumer_signing_allowed(signer)
         await self._check_awaits_signature(document, signer.party)
