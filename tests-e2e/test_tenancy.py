@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -129,7 +130,9 @@ def world(system: System, demo: dict[str, Any], tariffs: None, mailbox: Mailbox,
 
     # the consumer's history, as make run loads it: meters, readings, invoices, payments
     layout = system.layout
-    demo_history.load(layout, service_token_secret, consumer_id, amqp_url=amqp_url, namespace=layout.bus_namespace)
+    with ThreadPoolExecutor(1) as thread:  # it runs event loops of its own; pytest-asyncio may keep one in this thread
+        thread.submit(demo_history.load, layout, service_token_secret, consumer_id, amqp_url=amqp_url,
+                      namespace=layout.bus_namespace).result()
     world = World(consumer_id, {visitor.name: visitor for visitor in (
         other, manager2, Visitor("anonymous", gateway, Role.ANONYMOUS), own, manager, admin)})
     with demo_history.Staff(layout, service_token_secret) as services:
