@@ -60,7 +60,8 @@ AMQP = os.environ.get("CABINET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 SECRET = secrets.token_urlsafe(32)
 PERIOD = "2013-08"
 TODAY = datetime(2013, 8, 26, 9, 0, tzinfo=BUSINESS_TIME_ZONE)
-STAFF = Principal(user_id=uuid.uuid4(), role=Role.STAFF)
+#: an administrator: the run works on every branch's consumers
+STAFF = Principal(user_id=uuid.uuid4(), role=Role.ADMIN)
 BRANCH = {"name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056", "iban": "UA213052990000000026001234567",
           "address": "м. Київ, вул. Лейпцизька, 15", "phone": "+380 44 000 00 00", "email": "pem@cabinet.local"}
 SEED_BATCH = 1000

@@ -117,7 +117,8 @@ class Setup:
         await self._demo_command("identity", "--json", "--staff-password", password)
         session = await self.call("POST", "identity", "/sessions", Principal(role=Role.ANONYMOUS, ip="127.0.0.1"),
                                    json={"login": "manager", "password": password})
-        return Principal(user_id=session["user"]["id"], role=Role.STAFF, ip="127.0.0.1")
+        return Principal(user_id=session["user"]["id"], role=Role.STAFF, branch_id=session["user"]["branch"]["id"],
+                         ip="127.0.0.1")
 
     async def tariffs(self) -> None:
         """Billing's demo prices, which the demo meters' tariff class is billed at."""

@@ -50,12 +50,15 @@ def test_the_site_map_lists_every_page() -> None:
         if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path
         and not route.path.startswith("/api/")
     }
-    listed = _paths(site_map_for(Role.CONSUMER)) | _paths(site_map_for(Role.STAFF))
+    listed = _paths(site_map_for(Role.CONSUMER)) | _paths(site_map_for(Role.STAFF)) | _paths(site_map_for(Role.ADMIN))
     assert pages - NOT_IN_THE_SITE_MAP <= listed, sorted(pages - NOT_IN_THE_SITE_MAP - listed)
     assert listed <= pages, "the site map links only to pages there are"
     # each side sees its own pages only
     assert "/console/letters" not in _paths(site_map_for(Role.CONSUMER))
     assert "/letters/new" not in _paths(site_map_for(Role.STAFF))
+    # parked payments belong to no branch: administrators review them
+    assert "/console/payments" in _paths(site_map_for(Role.ADMIN))
+    assert "/console/payments" not in _paths(site_map_for(Role.STAFF))
 
 
 # --- charts --------------------------------------------------------------------------------------------------

@@ -4,17 +4,74 @@ import httpx
 import jwt
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
-from shared.auth import CurrentPrincipal, Principal, Role, ServiceTokens, require_roles
-from shared.errors import Unauthorized, install_error_handlers
+from shared.auth import (
+    CurrentPrincipal,
+    Principal,
+    Role,
+    ServiceTokens,
+    StaffOnly,
+    check_routes_name_roles,
+    require_roles,
+    roles_of,
+)
+from shared.errors import Forbidden, Unauthorized, install_error_handlers
 
 SECRET = "s" * 40
 
 
 def test_a_token_carries_who_acts():
     tokens = ServiceTokens(SECRET)
-    principal = Principal(user_id=uuid.uuid4(), consumer_id=uuid.uuid4(), role=Role.CONSUMER, ip="10.0.0.7")
+    principal = Principal(user_id=uuid.uuid4(), consumer_id=uuid.uuid4(), role=Role.CONSUMER, ip="10.0.0.7",
+                          branch_id=uuid.uuid4())
     assert tokens.verify(tokens.issue(principal)) == principal
+    staff = Principal(user_id=uuid.uuid4(), role=Role.STAFF, branch_id=uuid.uuid4(), session_id=uuid.uuid4())
+    assert tokens.verify(tokens.issue(staff)) == staff
+
+
+BRANCH, OTHER_BRANCH, CONSUMER, OTHER_CONSUMER = (uuid.uuid4() for _ in range(4))
+
+
+@pytest.mark.parametrize(("principal", "sees", "scope"), [
+    (Principal(role=Role.CONSUMER, consumer_id=CONSUMER, branch_id=BRANCH), [True, False, False], Forbidden),
+    (Principal(role=Role.STAFF, branch_id=BRANCH), [True, True, False], BRANCH),
+    (Principal(role=Role.STAFF, branch_id=OTHER_BRANCH), [False, False, False], OTHER_BRANCH),
+    # a staff token that names no branch sees no consumer at all
+    (Principal(role=Role.STAFF), [False, False, False], Forbidden),
+    (Principal(role=Role.ADMIN), [True, True, True], None),
+    (Principal(role=Role.SERVICE), [True, True, True], None),
+    (Principal(role=Role.ANONYMOUS, branch_id=BRANCH), [False, False, False], Forbidden),
+])
+def test_one_rule_says_who_sees_which_consumer(principal, sees, scope):
+    """Of the branch's consumer, another consumer of the branch, and a consumer whose branch is not known yet."""
+    assert [principal.may_see(CONSUMER, BRANCH), principal.may_see(OTHER_CONSUMER, BRANCH),
+            principal.may_see(OTHER_CONSUMER, None)] == sees
+    if scope is Forbidden:
+        with pytest.raises(Forbidden):
+            principal.branch_scope()
+    else:
+        assert principal.branch_scope() == scope
+
+
+def test_a_route_that_names_no_roles_is_not_served():
+    router = APIRouter()
+
+    @router.get("/api/v1/named")
+    async def named(_: StaffOnly) -> None: ...
+
+    @router.get("/api/v1/nested", dependencies=[__import__("fastapi").Depends(require_roles(Role.ADMIN, Role.STAFF))])
+    async def nested(_: StaffOnly) -> None: ...
+
+    @router.get("/api/v1/silent")
+    async def silent(_: CurrentPrincipal) -> None: ...
+
+    routes = {route.path: route for route in router.routes if isinstance(route, APIRoute)}
+    assert roles_of(routes["/api/v1/named"]) == {Role.STAFF, Role.ADMIN}
+    assert roles_of(routes["/api/v1/nested"]) == {Role.STAFF, Role.ADMIN}
+    assert roles_of(routes["/api/v1/silent"]) is None
+    with pytest.raises(RuntimeError, match="GET /api/v1/silent"):
+        check_routes_name_roles([router])
 
 
 @pytest.mark.parametrize("forge", [

@@ -62,6 +62,8 @@ def main() -> None:
   Letters (mail catcher):       {layout.mail_url}
 
   Supplier staff:               login {demo.get("staff_login", "manager")}, password {values["staff_password"]}
+  Another branch's staff:       login {demo.get("second_staff_login", "manager2")}, the same password (a tenant of
+                                its own: it sees none of the first branch's consumers)
   Demo consumer:                № {demo.get("account_number")} {demo.get("consumer_name", "")}
   Its activation code:          {demo.get("activation_code", "(already used: ask staff for a new one)")}
   The registration letter is in the mail catcher; follow its link and enter the code.

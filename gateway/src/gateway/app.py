@@ -50,7 +50,7 @@ from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
 from gateway.settings import GatewaySettings
 from gateway.signature_client import SignatureClient
-from shared.auth import ServiceTokens
+from shared.auth import ServiceTokens, check_routes_name_roles
 from shared.http import ServiceClient
 from shared.service import install_observability
 from shared.telemetry import setup_logging, setup_tracing
@@ -119,6 +119,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(ClientAddressMiddleware, proxies=settings.trusted_proxies)
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
+    # deny by default: every page names the visitors it serves (`gateway.sessions`)
+    check_routes_name_roles(pages.router for pages in PAGE_MODULES)
     for pages in PAGE_MODULES:
         # the page frame shows who is visiting, so every page resolves the session first
         app.include_router(pages.router, dependencies=[Depends(current_visitor)])

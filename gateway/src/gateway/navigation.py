@@ -14,6 +14,7 @@ from shared.auth import STAFF_ROLES, Role
 
 SIGNED_IN = frozenset({Role.CONSUMER, Role.STAFF, Role.ADMIN})
 CONSUMERS = frozenset({Role.CONSUMER})
+ADMINS = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ NAVIGATION: tuple[Section, ...] = (
         STAFF_ROLES,
         children=(
             Section(N_("Billing day"), "/console/billing", STAFF_ROLES),
-            Section(N_("Payments awaiting review"), "/console/payments", STAFF_ROLES),
+            # a parked payment names no consumer, so no branch: administrators review them
+            Section(N_("Payments awaiting review"), "/console/payments", ADMINS),
             Section(_TARIFFS, "/console/tariffs", STAFF_ROLES),
         ),
     ),

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from gateway.identity_client import IdentityClient, ResolvedSession, User
 from gateway.security import session_token_of
 from gateway.settings import GatewaySettings
-from shared.auth import STAFF_ROLES, Principal, Role
+from shared.auth import PEOPLE, STAFF_ROLES, Principal, Role
 from shared.errors import ServiceCallError
 
 
@@ -75,8 +75,10 @@ def principal_of(session: ResolvedSession | None, client_ip: str | None) -> Prin
         return Principal(role=Role.ANONYMOUS, ip=client_ip)
     user = session.user
     consumer_id = user.consumer.id if user.consumer else None
+    # the services keep staff to their branch's consumers by it (an administrator has none: every branch)
+    branch_id = user.branch.id if user.branch else None
     return Principal(user_id=user.id, consumer_id=consumer_id, role=user.role, ip=client_ip,
-                     session_id=session.session_id)
+                     session_id=session.session_id, branch_id=branch_id)
 
 
 def anonymous(request: Request) -> Principal:
@@ -117,6 +119,13 @@ async def staff_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)])
     return visitor
 
 
+async def admin_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)]) -> Visitor:
+    """Pages of what belongs to no branch (parked payments): administrators, who work for every branch."""
+    if visitor.principal.role != Role.ADMIN:
+        raise NotAllowed()
+    return visitor
+
+
 async def consumer_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor)]) -> Visitor:
     """Pages of a consumer's own data: staff have no consumer of their own."""
     if visitor.principal.role != Role.CONSUMER or visitor.principal.consumer_id is None:
@@ -124,7 +133,17 @@ async def consumer_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor
     return visitor
 
 
+# Each page names the visitors it serves by one of these (`shared.auth.roles_of` reads them; the app refuses to
+# start with a page that names none): what each dependency lets through, intersected along the chain.
+current_visitor.serves = frozenset(Role)  # type: ignore[attr-defined]
+signed_in_visitor.serves = PEOPLE  # type: ignore[attr-defined]
+staff_visitor.serves = STAFF_ROLES  # type: ignore[attr-defined]
+admin_visitor.serves = frozenset({Role.ADMIN})  # type: ignore[attr-defined]
+consumer_visitor.serves = frozenset({Role.CONSUMER})  # type: ignore[attr-defined]
+
+#: a public page, open to visitors who have not signed in
 AnyVisitor = Annotated[Visitor, Depends(current_visitor)]
 SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
 Staff = Annotated[Visitor, Depends(staff_visitor)]
+Admin = Annotated[Visitor, Depends(admin_visitor)]
 ConsumerOnly = Annotated[Visitor, Depends(consumer_visitor)]

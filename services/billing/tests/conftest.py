@@ -39,7 +39,7 @@ from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpd
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived
 from shared.db import create_database_if_missing, drop_database
-from shared.testing import ServiceApi, delete_bus, wait_for_consumer
+from shared.testing import ServiceApi, delete_bus, staff_of, wait_for_consumer
 
 BRANCH = {
     "name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056", "iban": "UA213052990000000026001234567",
@@ -116,8 +116,8 @@ async def app(settings: BillingSettings, start_billing: Callable[[BillingSetting
         yield started
 
 
-def staff() -> Principal:
-    return Principal(user_id=uuid.uuid4(), role=Role.STAFF, ip="198.51.100.7")
+def admin() -> Principal:
+    return Principal(user_id=uuid.uuid4(), role=Role.ADMIN, ip="198.51.100.7")
 
 
 def consumer_user(consumer_id: uuid.UUID) -> Principal:
@@ -127,7 +127,7 @@ def consumer_user(consumer_id: uuid.UUID) -> Principal:
 class Api(ServiceApi):
     """The billing API as the gateway calls it, the use cases its handlers call, and a look into its database."""
 
-    staff = staticmethod(staff)
+    admin = staticmethod(admin)
     consumer_user = staticmethod(consumer_user)
     readings_accepted = staticmethod(lambda *args, **kwargs: readings_accepted(*args, **kwargs))
     payment = staticmethod(lambda *args, **kwargs: payment(*args, **kwargs))
@@ -136,6 +136,10 @@ class Api(ServiceApi):
         super().__init__(app, tokens, "billing")
         self.runtime: Runtime = app.state.billing
         self.branch_id = branch_id
+
+    def staff(self) -> Principal:
+        """A staff member of the branch the tests' consumers belong to."""
+        return staff_of(self.branch_id, ip="198.51.100.7")
 
     async def renders(self, document_type: str) -> list[dict[str, Any]]:
         """The PDFs asked of documents, of one type (a tax invoice's once its invoice's PDF is stored)."""
@@ -211,7 +215,7 @@ class Api(ServiceApi):
     async def add_tariff(self, tariff_class: str, energy: str, price: str, effective_from: date,
                          title: str = "Непобутові споживачі, 2 клас напруги") -> None:
         async with self.database.transaction() as session:
-            await Billing(session, self.runtime).add_tariff(staff(), NewTariff(
+            await Billing(session, self.runtime).add_tariff(self.staff(), NewTariff(
                 tariff_class=tariff_class, energy=energy, price=Decimal(price), effective_from=effective_from,
                 title=title))
 

@@ -81,8 +81,8 @@ async def test_a_run_whose_worker_stopped_is_carried_on(api: Any) -> None:
         # a run another replica began and stopped reporting on after its first batch
         session.add(BillingRun(id=run_id, period=PERIOD, state="running", consumer_ids=consumers,
                                total=len(consumers), processed=3,
-                               issued=3, skipped=[], requested_by=None, started_at=now - timedelta(minutes=10),
-                               heartbeat_at=now - timedelta(minutes=5)))
+                               issued=3, skipped=[], requested_by=None, branch_id=api.branch_id,
+                               started_at=now - timedelta(minutes=10), heartbeat_at=now - timedelta(minutes=5)))
     await api.app.state.billing_runs.take_over_stale()
     run = await until_done(api, str(run_id))
     assert (run["processed"], run["issued"]) == (5, 5)

@@ -1,7 +1,8 @@
 """Payments from RES systems over the real broker, published and answered through the RES simulator's functions
 (docs/res-bus-contract.md): applied to the invoice a purpose names, else oldest first, partly; overpayment as credit
 for the next invoice; a delivery again counted once; another payment under a used id refused; an unknown account
-parked for staff; returns; every malformed message refused and dead-lettered; each consumer sees only their own."""
+parked for administrators; returns; every malformed message refused and dead-lettered; each consumer sees only their
+own."""
 
 from __future__ import annotations
 
@@ -216,9 +217,8 @@ async def test_a_malformed_payment_is_refused_dead_lettered_and_not_applied(api:
     assert await api.scalar("SELECT sum(paid) FROM invoices") == 0
 
 
-async def test_an_unknown_account_is_parked_then_assigned_or_returned_by_staff(api: Any, res: Any,
-                                                                              three_invoices: Any,
-                                                                              consumer: Any) -> None:
+async def test_an_unknown_account_is_parked_then_assigned_or_returned_by_an_administrator(
+        api: Any, res: Any, three_invoices: Any, consumer: Any) -> None:
     consumer_id = consumer[0]
     parked = business("payment_parked")
     await res.publish(api.payment("DON-1", "200.00", account_number="07890", purpose="сч № 0789/8/1"),
@@ -228,46 +228,48 @@ async def test_an_unknown_account_is_parked_then_assigned_or_returned_by_staff(a
     assert {answer.reason for answer in answers if isinstance(answer, PaymentParked)} == {"unknown_account"}
     assert business("payment_parked") == parked + 2
     assert await res.dead_lettered() == 0  # parked, never dead-lettered
-    listed = await api.ok("GET", "/payments/parked", api.staff())
+    listed = await api.ok("GET", "/payments/parked", api.admin())
     assert [(item["res_payment_id"], item["state"], item["consumer_id"]) for item in listed] == [
         ("DON-1", "parked", None), ("DON-2", "parked", None)]
     assert (await api.call("GET", "/payments/parked", api.consumer_user(consumer_id))).status_code == 403
+    # a parked payment names no consumer, so no branch: a branch's staff do not see another's payers
+    assert (await api.call("GET", "/payments/parked", api.staff())).status_code == 403
     listed_now = await api.ok("GET", f"/consumers/{consumer_id}/payments", api.staff())
     assert (listed_now["saldo"]["saldo"], listed_now["items"]) == ("849.07", [])
 
     first, second = listed
-    refused = await api.call("POST", f"/payments/{first['id']}/assignment", api.staff(),
+    refused = await api.call("POST", f"/payments/{first['id']}/assignment", api.admin(),
                              json={"consumer_id": str(uuid.uuid4())})
     assert refused.status_code == 422 and refused.json()["detail"]["fields"] == {"consumer_id": "consumer_not_found"}
     assert (await api.call("POST", f"/payments/{first['id']}/assignment", api.consumer_user(consumer_id),
                            json={"consumer_id": str(consumer_id)})).status_code == 403
-    assigned = await api.ok("POST", f"/payments/{first['id']}/assignment", api.staff(),
+    assigned = await api.ok("POST", f"/payments/{first['id']}/assignment", api.admin(),
                             json={"consumer_id": str(consumer_id)})
     assert (assigned["state"], assigned["consumer_id"], assigned["allocations"][0]["invoice_number"]) == (
         "applied", str(consumer_id), "0789/8/1")
     [accepted] = await res.answered(1)
     assert isinstance(accepted, PaymentAccepted) and (accepted.payment_id, accepted.saldo) == (
         uuid.UUID(first["id"]), D("649.07"))
-    again = await api.call("POST", f"/payments/{first['id']}/assignment", api.staff(),
+    again = await api.call("POST", f"/payments/{first['id']}/assignment", api.admin(),
                            json={"consumer_id": str(consumer_id)})
     assert again.status_code == 409 and again.json()["detail"]["code"] == "payment_not_parked"
 
-    assert (await api.call("POST", f"/payments/{second['id']}/return", api.staff(),
+    assert (await api.call("POST", f"/payments/{second['id']}/return", api.admin(),
                            json={"reason": " "})).json()["detail"]["fields"] == {"reason": "reason_invalid"}
-    returned = await api.ok("POST", f"/payments/{second['id']}/return", api.staff(),
+    returned = await api.ok("POST", f"/payments/{second['id']}/return", api.admin(),
                             json={"reason": "невідомий особовий рахунок"})
     assert (returned["state"], returned["return_reason"], returned["returned_on"]) == (
         "returned", "невідомий особовий рахунок", "2013-08-26")
     [reversal] = await res.answered(1)
     assert isinstance(reversal, PaymentReversed)
     assert (reversal.res_payment_id, reversal.consumer_id, reversal.saldo) == ("DON-2", None, None)
-    assert (await api.ok("POST", f"/payments/{second['id']}/return", api.staff(),
+    assert (await api.ok("POST", f"/payments/{second['id']}/return", api.admin(),
                          json={"reason": "ще раз"}))["return_reason"] == "невідомий особовий рахунок"
     assert await res.silent()
-    applied_return = await api.call("POST", f"/payments/{first['id']}/return", api.staff(), json={"reason": "x"})
+    applied_return = await api.call("POST", f"/payments/{first['id']}/return", api.admin(), json={"reason": "x"})
     assert applied_return.status_code == 409
-    assert await api.ok("GET", "/payments/parked", api.staff()) == []
-    missing = await api.call("POST", f"/payments/{uuid.uuid4()}/return", api.staff(), json={"reason": "x"})
+    assert await api.ok("GET", "/payments/parked", api.admin()) == []
+    missing = await api.call("POST", f"/payments/{uuid.uuid4()}/return", api.admin(), json={"reason": "x"})
     assert missing.status_code == 404 and missing.json()["detail"]["code"] == "payment_not_found"
 
 

@@ -9,6 +9,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,9 +18,10 @@ from fastapi import FastAPI
 from minio import Minio
 
 from documents.app import create_app
+from documents.repository import keep_consumer
 from documents.settings import DocumentsSettings
 from shared.auth import Principal, Role, ServiceTokens
-from shared.testing import delete_bus
+from shared.testing import BRANCH_ID, delete_bus, staff_of
 
 S3_ACCESS_KEY = "cabinet-test"
 S3_SECRET_KEY = "cabinet-test-secret"
@@ -130,7 +132,21 @@ def service_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> http
 
 @pytest.fixture
 def staff_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> httpx.AsyncClient:
-    return client_for(Principal(user_id=uuid.uuid4(), role=Role.STAFF))
+    """A staff member of the branch `known_consumer` puts consumers in."""
+    return client_for(staff_of())
+
+
+@pytest.fixture
+def known_consumer(app: FastAPI) -> Callable[..., Awaitable[uuid.UUID]]:
+    """`await known_consumer(consumer_id, branch_id=BRANCH_ID)`: a consumer documents has heard of from identity (of
+    the tests' branch unless another is named), as the handler of identity's event keeps it."""
+
+    async def keep(consumer_id: uuid.UUID, branch_id: uuid.UUID = BRANCH_ID) -> uuid.UUID:
+        async with app.state.database.transaction() as session:
+            await keep_consumer(session, consumer_id, branch_id=branch_id, as_of=datetime.now(UTC))
+        return consumer_id
+
+    return keep
 
 
 @pytest.fixture

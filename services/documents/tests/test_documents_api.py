@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from documents.models import Document
 from documents.service import Documents, NewDocument
 from shared.auth import Principal, Role
 from shared.bus.tables import OUTBOX
+from shared.testing import OTHER_BRANCH_ID, staff_of
 
 PDF = b"%PDF-1.4\n% a small but real-looking document\n"
 
@@ -165,9 +166,9 @@ async def integrity_failures(client: httpx.AsyncClient, reason: str) -> float:
 async def test_a_consumer_sees_only_their_own_documents_by_every_route(
     service_client: httpx.AsyncClient, staff_client: httpx.AsyncClient,
     consumer_client: Callable[[uuid.UUID], httpx.AsyncClient], client_for: Callable[[Principal], httpx.AsyncClient],
-    app: FastAPI,
+    known_consumer: Callable[[uuid.UUID], Awaitable[uuid.UUID]], app: FastAPI,
 ) -> None:
-    alice, bob = uuid.uuid4(), uuid.uuid4()
+    alice, bob = await known_consumer(uuid.uuid4()), await known_consumer(uuid.uuid4())
     alices = await store(service_client, alice)
     bobs = await store(service_client, bob, PDF + b"% bob\n")
     as_alice = consumer_client(alice)
@@ -194,10 +195,16 @@ async def test_a_consumer_sees_only_their_own_documents_by_every_route(
     listed = (await staff_client.get("/api/v1/documents", params={"consumer_id": str(bob)})).json()
     assert [item["id"] for item in listed["items"]] == [bobs["id"]]
     assert (await staff_client.get("/api/v1/documents")).json()["total"] == 2
+    # another branch's staff: as if there were none
+    elsewhere = client_for(staff_of(OTHER_BRANCH_ID))
+    for path in (f"/api/v1/documents/{bobs['id']}", bobs["content_path"]):
+        assert (await elsewhere.get(path)).status_code == 404
+    assert (await elsewhere.get("/api/v1/documents")).json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert (await elsewhere.get("/api/v1/documents", params={"consumer_id": str(bob)})).json()["total"] == 0
 
     anonymous = client_for(Principal(role=Role.ANONYMOUS))
     assert (await anonymous.get("/api/v1/documents")).status_code == 403
-    assert (await anonymous.get(f"/api/v1/documents/{alices['id']}")).status_code == 404
+    assert (await anonymous.get(f"/api/v1/documents/{alices['id']}")).status_code == 403
     no_token = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://documents")
     async with no_token:
         assert (await no_token.get(alices["content_path"])).status_code == 401
@@ -248,9 +255,9 @@ async def test_bad_documents_are_refused_with_the_field_and_nothing_is_stored(
 
 
 async def test_a_file_can_be_uploaded_as_multipart(
-    staff_client: httpx.AsyncClient, app: FastAPI
+    staff_client: httpx.AsyncClient, known_consumer: Callable[[uuid.UUID], Awaitable[uuid.UUID]]
 ) -> None:
-    consumer_id = uuid.uuid4()
+    consumer_id = await known_consumer(uuid.uuid4())
     response = await staff_client.post(
         "/api/v1/documents/files",
         data={"consumer_id": str(consumer_id), "type": "supplementary_agreement", "title": "Додаткова угода № 3"},

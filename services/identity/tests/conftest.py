@@ -78,10 +78,10 @@ def anonymous(ip: str = CLIENT_IP) -> Principal:
 
 def principal_of(user: dict[str, Any], ip: str = CLIENT_IP) -> Principal:
     """The principal the gateway sends for a signed-in user (as `/sessions/resolve` described them)."""
-    consumer = user.get("consumer")
+    consumer, branch = user.get("consumer"), user.get("branch")
     return Principal(
         user_id=uuid.UUID(user["id"]), consumer_id=uuid.UUID(consumer["id"]) if consumer else None,
-        role=Role(user["role"]), ip=ip,
+        role=Role(user["role"]), ip=ip, branch_id=uuid.UUID(branch["id"]) if branch else None,
     )
 
 

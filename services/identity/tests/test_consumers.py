@@ -136,7 +136,7 @@ async def test_a_consumer_user_reaches_no_other_consumers_data(api: Any, world: 
     response = await api.call("GET", "/consumers", user.model_copy(update={"role": Role.ADMIN, "consumer_id": None}))
     assert (response.status_code, response.json()["detail"]["code"]) == (403, "principal_mismatch")
     response = await api.call("GET", "/me", api.anonymous())
-    assert (response.status_code, response.json()["detail"]["code"]) == (401, "not_signed_in")
+    assert (response.status_code, response.json()["detail"]["code"]) == (403, "role_forbidden")
     assert await api.snapshot() == before
     me = await api.ok("GET", "/me", user)
     assert me["consumer"]["id"] == world.consumer["id"]

@@ -35,9 +35,11 @@ async def test_demo_data_is_made_once_and_gives_a_fresh_code_each_time(settings:
                 (await session.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
                 for table in ("supplier_branches", "users", "consumer_accounts", "activation_codes")
             ]
-            # the staff member and the consumer's accountant who signed its history
-            assert counts == [1, 2, 1, 2]
-            branch = (await session.execute(sa.text("SELECT name, edrpou, iban FROM supplier_branches"))).one()
+            # the second branch and its staff member; the staff member and the consumer's accountant who signed its
+            # history
+            assert counts == [2, 3, 1, 2]
+            branches = {row.name: row for row in await session.execute(sa.text(
+                "SELECT name, edrpou, iban FROM supplier_branches"))}
             consumer = (await session.execute(sa.text(
                 "SELECT account_number, name, edrpou, agreement_email, billing_day, self_calculation, e_signature "
                 "FROM consumer_accounts"))).one()
@@ -45,8 +47,9 @@ async def test_demo_data_is_made_once_and_gives_a_fresh_code_each_time(settings:
                 "SELECT body FROM outbox WHERE message_type = 'identity.registration_link_issued.v1'"))).scalars()]
     finally:
         await database.dispose()
-    assert branch.name == "ПАТ «ДТЕК ПЕМ-Енерговугілля»"
-    assert edrpou.is_valid(branch.edrpou) and iban.is_valid(branch.iban) and branch.iban.startswith("UA")
+    assert set(branches) == {"ПАТ «ДТЕК ПЕМ-Енерговугілля»", "ПАТ «ДТЕК Західенерго»"}
+    assert all(edrpou.is_valid(row.edrpou) and iban.is_valid(row.iban) and row.iban.startswith("UA")
+               for row in branches.values())
     assert tuple(consumer) == ("0789", 'Кооператив "Автомобіліст-2"', "12345678", "demo@cabinet.local", 25, True, True)
     assert [letter["email"] for letter in letters] == ["demo@cabinet.local"] * 2
 
@@ -60,6 +63,13 @@ async def test_the_demo_staff_member_and_code_work(settings: IdentitySettings, a
         "token": api.link_token(letter["link_url"]), "activation_code": demo.activation_code, "login": "avtomobilist",
         "password": api.STRONG_PASSWORD, "password_confirmation": api.STRONG_PASSWORD})
     assert user["user"]["consumer"]["id"] == demo.consumer_id
+
+    # the second branch's staff member, with the same password, sees none of the first branch's consumers
+    assert demo.second_staff_password == "zelenyi-kashtan-u-dvori-9"
+    manager2 = api.principal_of((await api.sign_in("manager2", "zelenyi-kashtan-u-dvori-9"))["user"])
+    assert str(manager2.branch_id) == demo.second_branch_id
+    assert await api.ok("GET", "/consumers", manager2) == []
+    assert (await api.call("GET", f"/consumers/{demo.consumer_id}", manager2)).status_code == 404
 
 
 def test_the_command_line_answers_in_json_for_scripts(settings: IdentitySettings) -> None:

@@ -27,7 +27,7 @@ from shared.bus import Topology
 from shared.bus.topology import declare_exchange
 from shared.contracts.base import Event
 from shared.contracts.identity import ConsumerAccountCreated
-from shared.testing import ServiceApi, delete_bus, wait_for_consumer
+from shared.testing import BRANCH_ID, ServiceApi, delete_bus, staff_of, wait_for_consumer
 
 #: the tables a refused request must leave alone
 TABLES = ("metering_points", "acts", "act_lines", "accepted_readings", "res_submissions", "outbox")
@@ -75,7 +75,7 @@ async def app(settings: MeteringSettings, amqp_url: str, clock: Clock) -> AsyncI
 
 
 def staff() -> Principal:
-    return Principal(user_id=uuid.uuid4(), role=Role.STAFF)
+    return staff_of()
 
 
 def consumer_user(consumer_id: uuid.UUID) -> Principal:
@@ -85,7 +85,7 @@ def consumer_user(consumer_id: uuid.UUID) -> Principal:
 def account(consumer_id: uuid.UUID | None = None, **changes: Any) -> ConsumerAccountCreated:
     fields: dict[str, Any] = {
         "consumer_id": consumer_id or uuid.uuid4(), "account_number": f"{uuid.uuid4().int % 10**8:08d}",
-        "name": 'Кооператив "Автомобіліст-2"', "edrpou": "12345678", "branch_id": uuid.uuid4(),
+        "name": 'Кооператив "Автомобіліст-2"', "edrpou": "12345678", "branch_id": BRANCH_ID,
         "branch_name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "agreement_email": "demo@cabinet.local", "billing_day": 25,
         "self_calculation": True, "e_signature": True,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,10 +15,11 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+from notify import repository
 from shared.auth import Principal, Role, ServiceTokens
 from shared.contracts.identity import ConsumerAccountCreated, EmailChanged, UserRegistered
 from shared.contracts.notify import LetterAnswered
-from shared.testing import eventually
+from shared.testing import BRANCH_ID, OTHER_BRANCH_ID, eventually
 
 PUBLIC_BASE_URL = "https://cabinet.example.ua"
 REPLY_SUBJECT = "Відповідь постачальника на Ваш лист / Ответ поставщика на Ваше письмо"
@@ -27,8 +29,11 @@ LETTERS = "/api/v1/correspondence/letters"
 class Person:
     """Someone acting through the gateway: a consumer's user or a supplier employee."""
 
-    def __init__(self, role: Role, consumer_id: UUID | None = None) -> None:
-        self.principal = Principal(user_id=uuid4(), consumer_id=consumer_id, role=role, ip="198.51.100.7")
+    def __init__(self, role: Role, consumer_id: UUID | None = None, branch_id: UUID | None = BRANCH_ID) -> None:
+        # the gateway names the branch of a staff member, and of a consumer's user (the serving one)
+        branch_id = branch_id if role in (Role.CONSUMER, Role.STAFF) else None
+        self.principal = Principal(user_id=uuid4(), consumer_id=consumer_id, role=role, branch_id=branch_id,
+                                   ip="198.51.100.7")
 
     @property
     def user_id(self) -> UUID:
@@ -45,6 +50,16 @@ class Person:
 
 def consumer_user(consumer_id: UUID | None = None) -> Person:
     return Person(Role.CONSUMER, consumer_id or uuid4())
+
+
+async def known(app: FastAPI, *people: Person) -> None:
+    """Notify has heard of these users' consumers from identity, as consumers of their branch."""
+    async with app.state.database.transaction() as session:
+        for person in people:
+            assert person.principal.consumer_id is not None and person.principal.branch_id is not None
+            await repository.remember_consumer(
+                session, consumer_id=person.principal.consumer_id, account_number="0789", name="Споживач",
+                branch_id=person.principal.branch_id, as_of=datetime.now(UTC))
 
 
 def letter(**changes: Any) -> dict[str, Any]:
@@ -151,7 +166,9 @@ async def test_a_consumer_writing_too_many_letters_in_a_day_is_throttled(
 async def test_a_consumer_sees_only_their_own_consumers_letters(run_notify: Any, service_token_secret: str) -> None:
     first, stranger, staff = consumer_user(), consumer_user(), Person(Role.STAFF)
     colleague = consumer_user(first.principal.consumer_id)
+    elsewhere = Person(Role.STAFF, branch_id=OTHER_BRANCH_ID)
     async with run_notify() as app:
+        await known(app, first, stranger)
         async with first.client(app, service_token_secret) as client:
             older = (await client.post(LETTERS, json=letter(subject="Перший"))).json()
             newer = (await client.post(LETTERS, json=letter(subject="Другий", addressee_type="contracts"))).json()
@@ -168,6 +185,13 @@ async def test_a_consumer_sees_only_their_own_consumers_letters(run_notify: Any,
             contracts_inbox = (await client.get(LETTERS, params={"addressee_type": "contracts", "state": "new"})).json()
             one_consumer = (await client.get(LETTERS, params={"consumer_id": str(first.principal.consumer_id)})).json()
             bad_filter = await client.get(LETTERS, params={"addressee_type": "director"})
+        async with elsewhere.client(app, service_token_secret) as client:
+            other_branchs_inbox = (await client.get(LETTERS)).json()
+            other_branch_reads = await client.get(f"{LETTERS}/{older['id']}")
+            other_branch_replies = await client.post(f"{LETTERS}/{older['id']}/replies", json={"text": "Чужий"})
+            other_branch_closes = await client.post(f"{LETTERS}/{older['id']}/handled")
+        async with first.client(app, service_token_secret) as client:
+            after_attempts = (await client.get(f"{LETTERS}/{older['id']}")).json()
 
     assert [item["subject"] for item in colleagues_view["items"]] == ["Другий", "Перший"]  # newest first
     assert colleague_reads.status_code == 200
@@ -180,6 +204,11 @@ async def test_a_consumer_sees_only_their_own_consumers_letters(run_notify: Any,
     assert [item["id"] for item in contracts_inbox["items"]] == [newer["id"]]
     assert {item["id"] for item in one_consumer["items"]} == {older["id"], newer["id"]}
     assert fields_of(bad_filter) == {"addressee_type": "unknown"}
+    # another branch's staff: as if the letters were not there, and nothing changed by trying
+    assert other_branchs_inbox["total"] == 0
+    assert [response.status_code for response in (other_branch_reads, other_branch_replies, other_branch_closes)] == [
+        404, 404, 404]
+    assert (after_attempts["state"], after_attempts["reply_count"]) == ("new", 0)
 
 
 async def test_a_staff_reply_is_mailed_to_the_author_with_a_link_and_the_letter_can_be_closed(
@@ -191,7 +220,7 @@ async def test_a_staff_reply_is_mailed_to_the_author_with_a_link_and_the_letter_
     async with run_notify(public_base_url=PUBLIC_BASE_URL) as app:
         await broker.publish(ConsumerAccountCreated(
             consumer_id=consumer_id, account_number="0789", name="Кооператив «Автомобіліст-2»", edrpou="12345678",
-            branch_id=uuid4(), branch_name="ПАТ «ДТЕК ПЕМ-Енерговугілля»", agreement_email=old_address,
+            branch_id=BRANCH_ID, branch_name="ПАТ «ДТЕК ПЕМ-Енерговугілля»", agreement_email=old_address,
             billing_day=25, self_calculation=True, e_signature=True,
         ))
         await broker.publish(UserRegistered(
@@ -311,6 +340,9 @@ async def test_messages_to_the_developers_are_kept_for_staff_only(
             read = await client.post(f"{feedback}/{sent.json()['id']}/read")
             unread = (await client.get(feedback, params={"unread": "true"})).json()
             unknown = await client.post(f"{feedback}/{uuid4()}/read")
+        async with Person(Role.STAFF, branch_id=OTHER_BRANCH_ID).client(app, service_token_secret) as client:
+            other_branchs = (await client.get(feedback)).json()
+            other_branch_reads = await client.post(f"{feedback}/{sent.json()['id']}/read")
         async with Person(Role.ANONYMOUS).client(app, service_token_secret) as client:
             anonymous = await client.post(feedback, json={"text": "привіт", "page_url": "/"})
 
@@ -332,4 +364,6 @@ async def test_messages_to_the_developers_are_kept_for_staff_only(
     assert read.json()["read_by"] == str(staff.user_id) and read.json()["read_at"]
     assert {item["id"] for item in unread["items"]} == {from_staff.json()["id"], exactly.json()["id"]}
     assert (unknown.status_code, unknown.json()["detail"]["code"]) == (404, "feedback_not_found")
+    # a branch's staff read the messages of their branch's people only
+    assert other_branchs["total"] == 0 and other_branch_reads.status_code == 404
     assert anonymous.status_code == 403

@@ -37,7 +37,7 @@ async def marked_sent(app: Any, secret: str, recipient: str) -> dict[str, Any]:
     """The letter's row once the sender committed it as sent (the SMTP server has the letter a moment before)."""
 
     async def sent() -> list[dict[str, Any]]:
-        return [row for row in await staff_view(app, secret, recipient) if row["status"] == "sent"]
+        return [row for row in await support_view(app, secret, recipient) if row["status"] == "sent"]
 
     [row] = await eventually(sent)
     return row
@@ -50,7 +50,7 @@ async def letters_to(mailbox: httpx.AsyncClient, address: str) -> list[dict[str,
     return letters
 
 
-def staff_client(app: FastAPI, secret: str, role: Role = Role.STAFF) -> httpx.AsyncClient:
+def client_as(app: FastAPI, secret: str, role: Role = Role.ADMIN) -> httpx.AsyncClient:
     token = ServiceTokens(secret).issue(Principal(user_id=uuid4(), role=role))
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://notify",
@@ -71,8 +71,9 @@ def address() -> str:
     return f"user-{uuid4().hex[:8]}@example.com"
 
 
-async def staff_view(app: FastAPI, secret: str, recipient: str) -> list[dict[str, Any]]:
-    async with staff_client(app, secret) as client:
+async def support_view(app: FastAPI, secret: str, recipient: str) -> list[dict[str, Any]]:
+    """The outgoing letters as an administrator sees them (they name no branch, so no branch's staff do)."""
+    async with client_as(app, secret) as client:
         response = await client.get("/api/v1/letters", params={"recipient": recipient})
     assert response.status_code == 200, response.text
     letters: list[dict[str, Any]] = response.json()
@@ -146,11 +147,11 @@ async def test_letters_wait_while_smtp_refuses_and_go_when_it_accepts(
         await broker.publish(registration(recipient))
 
         async def refused_a_few_times() -> bool:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return bool(rows) and rows[0]["attempts"] >= 3
 
         await eventually(refused_a_few_times)
-        [row] = await staff_view(app, service_token_secret, recipient)
+        [row] = await support_view(app, service_token_secret, recipient)
         assert row["status"] == "pending"
         assert "451" in row["last_error"]
         assert await letters_to(mailbox, recipient) == []
@@ -172,7 +173,7 @@ async def test_a_letter_smtp_never_takes_is_given_up_after_the_limit_not_dropped
         await broker.publish(PasswordChanged(user_id=uuid4(), login="avtomobilist", email=recipient))
 
         async def failed() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["status"] == "failed"]
 
         [row] = await eventually(failed)
@@ -192,7 +193,7 @@ async def test_a_permanent_refusal_of_the_recipient_fails_the_letter_at_once(
         await broker.publish(registration(recipient))
 
         async def settled() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["status"] != "pending"]
 
         [row] = await eventually(settled)
@@ -209,7 +210,7 @@ async def test_smtp_down_keeps_the_letter_pending(
         await broker.publish(registration(recipient))
 
         async def tried_twice() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["attempts"] >= 2]
 
         [row] = await eventually(tried_twice)
@@ -266,15 +267,17 @@ async def test_malformed_messages_are_dead_lettered_with_the_reason_and_the_next
     assert dead[incomplete].headers["x-original-routing-key"] == registration_type
 
 
-async def test_the_letters_api_is_for_staff_only(
+async def test_the_letters_api_is_for_administrators_only(
     run_notify: RunNotify, service_token_secret: str
 ) -> None:
     async with run_notify() as app:
-        async with staff_client(app, service_token_secret, Role.CONSUMER) as consumer:
+        async with client_as(app, service_token_secret, Role.CONSUMER) as consumer:
             assert (await consumer.get("/api/v1/letters")).status_code == 403
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as anonymous:
             assert (await anonymous.get("/api/v1/letters")).status_code == 401
-        async with staff_client(app, service_token_secret, Role.ADMIN) as admin:
+        async with client_as(app, service_token_secret, Role.STAFF) as staff:
+            assert (await staff.get("/api/v1/letters")).status_code == 403
+        async with client_as(app, service_token_secret) as admin:
             assert (await admin.get("/api/v1/letters")).status_code == 200
             invalid = await admin.get("/api/v1/letters", params={"recipient": "not an address"})
             assert invalid.status_code == 422
@@ -369,7 +372,7 @@ async def test_the_onboarding_package_is_mailed_with_documents_zip_attached(
 
         [letter] = await eventually(lambda: letters_to(mailbox, recipient))
         attached = await attachment_of(mailbox, letter)
-        [row] = await staff_view(app, service_token_secret, recipient)
+        [row] = await support_view(app, service_token_secret, recipient)
 
     assert (row["kind"], row["status"], row["attempts"]) == ("eds_onboarding_package", "sent", 1)
     assert letter["subject"] == "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП"
@@ -400,7 +403,7 @@ async def test_the_package_waits_while_documents_is_down_and_goes_out_when_it_is
     async with run_notify() as app:
 
         async def tried_twice() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["attempts"] >= 2]
 
         [row] = await eventually(tried_twice)
@@ -429,7 +432,7 @@ async def test_the_package_waits_while_documents_answers_5xx(
         await broker.publish(package_event(package, recipient))
 
         async def tried_twice() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["attempts"] >= 2]
 
         [row] = await eventually(tried_twice)
@@ -473,7 +476,7 @@ async def test_a_package_naming_an_unknown_document_fails_at_once_and_is_logged(
         await broker.publish(package_event(package, recipient, document_id=unknown))
 
         async def settled() -> list[dict[str, Any]]:
-            rows = await staff_view(app, service_token_secret, recipient)
+            rows = await support_view(app, service_token_secret, recipient)
             return [row for row in rows if row["status"] != "pending"]
 
         [row] = await eventually(settled)

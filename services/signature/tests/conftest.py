@@ -341,17 +341,21 @@ class Cabinet:
         async with self.signature.state.database.sessionmaker() as session:
             return (await session.execute(sa.text(sql), parameters)).scalar()
 
+    async def documents_knows(self, count: int) -> bool:
+        async with self.documents.state.database.sessionmaker() as session:
+            return bool((await session.execute(sa.text("SELECT count(*) FROM consumers"))).scalar_one() >= count)
+
     async def identity_outbox(self, message_type: str) -> list[dict[str, Any]]:
         async with self.identity.state.database.sessionmaker() as session:
             rows = (await session.execute(sa.select(OUTBOX.c.message_type, OUTBOX.c.body).order_by(OUTBOX.c.id))).all()
         return [json.loads(row.body) for row in rows if row.message_type == message_type]
 
     async def create_consumer(self, account_number: str, edrpou: str, *, e_signature: bool = True) -> uuid.UUID:
-        """A consumer account made by the supplier's staff in identity; waits until its event has arrived here."""
-        branches = (await self.client(self.identity, self.staff).get("/api/v1/branches")).json()
+        """A consumer account of the demo branch, made by its staff in identity; waits until its event has arrived
+        here."""
         response = await self.client(self.identity, self.staff).post("/api/v1/consumers", json={
             "account_number": account_number, "name": f"ТОВ «Споживач {account_number}»", "edrpou": edrpou,
-            "branch_id": branches[0]["id"], "agreement_email": f"c{account_number}@cabinet.local", "billing_day": 25,
+            "branch_id": self.demo.branch_id, "agreement_email": f"c{account_number}@cabinet.local", "billing_day": 25,
             "self_calculation": True, "e_signature": e_signature,
         })
         assert response.status_code == 201, response.text
@@ -452,6 +456,8 @@ async def cabinet(
         queue = Topology(signature_settings.bus_namespace, "signature").queue
         await wait_for_consumer(amqp_url, queue)
         async with running(documents_app), running(identity_app):
+            # documents learns the consumers' branches from identity's events too
+            await wait_for_consumer(amqp_url, Topology(signature_settings.bus_namespace, "documents").queue)
             demo = await create_demo_data(identity_settings, staff_password=STAFF_PASSWORD)
             tokens = ServiceTokens(service_token_secret)
             async with httpx.AsyncClient(
@@ -462,7 +468,8 @@ async def cabinet(
                     "/api/v1/sessions", json={"login": demo.staff_login, "password": STAFF_PASSWORD}
                 )
             assert signed_in.status_code == 201, signed_in.text
-            staff = Principal(user_id=uuid.UUID(signed_in.json()["user"]["id"]), role=Role.STAFF)
+            user = signed_in.json()["user"]
+            staff = Principal(user_id=uuid.UUID(user["id"]), role=Role.STAFF, branch_id=user["branch"]["id"])
             cabinet = Cabinet(
                 signature=signature_app, documents=documents_app, identity=identity_app, settings=signature_settings,
                 tokens=tokens, trust=local_trust, staff=staff, staff_login=demo.staff_login, demo=demo,
@@ -472,6 +479,8 @@ async def cabinet(
             consumer_a = uuid.UUID(demo.consumer_id)
             await eventually(lambda: cabinet.scalar("SELECT count(*) FROM consumers WHERE id = :id", id=consumer_a))
             cabinet.consumer_b = Cabinet.consumer_user(await cabinet.create_consumer("0790", OTHER_EDRPOU))
+            # documents keeps staff to their branch's consumers: it has heard of both before staff call it
+            await eventually(lambda: cabinet.documents_knows(2))
             try:
                 yield cabinet
             finally:

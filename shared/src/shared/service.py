@@ -22,7 +22,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import background, migrations
-from shared.auth import ServiceTokens
+from shared.auth import ServiceTokens, check_routes_name_roles
 from shared.bus import Bus, Subscriptions, Topology
 from shared.db import Database
 from shared.errors import install_error_handlers
@@ -96,6 +96,7 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
     install_error_handlers(app)
     install_observability(app, service)
+    check_routes_name_roles(parts.routers)
     for router in parts.routers:
         app.include_router(router)
 

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,15 @@ from shared.bus.topology import Topology
 from shared.db import Database, create_database_if_missing, drop_database
 
 T = TypeVar("T")
+
+#: the supplier branch the services' tests' consumers belong to unless a test says otherwise, and another one
+BRANCH_ID = uuid.UUID("0b7a2c5e-1d3f-4e5a-9b8c-000000000001")
+OTHER_BRANCH_ID = uuid.UUID("0b7a2c5e-1d3f-4e5a-9b8c-000000000002")
+
+
+def staff_of(branch_id: uuid.UUID = BRANCH_ID, **fields: Any) -> Principal:
+    """A staff member of a branch (the tests' own by default), as the gateway names them in a service token."""
+    return Principal(user_id=uuid.uuid4(), role=Role.STAFF, branch_id=branch_id, **fields)
 
 
 def _from_container(kind: str) -> str:

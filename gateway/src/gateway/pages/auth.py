@@ -31,6 +31,7 @@ async def login_page(request: Request, visitor: AnyVisitor, next: str | None = N
 @router.post("/login")
 async def log_in(
     request: Request,
+    _: AnyVisitor,
     login: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",

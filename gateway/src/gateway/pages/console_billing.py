@@ -24,7 +24,7 @@ from gateway.pages.money import (
     render_tax_invoices,
 )
 from gateway.rendering import pages_of
-from gateway.sessions import Staff, Visitor
+from gateway.sessions import Admin, Staff, Visitor
 from shared.errors import ServiceCallError
 
 router = APIRouter(prefix="/console")
@@ -193,7 +193,7 @@ async def billing_run(request: Request, visitor: Staff, run_id: UUID) -> Respons
     return pages_of(request).render(request, "console_billing_run.html", {"run": run})
 
 
-# payments waiting for review
+# payments waiting for review: they name no consumer, so no branch; administrators review them
 async def _parked_page(
     request: Request, visitor: Visitor, *, failed: UUID | None = None, errors: FormErrors | None = None,
     status_code: int = 200,
@@ -207,13 +207,13 @@ async def _parked_page(
 
 
 @router.get("/payments")
-async def parked_payments(request: Request, visitor: Staff) -> Response:
+async def parked_payments(request: Request, visitor: Admin) -> Response:
     return await _parked_page(request, visitor)
 
 
 @router.post("/payments/{payment_id}/assignment")
 async def assign_payment(
-    request: Request, visitor: Staff, payment_id: UUID, account_number: TextForm = ""
+    request: Request, visitor: Admin, payment_id: UUID, account_number: TextForm = ""
 ) -> Response:
     """A payment for an unknown account, assigned to the consumer the staff member recognised."""
     translations = pages_of(request).translations(request)
@@ -234,7 +234,7 @@ async def assign_payment(
 
 
 @router.post("/payments/{payment_id}/return")
-async def return_payment(request: Request, visitor: Staff, payment_id: UUID, return_reason: TextForm = "") -> Response:
+async def return_payment(request: Request, visitor: Admin, payment_id: UUID, return_reason: TextForm = "") -> Response:
     translations = pages_of(request).translations(request)
     reason = return_reason.strip()
     if not reason:

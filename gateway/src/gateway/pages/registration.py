@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
@@ -19,10 +19,11 @@ from gateway.messages import (
 )
 from gateway.pages.common import LINK_TOKEN, identity_of, see_other
 from gateway.rendering import pages_of
-from gateway.sessions import anonymous
+from gateway.sessions import anonymous, current_visitor
 from shared.errors import ServiceCallError
 
-router = APIRouter(prefix="/registration")
+#: public: the visitor registering has no session yet
+router = APIRouter(prefix="/registration", dependencies=[Depends(current_visitor)])
 
 _LOGIN_FREE = N_("This login is free.")
 

@@ -1,4 +1,5 @@
-"""Who sees which consumer's data: a consumer their own, staff and services anyone's."""
+"""Who sees which consumer's data: a consumer's user their own consumer's, staff their branch's consumers',
+administrators and services every consumer's (`shared.auth.Principal.may_see`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import repository
 from billing.models import Consumer
-from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound
+from shared.auth import Principal
+from shared.errors import NotFound
 
 
 async def visible_consumer(session: AsyncSession, principal: Principal, consumer_id: uuid.UUID) -> Consumer:
-    """The consumer whose data the principal asks for: their own, or any for staff and services."""
-    if principal.role == Role.CONSUMER:
-        if principal.consumer_id != consumer_id:
-            raise Forbidden("a consumer sees only their own data", code="other_consumer")
-    elif not (principal.is_staff or principal.role == Role.SERVICE):
-        raise Forbidden("sign in as the consumer or as the supplier's staff", code="role_forbidden")
+    """The consumer whose data the principal asks for; another branch's is answered as unknown."""
+    principal.refuse_another_consumer(consumer_id)
     consumer = await repository.consumer(session, consumer_id)
-    if consumer is None:
+    if consumer is None or not principal.may_see(consumer.id, consumer.branch_id):
         raise NotFound("no such consumer", code="consumer_not_found")
     return consumer
+
+
+async def sees_consumer(session: AsyncSession, principal: Principal, consumer_id: uuid.UUID) -> bool:
+    """Whether the principal sees the consumer an object (an invoice, a tax invoice) belongs to."""
+    consumer = await repository.consumer(session, consumer_id)
+    return consumer is not None and principal.may_see(consumer.id, consumer.branch_id)

@@ -247,6 +247,8 @@ class BillingRun(Base):
     #: [{consumer_id, account_number, reason}]
     skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=sa.text("'[]'::jsonb"))
     requested_by: Mapped[uuid.UUID | None]
+    #: the branch whose consumers the run works on and whose staff follow it; None: every branch (an administrator's)
+    branch_id: Mapped[uuid.UUID | None]
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     heartbeat_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -50,6 +50,8 @@ from billing.models import (
 REGULAR = "regular"
 CORRECTING = "correcting"
 _DIALECT = postgresql.dialect()
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 
 def any_of(column: InstrumentedAttribute[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
@@ -106,17 +108,26 @@ async def lock_consumers(session: AsyncSession, consumer_ids: Iterable[uuid.UUID
     return list((await session.execute(statement)).scalars())
 
 
-async def all_consumers(session: AsyncSession) -> list[Consumer]:
-    return list((await session.execute(sa.select(Consumer).order_by(Consumer.account_number))).scalars())
+def _of_branch(statement: sa.Select[_Row], branch_id: uuid.UUID | None) -> sa.Select[_Row]:
+    """Narrowed to one branch's consumers; None: every branch's."""
+    return statement if branch_id is None else statement.where(Consumer.branch_id == branch_id)
 
 
-async def uninvoiced_consumer_ids(session: AsyncSession, period: str, billing_day_at_most: int) -> list[uuid.UUID]:
-    """Consumers without a regular invoice for the period whose billing day is not after the given day."""
+async def all_consumers(session: AsyncSession, branch_id: uuid.UUID | None = None) -> list[Consumer]:
+    """Every consumer, or one branch's."""
+    statement = _of_branch(sa.select(Consumer), branch_id).order_by(Consumer.account_number)
+    return list((await session.execute(statement)).scalars())
+
+
+async def uninvoiced_consumer_ids(session: AsyncSession, period: str, billing_day_at_most: int,
+                                  branch_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """Consumers (of a branch, or of every branch) without a regular invoice for the period whose billing day is not
+    after the given day."""
     invoiced = sa.select(Invoice.id).where(
         Invoice.consumer_id == Consumer.id, Invoice.period == period, Invoice.kind == REGULAR
     ).exists()
-    statement = sa.select(Consumer.id).where(Consumer.billing_day <= billing_day_at_most, ~invoiced).order_by(
-        Consumer.account_number)
+    statement = _of_branch(sa.select(Consumer.id), branch_id).where(
+        Consumer.billing_day <= billing_day_at_most, ~invoiced).order_by(Consumer.account_number)
     return list((await session.execute(statement)).scalars())
 
 

@@ -136,7 +136,9 @@ class RunWorker:
 
     async def _issue(self, session: AsyncSession, run: BillingRun,
                      batch: list[uuid.UUID]) -> tuple[int, list[dict[str, Any]]]:
-        consumers = {consumer.id: consumer for consumer in await repository.lock_consumers(session, batch)}
+        # a run works on its branch's consumers: another branch's is as unknown to it
+        consumers = {consumer.id: consumer for consumer in await repository.lock_consumers(session, batch)
+                     if run.branch_id in (None, consumer.branch_id)}
         today = self.runtime.today()
         due = [consumer for consumer in consumers.values() if is_due(run.period, consumer.billing_day, today)]
         outcome = await Issuer(session, self.runtime).issue_regular(due, run.period)

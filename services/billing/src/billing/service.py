@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import repository
-from billing.access import visible_consumer
+from billing.access import sees_consumer, visible_consumer
 from billing.domain.calculation import Line, Meter, missing_meters
 from billing.domain.periods import current_period, first_day, is_due, period_of
 from billing.issuing import INVOICE_DOCUMENT_TYPE, Issuer, Refusal, invoice_of_source_event
@@ -216,7 +216,7 @@ class Billing:
             found = await repository.tariff_classes_of(self.session, consumer_id)
             classes = {tariff_class for tariff_class, _ in found}
             schemes = {zones for _, zones in found}
-        elif principal.role == Role.CONSUMER or not (principal.is_staff or principal.role == Role.SERVICE):
+        elif principal.role == Role.CONSUMER:
             raise Forbidden("only staff see every tariff", code="role_forbidden")
         tariffs = await repository.tariffs(self.session, classes)
         coefficients = [coefficient for coefficient in await repository.zone_coefficients(self.session)
@@ -322,7 +322,7 @@ class Billing:
     async def invoice(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceDetails:
         invoice = await repository.invoice(self.session, invoice_id)
         # another consumer's invoice is answered as missing: its existence is not theirs to learn
-        if invoice is None or not principal.can_see_consumer(invoice.consumer_id):
+        if invoice is None or not await sees_consumer(self.session, principal, invoice.consumer_id):
             raise NotFound("no such invoice", code="invoice_not_found")
         return (await self._details([invoice]))[0]
 
@@ -341,12 +341,12 @@ class Billing:
             for invoice in invoices
         ]
 
-    async def due(self, period: str | None) -> tuple[str, list[DueConsumer]]:
-        """The billing day's work list: consumers whose billing day of the period has come, with what is missing
-        and the invoice issued, if any."""
+    async def due(self, principal: Principal, period: str | None) -> tuple[str, list[DueConsumer]]:
+        """The billing day's work list: consumers (of the staff member's branch) whose billing day of the period has
+        come, with what is missing and the invoice issued, if any."""
         today = self.runtime.today()
         period = self._period(period, period_of(today))
-        consumers = [consumer for consumer in await repository.all_consumers(self.session)
+        consumers = [consumer for consumer in await repository.all_consumers(self.session, principal.branch_scope())
                      if is_due(period, consumer.billing_day, today)]
         ids = [consumer.id for consumer in consumers]
         meters = await repository.meters_of(self.session, ids, period)
@@ -365,23 +365,26 @@ class Billing:
     async def start_run(self, principal: Principal, period: str | None,
                         consumer_ids: Sequence[uuid.UUID] | None) -> BillingRun:
         """A run's work list: the consumers named, or every consumer not invoiced for the period whose billing day
-        of it has come. The run itself goes on in the background (`billing.runs`)."""
+        of it has come — of the staff member's branch: the run works on that branch's consumers only (another
+        branch's, named, are skipped as unknown). The run itself goes on in the background (`billing.runs`)."""
         today = self.runtime.today()
         period = self._period(period, period_of(today))
+        branch_id = principal.branch_scope()
         if consumer_ids is None:
             last_day_due = 31 if period < period_of(today) else today.day
-            work = await repository.uninvoiced_consumer_ids(self.session, period, last_day_due)
+            work = await repository.uninvoiced_consumer_ids(self.session, period, last_day_due, branch_id)
         else:
             work = list(dict.fromkeys(consumer_ids))
         now = self.runtime.now()
         return await repository.add_run(self.session, BillingRun(
             id=uuid.uuid4(), period=period, state="running", consumer_ids=work, total=len(work), processed=0,
             issued=0, skipped=[],
-            requested_by=principal.user_id, started_at=now, heartbeat_at=now,
+            requested_by=principal.user_id, branch_id=branch_id, started_at=now, heartbeat_at=now,
         ))
 
-    async def run(self, run_id: uuid.UUID) -> BillingRun:
+    async def run(self, principal: Principal, run_id: uuid.UUID) -> BillingRun:
         found = await repository.run(self.session, run_id)
-        if found is None:
+        # another branch's run (or an administrator's run over every branch) is not a staff member's to follow
+        if found is None or principal.branch_scope() not in (None, found.branch_id):
             raise NotFound("no such billing run", code="run_not_found")
         return found

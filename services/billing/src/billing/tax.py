@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import repository
-from billing.access import visible_consumer
+from billing.access import sees_consumer, visible_consumer
 from billing.clients import Branch
 from billing.domain import tax_invoices as rules
 from billing.domain.calculation import Line
@@ -217,7 +217,7 @@ class TaxInvoicing:
     async def one(self, principal: Principal, tax_invoice_id: uuid.UUID, *, lock: bool = False) -> TaxInvoiceDetails:
         found = await repository.tax_invoice(self.session, tax_invoice_id, lock=lock)
         # another consumer's is answered as missing: its existence is not theirs to learn
-        if found is None or not principal.can_see_consumer(found.consumer_id):
+        if found is None or not await sees_consumer(self.session, principal, found.consumer_id):
             raise NotFound("no such tax invoice", code="tax_invoice_not_found")
         return (await self._details([found]))[0]
 

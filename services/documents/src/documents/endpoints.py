@@ -14,7 +14,7 @@ from documents.domain.documents import MAX_DOCUMENT_BYTES, Metadata, content_dis
 from documents.domain.onboarding import EdsForm
 from documents.repository import DocumentFilter
 from documents.service import Documents, NewDocument, RenderedDocument, Runtime
-from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.auth import ConsumerOnly, PersonOrService, SupplierSide
 from shared.db import SessionDep
 from shared.errors import Invalid
 
@@ -30,8 +30,7 @@ def documents_service(request: Request, session: SessionDep) -> Documents:
 
 DocumentsDep = Annotated[Documents, Depends(documents_service)]
 #: who issues documents: the other services (billing, metering...) and the supplier's staff
-Issuer = Annotated[Principal, Depends(require_roles(Role.SERVICE, Role.STAFF, Role.ADMIN))]
-ConsumerOnly = Annotated[Principal, Depends(require_roles(Role.CONSUMER))]
+Issuer = SupplierSide
 
 
 @router.post("/documents", status_code=201)
@@ -84,7 +83,7 @@ async def render_document(
 
 @router.get("/documents")
 async def list_documents(
-    principal: CurrentPrincipal, documents: DocumentsDep,
+    principal: PersonOrService, documents: DocumentsDep,
     consumer_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=7)] = None,
@@ -101,12 +100,12 @@ async def list_documents(
 
 
 @router.get("/documents/{document_id}")
-async def document(document_id: uuid.UUID, principal: CurrentPrincipal, documents: DocumentsDep) -> schemas.DocumentOut:
+async def document(document_id: uuid.UUID, principal: PersonOrService, documents: DocumentsDep) -> schemas.DocumentOut:
     return schemas.DocumentOut.of(await documents.get(principal, document_id))
 
 
 @router.get("/documents/{document_id}/content")
-async def document_content(document_id: uuid.UUID, principal: CurrentPrincipal, documents: DocumentsDep) -> Response:
+async def document_content(document_id: uuid.UUID, principal: PersonOrService, documents: DocumentsDep) -> Response:
     found, content = await documents.content(principal, document_id)
     return Response(content, media_type=found.content_type, headers={
         "Content-Disposition": content_disposition(found.file_name),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from documents.service import Documents, RenderedDocument, Runtime
 from shared.bus import MessageContext, PermanentError
 from shared.contracts.documents import RenderRequested
+from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Invalid
 
 
@@ -31,3 +32,7 @@ class Handlers:
             # data the template refuses stays refused however often it comes (the batch is retried one by one,
             # so only the bad request reaches the dead-letter queue)
             raise PermanentError(f"render refused: {exc.code} {exc.detail()}") from exc
+
+    async def consumer_changed(self, event: ConsumerAccountCreated, context: MessageContext) -> None:
+        """Created or updated (the update's payload is the whole account): the consumer's branch."""
+        await Documents(context.session, self.runtime()).keep_consumer(event)

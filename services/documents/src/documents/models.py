@@ -53,3 +53,15 @@ class Document(Base):
     issued_on: Mapped[date] = mapped_column(sa.Date)
     #: the parties that must sign it; None: as the signature service's rule for its type says
     signers: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.String(16)))
+
+
+class Consumer(Base):
+    """What documents keeps of a consumer account (from identity's events): the branch whose staff see its documents.
+    A document of a consumer not heard of yet is seen by the consumer's own users, administrators and services."""
+
+    __tablename__ = "consumers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    branch_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    #: when the state kept here was true at identity: an older event arriving late changes nothing
+    as_of: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from documents.models import Document
+from documents.models import Consumer, Document
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class DocumentFilter:
     consumer_id: uuid.UUID | None = None
     document_type: str | None = None
     period: str | None = None
+    #: only the consumers of this branch (a staff member's listing); None: of every branch
+    branch_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,25 @@ def _filtered(statement: sa.Select[T], found: DocumentFilter) -> sa.Select[T]:
         statement = statement.where(Document.document_type == found.document_type)
     if found.period is not None:
         statement = statement.where(Document.period == found.period)
+    if found.branch_id is not None:
+        statement = statement.where(
+            Document.consumer_id.in_(sa.select(Consumer.id).where(Consumer.branch_id == found.branch_id))
+        )
     return statement
+
+
+async def keep_consumer(session: AsyncSession, consumer_id: uuid.UUID, *, branch_id: uuid.UUID, as_of: datetime
+                        ) -> None:
+    """Insert or update the consumer, unless what is kept is newer than `as_of` (events may come late)."""
+    statement = insert(Consumer).values(id=consumer_id, branch_id=branch_id, as_of=as_of)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[Consumer.id], set_={"branch_id": branch_id, "as_of": as_of}, where=Consumer.as_of <= as_of,
+    ))
+
+
+async def branch_of(session: AsyncSession, consumer_id: uuid.UUID) -> uuid.UUID | None:
+    """The consumer's branch; None for a consumer not heard of (yet)."""
+    return await session.scalar(sa.select(Consumer.branch_id).where(Consumer.id == consumer_id))
 
 
 async def add(session: AsyncSession, document: Document) -> Document:

@@ -12,7 +12,7 @@ import logging
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from documents.storage import ObjectMissing, ObjectStore
 from shared import bus
 from shared.auth import Principal, Role
 from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady
+from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Throttled
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class Documents:
 
     # storing
     async def store(self, principal: Principal, new: NewDocument) -> Listed:
+        await self._check_consumer(principal, new.consumer_id)
         metadata = await self._checked(new)
         sha256 = sha256_hex(new.content)
         await self.runtime.store.put(sha256, new.content, metadata.content_type)
@@ -183,7 +185,13 @@ class Documents:
             raise Conflict("that document was re-issued already; replace the newest one", code="already_replaced",
                            extra={"replaced_by": str(successor)})
 
+    async def _check_consumer(self, principal: Principal, consumer_id: uuid.UUID) -> None:
+        if not await self._sees(principal, consumer_id):
+            # staff store documents of their branch's consumers; another branch's is as unknown as a missing one
+            raise NotFound("no such consumer", code="consumer_not_found")
+
     async def render_and_store(self, principal: Principal, request: RenderedDocument) -> Listed:
+        await self._check_consumer(principal, request.consumer_id)  # before the time rendering takes
         template, data, metadata = self._prepare(request)
         pdf = await self.runtime.renderer.render(template, data)
         return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))
@@ -229,25 +237,23 @@ class Documents:
 
     # reading
     async def find(self, principal: Principal, found: DocumentFilter, *, limit: int, offset: int) -> Page:
-        found = DocumentFilter(self._visible_consumer(principal, found.consumer_id), found.document_type, found.period)
+        """A consumer's own documents only; staff their branch's consumers', services and administrators any."""
+        if principal.role == Role.CONSUMER and principal.consumer_id is not None:
+            if found.consumer_id is not None and found.consumer_id != principal.consumer_id:
+                raise Forbidden("a consumer sees only their own documents", code="other_consumer")
+            found = replace(found, consumer_id=principal.consumer_id)
+        else:
+            found = replace(found, branch_id=principal.branch_scope())
         items = await repository.find(self.session, found, limit=limit, offset=offset)
         return Page(items, await repository.count(self.session, found))
 
-    @staticmethod
-    def _visible_consumer(principal: Principal, consumer_id: uuid.UUID | None) -> uuid.UUID | None:
-        """Whose documents a listing may show: a consumer's own only; staff and services any consumer's."""
-        if principal.role == Role.CONSUMER and principal.consumer_id is not None:
-            if consumer_id is not None and consumer_id != principal.consumer_id:
-                raise Forbidden("a consumer sees only their own documents", code="other_consumer")
-            return principal.consumer_id
-        if principal.is_staff or principal.role == Role.SERVICE:
-            return consumer_id
-        raise Forbidden("sign in as the consumer or as the supplier's staff", code="role_forbidden")
+    async def _sees(self, principal: Principal, consumer_id: uuid.UUID) -> bool:
+        return principal.may_see(consumer_id, await repository.branch_of(self.session, consumer_id))
 
     async def get(self, principal: Principal, document_id: uuid.UUID) -> Listed:
         listed = await repository.get(self.session, document_id)
         # another consumer's document is answered as missing: its existence is not theirs to learn
-        if listed is None or not principal.can_see_consumer(listed.document.consumer_id):
+        if listed is None or not await self._sees(principal, listed.document.consumer_id):
             raise NotFound("no such document", code="document_not_found")
         return listed
 
@@ -272,6 +278,11 @@ class Documents:
             extra={"document_id": str(document.id), "sha256": document.sha256, "reason": reason},
         )
         raise IntegrityFailure("the stored bytes of this document failed the integrity check")
+
+    # what other services tell
+    async def keep_consumer(self, event: ConsumerAccountCreated) -> None:
+        await repository.keep_consumer(self.session, event.consumer_id, branch_id=event.branch_id,
+                                       as_of=event.occurred_at)
 
     # the e-signature onboarding package (manual «Оформление ЭЦП»)
     async def request_onboarding_package(self, principal: Principal, form: onboarding.EdsForm) -> OnboardingPackage:

@@ -11,6 +11,10 @@ Idempotent: the branch, the staff member, the consumer № 0789 and its accounta
 before consumers had their VAT details gets them); every run issues a fresh activation code for the consumer
 (printed) together with a registration letter, which the outbox relay of the running identity service publishes
 and notify delivers to the local mail catcher.
+
+A second branch, «ПАТ «ДТЕК Західенерго»», and its staff member `manager2` (with the password `--staff-password`
+gives, else the first staff member's new one, else a new one) are made once too: a tenant that sees none of the first
+branch's consumers.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from identity import repository
-from identity.models import User, UserRole
+from identity.models import SupplierBranch, User, UserRole
 from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer
 from identity.settings import IdentitySettings, get_settings
 from shared import migrations
@@ -42,6 +46,17 @@ BRANCH = {
 }
 STAFF_LOGIN = "manager"
 STAFF_EMAIL = "manager@cabinet.local"
+#: a second branch with a staff member of its own (the same password): a tenant, seeing none of the first one's data
+SECOND_BRANCH = {
+    "name": "ПАТ «ДТЕК Західенерго»",
+    "edrpou": "24549601",
+    "iban": "UA373052990000000026007654321",
+    "address": "м. Львів, вул. Козельницька, 15",
+    "phone": "+380 32 000 00 00",
+    "email": "zakhid@cabinet.local",
+}
+SECOND_STAFF_LOGIN = "manager2"
+SECOND_STAFF_EMAIL = "manager2@cabinet.local"
 CONSUMER_NUMBER = "0789"
 CONSUMER_NAME = 'Кооператив "Автомобіліст-2"'
 CONSUMER_EMAIL = "demo@cabinet.local"
@@ -73,6 +88,10 @@ class DemoData:
     consumer_id: str
     activation_code: str
     accountant_user_id: str
+    second_branch_id: str = ""
+    second_staff_login: str = SECOND_STAFF_LOGIN
+    #: None when `manager2` existed already
+    second_staff_password: str | None = None
 
 
 def new_staff_password() -> str:
@@ -106,8 +125,9 @@ async def create_demo_data(settings: IdentitySettings, staff_password: str | Non
                 code = await identity.issue_activation_code(viewer, consumer)
             accountant = await repository.user_by_login(session, ACCOUNTANT_LOGIN) or await _accountant(
                 identity, consumer.id)
+            second_branch, second_password = await _second_branch(identity, new_password or staff_password)
             return DemoData(str(branch.id), staff.login, str(staff.id), new_password, str(consumer.id), code,
-                            str(accountant.id))
+                            str(accountant.id), str(second_branch.id), second_staff_password=second_password)
     finally:
         await database.dispose()
 
@@ -122,6 +142,19 @@ async def _accountant(identity: Identity, consumer_id: uuid.UUID) -> User:
     identity.session.add(accountant)
     await identity.session.flush()
     return accountant
+
+
+async def _second_branch(identity: Identity, staff_password: str | None) -> tuple[SupplierBranch, str | None]:
+    """The second branch, and its staff member with the first one's password (or a new one): the password, if made."""
+    branch = await repository.branch_by_name(identity.session, SECOND_BRANCH["name"])
+    if branch is None:
+        branch = await identity.create_branch(**SECOND_BRANCH)
+    if await repository.user_by_login(identity.session, SECOND_STAFF_LOGIN) is not None:
+        return branch, None
+    password = staff_password or new_staff_password()
+    await identity.create_staff_user(login=SECOND_STAFF_LOGIN, email=SECOND_STAFF_EMAIL, password=password,
+                                     role=UserRole.STAFF, branch=branch)
+    return branch, password
 
 
 def main() -> None:
@@ -144,6 +177,9 @@ def main() -> None:
         print(f"staff login:      {demo.staff_login} / {demo.staff_password}")
     else:
         print(f"staff login:      {demo.staff_login} (existed; password unchanged)")
+    second_password = f" / {demo.second_staff_password}" if demo.second_staff_password else " (existed)"
+    print(f"second branch:    {SECOND_BRANCH['name']} ({demo.second_branch_id}), staff login "
+          f"{SECOND_STAFF_LOGIN}{second_password}")
     print(f"consumer:         № {CONSUMER_NUMBER} {CONSUMER_NAME} ({demo.consumer_id})")
     print(f"activation code:  {demo.activation_code}")
     print(f"registration letter to {CONSUMER_EMAIL} is in the outbox")

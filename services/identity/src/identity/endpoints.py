@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from identity import schemas
 from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer, utcnow
-from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.auth import Anyone, Person, Principal, StaffOnly, SupplierSide
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/api/v1")
@@ -21,8 +21,6 @@ def identity_service(request: Request, session: SessionDep) -> Identity:
 
 
 IdentityDep = Annotated[Identity, Depends(identity_service)]
-SupplierSide = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN, Role.SERVICE))]
-StaffOnly = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN))]
 
 
 def client_address(principal: Principal) -> str:
@@ -33,7 +31,7 @@ def client_address(principal: Principal) -> str:
 # sessions
 @router.post("/sessions", status_code=201)
 async def sign_in(
-    body: schemas.SignIn, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.SignIn, principal: Anyone, identity: IdentityDep
 ) -> schemas.SessionCreated:
     new = await identity.sign_in(body.login, body.password, client_address(principal))
     return schemas.SessionCreated(
@@ -44,7 +42,7 @@ async def sign_in(
 
 @router.post("/sessions/resolve")
 async def resolve_session(
-    body: schemas.SessionToken, _: CurrentPrincipal, identity: IdentityDep
+    body: schemas.SessionToken, _: Anyone, identity: IdentityDep
 ) -> schemas.SessionResolved:
     found = await identity.resolve_session(body.session_token)
     return schemas.SessionResolved(
@@ -53,7 +51,7 @@ async def resolve_session(
 
 
 @router.delete("/sessions/current", status_code=204)
-async def sign_out(body: schemas.SessionToken, _: CurrentPrincipal, identity: IdentityDep) -> Response:
+async def sign_out(body: schemas.SessionToken, _: Anyone, identity: IdentityDep) -> Response:
     await identity.sign_out(body.session_token)
     return Response(status_code=204)
 
@@ -61,7 +59,7 @@ async def sign_out(body: schemas.SessionToken, _: CurrentPrincipal, identity: Id
 # registration
 @router.get("/registration/links/{token}")
 async def registration_link(
-    token: Annotated[str, Path(max_length=128)], _: CurrentPrincipal, identity: IdentityDep
+    token: Annotated[str, Path(max_length=128)], _: Anyone, identity: IdentityDep
 ) -> schemas.RegistrationLinkOut:
     link = await identity.registration_link(token)
     return schemas.RegistrationLinkOut(
@@ -72,7 +70,7 @@ async def registration_link(
 @router.get("/registration/links/{token}/login-availability")
 async def login_availability(
     token: Annotated[str, Path(max_length=128)], login: Annotated[str, Query(max_length=320)],
-    principal: CurrentPrincipal, identity: IdentityDep,
+    principal: Anyone, identity: IdentityDep,
 ) -> schemas.LoginAvailability:
     problem = await identity.login_availability(token, login, client_address(principal))
     return schemas.LoginAvailability(login=login, available=problem is None, reason=problem)
@@ -80,7 +78,7 @@ async def login_availability(
 
 @router.post("/registration/complete", status_code=201)
 async def complete_registration(
-    body: schemas.CompleteRegistration, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.CompleteRegistration, principal: Anyone, identity: IdentityDep
 ) -> schemas.UserEnvelope:
     user = await identity.complete_registration(
         token=body.token, activation_code=body.activation_code, login=body.login, password=body.password,
@@ -91,7 +89,7 @@ async def complete_registration(
 
 @router.post("/registration/resend", status_code=202)
 async def resend_registration(
-    body: schemas.ResendRegistration, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.ResendRegistration, principal: Anyone, identity: IdentityDep
 ) -> schemas.EmailOut:
     email = await identity.resend_registration(body.activation_code, body.email, client_address(principal))
     return schemas.EmailOut(email=email)
@@ -99,13 +97,13 @@ async def resend_registration(
 
 # the signed-in user
 @router.get("/me")
-async def me(principal: CurrentPrincipal, identity: IdentityDep) -> schemas.UserOut:
+async def me(principal: Person, identity: IdentityDep) -> schemas.UserOut:
     return schemas.UserOut.of(await identity.current_user(principal), utcnow())
 
 
 @router.post("/me/email", status_code=202)
 async def request_email_change(
-    body: schemas.EmailChangeRequest, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.EmailChangeRequest, principal: Person, identity: IdentityDep
 ) -> schemas.PendingEmailOut:
     user = await identity.current_user(principal)
     change = await identity.request_email_change(
@@ -115,21 +113,21 @@ async def request_email_change(
 
 
 @router.delete("/me/email/pending", status_code=204)
-async def cancel_email_change(principal: CurrentPrincipal, identity: IdentityDep) -> Response:
+async def cancel_email_change(principal: Person, identity: IdentityDep) -> Response:
     await identity.cancel_email_change(await identity.current_user(principal))
     return Response(status_code=204)
 
 
 @router.post("/email-changes/confirm")
 async def confirm_email_change(
-    body: schemas.ConfirmEmailChange, _: CurrentPrincipal, identity: IdentityDep
+    body: schemas.ConfirmEmailChange, _: Anyone, identity: IdentityDep
 ) -> schemas.EmailOut:
     return schemas.EmailOut(email=await identity.confirm_email_change(body.token))
 
 
 @router.post("/me/login")
 async def change_login(
-    body: schemas.LoginChangeRequest, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.LoginChangeRequest, principal: Person, identity: IdentityDep
 ) -> schemas.UserEnvelope:
     user = await identity.current_user(principal)
     user = await identity.change_login(user, body.new_login, body.current_password, session_id=principal.session_id)
@@ -138,7 +136,7 @@ async def change_login(
 
 @router.post("/me/password", status_code=204)
 async def change_password(
-    body: schemas.PasswordChangeRequest, principal: CurrentPrincipal, identity: IdentityDep
+    body: schemas.PasswordChangeRequest, principal: Person, identity: IdentityDep
 ) -> Response:
     await identity.change_password(
         await identity.current_user(principal), body.current_password, body.new_password,

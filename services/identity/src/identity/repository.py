@@ -22,6 +22,7 @@ from identity.models import (
     SupplierBranch,
     ThrottledAttempt,
     User,
+    UserRole,
 )
 
 #: what answering with a user needs: their consumer and its branch, their own branch, a pending e-mail change
@@ -83,6 +84,19 @@ async def find_consumers(
     if branch_id is not None:
         statement = statement.where(ConsumerAccount.branch_id == branch_id)
     return (await session.scalars(statement.limit(limit))).all()
+
+
+async def staff_of_branch(session: AsyncSession, branch_id: uuid.UUID) -> Sequence[User]:
+    return (await session.scalars(
+        select(User).where(User.branch_id == branch_id, User.role == UserRole.STAFF).order_by(User.login)
+    )).all()
+
+
+async def all_consumers(session: AsyncSession) -> Sequence[ConsumerAccount]:
+    """Every consumer account with its branch, by account number."""
+    return (await session.scalars(
+        select(ConsumerAccount).options(_CONSUMER_IN_FULL).order_by(ConsumerAccount.account_number)
+    )).all()
 
 
 async def users_of_consumer(session: AsyncSession, consumer_id: uuid.UUID) -> Sequence[User]:

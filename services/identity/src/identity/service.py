@@ -698,6 +698,13 @@ class Identity:
         await self._save_user(user, login_field="login")
         return await self._reloaded(user)
 
+    async def announce_consumers(self) -> int:
+        """Every consumer account's whole state once more (`ConsumerAccountUpdated`), so that the services keeping a
+        copy learn what they did not keep before (each consumer's branch); how many were announced."""
+        consumers = await repository.all_consumers(self.session)
+        await bus.add(self.session, *(_consumer_state(ConsumerAccountUpdated, consumer) for consumer in consumers))
+        return len(consumers)
+
     async def _reloaded(self, user: User) -> User:
         """The user with everything an answer shows loaded."""
         loaded = await repository.user(self.session, user.id)

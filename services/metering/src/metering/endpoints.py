@@ -15,9 +15,9 @@ from metering.domain.points import InstallationLine, RawPoint
 from metering.domain.readings import SubmittedLine, plain
 from metering.models import ActSource
 from metering.service import MAX_REASON_LENGTH, Metering, Runtime, Submission, Submitted
-from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.auth import Person, PersonOrService, Principal, Role, StaffOnly
 from shared.db import SessionDep
-from shared.errors import Forbidden, Invalid
+from shared.errors import Invalid
 
 router = APIRouter(prefix="/api/v1")
 
@@ -33,16 +33,11 @@ def runtime_of(request: Request) -> Runtime:
 
 MeteringDep = Annotated[Metering, Depends(metering_service)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-StaffOnly = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN))]
 
 
 def _source(principal: Principal) -> ActSource:
-    """Who enters readings: the consumer's user (their own points), or staff (any)."""
-    if principal.role == Role.CONSUMER:
-        return ActSource.CONSUMER
-    if principal.is_staff:
-        return ActSource.STAFF
-    raise Forbidden(f"role {principal.role} may not enter readings", code="role_forbidden")
+    """Who enters readings: the consumer's user (their own points), or staff (their branch's consumers')."""
+    return ActSource.CONSUMER if principal.role == Role.CONSUMER else ActSource.STAFF
 
 
 def _lines(readings: list[schemas.ReadingIn]) -> list[SubmittedLine]:
@@ -71,7 +66,7 @@ def _now(runtime: Runtime) -> datetime:
 # metering points
 @router.get("/consumers/{consumer_id}/points")
 async def points(
-    consumer_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep, include_retired: bool = False
+    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, include_retired: bool = False
 ) -> list[schemas.PointOut]:
     consumer = await metering.consumer_for(principal, consumer_id)
     return [schemas.PointOut.of(point) for point in await metering.points(consumer, include_retired=include_retired)]
@@ -102,7 +97,7 @@ async def retire_point(point_id: uuid.UUID, principal: StaffOnly, metering: Mete
 # the window and the readings form
 @router.get("/consumers/{consumer_id}/window")
 async def window(
-    consumer_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep, runtime: RuntimeDep
+    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, runtime: RuntimeDep
 ) -> schemas.WindowOut:
     consumer = await metering.consumer_for(principal, consumer_id)
     return schemas.WindowOut.of(await metering.window(consumer, business_today(_now(runtime))))
@@ -110,7 +105,7 @@ async def window(
 
 @router.get("/consumers/{consumer_id}/readings")
 async def readings(
-    consumer_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, runtime: RuntimeDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> schemas.ReadingsOut:
     consumer = await metering.consumer_for(principal, consumer_id)
@@ -137,7 +132,7 @@ async def readings(
 # readings in
 @router.post("/consumers/{consumer_id}/readings", status_code=201)
 async def submit_readings(
-    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: CurrentPrincipal, metering: MeteringDep,
+    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: Person, metering: MeteringDep,
     runtime: RuntimeDep,
 ) -> schemas.SubmittedOut:
     source = _source(principal)
@@ -152,7 +147,7 @@ async def submit_readings(
 
 @router.post("/consumers/{consumer_id}/readings/import", status_code=201)
 async def import_readings(
-    consumer_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: Person, metering: MeteringDep, runtime: RuntimeDep,
     file: Annotated[UploadFile, File()],
     period: Annotated[str, Form(max_length=20)],
     confirm: Annotated[bool, Form()] = False,
@@ -192,7 +187,7 @@ async def correct_readings(
 # acts
 @router.get("/consumers/{consumer_id}/acts")
 async def acts(
-    consumer_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep,
+    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[schemas.ActOut]:
     consumer = await metering.consumer_for(principal, consumer_id)
@@ -200,7 +195,7 @@ async def acts(
 
 
 @router.get("/acts/{act_id}")
-async def act(act_id: uuid.UUID, principal: CurrentPrincipal, metering: MeteringDep) -> schemas.ActOut:
+async def act(act_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep) -> schemas.ActOut:
     return schemas.ActOut.of(await metering.act_for(principal, act_id))
 
 

@@ -71,7 +71,9 @@ class Consumer(Base):
     account_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.Text)
     edrpou: Mapped[str] = mapped_column(sa.String(8))
-    #: the supplier branch serving the consumer: the other party of the act
+    #: the supplier branch serving the consumer: the other party of the act, and whose staff see the consumer
+    #: (None: not known yet, for a consumer kept before branches were: only administrators see it)
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     branch_name: Mapped[str] = mapped_column(sa.Text)
     billing_day: Mapped[int] = mapped_column(sa.SmallInteger)
     e_signature: Mapped[bool]

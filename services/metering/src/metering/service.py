@@ -53,7 +53,7 @@ from metering.models import (
 from metering.schemas import warnings_json, window_json
 from metering.settings import MeteringSettings
 from shared import bus
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import DocumentStored, RenderRequested
 from shared.contracts.identity import ConsumerAccountCreated
@@ -61,7 +61,7 @@ from shared.contracts.metering import MeteringPointChanged, ReadingLine, Reading
 from shared.contracts.res import ReadingsSubmitted
 from shared.contracts.signature import DocumentStatusChanged
 from shared.db import on_commit
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Invalid, NotFound
 from shared.metrics import BUSINESS_EVENTS
 
 #: acts whose readings were accepted for calculation (the billing dashboard's «readings accepted»); at 0 from start
@@ -220,28 +220,29 @@ class Metering:
     # ------------------------------------------------------------------ who sees what
     async def consumer_for(self, principal: Principal, consumer_id: uuid.UUID, *, for_update: bool = False
                            ) -> Consumer:
-        """The consumer a request is about: a consumer's user sees only their own; staff and services any."""
-        if principal.role == Role.CONSUMER:
-            if principal.consumer_id != consumer_id:
-                raise Forbidden("a consumer sees only their own readings", code="other_consumer")
-        elif not (principal.is_staff or principal.role == Role.SERVICE):
-            raise Forbidden(f"role {principal.role} may not do this", code="role_forbidden")
+        """The consumer a request is about: a consumer's user sees only their own, staff their branch's; another
+        branch's consumer is answered as unknown."""
+        principal.refuse_another_consumer(consumer_id)
         consumer = await repository.consumer(self.session, consumer_id, for_update=for_update)
-        if consumer is None:
+        if consumer is None or not principal.may_see(consumer.id, consumer.branch_id):
             raise NotFound("metering knows no such consumer (yet)", code="consumer_not_found")
         return consumer
+
+    async def _sees(self, principal: Principal, consumer_id: uuid.UUID) -> bool:
+        consumer = await repository.consumer(self.session, consumer_id)
+        return consumer is not None and principal.may_see(consumer.id, consumer.branch_id)
 
     async def point_for(self, principal: Principal, point_id: uuid.UUID, *, for_update: bool = False
                         ) -> MeteringPoint:
         point = await repository.point(self.session, point_id, for_update=for_update)
         # another consumer's point is answered as missing: its existence is not theirs to learn
-        if point is None or (principal.role == Role.CONSUMER and point.consumer_id != principal.consumer_id):
+        if point is None or not await self._sees(principal, point.consumer_id):
             raise NotFound("no such metering point", code="point_not_found")
         return point
 
     async def act_for(self, principal: Principal, act_id: uuid.UUID) -> Act:
         act = await repository.act(self.session, act_id)
-        if act is None or (principal.role == Role.CONSUMER and act.consumer_id != principal.consumer_id):
+        if act is None or not await self._sees(principal, act.consumer_id):
             raise NotFound("no such act", code="act_not_found")
         return act
 
@@ -605,6 +606,7 @@ class Metering:
         consumer.account_number = event.account_number
         consumer.name = event.name
         consumer.edrpou = event.edrpou
+        consumer.branch_id = event.branch_id
         consumer.branch_name = event.branch_name
         consumer.billing_day = event.billing_day
         consumer.e_signature = event.e_signature

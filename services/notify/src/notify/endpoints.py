@@ -15,18 +15,13 @@ from notify.models import LetterStatus
 from notify.repository import LetterFilter
 from notify.schemas import LetterSummary
 from notify.service import Correspondence, Feedback, NewLetter
-from shared.auth import Principal, Role, require_roles
+from shared.auth import AdminOnly, ConsumerOnly, Person, PersonOrService, StaffOnly
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/api/v1")
 
 MAX_PAGE = 200
 
-StaffOnly = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN))]
-ConsumerOnly = Annotated[Principal, Depends(require_roles(Role.CONSUMER))]
-#: a signed-in person of either side
-Person = Annotated[Principal, Depends(require_roles(Role.CONSUMER, Role.STAFF, Role.ADMIN))]
-Anyone = Annotated[Principal, Depends(require_roles(Role.CONSUMER, Role.STAFF, Role.ADMIN, Role.SERVICE))]
 
 
 def correspondence_service(request: Request, session: SessionDep) -> Correspondence:
@@ -44,12 +39,13 @@ FeedbackDep = Annotated[Feedback, Depends(feedback_service)]
 @router.get("/letters", response_model=list[LetterSummary])
 async def list_letters(
     session: SessionDep,
-    _: StaffOnly,
+    _: AdminOnly,
     recipient: Annotated[str | None, Query(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] = None,
     status: LetterStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[LetterSummary]:
-    """Newest first; `recipient` matches the address case-insensitively."""
+    """Newest first; `recipient` matches the address case-insensitively. The letters name no branch (a registration
+    letter goes to an address, not to a consumer of a branch): administrators read them."""
     letters = await repository.list_letters(session, recipient=recipient, status=status, limit=limit)
     return [LetterSummary.model_validate(letter) for letter in letters]
 
@@ -58,12 +54,12 @@ async def list_letters(
 
 
 @router.get("/correspondence/addressee-types")
-async def addressee_types(_: Anyone, correspondence: CorrespondenceDep) -> list[schemas.AddresseeTypeOut]:
+async def addressee_types(_: PersonOrService, correspondence: CorrespondenceDep) -> list[schemas.AddresseeTypeOut]:
     return [schemas.AddresseeTypeOut.of(row) for row in await correspondence.addressee_types()]
 
 
 @router.get("/correspondence/letter-types")
-async def letter_types(_: Anyone, correspondence: CorrespondenceDep) -> list[schemas.LetterTypeOut]:
+async def letter_types(_: PersonOrService, correspondence: CorrespondenceDep) -> list[schemas.LetterTypeOut]:
     return [schemas.LetterTypeOut.of(row) for row in await correspondence.letter_types()]
 
 
@@ -86,7 +82,7 @@ async def list_supplier_letters(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> schemas.SupplierLetterPage:
-    """Newest first: a consumer's own consumer's letters, or the staff inbox (every consumer's)."""
+    """Newest first: a consumer's own consumer's letters, or the staff inbox (their branch's consumers')."""
     items, total = await correspondence.find(
         principal, LetterFilter(consumer_id, state, addressee_type), limit=limit, offset=offset
     )
@@ -126,13 +122,13 @@ async def send_feedback(body: schemas.NewFeedback, principal: Person, feedback: 
 
 @router.get("/feedback")
 async def list_feedback(
-    _: StaffOnly, feedback: FeedbackDep,
+    principal: StaffOnly, feedback: FeedbackDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> schemas.FeedbackPage:
     """Newest first."""
-    items, total = await feedback.find(unread=unread, limit=limit, offset=offset)
+    items, total = await feedback.find(principal, unread=unread, limit=limit, offset=offset)
     return schemas.FeedbackPage(
         items=[schemas.FeedbackOut.of(listed) for listed in items], total=total, limit=limit, offset=offset,
     )

@@ -79,10 +79,11 @@ async def remember_user(
 
 
 async def remember_consumer(event: ConsumerAccountCreated, context: MessageContext) -> None:
-    """Whose letter staff are reading (`ConsumerAccountUpdated` is a `ConsumerAccountCreated` too)."""
+    """Whose letter staff are reading, and which branch's staff may (`ConsumerAccountUpdated` is a
+    `ConsumerAccountCreated` too)."""
     await repository.remember_consumer(
         context.session, consumer_id=event.consumer_id, account_number=event.account_number, name=event.name,
-        as_of=event.occurred_at,
+        branch_id=event.branch_id, as_of=event.occurred_at,
     )
 
 

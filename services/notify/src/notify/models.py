@@ -165,6 +165,8 @@ class FeedbackMessage(Base):
         sa.Index("ix_feedback_messages_created", "created_at"),
         # the throttle's count of the last hour
         sa.Index("ix_feedback_messages_user", "user_id", "created_at"),
+        # a branch's staff read their branch's
+        sa.Index("ix_feedback_messages_branch", "branch_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -172,6 +174,9 @@ class FeedbackMessage(Base):
     #: `shared.auth.Role` of the sender
     role: Mapped[str] = mapped_column(sa.Text)
     consumer_id: Mapped[uuid.UUID | None]
+    #: the sender's branch (a staff member's employer, a consumer user's serving branch), whose staff read it; None:
+    #: an administrator's, or sent before messages had a branch, read by administrators
+    branch_id: Mapped[uuid.UUID | None]
     #: the page it was sent from
     page_url: Mapped[str] = mapped_column(sa.Text)
     text: Mapped[str] = mapped_column(sa.Text)
@@ -202,4 +207,7 @@ class KnownConsumer(Base):
     consumer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     account_number: Mapped[str] = mapped_column(sa.Text)
     name: Mapped[str] = mapped_column(sa.Text)
+    #: whose staff read the consumer's letters (None: not known yet, for a consumer kept before branches were:
+    #: administrators only)
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     as_of: Mapped[datetime] = mapped_column(_moment)

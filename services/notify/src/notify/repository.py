@@ -100,6 +100,8 @@ class LetterFilter:
     consumer_id: uuid.UUID | None = None
     state: LetterState | None = None
     addressee_type: str | None = None
+    #: only the letters of this branch's consumers (a staff member's inbox); None: of every branch
+    branch_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,15 @@ def _letters_where(query: Select[_T], found: LetterFilter) -> Select[_T]:
         query = query.where(SupplierLetter.state == found.state)
     if found.addressee_type is not None:
         query = query.where(SupplierLetter.addressee_type == found.addressee_type)
+    if found.branch_id is not None:
+        query = query.where(SupplierLetter.consumer_id.in_(
+            select(KnownConsumer.consumer_id).where(KnownConsumer.branch_id == found.branch_id)))
     return query
+
+
+async def branch_of(session: AsyncSession, consumer_id: uuid.UUID) -> uuid.UUID | None:
+    """The consumer's branch; None for a consumer not heard of (yet)."""
+    return await session.scalar(select(KnownConsumer.branch_id).where(KnownConsumer.consumer_id == consumer_id))
 
 
 def _listed_letters() -> Select[tuple[SupplierLetter, int, KnownConsumer, KnownUser]]:  # outer joins: maybe None
@@ -204,18 +214,22 @@ def _listed_feedback() -> Select[tuple[FeedbackMessage, KnownUser]]:  # the user
     return select(FeedbackMessage, KnownUser).outerjoin(KnownUser, KnownUser.user_id == FeedbackMessage.user_id)
 
 
-def _feedback_where(query: Select[_T], *, unread: bool) -> Select[_T]:
+def _feedback_where(query: Select[_T], *, unread: bool, branch_id: uuid.UUID | None) -> Select[_T]:
+    if branch_id is not None:
+        query = query.where(FeedbackMessage.branch_id == branch_id)
     return query.where(FeedbackMessage.read_at.is_(None)) if unread else query
 
 
 async def find_feedback(
-    session: AsyncSession, *, unread: bool, limit: int, offset: int
+    session: AsyncSession, *, unread: bool, branch_id: uuid.UUID | None, limit: int, offset: int
 ) -> tuple[list[ListedFeedback], int]:
+    """A page of messages (of one branch's senders, or of every one), newest first, and how many match in all."""
     rows = await session.execute(
-        _feedback_where(_listed_feedback(), unread=unread)
+        _feedback_where(_listed_feedback(), unread=unread, branch_id=branch_id)
         .order_by(FeedbackMessage.created_at.desc(), FeedbackMessage.id.desc()).limit(limit).offset(offset)
     )
-    total = await session.scalar(_feedback_where(select(func.count()).select_from(FeedbackMessage), unread=unread))
+    total = await session.scalar(
+        _feedback_where(select(func.count()).select_from(FeedbackMessage), unread=unread, branch_id=branch_id))
     return [ListedFeedback(*row) for row in rows.tuples()], int(total or 0)
 
 
@@ -250,15 +264,17 @@ async def remember_user(
 
 
 async def remember_consumer(
-    session: AsyncSession, *, consumer_id: uuid.UUID, account_number: str, name: str, as_of: datetime
+    session: AsyncSession, *, consumer_id: uuid.UUID, account_number: str, name: str, branch_id: uuid.UUID,
+    as_of: datetime,
 ) -> None:
     statement = insert(KnownConsumer).values(
-        consumer_id=consumer_id, account_number=account_number, name=name, as_of=as_of
+        consumer_id=consumer_id, account_number=account_number, name=name, branch_id=branch_id, as_of=as_of
     )
     excluded = statement.excluded
     await session.execute(statement.on_conflict_do_update(index_elements=[KnownConsumer.consumer_id], set_={
         "account_number": _newer(KnownConsumer, excluded, "account_number"),
         "name": _newer(KnownConsumer, excluded, "name"),
+        "branch_id": _newer(KnownConsumer, excluded, "branch_id"),
         "as_of": func.greatest(KnownConsumer.as_of, excluded.as_of),
     }))
 

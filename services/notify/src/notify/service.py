@@ -6,7 +6,7 @@ transaction, so a reply is never stored without the consumer being told of it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +105,8 @@ class Correspondence:
             if found.consumer_id not in (None, own):
                 raise Forbidden("another consumer's letters", code="other_consumer")
             found = LetterFilter(own, found.state, found.addressee_type)
+        else:
+            found = replace(found, branch_id=principal.branch_scope())
         return await repository.find_letters(self.session, found, limit=limit, offset=offset)
 
     async def read(self, principal: Principal, letter_id: uuid.UUID) -> Thread:
@@ -115,9 +117,7 @@ class Correspondence:
         text = rules.normalised_text(text)
         if problem := rules.text_problem(text, rules.REPLY_TEXT_MAX):
             raise Invalid("the reply has mistakes", fields={"text": problem})
-        letter = await repository.letter_for_update(self.session, letter_id)
-        if letter is None:
-            raise _letter_not_found()
+        letter = await self._letter_for_update(principal, letter_id)
         now = utcnow()
         reply = LetterReply(id=uuid.uuid4(), letter_id=letter.id, author_user_id=author, text=text, created_at=now)
         self.session.add(reply)
@@ -132,18 +132,25 @@ class Correspondence:
 
     async def mark_handled(self, principal: Principal, letter_id: uuid.UUID) -> Thread:
         staff = require_user(principal)
-        letter = await repository.letter_for_update(self.session, letter_id)
-        if letter is None:
-            raise _letter_not_found()
+        letter = await self._letter_for_update(principal, letter_id)
         if letter.state != LetterState.HANDLED:
             letter.state, letter.handled_at, letter.handled_by = LetterState.HANDLED.value, utcnow(), staff
             await self.session.flush()
         return await self._thread(principal, letter.id)
 
+    async def _letter_for_update(self, principal: Principal, letter_id: uuid.UUID) -> SupplierLetter:
+        letter = await repository.letter_for_update(self.session, letter_id)
+        if letter is None or not await self._sees(principal, letter.consumer_id):
+            raise _letter_not_found()
+        return letter
+
+    async def _sees(self, principal: Principal, consumer_id: uuid.UUID) -> bool:
+        return principal.may_see(consumer_id, await repository.branch_of(self.session, consumer_id))
+
     async def _thread(self, principal: Principal, letter_id: uuid.UUID) -> Thread:
         listed = await repository.listed_letter(self.session, letter_id)
-        # another consumer's letter is as absent as one that never was
-        if listed is None or not principal.can_see_consumer(listed.letter.consumer_id):
+        # another consumer's letter (another branch's, for staff) is as absent as one that never was
+        if listed is None or not await self._sees(principal, listed.letter.consumer_id):
             raise _letter_not_found()
         return Thread(listed, await repository.replies_of(self.session, letter_id))
 
@@ -177,19 +184,22 @@ class Feedback:
             raise Throttled(wait, "too many messages; try again later")
         message = FeedbackMessage(
             id=uuid.uuid4(), user_id=sender, role=principal.role.value, consumer_id=principal.consumer_id,
-            page_url=page_url, text=text, created_at=now,
+            branch_id=principal.branch_id, page_url=page_url, text=text, created_at=now,
         )
         self.session.add(message)
         await self.session.flush()
         return await self._listed(message.id)
 
-    async def find(self, *, unread: bool, limit: int, offset: int) -> tuple[list[ListedFeedback], int]:
-        return await repository.find_feedback(self.session, unread=unread, limit=limit, offset=offset)
+    async def find(self, principal: Principal, *, unread: bool, limit: int, offset: int
+                   ) -> tuple[list[ListedFeedback], int]:
+        """Staff read their branch's senders' messages; administrators everyone's."""
+        return await repository.find_feedback(self.session, unread=unread, branch_id=principal.branch_scope(),
+                                              limit=limit, offset=offset)
 
     async def mark_read(self, principal: Principal, message_id: uuid.UUID) -> ListedFeedback:
         reader = require_user(principal)
         message = await self.session.get(FeedbackMessage, message_id, with_for_update=True)
-        if message is None:
+        if message is None or principal.branch_scope() not in (None, message.branch_id):
             raise NotFound("no such message", code="feedback_not_found")
         if message.read_at is None:
             message.read_at, message.read_by = utcnow(), reader

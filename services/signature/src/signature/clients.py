@@ -105,6 +105,7 @@ class DocumentsClient:
 class ConsumerOut:
     edrpou: str
     e_signature: bool
+    branch_id: uuid.UUID
 
 
 class IdentityClient:
@@ -132,4 +133,5 @@ class IdentityClient:
         except ServiceCallError:
             return None
         consumer = answer["consumer"]
-        return ConsumerOut(edrpou=consumer["edrpou"], e_signature=bool(consumer["e_signature"]))
+        return ConsumerOut(edrpou=consumer["edrpou"], e_signature=bool(consumer["e_signature"]),
+                           branch_id=uuid.UUID(consumer["branch"]["id"]))

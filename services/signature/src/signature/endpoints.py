@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.auth import Person, PersonOrService, Principal, StaffOnly, SupplierSide
 from shared.db import SessionDep
 from signature import schemas
 from signature.domain.statuses import DocumentStatus, Party
@@ -28,26 +28,25 @@ def signatures_service(request: Request, session: SessionDep) -> Signatures:
 
 
 SignaturesDep = Annotated[Signatures, Depends(signatures_service)]
-StaffOnly = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.ADMIN))]
 
 
 # certificates
 @router.post("/certificates", status_code=201)
 async def register_certificate(
-    body: schemas.NewCertificate, principal: CurrentPrincipal, signatures: SignaturesDep
+    body: schemas.NewCertificate, principal: Person, signatures: SignaturesDep
 ) -> schemas.CertificateOut:
     return schemas.CertificateOut.of(await signatures.register_certificate(principal, body.certificate_pem))
 
 
 @router.get("/certificates")
-async def certificates(principal: CurrentPrincipal, signatures: SignaturesDep) -> list[schemas.CertificateOut]:
+async def certificates(principal: Person, signatures: SignaturesDep) -> list[schemas.CertificateOut]:
     """The calling user's certificates, newest first, withdrawn ones too (they name who signed what)."""
     return [schemas.CertificateOut.of(item) for item in await signatures.certificates(principal)]
 
 
 @router.delete("/certificates/{certificate_id}", status_code=204)
 async def withdraw_certificate(
-    certificate_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep
+    certificate_id: uuid.UUID, principal: Person, signatures: SignaturesDep
 ) -> Response:
     await signatures.withdraw_certificate(principal, certificate_id)
     return Response(status_code=204)
@@ -67,7 +66,7 @@ async def trust(_: StaffOnly, signatures: SignaturesDep) -> list[schemas.Trusted
 # signing in three steps
 @router.post("/documents/{document_id}/signings", status_code=201)
 async def prepare_signing(
-    document_id: uuid.UUID, body: schemas.NewSigning, principal: CurrentPrincipal, signatures: SignaturesDep
+    document_id: uuid.UUID, body: schemas.NewSigning, principal: Person, signatures: SignaturesDep
 ) -> schemas.SigningOut:
     prepared = await signatures.prepare(principal, document_id, body.certificate_id)
     return schemas.SigningOut(
@@ -80,7 +79,7 @@ async def prepare_signing(
 
 @router.post("/signings/{signing_id}/finalize", status_code=201)
 async def finalize_signing(
-    signing_id: uuid.UUID, body: schemas.SignatureValueIn, principal: CurrentPrincipal, signatures: SignaturesDep
+    signing_id: uuid.UUID, body: schemas.SignatureValueIn, principal: Person, signatures: SignaturesDep
 ) -> schemas.SignedOut:
     signature = await signatures.finalize(
         principal, signing_id, body.signature_value_base64, body.manifest_signature_value_base64
@@ -89,7 +88,7 @@ async def finalize_signing(
 
 
 @router.post("/documents/{document_id}/seal", status_code=201)
-async def seal(document_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep) -> schemas.SignedOut:
+async def seal(document_id: uuid.UUID, principal: SupplierSide, signatures: SignaturesDep) -> schemas.SignedOut:
     """The supplier's electronic seal signs the document (staff and services)."""
     signature = await signatures.seal(principal, document_id)
     return await _signed(signatures, principal, document_id, signature.id)
@@ -98,7 +97,7 @@ async def seal(document_id: uuid.UUID, principal: CurrentPrincipal, signatures: 
 # statuses
 @router.get("/documents/{document_id}/status")
 async def document_status(
-    document_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep
+    document_id: uuid.UUID, principal: PersonOrService, signatures: SignaturesDep
 ) -> schemas.DocumentStatusOut:
     document, signed = await signatures.status(principal, document_id)
     return schemas.DocumentStatusOut.of(document, signed)
@@ -106,7 +105,7 @@ async def document_status(
 
 @router.get("/documents")
 async def documents(
-    principal: CurrentPrincipal, signatures: SignaturesDep,
+    principal: PersonOrService, signatures: SignaturesDep,
     consumer_id: uuid.UUID | None = None,
     document_id: Annotated[list[uuid.UUID] | None, Query(max_length=MAX_PAGE)] = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
@@ -126,7 +125,7 @@ async def documents(
 
 @router.post("/documents/{document_id}/rejection")
 async def reject(
-    document_id: uuid.UUID, body: schemas.RejectionIn, principal: CurrentPrincipal, signatures: SignaturesDep
+    document_id: uuid.UUID, body: schemas.RejectionIn, principal: Person, signatures: SignaturesDep
 ) -> schemas.DocumentStatusOut:
     """The consumer or the supplier's staff refuse to sign the document, saying why."""
     document = await signatures.reject(principal, document_id, body.reason)
@@ -136,12 +135,12 @@ async def reject(
 
 # downloads
 @router.get("/signatures/{signature_id}/p7s")
-async def signature_file(signature_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep) -> Response:
+async def signature_file(signature_id: uuid.UUID, principal: PersonOrService, signatures: SignaturesDep) -> Response:
     return _attachment(await signatures.signature_file(principal, signature_id))
 
 
 @router.get("/documents/{document_id}/container")
-async def container(document_id: uuid.UUID, principal: CurrentPrincipal, signatures: SignaturesDep) -> Response:
+async def container(document_id: uuid.UUID, principal: PersonOrService, signatures: SignaturesDep) -> Response:
     """ASiC-E: the document, and each party's ASiCManifest of it with its signature of that manifest."""
     return _attachment(await signatures.container(principal, document_id))
 

@@ -41,6 +41,8 @@ class Consumer(Base):
     edrpou: Mapped[str] = mapped_column(sa.String(8))
     #: the consumer works with electronic documents (their users may register certificates and sign)
     e_signature: Mapped[bool]
+    #: the branch whose staff see the consumer's documents (None: not known yet, only administrators do)
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     #: when the state kept here was true at identity: an older event arriving late changes nothing
     as_of: Mapped[datetime] = mapped_column(_moment)
 

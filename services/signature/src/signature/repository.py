@@ -22,14 +22,16 @@ async def consumer(session: AsyncSession, consumer_id: uuid.UUID) -> Consumer | 
 
 
 async def keep_consumer(
-    session: AsyncSession, consumer_id: uuid.UUID, *, edrpou: str, e_signature: bool, as_of: datetime
+    session: AsyncSession, consumer_id: uuid.UUID, *, edrpou: str, e_signature: bool, branch_id: uuid.UUID,
+    as_of: datetime,
 ) -> None:
     """Insert or update the consumer, unless what is kept is newer than `as_of` (events may come late)."""
-    statement = insert(Consumer).values(id=consumer_id, edrpou=edrpou, e_signature=e_signature, as_of=as_of)
+    values = {"edrpou": edrpou, "e_signature": e_signature, "branch_id": branch_id, "as_of": as_of}
+    statement = insert(Consumer).values(id=consumer_id, **values)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Consumer.id],
-            set_={"edrpou": edrpou, "e_signature": e_signature, "as_of": as_of},
+            set_=values,
             where=Consumer.as_of <= as_of,
         )
     )
@@ -73,6 +75,8 @@ class DocumentFilter:
     statuses: Collection[DocumentStatus] | None = None
     #: only documents this party must sign and has not signed yet (nor refused)
     awaiting: Party | None = None
+    #: only the documents of this branch's consumers (a staff member's listing); None: of every branch
+    branch_id: uuid.UUID | None = None
 
 
 async def find_documents(session: AsyncSession, found: DocumentFilter, *, limit: int, offset: int) -> list[Document]:
@@ -81,6 +85,8 @@ async def find_documents(session: AsyncSession, found: DocumentFilter, *, limit:
     ).limit(limit).offset(offset)
     if found.consumer_id is not None:
         query = query.where(Document.consumer_id == found.consumer_id)
+    if found.branch_id is not None:
+        query = query.where(Document.consumer_id.in_(select(Consumer.id).where(Consumer.branch_id == found.branch_id)))
     if found.document_ids:
         query = query.where(Document.id.in_(list(found.document_ids)))
     if found.document_type is not None:

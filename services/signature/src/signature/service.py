@@ -263,8 +263,9 @@ class Signatures:
     # signing: step 1
     async def prepare(self, principal: Principal, document_id: uuid.UUID, certificate_id: uuid.UUID) -> PreparedSigning:
         signer = Signer.of(principal)
-        certificate = await self._own_certificate(signer, certificate_id)
+        # the document first: whether it is there for this signer does not hang on the certificate named
         document = await self._document_from_documents(principal, document_id)
+        certificate = await self._own_certificate(signer, certificate_id)
         if signer.party is Party.CONSUMER:
             await self._consumer_signing_allowed(signer)
         await self._check_awaits_signature(document, signer.party)
@@ -413,13 +414,14 @@ class Signatures:
     async def find(
         self, principal: Principal, found: DocumentFilter, *, limit: int, offset: int
     ) -> list[Document]:
-        """Documents and their statuses: a consumer's own only; staff and services any consumer's."""
+        """Documents and their statuses: a consumer's own only; staff their branch's consumers', administrators and
+        services any consumer's."""
         if principal.role == Role.CONSUMER and principal.consumer_id is not None:
             if found.consumer_id not in (None, principal.consumer_id):
                 raise Forbidden("a consumer sees only their own documents", code="other_consumer")
             found = replace(found, consumer_id=principal.consumer_id)
-        elif principal.role not in (Role.STAFF, Role.ADMIN, Role.SERVICE):
-            raise Forbidden("sign in as the consumer or as the supplier's staff", code="role_forbidden")
+        else:
+            found = replace(found, branch_id=principal.branch_scope())
         return await repository.find_documents(self.session, found, limit=limit, offset=offset)
 
     async def reject(self, principal: Principal, document_id: uuid.UUID, reason: str) -> Document:
@@ -449,7 +451,7 @@ class Signatures:
         document = await repository.document(self.session, signature.document_id) if signature else None
         if signature is None or document is None or signature.p7s_document_id is None:
             raise NotFound("no such signature", code="signature_not_found")
-        if not principal.can_see_consumer(document.consumer_id):
+        if not await self._sees(principal, document.consumer_id):
             raise NotFound("no such signature", code="signature_not_found")
         content = await self.runtime.documents.content(principal, signature.p7s_document_id)
         return Download(_p7s_file_name(document, signature.party), content, "application/pkcs7-signature")
@@ -480,7 +482,7 @@ class Signatures:
     async def keep_consumer(self, event: ConsumerAccountCreated) -> None:
         await repository.keep_consumer(
             self.session, event.consumer_id, edrpou=event.edrpou, e_signature=event.e_signature,
-            as_of=event.occurred_at,
+            branch_id=event.branch_id, as_of=event.occurred_at,
         )
 
     async def keep_stored_document(self, event: DocumentStored) -> Document:
@@ -504,7 +506,7 @@ class Signatures:
         if document is None:
             # not heard of yet (its event may be on its way): the documents service decides whether it exists
             return await self._document_from_documents(principal, document_id)
-        if not principal.can_see_consumer(document.consumer_id):
+        if not await self._sees(principal, document.consumer_id):
             raise NotFound("no such document", code="document_not_found")
         return document
 
@@ -553,6 +555,11 @@ class Signatures:
             raise NotFound("no such certificate", code="certificate_not_found")
         return certificate
 
+    async def _sees(self, principal: Principal, consumer_id: uuid.UUID) -> bool:
+        """Whether the principal sees this consumer's documents (a consumer not heard of: administrators only)."""
+        consumer = await repository.consumer(self.session, consumer_id)
+        return principal.may_see(consumer_id, consumer.branch_id if consumer else None)
+
     async def _consumer(self, consumer_id: uuid.UUID) -> Consumer | None:
         """The consumer as identity's events told; asked of identity when no event has come (yet)."""
         found = await repository.consumer(self.session, consumer_id)
@@ -563,7 +570,7 @@ class Signatures:
             return None
         await repository.keep_consumer(
             self.session, consumer_id, edrpou=fetched.edrpou, e_signature=fetched.e_signature,
-            as_of=self.runtime.clock(),
+            branch_id=fetched.branch_id, as_of=self.runtime.clock(),
         )
         return await repository.consumer(self.session, consumer_id)
 
