@@ -88,7 +88,7 @@ def _register(system: System, mailbox: Mailbox, manager: Visitor, consumer_id: s
     issued = manager.send("POST", Probe(f"/console/consumers/{consumer_id}/activation-codes"))
     code = re.search(r'activation-code__value"><code>([^<]+)<', issued.text)
     assert issued.status_code == 201 and code, issued.text
-    letter = mailbox.wait_for(email, count=letters + 1)[-1]
+    letter = mailbox.wait_for(email, count=letters + 1)[0]  # newest first
     token = mailbox.link(letter, "/registration/complete/").rsplit("/", 1)[1]
     visitor = Visitor("consumer", system.layout.url("gateway"), Role.CONSUMER)
     done = visitor.send("POST", Probe(f"/registration/complete/{token}", data={
@@ -326,7 +326,7 @@ EXEMPT = {
         "GET /help", "GET /help/e-signature", "GET /help/laws", "GET /help/readings-import", "GET /help/report",
         "GET /help/signature-statuses", "GET /help/terms", "GET /login", "POST /login", "POST /logout",
         "GET /registration/complete/{token}", "POST /registration/complete/{token}",
-        "POST /registration/complete/{token}/check-login", "GET /registration/login-availability",
+        "POST /registration/complete/{token}/check-login", "GET /registration/complete/{token}/login-availability",
         "GET /registration/resend", "POST /registration/resend", "GET /settings/email/confirm/{token}")},
     **{key: OWN_USER for key in (
         "GET /", "GET /sitemap", "GET /settings", "POST /settings/email", "POST /settings/email/cancel",

@@ -135,11 +135,13 @@ class Signers:
     manager: Signer
 
     @classmethod
-    def of(cls, trust: Mapping[str, str], consumer_id: str, accountant_user_id: str, manager_user_id: str
-           ) -> Signers:
-        accountant = Principal(user_id=uuid.UUID(accountant_user_id), role=Role.CONSUMER,
-                               consumer_id=uuid.UUID(consumer_id), issuer="demo")
-        manager = Principal(user_id=uuid.UUID(manager_user_id), role=Role.STAFF, issuer="demo")
+    def of(cls, trust: Mapping[str, str], demo: Mapping[str, str]) -> Signers:
+        """The signers of `identity.demo`'s consumer and branch (its `--json` answer)."""
+        branch_id = uuid.UUID(demo["branch_id"])
+        accountant = Principal(user_id=uuid.UUID(demo["accountant_user_id"]), role=Role.CONSUMER,
+                               consumer_id=uuid.UUID(demo["consumer_id"]), branch_id=branch_id, issuer="demo")
+        manager = Principal(user_id=uuid.UUID(demo["staff_user_id"]), role=Role.STAFF, branch_id=branch_id,
+                            issuer="demo")
         return cls(SignerFiles.of(trust, "accountant").signer(accountant),
                    SignerFiles.of(trust, "staff").signer(manager))
 
@@ -366,7 +368,7 @@ def load_demo(system: System, trust: Mapping[str, str], staff_password: str) -> 
     demo: dict[str, Any] = json.loads(made.stdout.strip().splitlines()[-1])
     subprocess.run([sys.executable, "-m", "billing.demo"], env={**os.environ, **system.service("billing").env},
                    check=True, stdout=subprocess.DEVNULL)
-    signers = Signers.of(trust, demo["consumer_id"], demo["accountant_user_id"], demo["staff_user_id"])
+    signers = Signers.of(trust, demo)
     secret = system.service("identity").env["CABINET_SERVICE_TOKEN_SECRET"]
     # in a thread of its own: the caller may be running an event loop already (the end-to-end tests)
     demo["history"] = run_in_thread(load(system, secret, demo["consumer_id"], signers=signers))
