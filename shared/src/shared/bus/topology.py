@@ -39,17 +39,28 @@ class Topology:
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 
 
+def res_answers_queue(namespace: str, res_system: str) -> str:
+    """A RES system's answers queue (docs/res-bus-contract.md), declared for it by the supplier's operations team."""
+    return f"{namespace}.res.{res_system}.answers"
+
+
+def res_answers_binding(res_system: str) -> str:
+    """What a RES system's answers queue is bound with: every answer billing routes to that system alone
+    (`billing.<answer>.v<n>.<RES system>`; billing's own events have three words, never four)."""
+    return f"billing.*.*.{res_system}"
+
+
 async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:
     return await channel.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
 async def declare_consumer_queues(
-    channel: AbstractChannel, topology: Topology, routing_keys: list[str]
+    channel: AbstractChannel, topology: Topology, binding_keys: list[str]
 ) -> AbstractQueue:
     exchange = await declare_exchange(channel, topology)
     queue = await channel.declare_queue(topology.queue, durable=True, arguments=QUORUM)
-    for routing_key in routing_keys:
-        await queue.bind(exchange, routing_key)
+    for binding_key in binding_keys:
+        await queue.bind(exchange, binding_key)
     await channel.declare_queue(topology.dead_letter_queue, durable=True, arguments=QUORUM)
     for delay in RETRY_DELAYS_SECONDS:
         # a message waits out its delay here, then RabbitMQ dead-letters it back onto the main queue
