@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine; quick when nothing changed.
 #   - Debian packages: chromium (browser tests), fonts-dejavu-core (Cyrillic PDFs), prometheus (promtool),
-#     a JDK and Bouncy Castle (the DSTU 4145 interop check of the signature service's tests)
+#     a JDK and Bouncy Castle (the DSTU 4145 interop check of the signature service's tests), amqp-tools (the RES
+#     bus contract tried with a plain C client: amqp-publish, amqp-consume)
 #   - .venv with every package of the repository (editable) and the development tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [ -f /usr/share/java/bcpkix.jar ] || missing+=(libbcprov-java libbcpkix-java)
+command -v amqp-publish >/dev/null 2>&1 || missing+=(amqp-tools)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]} from Debian"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

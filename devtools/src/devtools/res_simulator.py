@@ -50,18 +50,14 @@ from aio_pika.abc import (
 from pydantic import ValidationError
 
 from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_binding
+from shared.contracts import asyncapi
 from shared.contracts.base import PARTNER_NAME, REGISTRY, Event
-from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
-from shared.contracts.res import PaymentReceived, PaymentReturned, ReadingsSubmitted
+from shared.contracts.res import PaymentReceived, PaymentReturned
 from shared.telemetry import inject_into
 
 APP_ID = "res-simulator"
 #: the RES system the simulator plays unless told another
 RES_SYSTEM = "res-simulator"
-#: the answers billing sends a RES system about its payments
-ANSWERS: tuple[type[Event], ...] = (PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed)
-#: every message of the public RES contract: what RES systems send, then what billing answers
-CONTRACT: tuple[type[Event], ...] = (PaymentReceived, PaymentReturned, ReadingsSubmitted, *ANSWERS)
 #: messages in flight before waiting for the broker's confirmations
 PUBLISH_WINDOW = 500
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -385,9 +381,9 @@ async def _answers_command(args: argparse.Namespace, out: Callable[[str], None])
 
 
 async def _schemas_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    for contract in CONTRACT:
-        schema = json.dumps(contract.model_json_schema(), indent=2, ensure_ascii=False)
-        out(f"#### Schema of `{contract.message_type()}`\n\n```json\n{schema}\n```\n")
+    """The schemas of the AsyncAPI document (components/schemas), each under its heading on the page."""
+    for name, schema in asyncapi.schemas().items():
+        out(f"#### Schema `{name}`\n\n```json\n{json.dumps(schema, indent=2, ensure_ascii=False)}\n```\n")
     return 0
 
 

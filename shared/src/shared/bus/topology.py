@@ -50,6 +50,33 @@ def res_answers_binding(res_system: str) -> str:
     return f"billing.*.*.{res_system}"
 
 
+@dataclass(frozen=True)
+class BrokerAccess:
+    """A broker user's permissions on the virtual host (RabbitMQ regular expressions) and its topic permissions on
+    the events exchange (what routing keys it may publish with, and bind with)."""
+
+    configure: str
+    write: str
+    read: str
+    topic_write: str
+    topic_read: str
+
+
+def res_system_access(namespace: str, res_system: str) -> BrokerAccess:
+    """What a RES system's own broker user may do: publish its own messages (`res.<message>.v<n>.<itself>`) to the
+    events exchange, and consume its answers queue, which operations declare and bind for it. Nothing else: it
+    declares nothing, binds nothing (no read on the exchange), reads no other queue, and cannot publish another
+    RES system's messages, billing's answers or any service's events."""
+    ns = namespace.replace(".", r"\.")
+    return BrokerAccess(
+        configure="^$",
+        write=rf"^{ns}\.events$",
+        read=rf"^{ns}\.res\.{res_system}\.answers$",
+        topic_write=rf"^res\.[a-z_]+\.v[0-9]+\.{res_system}$",
+        topic_read=rf"^billing\.[a-z_]+\.v[0-9]+\.{res_system}$",
+    )
+
+
 async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:
     return await channel.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
 
