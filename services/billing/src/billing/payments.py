@@ -23,7 +23,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, repository
@@ -34,7 +33,6 @@ from billing.models import Payment
 from billing.runtime import Runtime
 from shared.auth import Principal
 from shared.bus import outbox
-from shared.bus.subscriptions import Refusal
 from shared.contracts.base import Event
 from shared.contracts.billing import Allocation as AllocationOut
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
@@ -103,20 +101,10 @@ class Saldo:
     next_pay_by_amount: Decimal | None
 
 
-def refusal(contract: type[Event]) -> Refusal:
-    """The answer to a payment or return message that breaks its schema: `invalid`, with where it breaks it."""
-
-    def refuse(body: bytes, reason: str, message_id: str | None) -> list[Event]:
-        try:
-            contract.model_validate_json(body)
-            errors = [reason]
-        except ValidationError as exc:
-            errors = [f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-                      for error in exc.errors()]
-        return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
-                               errors=tuple(errors))]
-
-    return refuse
+def refusal(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
+    """The answer to a payment or return message that breaks the contract: `invalid`, with what is wrong."""
+    return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
+                           errors=tuple(problems))]
 
 
 def _res_payment_id(body: bytes) -> str | None:

@@ -62,10 +62,12 @@ BATCH_LINGER_SECONDS = 0.005
 class Malformed(Exception):
     """The message cannot be understood: no id, unknown type, or a body that breaks its contract."""
 
-    def __init__(self, why: str, subscription: Subscription[Any] | None = None) -> None:
+    def __init__(self, why: str, subscription: Subscription[Any] | None = None, problems: Sequence[str] = ()) -> None:
         super().__init__(why)
-        #: the subscription of the message's type, when the type is known but the body breaks its contract
+        #: the subscription of the message's type, when the type is known but the message breaks its contract
         self.subscription = subscription
+        #: what is wrong, one item each (a body's fields, `mfo: String should match pattern …`), for an answer
+        self.problems = tuple(problems) or (why,)
 
 
 class ChannelLost(aiormq.exceptions.AMQPChannelError):
@@ -250,10 +252,9 @@ class Consumer:
         try:
             event = contract.model_validate_json(message.body)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
-            )
-            raise Malformed(f"body does not match {message.type}: {problems}"[:4000], subscription) from exc
+            problems = [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()]
+            raise Malformed(f"body does not match {message.type}: {'; '.join(problems)}"[:4000], subscription,
+                            problems) from exc
         return message, subscription, event
 
     async def _refuse(self, message: Message, malformed: Malformed) -> None:
@@ -261,7 +262,7 @@ class Consumer:
         refusal = malformed.subscription.refusal if malformed.subscription else None
         if refusal is None or not message.inbox_id:
             return
-        await self._answer_once(message, refusal(message.body, str(malformed), message.message_id))
+        await self._answer_once(message, refusal(message.body, malformed.problems, message.message_id))
 
     async def _answer_once(self, message: Message, answer: Sequence[Event]) -> None:
         """Answers addressed to the partner that sent the message (none can be sent to a partner not known)."""

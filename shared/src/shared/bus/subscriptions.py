@@ -50,10 +50,10 @@ class MessageContext:
 Handler = Callable[[E, MessageContext], Awaitable[None]]
 #: handles many events of one type at once (one statement for all of them, say); same transaction rules
 BatchHandler = Callable[[list[E], list[MessageContext]], Awaitable[None]]
-#: the events that answer a message breaking its contract (its raw body, why it broke it, and its `message_id` as
-#: sent, if any), e.g. a refusal sent back to the partner system that published it; written to the outbox once per
-#: message id, addressed to that partner, then the message is dead-lettered
-Refusal = Callable[[bytes, str, str | None], Sequence[Event]]
+#: the events that answer a message breaking its contract (its raw body, what is wrong with it, one item each, and
+#: its `message_id` as sent, if any), e.g. a refusal sent back to the partner system that published it; written to
+#: the outbox once per message id, addressed to that partner, then the message is dead-lettered
+Refusal = Callable[[bytes, Sequence[str], str | None], Sequence[Event]]
 
 
 @dataclass(frozen=True)
