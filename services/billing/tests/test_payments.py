@@ -11,10 +11,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pika
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import ConfigDict
 
+from devtools.res_simulator import Answers, publish_events
 from shared.contracts.base import Event
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
 from shared.contracts.res import PaymentReturned, ResMessage
@@ -350,3 +352,61 @@ async def test_two_replicas_and_many_payments_at_once_never_pay_twice(
     assert await api.scalar("SELECT count(*) FROM invoices WHERE paid > total") == 0
     assert await api.scalar("SELECT count(*) FROM invoices i WHERE paid <> (SELECT coalesce(sum(amount), 0) "
                             "FROM allocations a WHERE a.invoice_id = i.id)") == 0
+
+
+async def test_each_res_system_hears_its_own_answers_only_and_cannot_touch_anothers_payments(
+    api: Any, res: Any, amqp_url: str, bus_namespace: str, consumer: Any
+) -> None:
+    kyiv = "roe-kyiv"
+    async with Answers(amqp_url, bus_namespace, res_system=kyiv) as kyiv_answers:
+        await res.publish(api.payment("DON-1", "100.00"))
+        [accepted] = await res.answered(1)
+        assert isinstance(accepted, PaymentAccepted)
+        # another RES system sends a payment under the same id, then returns it: neither is its own
+        await publish_events(amqp_url, bus_namespace, [api.payment("DON-1", "100.00")], res_system=kyiv)
+        [conflict] = await kyiv_answers_of(kyiv_answers, 1)
+        assert isinstance(conflict, PaymentRefused) and conflict.reason == "conflict"
+        assert conflict.errors == ("res_payment_id: DON-1 is another RES system's payment id; begin your ids with "
+                                   "your system's code",)
+        await publish_events(amqp_url, bus_namespace, [PaymentReturned(
+            res_payment_id="DON-1", returned_on=date(2013, 8, 28), reason="відкликано")], res_system=kyiv)
+        [unknown] = await kyiv_answers_of(kyiv_answers, 1)
+        assert isinstance(unknown, PaymentRefused) and unknown.reason == "unknown_payment"
+        # the first RES system heard nothing of it, and its payment stands
+        assert await res.silent()
+        assert await kyiv_answers.next(0.5) is None
+    assert await api.scalar("SELECT state || ' ' || res_system FROM payments") == "applied res-simulator"
+    assert await res.dead_lettered() == 0
+
+
+async def kyiv_answers_of(answers: Answers, count: int) -> list[Event]:
+    received = [await answers.next(20.0) for _ in range(count)]
+    assert all(received), received
+    return [answer for answer in received if answer is not None]
+
+
+async def test_a_message_with_a_routing_key_and_a_body_alone_is_taken_once(
+    api: Any, res: Any, amqp_url: str, bus_namespace: str, consumer: Any
+) -> None:
+    body = api.payment("DON-1", "100.00").model_dump_json().encode()
+
+    def publish() -> None:
+        # pika, since aio-pika (aiormq) gives every message an id of its own
+        with pika.BlockingConnection(pika.URLParameters(amqp_url)) as connection:
+            channel = connection.channel()
+            key, exchange = "res.payment_received.v1.res-simulator", f"{bus_namespace}.events"
+            for _ in range(2):  # the same bytes twice, no properties at all
+                channel.basic_publish(exchange, key, body)
+            # a content type that is not JSON is refused: the body cannot be trusted to be read right
+            channel.basic_publish(exchange, key, body.replace(b"DON-1", b"DON-2"),
+                                  properties=pika.BasicProperties(content_type="text/csv"))
+
+    await asyncio.to_thread(publish)
+    first, second = await res.answered(2)
+    accepted, refused = (first, second) if isinstance(first, PaymentAccepted) else (second, first)
+    assert isinstance(accepted, PaymentAccepted) and accepted.res_payment_id == "DON-1"
+    assert isinstance(refused, PaymentRefused) and (refused.res_payment_id, refused.message_id) == ("DON-2", None)
+    assert refused.errors == ("content_type 'text/csv': the body must be JSON (application/json, or no "
+                              "content_type)",)
+    assert await res.silent()
+    assert await api.scalar("SELECT count(*) FROM payments") == 1
