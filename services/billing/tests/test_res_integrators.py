@@ -173,11 +173,20 @@ async def test_amqp_tools_as_the_page_tells(integrator: Integrator, api: Any) ->
     impostor = json.loads(published) | {"res_payment_id": "KYIV-2013-0731-000001"}
     sent = await integrator.publish(json.dumps(impostor), routing_key=f"res.payment_received.v1.{OTHER_RES_SYSTEM}")
     assert "ACCESS_REFUSED" in sent.stderr.decode()
+    # nor does a header that names another routing key make it another RES system's
+    disguised = await integrator.run(
+        "amqp-publish", "--url", integrator.url, "--exchange", integrator.exchange,
+        "--routing-key", f"res.payment_received.v1.{RES_SYSTEM}", "--body", json.dumps(impostor),
+        "--header", f"x-original-routing-key: res.payment_received.v1.{OTHER_RES_SYSTEM}")
+    assert disguised.returncode == 0
+    taken = await integrator.answer()
+    assert (taken["type"], taken["res_payment_id"]) == ("billing.payment_accepted.v1", "KYIV-2013-0731-000001")
     await asyncio.sleep(1.0)
     assert await integrator.waiting(integrator.queue()) == 0  # no answer to the duplicate
     assert await integrator.waiting(integrator.queue(OTHER_RES_SYSTEM)) == 0  # nothing of roe-donetsk's
-    assert await api.scalar("SELECT string_agg(res_payment_id || ' ' || res_system, ',') FROM payments") == (
-        "DON-2013-0731-000187 roe-donetsk")
+    assert await api.scalar(
+        "SELECT string_agg(res_payment_id || ' ' || res_system, ',' ORDER BY res_payment_id) FROM payments") == (
+        "DON-2013-0731-000187 roe-donetsk,KYIV-2013-0731-000001 roe-donetsk")
 
 
 async def test_pika_as_the_page_tells(integrator: Integrator, api: Any) -> None:

@@ -81,12 +81,14 @@ class Message:
     routing key names, and the id it is handled once under (`inbox_id`).
     """
 
-    __slots__ = ("body", "delivery_tag", "handled_as", "inbox_id", "partner", "properties", "routing_key")
+    __slots__ = ("body", "delivery_tag", "exchange", "handled_as", "inbox_id", "partner", "properties",
+                 "routing_key")
 
     def __init__(self, delivered: DeliveredMessage) -> None:
         self.body = delivered.body
         self.properties = delivered.header.properties
         self.routing_key = delivered.routing_key
+        self.exchange = delivered.exchange
         tag = delivered.delivery_tag
         assert tag is not None  # a consumer's delivery always has one
         self.delivery_tag = tag
@@ -105,9 +107,14 @@ class Message:
 
     @property
     def original_routing_key(self) -> str:
-        """The routing key it was published with: a retried or dead-lettered copy carries it in a header."""
+        """The routing key it was published with. A copy that comes back from a retry or dead-letter queue (through
+        the default exchange, which only the services may publish to) carries it in a header; on a message from
+        the events exchange that header is the sender's own, never believed: it would let a RES system pass for
+        another."""
         original = self.headers.get("x-original-routing-key")
-        return original if isinstance(original, str) and original else self.routing_key or ""
+        if not self.exchange and isinstance(original, str) and original:
+            return original
+        return self.routing_key or ""
 
     @property
     def headers(self) -> dict[str, Any]:
