@@ -410,3 +410,23 @@ async def test_a_message_with_a_routing_key_and_a_body_alone_is_taken_once(
                               "content_type)",)
     assert await res.silent()
     assert await api.scalar("SELECT count(*) FROM payments") == 1
+
+
+async def test_two_res_systems_may_use_the_same_message_id(api: Any, res: Any, amqp_url: str, bus_namespace: str,
+                                                           consumer: Any) -> None:
+    async with Answers(amqp_url, bus_namespace, res_system="roe-kyiv") as kyiv_answers:
+
+        def publish() -> None:
+            with pika.BlockingConnection(pika.URLParameters(amqp_url)) as connection:
+                channel = connection.channel()
+                for res_system, res_payment_id in (("res-simulator", "DON-5"), ("roe-kyiv", "KYIV-5")):
+                    channel.basic_publish(
+                        f"{bus_namespace}.events", f"res.payment_received.v1.{res_system}",
+                        api.payment(res_payment_id, "10.00").model_dump_json().encode(),
+                        properties=pika.BasicProperties(message_id="1"))
+
+        await asyncio.to_thread(publish)
+        [ours] = await res.answered(1)
+        [theirs] = await kyiv_answers_of(kyiv_answers, 1)
+    assert isinstance(ours, PaymentAccepted) and ours.res_payment_id == "DON-5"
+    assert isinstance(theirs, PaymentAccepted) and theirs.res_payment_id == "KYIV-5"

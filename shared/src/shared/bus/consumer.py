@@ -225,7 +225,8 @@ class Consumer:
         """The routing key decides what a message is; its `type` property, when set, must agree.
 
         A partner's message (routed per partner) needs nothing but its routing key and body: without a
-        `message_id` it is handled once under an id made of both (the same body sent again is the same message).
+        `message_id` it is handled once under an id made of both (the same body sent again is the same message);
+        either id counts among that partner's own only.
         """
         routing_key = message.original_routing_key
         route = self._subscriptions.route(routing_key)
@@ -243,9 +244,10 @@ class Consumer:
             if partner is None or not PARTNER_NAME.fullmatch(partner):
                 raise Malformed(f"routing key {routing_key!r}: expected {contract.message_type()}.<RES system>")
             message.partner = partner
-            if not message.message_id:
-                digest = hashlib.sha256(routing_key.encode() + b"\n" + message.body).hexdigest()
-                message.inbox_id = f"sha256:{digest}"
+            # a partner names its messages its own way: its ids are kept apart from every other partner's
+            sent_id = message.message_id or "sha256:" + hashlib.sha256(
+                routing_key.encode() + b"\n" + message.body).hexdigest()
+            message.inbox_id = f"{partner}:{sent_id}"
         if not message.inbox_id:
             raise Malformed("the message has no message_id property")
         sent_type = message.properties.message_type
