@@ -5,7 +5,7 @@ export CABINET_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 export CABINET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 SERVICES := identity metering billing documents signature notify
 
-.PHONY: setup setup-test run test test-fast test-e2e lint migrate bench events-doc clean
+.PHONY: setup setup-test run test test-fast test-e2e lint migrate bench events-doc res-contract clean
 
 # what `make run` needs; `setup-test` adds the browser, promtool, the JDK and checkov the tests need
 setup:
@@ -44,6 +44,10 @@ bench: setup infra
 
 events-doc: setup
 	$(PY) -m shared.contracts.reference > docs/events.md
+
+# the RES bus contract as AsyncAPI 3, from the same message models (docs/res-bus-contract.md points to it)
+res-contract: setup
+	$(PY) -m shared.contracts.asyncapi > docs/res-bus-contract.asyncapi.json
 
 clean:
 	rm -rf .venv var test-artifacts

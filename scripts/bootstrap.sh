@@ -3,7 +3,8 @@
 #   scripts/bootstrap.sh          what `make run` needs: fonts-dejavu-core (Cyrillic PDFs) from Debian and a .venv
 #                                 with every package of the repository (editable) and the development tools
 #   scripts/bootstrap.sh --test   and what the tests need besides: chromium (browser tests), prometheus (promtool),
-#                                 a JDK and Bouncy Castle (the DSTU 4145 interop check), checkov (its own venv)
+#                                 a JDK and Bouncy Castle (the DSTU 4145 interop check), amqp-tools (the RES bus
+#                                 contract tried with a plain C client: amqp-publish, amqp-consume), checkov
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
@@ -16,6 +17,7 @@ if $for_tests; then
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
   [ -f /usr/share/java/bcpkix.jar ] || missing+=(libbcprov-java libbcpkix-java)
+  command -v amqp-publish >/dev/null 2>&1 || missing+=(amqp-tools)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]} from Debian"

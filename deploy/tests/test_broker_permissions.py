@@ -14,7 +14,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import aio_pika
 import pytest
@@ -22,7 +22,14 @@ from aio_pika.exceptions import ChannelClosed
 from aiormq.exceptions import ChannelAccessRefused
 from deploy_manifests import Rendered
 
-from shared.bus.topology import Topology, declare_consumer_queues, declare_exchange
+from shared.bus.topology import (
+    Topology,
+    declare_consumer_queues,
+    declare_exchange,
+    res_answers_binding,
+    res_answers_queue,
+    res_system_access,
+)
 
 #: what the manifests' regular expressions are written for: CABINET_BUS_NAMESPACE in cabinet-config
 NAMESPACE = "cabinet"
@@ -123,3 +130,96 @@ async def _get_within(queue: aio_pika.abc.AbstractQueue, seconds: float) -> aio_
             if message is not None:
                 return message
             await asyncio.sleep(0.2)
+
+
+# RES systems (res-systems.yaml; docs/res-bus-contract.md, section 1)
+
+def res_systems(rendered: Rendered) -> list[str]:
+    """The RES systems the manifests set up, by their answers queues."""
+    prefix, suffix = f"{NAMESPACE}.res.", ".answers"
+    return [queue["spec"]["name"].removeprefix(prefix).removesuffix(suffix) for queue in rendered.of_kind("Queue")
+            if queue["spec"]["name"].startswith(prefix)]
+
+
+@pytest.mark.parametrize("overlay", ["local", "production"])
+def test_each_res_systems_objects_are_what_the_contract_says(rendered: dict[str, Rendered], overlay: str) -> None:
+    manifests = rendered[overlay]
+    assert res_systems(manifests) == ["roe-donetsk"]
+    for system in res_systems(manifests):
+        access = res_system_access(NAMESPACE, system)
+        name = f"res-{system}"
+        assert manifests.one("User", name)["spec"]["importCredentialsSecret"] == {"name": f"{name}-amqp"}
+        permission = manifests.one("Permission", name)["spec"]
+        assert (permission["vhost"], permission["userReference"]) == ("cabinet", {"name": name})
+        assert permission["permissions"] == {"configure": access.configure, "write": access.write,
+                                             "read": access.read}
+        topic = manifests.one("TopicPermission", name)["spec"]
+        assert (topic["vhost"], topic["userReference"]) == ("cabinet", {"name": name})
+        assert topic["permissions"] == {"exchange": f"{NAMESPACE}.events", "write": access.topic_write,
+                                        "read": access.topic_read}
+        queue = manifests.one("Queue", f"{name}-answers")["spec"]
+        assert (queue["name"], queue["vhost"], queue["type"], queue["durable"]) == (
+            res_answers_queue(NAMESPACE, system), "cabinet", "quorum", True)
+        binding = manifests.one("Binding", f"{name}-answers")["spec"]
+        assert (binding["source"], binding["destination"], binding["destinationType"], binding["routingKey"]) == (
+            f"{NAMESPACE}.events", queue["name"], "queue", res_answers_binding(system))
+    exchange = manifests.one("Exchange", "cabinet-events")["spec"]
+    assert (exchange["name"], exchange["type"], exchange["durable"], exchange["autoDelete"]) == (
+        f"{NAMESPACE}.events", "topic", True, False)
+
+
+async def test_a_res_systems_user_publishes_its_own_messages_and_reads_its_own_answers_only(
+        rendered: dict[str, Rendered], users: dict[str, BrokerUser]) -> None:
+    """The production manifests' permissions on a real broker: what the contract page promises a RES system."""
+    vhost = users["billing"].url.rsplit("/", 1)[1]
+    system, other = "roe-donetsk", "roe-kyiv"
+    permission = rendered["production"].one("Permission", f"res-{system}")["spec"]["permissions"]
+    topic = rendered["production"].one("TopicPermission", f"res-{system}")["spec"]["permissions"]
+    name, password = f"{vhost}-res", secrets.token_hex(16)
+    rabbitmqctl("add_user", name, password)
+    try:
+        rabbitmqctl("set_permissions", "-p", unquote(vhost), name,
+                    permission["configure"], permission["write"], permission["read"])
+        rabbitmqctl("set_topic_permissions", "-p", unquote(vhost), name, topic["exchange"], topic["write"],
+                    topic["read"])
+        async with await aio_pika.connect(users["billing"].url) as connection:
+            channel = await connection.channel()
+            exchange = await declare_exchange(channel, Topology(NAMESPACE, "billing"))
+            # billing's own queue, bound as billing binds it, stands in for billing
+            await declare_consumer_queues(channel, Topology(NAMESPACE, "billing"), ["res.payment_received.v1.*"])
+        # the local administrator plays the operator (in this test's own virtual host)
+        rabbitmqctl("set_permissions", "-p", unquote(vhost), "guest", ".*", ".*", ".*")
+        async with await aio_pika.connect(f"amqp://guest:guest@127.0.0.1:5672/{vhost}") as admin:
+            admin_channel = await admin.channel()
+            for res_system in (system, other):
+                answers = await admin_channel.declare_queue(res_answers_queue(NAMESPACE, res_system), durable=True,
+                                                            arguments={"x-queue-type": "quorum"})
+                await answers.bind(exchange.name, res_answers_binding(res_system))
+        async with await aio_pika.connect(f"amqp://{name}:{password}@127.0.0.1:5672/{vhost}") as connection:
+            channel = await connection.channel(publisher_confirms=True)
+            events = await channel.get_exchange(f"{NAMESPACE}.events")  # passively: it may
+            await events.publish(_message("res.payment_received.v1"), f"res.payment_received.v1.{system}",
+                                 mandatory=True)
+            async with await aio_pika.connect(users["billing"].url) as billing:
+                payments = await (await billing.channel()).get_queue(Topology(NAMESPACE, "billing").queue)
+                assert (await _get_within(payments, seconds=5)).routing_key == f"res.payment_received.v1.{system}"
+            own = await channel.get_queue(res_answers_queue(NAMESPACE, system))
+            assert await own.get(fail=False) is None  # it may read its own answers (none yet)
+            for trespass in (f"res.payment_received.v1.{other}", f"billing.payment_accepted.v1.{system}",
+                             "billing.invoice_issued.v1", "declare", "bind", "read another's answers"):
+                channel = await connection.channel(publisher_confirms=True)
+                with pytest.raises((ChannelAccessRefused, ChannelClosed)) as refused:
+                    if trespass == "declare":
+                        await channel.declare_exchange(f"{NAMESPACE}.events", aio_pika.ExchangeType.TOPIC,
+                                                       durable=True)
+                    elif trespass == "bind":
+                        await own.bind(f"{NAMESPACE}.events", "#")
+                    elif trespass == "read another's answers":
+                        await (await channel.get_queue(res_answers_queue(NAMESPACE, other))).get(fail=False)
+                    else:
+                        events = await channel.get_exchange(f"{NAMESPACE}.events")
+                        await events.publish(_message(trespass), trespass)
+                        await channel.get_exchange(f"{NAMESPACE}.events")  # the refusal closes the channel
+                assert "ACCESS_REFUSED" in str(refused.value), trespass
+    finally:
+        rabbitmqctl("delete_user", name)

@@ -27,7 +27,8 @@ WRITABLE_DIRECTORY = "/tmp"  # noqa: S108 - a mount path in the manifests, not a
 #: custom resources of the operators; kubernetes-validate has no schemas for them (they were checked against
 #: the operators' CRDs when written)
 OPERATOR_KINDS = {
-    "Cluster", "RabbitmqCluster", "Vhost", "User", "Permission", "PodMonitor", "PrometheusRule",
+    "Cluster", "RabbitmqCluster", "Vhost", "User", "Permission", "TopicPermission", "Exchange", "Queue", "Binding",
+    "PodMonitor", "PrometheusRule",
 }
 
 

@@ -19,14 +19,18 @@ from aio_pika.abc import AbstractChannel, AbstractQueue
 
 from devtools import res_simulator
 from devtools.res_simulator import (
+    RES_SYSTEM,
     NotRouted,
     StatementError,
     parse_statement,
     publish_payments,
     read_statement,
 )
-from shared.contracts.billing import Allocation, PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
-from shared.contracts.res import PaymentReceived, PaymentReturned, ReadingsSubmitted
+from shared.bus.topology import res_answers_binding, res_system_access
+from shared.contracts import asyncapi
+from shared.contracts.billing import Allocation, PaymentAccepted, PaymentParked
+from shared.contracts.res import PaymentReceived, PaymentReturned
+from shared.testing import payload_validator
 
 DEMO_STATEMENT = Path(res_simulator.__file__).parent / "data" / "demo-bank-statement.csv"
 CONTRACT_PAGE = Path(__file__).resolve().parents[2] / "docs" / "res-bus-contract.md"
@@ -156,14 +160,15 @@ async def take(queue: AbstractQueue, count: int) -> list[aio_pika.abc.AbstractIn
 async def test_payments_are_published_with_the_contracts_properties(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str
 ) -> None:
-    queue = await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    queue = await bound_queue(channel, bus_namespace, PaymentReceived.routing_key(RES_SYSTEM))
     payments = read_statement(DEMO_STATEMENT)
     before = datetime.now(UTC).replace(microsecond=0)
     assert await publish_payments(amqp_url, bus_namespace, payments) == 4
     messages = await take(queue, 4)
     assert [PaymentReceived.model_validate_json(m.body) for m in messages] == payments
     for message in messages:
-        assert message.routing_key == message.type == "res.payment_received.v1"
+        assert message.routing_key == "res.payment_received.v1.res-simulator"
+        assert message.type == "res.payment_received.v1"
         assert message.content_type == "application/json"
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
         assert message.app_id == "res-simulator"
@@ -174,7 +179,7 @@ async def test_payments_are_published_with_the_contracts_properties(
 
 
 async def test_a_rate_spaces_the_messages_out(channel: AbstractChannel, amqp_url: str, bus_namespace: str) -> None:
-    await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    await bound_queue(channel, bus_namespace, PaymentReceived.routing_key(RES_SYSTEM))
     payments = parse_statement("\n".join([HEADER, *(line(document_number=str(n)) for n in range(5))]))
     started = asyncio.get_running_loop().time()
     assert await publish_payments(amqp_url, bus_namespace, payments, rate=25) == 5
@@ -184,6 +189,9 @@ async def test_a_rate_spaces_the_messages_out(channel: AbstractChannel, amqp_url
 async def test_a_payment_nobody_listens_to_is_an_error_not_a_silent_loss(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str
 ) -> None:
+    with pytest.raises(NotRouted, match="does not exist: is billing running"):
+        await publish_payments(amqp_url, bus_namespace, read_statement(DEMO_STATEMENT))
+    await channel.declare_exchange(f"{bus_namespace}.events", aio_pika.ExchangeType.TOPIC, durable=True)
     with pytest.raises(NotRouted, match="NO_ROUTE"):
         await publish_payments(amqp_url, bus_namespace, read_statement(DEMO_STATEMENT))
 
@@ -204,13 +212,13 @@ async def fake_billing(channel: AbstractChannel, namespace: str, queue: Abstract
             answer = PaymentParked(res_payment_id=payment.res_payment_id, payment_id=uuid.uuid4(),
                                    account_number=payment.account_number, amount=payment.amount,
                                    reason="unknown_account")
-        await exchange.publish(res_simulator.message(answer), routing_key=answer.message_type())
+        await exchange.publish(res_simulator.message(answer), routing_key=answer.routing_key(RES_SYSTEM))
 
 
 async def test_the_command_publishes_a_statement_and_prints_the_answers(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str
 ) -> None:
-    queue = await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    queue = await bound_queue(channel, bus_namespace, PaymentReceived.routing_key(RES_SYSTEM))
     billing = asyncio.create_task(fake_billing(channel, bus_namespace, queue, 4))
     printed: list[str] = []
     argv = ["--amqp-url", amqp_url, "--namespace", bus_namespace, "payments", "--csv", str(DEMO_STATEMENT),
@@ -227,7 +235,7 @@ async def test_one_payment_is_paid_from_the_command_line_naming_its_invoice(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str
 ) -> None:
     """What the README's demo walk does to pay its new invoice."""
-    queue = await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    queue = await bound_queue(channel, bus_namespace, PaymentReceived.routing_key(RES_SYSTEM))
     billing = asyncio.create_task(fake_billing(channel, bus_namespace, queue, 1))
     printed: list[str] = []
     argv = ["pay", "--account", "0789", "--amount", "35 233,65", "--invoice", "0789/11/1", "--paid-on", "2026-12-01",
@@ -253,7 +261,7 @@ async def test_the_command_refuses_a_bad_statement_and_publishes_nothing(
     channel: AbstractChannel, amqp_url: str, bus_namespace: str, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    queue = await bound_queue(channel, bus_namespace, PaymentReceived.message_type())
+    queue = await bound_queue(channel, bus_namespace, PaymentReceived.routing_key(RES_SYSTEM))
     statement = tmp_path / "statement.csv"
     statement.write_text(f"{HEADER}\n{line()}\n{line(amount='x', document_number='2')}\n", encoding="utf-8")
     argv = ["payments", "--csv", str(statement), "--amqp-url", amqp_url, "--namespace", bus_namespace]
@@ -273,13 +281,16 @@ async def test_answers_are_printed_as_they_come(channel: AbstractChannel, amqp_u
     exchange = await channel.get_exchange(f"{bus_namespace}.events")
     parked = PaymentParked(res_payment_id="RES-7", payment_id=uuid.uuid4(), account_number="0999",
                            amount=Decimal("150.00"), reason="unknown_account")
-    await exchange.publish(res_simulator.message(parked), routing_key=parked.message_type())
+    # another RES system's answer never reaches this one
+    await exchange.publish(res_simulator.message(parked.model_copy(update={"res_payment_id": "KYIV-1"})),
+                           routing_key=parked.routing_key("roe-kyiv"))
+    await exchange.publish(res_simulator.message(parked), routing_key=parked.routing_key(RES_SYSTEM))
     assert await command == 0
     assert printed[1] == f"billing.payment_parked.v1 {parked.model_dump_json()}"
 
 
 async def test_a_returned_payment_is_reported(channel: AbstractChannel, amqp_url: str, bus_namespace: str) -> None:
-    queue = await bound_queue(channel, bus_namespace, PaymentReturned.message_type())
+    queue = await bound_queue(channel, bus_namespace, PaymentReturned.routing_key(RES_SYSTEM))
     argv = ["return", "--res-payment-id", "RES-42", "--reason", "повернено банком платника", "--returned-on",
             "2013-08-01", "--amqp-url", amqp_url, "--namespace", bus_namespace]
     assert await asyncio.to_thread(res_simulator.main, argv, print) == 0
@@ -288,29 +299,37 @@ async def test_a_returned_payment_is_reported(channel: AbstractChannel, amqp_url
         "res_payment_id": "RES-42", "returned_on": date(2013, 8, 1), "reason": "повернено банком платника"}
 
 
-# the public contract page
+# the public contract page and its machine-readable twin
 
-CONTRACT_MODELS = [PaymentReceived, PaymentReturned, ReadingsSubmitted, PaymentAccepted, PaymentParked, PaymentRefused,
-                   PaymentReversed]
+ASYNCAPI = json.loads((CONTRACT_PAGE.parent / "res-bus-contract.asyncapi.json").read_text(encoding="utf-8"))
 
 
-def page_blocks(kind: str) -> dict[str, Any]:
-    """The JSON blocks under the page's `#### <kind> of `<message type>`` headings, by message type."""
-    pattern = rf"^#### {kind} of `([a-z_.0-9]+)`\n+```json\n(.*?)\n```"
+def page_blocks(heading: str) -> dict[str, Any]:
+    """The JSON blocks under the page's `#### <heading> `<name>`` headings, by name."""
+    pattern = rf"^#### {heading} `([A-Za-z_.0-9]+)`\n+```json\n(.*?)\n```"
     found = re.findall(pattern, CONTRACT_PAGE.read_text(encoding="utf-8"), re.M | re.S)
-    return {message_type: json.loads(block) for message_type, block in found}
+    return {name: json.loads(block) for name, block in found}
 
 
-def test_the_contract_pages_schemas_are_the_models() -> None:
-    expected = {model.message_type(): model.model_json_schema() for model in CONTRACT_MODELS}
-    assert page_blocks("Schema") == expected, (
-        "docs/res-bus-contract.md is out of date: paste the schemas printed by "
-        "`python -m devtools.res_simulator schemas` under their headings")
-    assert [model.message_type() for model in res_simulator.CONTRACT] == list(expected)
+def test_the_contract_pages_schemas_are_the_asyncapi_documents() -> None:
+    assert page_blocks("Schema") == ASYNCAPI["components"]["schemas"] == asyncapi.schemas(), (
+        "docs/res-bus-contract.md is out of date: paste what `python -m devtools.res_simulator schemas` prints "
+        "into its section 10 (and run `make res-contract`)")
 
 
-def test_the_contract_pages_examples_fit_the_models() -> None:
-    examples = page_blocks("Example")
-    assert set(examples) == {model.message_type() for model in CONTRACT_MODELS}
-    for model in CONTRACT_MODELS:
-        model.model_validate(examples[model.message_type()])
+def test_the_contract_pages_examples_fit_the_asyncapi_document_and_the_models() -> None:
+    examples = page_blocks("Example of")
+    assert list(examples) == [model.message_type() for model in asyncapi.CONTRACT]
+    for model in asyncapi.CONTRACT:
+        example = examples[model.message_type()]
+        payload_validator(ASYNCAPI, model.message_type()).validate(example)
+        model.model_validate(example)
+
+
+def test_the_pages_permissions_are_what_a_res_systems_user_is_given() -> None:
+    page = " ".join(CONTRACT_PAGE.read_text(encoding="utf-8").split())
+    access = res_system_access("cabinet", "roe-donetsk")
+    assert (f"configure `{access.configure}` (nothing), write `{access.write}`, read `{access.read}`, and on the "
+            f"exchange `cabinet.events` the topic permissions write `{access.topic_write}`, read "
+            f"`{access.topic_read}`") in page
+    assert f"bound to `cabinet.events` with `{res_answers_binding('<system>')}`" in page

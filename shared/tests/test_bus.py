@@ -6,7 +6,7 @@ import asyncio
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 import aio_pika
@@ -259,8 +259,8 @@ class Refused(Event):
 async def test_a_message_breaking_its_contract_is_answered_once_and_dead_lettered(
     database, amqp_url, bus_namespace, cleanup_broker
 ):
-    def refuse(body: bytes, why: str, message_id: str) -> list[Event]:
-        return [Refused(message_id=message_id, why=why)]
+    def refuse(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
+        return [Refused(message_id=str(message_id), why="; ".join(problems))]
 
     bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record, refusal=refuse)))
     await bus.start()

@@ -3,12 +3,16 @@
 
 Command line (``python -m devtools.res_simulator --help``)::
 
-    payments --csv STATEMENT.csv [--amqp-url URL] [--namespace NS] [--rate N] [--listen] [--timeout S]
-    return   --res-payment-id ID --reason TEXT [--returned-on YYYY-MM-DD] [--amqp-url URL] [--namespace NS]
-    answers  [--queue NAME] [--count N] [--timeout S] [--amqp-url URL] [--namespace NS]
+    payments --csv STATEMENT.csv [--rate N] [--listen] [--timeout S]
+    pay      --account NUMBER --amount UAH [--invoice NUMBER] [--paid-on YYYY-MM-DD] [--listen] [--timeout S]
+    return   --res-payment-id ID --reason TEXT [--returned-on YYYY-MM-DD]
+    answers  [--queue NAME] [--count N] [--timeout S]
     schemas  (prints the JSON schemas of the contract's messages, as docs/res-bus-contract.md shows them)
 
-The broker and namespace default to ``CABINET_AMQP_URL`` and ``CABINET_BUS_NAMESPACE`` (``cabinet``). The
+each with [--amqp-url URL] [--namespace NS] [--res-system NAME].
+
+The broker and namespace default to ``CABINET_AMQP_URL`` and ``CABINET_BUS_NAMESPACE`` (``cabinet``); the RES
+system it plays (the last word of its routing keys, the one its answers are routed to) to ``res-simulator``. The
 statement is the bank-statement export described in docs/res-bus-contract.md («Bank statement CSV»); a file with
 any invalid line is refused whole, every problem named with its line number, and nothing is published.
 A line's ``res_payment_id`` is its own column when the file has one, otherwise derived from the line's content,
@@ -36,20 +40,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
 from pydantic import ValidationError
 
-from shared.bus.topology import QUORUM, Topology, declare_exchange
-from shared.contracts.base import REGISTRY, Event
-from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
-from shared.contracts.res import PaymentReceived, PaymentReturned, ReadingsSubmitted
+from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_binding
+from shared.contracts import asyncapi
+from shared.contracts.base import PARTNER_NAME, REGISTRY, Event
+from shared.contracts.res import PaymentReceived, PaymentReturned
 from shared.telemetry import inject_into
 
 APP_ID = "res-simulator"
-#: the answers billing sends a RES system about its payments
-ANSWERS: tuple[type[Event], ...] = (PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed)
-#: every message of the public RES contract: what RES systems send, then what billing answers
-CONTRACT: tuple[type[Event], ...] = (PaymentReceived, PaymentReturned, ReadingsSubmitted, *ANSWERS)
+#: the RES system the simulator plays unless told another
+RES_SYSTEM = "res-simulator"
 #: messages in flight before waiting for the broker's confirmations
 PUBLISH_WINDOW = 500
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -183,7 +191,8 @@ def derived_payment_id(fields: dict[str, Any]) -> str:
 # Publishing
 
 def message(event: Event) -> aio_pika.Message:
-    """An event as the contract wants it on the wire."""
+    """An event with every property the contract describes (the full form; only the routing key and body are
+    required)."""
     return aio_pika.Message(
         body=event.model_dump_json().encode(),
         message_id=str(uuid.uuid4()),
@@ -196,16 +205,18 @@ def message(event: Event) -> aio_pika.Message:
     )
 
 
-async def publish_events(amqp_url: str, namespace: str, events: Iterable[Event], *, rate: float | None = None) -> int:
-    """Publish persistent messages with publisher confirms; returns how many the broker confirmed (all, or it
-    raises). `rate`: at most so many messages a second. Raises NotRouted when no queue takes a message type."""
+async def publish_events(amqp_url: str, namespace: str, events: Iterable[Event], *, rate: float | None = None,
+                         res_system: str = RES_SYSTEM) -> int:
+    """Publish persistent messages with publisher confirms, routed `<type>.<res_system>`; returns how many the broker
+    confirmed (all, or it raises). `rate`: at most so many messages a second. Raises NotRouted when no queue takes a
+    message type."""
     connection = await aio_pika.connect(amqp_url, client_properties={"connection_name": APP_ID})
     async with connection:
         # on_return_raises: an unroutable (mandatory) message fails its publish instead of vanishing; the
         # failure says it all, so the returned message needs no handler of its own (aio-pika would log it)
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         channel.return_callbacks.add(lambda *_: None)
-        exchange = await declare_exchange(channel, Topology(namespace, APP_ID))
+        exchange = await _events_exchange(channel, namespace)
         loop = asyncio.get_running_loop()
         started = loop.time()
         in_flight: list[asyncio.Task[Any]] = []
@@ -214,12 +225,21 @@ async def publish_events(amqp_url: str, namespace: str, events: Iterable[Event],
             if rate:
                 await asyncio.sleep(max(0.0, started + index / rate - loop.time()))
             in_flight.append(asyncio.create_task(
-                exchange.publish(message(event), routing_key=event.message_type(), mandatory=True)))
+                exchange.publish(message(event), routing_key=event.routing_key(res_system), mandatory=True)))
             if len(in_flight) >= PUBLISH_WINDOW:
                 published += await _confirmed(in_flight, namespace)
                 in_flight = []
         published += await _confirmed(in_flight, namespace)
     return published
+
+
+async def _events_exchange(channel: AbstractChannel, namespace: str) -> AbstractExchange:
+    """The cabinet's exchange, declared passively as a RES system's user may (billing declares it)."""
+    name = Topology(namespace, APP_ID).exchange
+    try:
+        return await channel.get_exchange(name, ensure=True)
+    except aio_pika.exceptions.ChannelNotFoundEntity as exc:
+        raise NotRouted(f"{name} does not exist: is billing running with this namespace?") from exc
 
 
 async def _confirmed(in_flight: list[asyncio.Task[Any]], namespace: str) -> int:
@@ -234,24 +254,26 @@ async def _confirmed(in_flight: list[asyncio.Task[Any]], namespace: str) -> int:
 
 
 async def publish_payments(amqp_url: str, namespace: str, payments: Iterable[PaymentReceived], *,
-                           rate: float | None = None) -> int:
+                           rate: float | None = None, res_system: str = RES_SYSTEM) -> int:
     """Publish `res.payment_received.v1` messages: one per payment."""
-    return await publish_events(amqp_url, namespace, payments, rate=rate)
+    return await publish_events(amqp_url, namespace, payments, rate=rate, res_system=res_system)
 
 
 # Answers
 
 class Answers:
-    """A queue bound to billing's answers about payments, declared before publishing so that no answer is missed.
+    """A queue bound to billing's answers to one RES system, declared before publishing so that no answer is missed.
 
-    Without a `queue` name it is a temporary queue of this process; a real RES system declares a durable one of
-    its own (see docs/res-bus-contract.md).
+    Without a `queue` name it is a temporary queue of this process; with one, a durable quorum queue of that name,
+    as the supplier's operations team declares each RES system's (see docs/res-bus-contract.md).
     """
 
-    def __init__(self, amqp_url: str, namespace: str, *, queue: str | None = None) -> None:
+    def __init__(self, amqp_url: str, namespace: str, *, queue: str | None = None,
+                 res_system: str = RES_SYSTEM) -> None:
         self._amqp_url = amqp_url
         self._namespace = namespace
         self._queue_name = queue
+        self._res_system = res_system
         self._received: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._connection: AbstractConnection | None = None
 
@@ -260,8 +282,7 @@ class Answers:
         channel = await self._connection.channel()
         exchange = await declare_exchange(channel, Topology(self._namespace, APP_ID))
         queue = await self._declare_queue(channel)
-        for answer in ANSWERS:
-            await queue.bind(exchange, answer.message_type())
+        await queue.bind(exchange, res_answers_binding(self._res_system))
         await queue.consume(self._received.put)
         return self
 
@@ -314,11 +335,13 @@ async def _pay_command(args: argparse.Namespace, out: Callable[[str], None]) -> 
 
 async def _publish(args: argparse.Namespace, payments: list[PaymentReceived], out: Callable[[str], None]) -> int:
     if not args.listen:
-        count = await publish_payments(args.amqp_url, args.namespace, payments, rate=args.rate)
+        count = await publish_payments(args.amqp_url, args.namespace, payments, rate=args.rate,
+                                       res_system=args.res_system)
         out(f"published {count} payments ({PaymentReceived.message_type()}) to {args.namespace}.events")
         return 0
-    async with Answers(args.amqp_url, args.namespace) as answers:
-        count = await publish_payments(args.amqp_url, args.namespace, payments, rate=args.rate)
+    async with Answers(args.amqp_url, args.namespace, res_system=args.res_system) as answers:
+        count = await publish_payments(args.amqp_url, args.namespace, payments, rate=args.rate,
+                                       res_system=args.res_system)
         out(f"published {count} payments ({PaymentReceived.message_type()}) to {args.namespace}.events")
         waiting = {payment.res_payment_id for payment in payments}
         kinds: Counter[str] = Counter()
@@ -339,13 +362,13 @@ async def _publish(args: argparse.Namespace, payments: list[PaymentReceived], ou
 
 async def _return_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     returned = PaymentReturned(res_payment_id=args.res_payment_id, returned_on=args.returned_on, reason=args.reason)
-    await publish_events(args.amqp_url, args.namespace, [returned])
+    await publish_events(args.amqp_url, args.namespace, [returned], res_system=args.res_system)
     out(f"published {PaymentReturned.message_type()} for {args.res_payment_id}")
     return 0
 
 
 async def _answers_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    async with Answers(args.amqp_url, args.namespace, queue=args.queue) as answers:
+    async with Answers(args.amqp_url, args.namespace, queue=args.queue, res_system=args.res_system) as answers:
         out(f"waiting for answers on {args.namespace}.events (Ctrl+C to stop)")
         received = 0
         while args.count is None or received < args.count:
@@ -358,9 +381,9 @@ async def _answers_command(args: argparse.Namespace, out: Callable[[str], None])
 
 
 async def _schemas_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    for contract in CONTRACT:
-        schema = json.dumps(contract.model_json_schema(), indent=2, ensure_ascii=False)
-        out(f"#### Schema of `{contract.message_type()}`\n\n```json\n{schema}\n```\n")
+    """The schemas of the AsyncAPI document (components/schemas), each under its heading on the page."""
+    for name, schema in asyncapi.schemas().items():
+        out(f"#### Schema `{name}`\n\n```json\n{json.dumps(schema, indent=2, ensure_ascii=False)}\n```\n")
     return 0
 
 
@@ -378,6 +401,12 @@ def _payment_amount(text: str) -> Decimal:
     return amount
 
 
+def _res_system(text: str) -> str:
+    if not PARTNER_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError("lower-case letters, digits, '-' and '_', e.g. roe-donetsk")
+    return text
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -389,6 +418,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     parser = argparse.ArgumentParser(prog="python -m devtools.res_simulator", description=__doc__.split("\n\n")[0])
     parser.add_argument("--amqp-url", default=os.environ.get("CABINET_AMQP_URL", DEFAULT_AMQP_URL))
     parser.add_argument("--namespace", default=os.environ.get("CABINET_BUS_NAMESPACE", "cabinet"))
+    parser.add_argument("--res-system", type=_res_system, default=RES_SYSTEM,
+                        help="the RES system it plays: its routing keys end with it, its answers come to it")
     commands = parser.add_subparsers(dest="command", required=True)
     payments = commands.add_parser("payments", help="publish a bank statement's payments")
     payments.add_argument("--csv", type=Path, required=True, help="the bank statement export")
@@ -416,6 +447,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     for command in (payments, pay, returned, answers):
         command.add_argument("--amqp-url", default=argparse.SUPPRESS)
         command.add_argument("--namespace", default=argparse.SUPPRESS)
+        command.add_argument("--res-system", type=_res_system, default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     run = {"payments": _payments_command, "pay": _pay_command, "return": _return_command,
            "answers": _answers_command, "schemas": _schemas_command}[args.command]

@@ -12,13 +12,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pika
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import ConfigDict
 
+from devtools.res_simulator import Answers, publish_events
 from shared.contracts.base import Event
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
-from shared.contracts.res import PaymentReturned
+from shared.contracts.res import PaymentReturned, ResMessage
 
 D = Decimal
 JUNE, JULY, AUGUST = "2013-06", "2013-07", "2013-08"
@@ -169,15 +171,13 @@ async def test_another_payment_under_a_used_id_is_refused_and_the_first_stands(a
     assert isinstance(refused, PaymentRefused)
     assert (refused.res_payment_id, refused.reason) == ("DON-1", "conflict")
     assert [error.split(":")[0] for error in refused.errors] == ["account_number", "amount"]
-    [(headers, body)] = await res.dead_letters(1)
-    assert headers["x-dead-letter-kind"] == "rejected" and "another account_number, amount" in headers[
-        "x-dead-letter-reason"]
-    assert body["amount"] == "150.00" and refused.message_id
+    assert refused.message_id  # the refused message's, as the simulator set it
+    assert await res.dead_lettered() == 0  # an answer to the RES system, not an alert for the supplier
     assert await api.scalar("SELECT string_agg(amount::text, ',') FROM payments") == "100.00"
     assert await api.scalar("SELECT sum(paid) FROM invoices") == D("100.00")
 
 
-class BrokenPayment(Event):
+class BrokenPayment(ResMessage):
     """A message of the payment's type whose body breaks the contract, as a RES system's bug would send it."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -212,7 +212,8 @@ async def test_a_malformed_payment_is_refused_dead_lettered_and_not_applied(api:
     assert [error.split(":")[0] for error in refused.errors] == [field]
     [(headers, body)] = await res.dead_letters(1)
     assert headers["x-dead-letter-kind"] == "malformed" and field in headers["x-dead-letter-reason"]
-    assert headers["x-original-routing-key"] == "res.payment_received.v1" and body["res_payment_id"] == "DON-9"
+    assert headers["x-original-routing-key"] == "res.payment_received.v1.res-simulator"
+    assert body["res_payment_id"] == "DON-9"
     assert await api.scalar("SELECT count(*) FROM payments") == 0
     assert await api.scalar("SELECT sum(paid) FROM invoices") == 0
 
@@ -301,14 +302,16 @@ async def test_a_returned_payment_is_undone_and_other_credit_pays_what_it_reopen
     assert isinstance(present, PaymentReversed) and present.payment_id == reversal.payment_id
 
 
-async def test_a_return_of_an_unknown_payment_is_refused_and_dead_lettered(api: Any, res: Any) -> None:
+async def test_a_return_of_an_unknown_payment_is_refused_not_dead_lettered(api: Any, res: Any) -> None:
+    refused_before = business("payment_refused")
     await res.publish(PaymentReturned(res_payment_id="DON-404", returned_on=date(2013, 8, 2), reason="відкликано"))
     [refused] = await res.answered(1)
     assert isinstance(refused, PaymentRefused) and (refused.res_payment_id, refused.reason) == (
         "DON-404", "unknown_payment")
-    [(headers, _)] = await res.dead_letters(1)
-    assert headers["x-original-routing-key"] == "res.payment_returned.v1" and "DON-404" in headers[
-        "x-dead-letter-reason"]
+    assert refused.errors == ("res_payment_id: no payment DON-404 was received from res-simulator",)
+    # a return that overtook its payment is a race the contract expects, not a fault for the supplier's staff
+    assert await res.dead_lettered() == 0
+    assert business("payment_refused") == refused_before + 1
 
 
 async def test_each_consumer_sees_only_their_own_payments_and_saldo(api: Any, res: Any, three_invoices: Any,
@@ -351,3 +354,81 @@ async def test_two_replicas_and_many_payments_at_once_never_pay_twice(
     assert await api.scalar("SELECT count(*) FROM invoices WHERE paid > total") == 0
     assert await api.scalar("SELECT count(*) FROM invoices i WHERE paid <> (SELECT coalesce(sum(amount), 0) "
                             "FROM allocations a WHERE a.invoice_id = i.id)") == 0
+
+
+async def test_each_res_system_hears_its_own_answers_only_and_cannot_touch_anothers_payments(
+    api: Any, res: Any, amqp_url: str, bus_namespace: str, consumer: Any
+) -> None:
+    kyiv = "roe-kyiv"
+    async with Answers(amqp_url, bus_namespace, res_system=kyiv) as kyiv_answers:
+        await res.publish(api.payment("DON-1", "100.00"))
+        [accepted] = await res.answered(1)
+        assert isinstance(accepted, PaymentAccepted)
+        # another RES system sends a payment under the same id, then returns it: neither is its own
+        await publish_events(amqp_url, bus_namespace, [api.payment("DON-1", "100.00")], res_system=kyiv)
+        [conflict] = await kyiv_answers_of(kyiv_answers, 1)
+        assert isinstance(conflict, PaymentRefused) and conflict.reason == "conflict"
+        assert conflict.errors == ("res_payment_id: DON-1 is another RES system's payment id; begin your ids with "
+                                   "your system's code",)
+        await publish_events(amqp_url, bus_namespace, [PaymentReturned(
+            res_payment_id="DON-1", returned_on=date(2013, 8, 28), reason="відкликано")], res_system=kyiv)
+        [unknown] = await kyiv_answers_of(kyiv_answers, 1)
+        assert isinstance(unknown, PaymentRefused) and unknown.reason == "unknown_payment"
+        # the first RES system heard nothing of it, and its payment stands
+        assert await res.silent()
+        assert await kyiv_answers.next(0.5) is None
+    assert await api.scalar("SELECT state || ' ' || res_system FROM payments") == "applied res-simulator"
+    assert await res.dead_lettered() == 0
+
+
+async def kyiv_answers_of(answers: Answers, count: int) -> list[Event]:
+    received = [await answers.next(20.0) for _ in range(count)]
+    assert all(received), received
+    return [answer for answer in received if answer is not None]
+
+
+async def test_a_message_with_a_routing_key_and_a_body_alone_is_taken_once(
+    api: Any, res: Any, amqp_url: str, bus_namespace: str, consumer: Any
+) -> None:
+    body = api.payment("DON-1", "100.00").model_dump_json().encode()
+
+    def publish() -> None:
+        # pika, since aio-pika (aiormq) gives every message an id of its own
+        with pika.BlockingConnection(pika.URLParameters(amqp_url)) as connection:
+            channel = connection.channel()
+            key, exchange = "res.payment_received.v1.res-simulator", f"{bus_namespace}.events"
+            for _ in range(2):  # the same bytes twice, no properties at all
+                channel.basic_publish(exchange, key, body)
+            # a content type that is not JSON is refused: the body cannot be trusted to be read right
+            channel.basic_publish(exchange, key, body.replace(b"DON-1", b"DON-2"),
+                                  properties=pika.BasicProperties(content_type="text/csv"))
+
+    await asyncio.to_thread(publish)
+    first, second = await res.answered(2)
+    accepted, refused = (first, second) if isinstance(first, PaymentAccepted) else (second, first)
+    assert isinstance(accepted, PaymentAccepted) and accepted.res_payment_id == "DON-1"
+    assert isinstance(refused, PaymentRefused) and (refused.res_payment_id, refused.message_id) == ("DON-2", None)
+    assert refused.errors == ("content_type 'text/csv': the body must be JSON (application/json, or no "
+                              "content_type)",)
+    assert await res.silent()
+    assert await api.scalar("SELECT count(*) FROM payments") == 1
+
+
+async def test_two_res_systems_may_use_the_same_message_id(api: Any, res: Any, amqp_url: str, bus_namespace: str,
+                                                           consumer: Any) -> None:
+    async with Answers(amqp_url, bus_namespace, res_system="roe-kyiv") as kyiv_answers:
+
+        def publish() -> None:
+            with pika.BlockingConnection(pika.URLParameters(amqp_url)) as connection:
+                channel = connection.channel()
+                for res_system, res_payment_id in (("res-simulator", "DON-5"), ("roe-kyiv", "KYIV-5")):
+                    channel.basic_publish(
+                        f"{bus_namespace}.events", f"res.payment_received.v1.{res_system}",
+                        api.payment(res_payment_id, "10.00").model_dump_json().encode(),
+                        properties=pika.BasicProperties(message_id="1"))
+
+        await asyncio.to_thread(publish)
+        [ours] = await res.answered(1)
+        [theirs] = await kyiv_answers_of(kyiv_answers, 1)
+    assert isinstance(ours, PaymentAccepted) and ours.res_payment_id == "DON-5"
+    assert isinstance(theirs, PaymentAccepted) and theirs.res_payment_id == "KYIV-5"

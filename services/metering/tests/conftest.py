@@ -25,11 +25,13 @@ from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.topology import declare_exchange
-from shared.contracts.base import Event
+from shared.contracts.base import REGISTRY, Event
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.testing import BRANCH_ID, ServiceApi, delete_bus, staff_of, wait_for_consumer
 
 #: the tables a refused request must leave alone
+#: the RES system the tests' readings come from
+RES_SYSTEM = "roe-donetsk"
 TABLES = ("metering_points", "acts", "act_lines", "accepted_readings", "res_submissions", "outbox")
 
 
@@ -168,13 +170,16 @@ class Broker:
                       message_type: str | None = None, message_id: str | None = None) -> str:
         message_id = message_id or str(uuid.uuid4())
         message_type = message_type or (event.message_type() if event else "unknown.v1")
+        contract = REGISTRY.get(message_type)
+        # a RES system's message: its routing key names the RES system that sends it
+        routing_key = contract.routing_key(RES_SYSTEM) if contract and contract.routed_per_partner else message_type
         await self.exchange.publish(
             aio_pika.Message(
                 body=body if body is not None else (event.model_dump_json().encode() if event else b"{}"),
                 message_id=message_id, type=message_type, content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
-            routing_key=message_type,
+            routing_key=routing_key,
         )
         return message_id
 

@@ -40,7 +40,9 @@ async def handled(api: Any, broker: Any, event: Any = None, **kwargs: Any) -> No
     message_id = await broker.publish(event, **kwargs)
 
     async def in_inbox() -> bool:
-        return bool(await api.scalar("SELECT count(*) FROM inbox WHERE message_id = :id", id=message_id))
+        # a RES system's message is kept under its RES system's name and its id
+        return bool(await api.scalar("SELECT count(*) FROM inbox WHERE message_id = :id OR message_id LIKE :res",
+                                     id=message_id, res=f"%:{message_id}"))
 
     await eventually(in_inbox)
 

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import aio_pika
 import httpx
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
@@ -77,6 +78,15 @@ async def wait_for_consumer(amqp_url: str, queue: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"no consumer on {queue}")
+
+
+def payload_validator(asyncapi: dict[str, Any], message_type: str) -> jsonschema.Validator:
+    """A validator of a message's body by an AsyncAPI document's payload schema for it (e.g. the RES bus contract's,
+    docs/res-bus-contract.asyncapi.json), formats (dates, UUIDs) checked."""
+    [message] = [m for m in asyncapi["components"]["messages"].values() if m["name"] == message_type]
+    # the payload's `#/components/...` pointers resolve in the root schema, which carries the components
+    return jsonschema.Draft7Validator({"$ref": message["payload"]["$ref"], "components": asyncapi["components"]},
+                                      format_checker=jsonschema.FormatChecker())
 
 
 def run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:

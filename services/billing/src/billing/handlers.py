@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.payments import Payments
+from billing.payments import Payments, Sender
 from billing.runtime import Runtime
 from billing.service import Billing
 from shared.bus import MessageContext
@@ -39,7 +39,13 @@ class Handlers:
 
     async def receive_payments(self, events: list[PaymentReceived], contexts: list[MessageContext]) -> None:
         """A bank statement brings thousands of payments: a delivered batch in one transaction."""
-        await Payments(contexts[0].session, self.runtime).receive(events, [context.message_id for context in contexts])
+        await Payments(contexts[0].session, self.runtime).receive(events, [_sender(context) for context in contexts])
 
     async def return_payment(self, event: PaymentReturned, context: MessageContext) -> None:
-        await Payments(context.session, self.runtime).give_back(event, context.message_id)
+        await Payments(context.session, self.runtime).give_back(event, _sender(context))
+
+
+def _sender(context: MessageContext) -> Sender:
+    """The RES system a payment's message came from: the bus takes it only with its routing key naming one."""
+    assert context.partner is not None
+    return Sender(context.partner, context.sent_message_id)

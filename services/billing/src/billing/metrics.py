@@ -26,7 +26,7 @@ PARKED = "parked"
 INVOICED_AMOUNT.labels(SERVICE)
 for _outcome in (APPLIED, PARKED):
     PAYMENTS_AMOUNT.labels(SERVICE, _outcome)
-for _kind in ("invoice_issued", "payment_applied", "payment_parked", "payment_duplicate"):
+for _kind in ("invoice_issued", "payment_applied", "payment_parked", "payment_duplicate", "payment_refused"):
     BUSINESS_EVENTS.labels(SERVICE, _kind)
 
 
@@ -44,14 +44,18 @@ def invoices_issued(session: AsyncSession, totals: list[Decimal]) -> None:
         on_commit(session, count)
 
 
-def payments_received(session: AsyncSession, applied: list[Decimal], parked: list[Decimal], duplicates: int) -> None:
+def payments_received(session: AsyncSession, applied: list[Decimal], parked: list[Decimal], duplicates: int,
+                      refused: int = 0) -> None:
+    """`refused`: payments or returns refused as conflicts or of unknown payments (answered, not dead-lettered)."""
+
     def count() -> None:
         for outcome, amounts in ((APPLIED, applied), (PARKED, parked)):
             if amounts:
                 BUSINESS_EVENTS.labels(SERVICE, f"payment_{outcome}").inc(len(amounts))
                 PAYMENTS_AMOUNT.labels(SERVICE, outcome).inc(sum(kopecks(amount) for amount in amounts))
-        if duplicates:
-            BUSINESS_EVENTS.labels(SERVICE, "payment_duplicate").inc(duplicates)
+        for kind, number in (("payment_duplicate", duplicates), ("payment_refused", refused)):
+            if number:
+                BUSINESS_EVENTS.labels(SERVICE, kind).inc(number)
 
-    if applied or parked or duplicates:
+    if applied or parked or duplicates or refused:
         on_commit(session, count)

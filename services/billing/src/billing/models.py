@@ -278,6 +278,9 @@ class Payment(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     res_payment_id: Mapped[str] = mapped_column(sa.String(64))
+    #: the RES system that sent it (its messages' routing keys name it): the one its answers go to, the one that
+    #: may send it again or return it; null for a payment received before RES systems were told apart
+    res_system: Mapped[str | None] = mapped_column(sa.String(63))
     consumer_id: Mapped[uuid.UUID | None]
     account_number: Mapped[str] = mapped_column(sa.String(32))
     amount: Mapped[Decimal] = mapped_column(MONEY)

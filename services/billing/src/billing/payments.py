@@ -4,8 +4,13 @@ parked ones assigned or returned by staff; a consumer's payments and saldo.
 A payment is taken **exactly once in effect**: its `res_payment_id` is unique in `payments`, and whoever handles
 a delivery first locks the consumers of the account numbers concerned, then looks the id up. A second delivery
 (another message id, another replica, the same batch) finds the first and is answered again with the payment's
-present state; one with another account, amount or day is refused (`conflict`) and dead-lettered — the first
-stands. A malformed message never reaches this module: the bus dead-letters it and `refusal` answers it.
+present state; one with another account, amount or day, or from another RES system, is refused (`conflict`) — the
+first stands. A return of a payment the RES system did not send is refused (`unknown_payment`). Both are ordinary
+answers, not dead letters: the RES system hears them and nothing is wrong in the cabinet. A malformed message never
+reaches this module: the bus dead-letters it and `refusal` answers it.
+
+Every answer goes to the RES system the payment came from alone (the routing key of its message named it, and the
+payment keeps it), never to the others.
 """
 
 from __future__ import annotations
@@ -16,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import metrics, repository
@@ -28,8 +32,7 @@ from billing.ledger import APPLIED, PARKED, RETURNED, Ledger, allocations_of
 from billing.models import Payment
 from billing.runtime import Runtime
 from shared.auth import Principal
-from shared.bus import PermanentError, outbox
-from shared.bus.subscriptions import Refusal
+from shared.bus import outbox
 from shared.contracts.base import Event
 from shared.contracts.billing import Allocation as AllocationOut
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
@@ -40,6 +43,15 @@ UNKNOWN_ACCOUNT = "unknown_account"
 #: how far back the payments listing goes by default: this year and the two before (the manual's «Эти три года»)
 LISTED_YEARS = 3
 REASON_MAX_LENGTH = 420
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a payment's or return's message: the RES system its routing key named, and its `message_id` as
+    sent (None when it set none)."""
+
+    res_system: str
+    message_id: str | None
 
 
 class PaymentMoved(Exception):
@@ -54,6 +66,7 @@ class NewPayment:
 
     id: uuid.UUID
     res_payment_id: str
+    res_system: str
     consumer_id: uuid.UUID | None
     account_number: str
     amount: Decimal
@@ -88,20 +101,10 @@ class Saldo:
     next_pay_by_amount: Decimal | None
 
 
-def refusal(contract: type[Event]) -> Refusal:
-    """The answer to a payment or return message that breaks its schema: `invalid`, with where it breaks it."""
-
-    def refuse(body: bytes, reason: str, message_id: str) -> list[Event]:
-        try:
-            contract.model_validate_json(body)
-            errors = [reason]
-        except ValidationError as exc:
-            errors = [f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-                      for error in exc.errors()]
-        return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
-                               errors=tuple(errors))]
-
-    return refuse
+def refusal(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
+    """The answer to a payment or return message that breaks the contract: `invalid`, with what is wrong."""
+    return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
+                           errors=tuple(problems))]
 
 
 def _res_payment_id(body: bytes) -> str | None:
@@ -130,6 +133,21 @@ def _parked(payment: AnyPayment) -> PaymentParked:
                          account_number=payment.account_number, amount=payment.amount, reason=UNKNOWN_ACCOUNT)
 
 
+def _refused(event: PaymentReceived | PaymentReturned, sender: Sender,
+             reason: Literal["conflict", "unknown_payment"], *errors: str) -> PaymentRefused:
+    return PaymentRefused(res_payment_id=event.res_payment_id, message_id=sender.message_id, reason=reason,
+                          errors=errors)
+
+
+async def _answer(session: AsyncSession, answers: Sequence[tuple[str | None, Event]]) -> None:
+    """Answers, each to its RES system (in order for each)."""
+    by_res_system: dict[str | None, list[Event]] = {}
+    for res_system, answer in answers:
+        by_res_system.setdefault(res_system, []).append(answer)
+    for res_system, events in by_res_system.items():
+        await outbox.add(session, *events, partner=res_system)
+
+
 def _reversed(payment: AnyPayment, saldo: Decimal | None) -> PaymentReversed:
     return PaymentReversed(res_payment_id=payment.res_payment_id, payment_id=payment.id,
                            consumer_id=payment.consumer_id, amount=payment.amount,
@@ -149,8 +167,9 @@ class Payments:
         self.runtime = runtime
 
     # from RES systems
-    async def receive(self, events: Sequence[PaymentReceived], message_ids: Sequence[str]) -> None:
-        """A delivered batch of payments, in order: applied, parked, or answered again; one statement per table."""
+    async def receive(self, events: Sequence[PaymentReceived], senders: Sequence[Sender]) -> None:
+        """A delivered batch of payments, in order: applied, parked, answered again or refused; one statement per
+        table."""
         accounts = await repository.lock_consumers_by_account(self.session, {e.account_number for e in events})
         stored: dict[str, AnyPayment] = dict(await repository.payments_by_res_id(
             self.session, {event.res_payment_id for event in events}))
@@ -160,64 +179,75 @@ class Payments:
         now = self.runtime.now()
         new: list[NewPayment] = []
         repeated: list[AnyPayment] = []
-        answers: list[Event] = []
-        for event, message_id in zip(events, message_ids, strict=True):
+        answers: list[tuple[str | None, Event]] = []
+        refused = 0
+        for event, sender in zip(events, senders, strict=True):
             known = stored.get(event.res_payment_id)
-            if known is not None:
-                conflicts = conflicting_facts(known, event)
-                if conflicts:
-                    raise PermanentError(
-                        f"payment {event.res_payment_id} was received before with another {', '.join(conflicts)}",
-                        answer=[PaymentRefused(
-                            res_payment_id=event.res_payment_id, message_id=message_id, reason="conflict",
-                            errors=tuple(f"{name}: {getattr(event, name)} differs from the {getattr(known, name)} "
-                                         "received before under this id" for name in conflicts))])
+            if known is not None and known.res_system != sender.res_system:
+                # another RES system's payment: nothing of it is told, not even its details
+                answers.append((sender.res_system, _refused(event, sender, "conflict", (
+                    f"res_payment_id: {event.res_payment_id} is another RES system's payment id; begin your ids "
+                    "with your system's code"))))
+                refused += 1
+            elif known is not None and (conflicts := conflicting_facts(known, event)):
+                answers.append((sender.res_system, _refused(event, sender, "conflict", *(
+                    f"{name}: {getattr(event, name)} differs from the {getattr(known, name)} received before under "
+                    "this id" for name in conflicts))))
+                refused += 1
+            elif known is not None:
                 repeated.append(known)
-                continue
-            payment = NewPayment(
-                uuid.uuid4(), event.res_payment_id, accounts.get(event.account_number), event.account_number,
-                event.amount, event.paid_on, event.payer_iban, event.bank, event.mfo, event.purpose,
-                event.document_number, PARKED, ZERO, now,
-            )
-            stored[event.res_payment_id] = payment
-            new.append(payment)
-            if payment.consumer_id is None:
-                answers.append(_parked(payment))
-                continue
-            payment.state = APPLIED
-            result = ledger.allocate(payment.consumer_id, payment,
-                                     invoice_numbers_in(event.purpose, account_number=event.account_number))
-            payment.credit = result.credit
-            answers.append(_accepted(payment, result.allocations, ledger.books[payment.consumer_id].saldo))
+            else:
+                payment = NewPayment(
+                    uuid.uuid4(), event.res_payment_id, sender.res_system, accounts.get(event.account_number),
+                    event.account_number, event.amount, event.paid_on, event.payer_iban, event.bank, event.mfo,
+                    event.purpose, event.document_number, PARKED, ZERO, now,
+                )
+                stored[event.res_payment_id] = payment
+                new.append(payment)
+                answers.append((payment.res_system, self._apply(payment, ledger)))
         await repository.insert_payments(self.session, [_row(payment) for payment in new])
         await ledger.flush()
         answers += await self._present_state(repeated, ledger)
-        await outbox.add(self.session, *answers)
+        await _answer(self.session, answers)
         metrics.payments_received(self.session, [p.amount for p in new if p.state == APPLIED],
-                                  [p.amount for p in new if p.state == PARKED], len(repeated))
+                                  [p.amount for p in new if p.state == PARKED], len(repeated), refused)
 
-    async def _present_state(self, payments: Sequence[AnyPayment], ledger: Ledger) -> list[Event]:
+    @staticmethod
+    def _apply(payment: NewPayment, ledger: Ledger) -> Event:
+        """A new payment allocated to its consumer's invoices, or parked when no consumer has its account."""
+        if payment.consumer_id is None:
+            return _parked(payment)
+        payment.state = APPLIED
+        result = ledger.allocate(payment.consumer_id, payment,
+                                 invoice_numbers_in(payment.purpose, account_number=payment.account_number))
+        payment.credit = result.credit
+        return _accepted(payment, result.allocations, ledger.books[payment.consumer_id].saldo)
+
+    async def _present_state(self, payments: Sequence[AnyPayment], ledger: Ledger) -> list[tuple[str | None, Event]]:
         """The answers to payments delivered again: what each is now."""
         allocations = await allocations_of(self.session, [p.id for p in payments if p.state == APPLIED])
-        answers: list[Event] = []
+        answers: list[tuple[str | None, Event]] = []
         for payment in payments:
             books = ledger.books.get(payment.consumer_id) if payment.consumer_id else None
             if payment.state == PARKED:
-                answers.append(_parked(payment))
+                answers.append((payment.res_system, _parked(payment)))
             elif payment.state == RETURNED:
-                answers.append(_reversed(payment, books.saldo if books else None))
+                answers.append((payment.res_system, _reversed(payment, books.saldo if books else None)))
             else:
                 assert books is not None
-                answers.append(_accepted(payment, allocations.get(payment.id, []), books.saldo))
+                answers.append((payment.res_system, _accepted(payment, allocations.get(payment.id, []), books.saldo)))
         return answers
 
-    async def give_back(self, event: PaymentReturned, message_id: str) -> None:
+    async def give_back(self, event: PaymentReturned, sender: Sender) -> None:
         """`res.payment_returned.v1`: the payment's allocations undone (once, however often it comes)."""
         known = (await repository.payments_by_res_id(self.session, [event.res_payment_id])).get(event.res_payment_id)
-        if known is None:
-            raise PermanentError(f"no payment {event.res_payment_id} to return", answer=[PaymentRefused(
-                res_payment_id=event.res_payment_id, message_id=message_id, reason="unknown_payment",
-                errors=(f"res_payment_id: no payment {event.res_payment_id} was received",))])
+        if known is None or known.res_system != sender.res_system:
+            # a return may come before its payment's own answer (section 6 of the contract): sent again later, it
+            # finds the payment; another RES system's payment is not its to return, nor to learn of
+            await _answer(self.session, [(sender.res_system, _refused(event, sender, "unknown_payment", (
+                f"res_payment_id: no payment {event.res_payment_id} was received from {sender.res_system}")))])
+            metrics.payments_received(self.session, [], [], 0, refused=1)
+            return
         consumer_id = known.consumer_id
         if consumer_id is not None:
             await repository.lock_consumers(self.session, [consumer_id])
@@ -228,7 +258,7 @@ class Payments:
         if payment.state != RETURNED:
             payment.returned_on = event.returned_on
             payment.return_reason = event.reason
-        await outbox.add(self.session, _reversed(payment, await self._undo(payment)))
+        await outbox.add(self.session, _reversed(payment, await self._undo(payment)), partner=payment.res_system)
 
     async def _undo(self, payment: Payment) -> Decimal | None:
         """Marks the (locked) payment returned, its allocations undone; the consumer's saldo after it."""
@@ -262,7 +292,8 @@ class Payments:
                                  invoice_numbers_in(payment.purpose, account_number=locked[0].account_number))
         await ledger.flush()
         payment.consumer_id, payment.state, payment.credit = consumer_id, APPLIED, result.credit
-        await outbox.add(self.session, _accepted(payment, result.allocations, ledger.books[consumer_id].saldo))
+        await outbox.add(self.session, _accepted(payment, result.allocations, ledger.books[consumer_id].saldo),
+                         partner=payment.res_system)
         return PaymentDetails(payment, result.allocations)
 
     async def return_parked(self, payment_id: uuid.UUID, reason: str) -> PaymentDetails:
@@ -276,7 +307,7 @@ class Payments:
                            code="payment_not_parked")
         if payment.state == PARKED:
             payment.returned_on, payment.return_reason = self.runtime.today(), reason
-            await outbox.add(self.session, _reversed(payment, await self._undo(payment)))
+            await outbox.add(self.session, _reversed(payment, await self._undo(payment)), partner=payment.res_system)
         return PaymentDetails(payment, ())
 
     async def _payment(self, payment_id: uuid.UUID) -> Payment:

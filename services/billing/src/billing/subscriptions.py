@@ -23,6 +23,6 @@ def subscriptions(runtime: Runtime) -> Subscriptions:
         on_batch(ReadingsAccepted, handlers.accept_readings),
         on(DocumentStored, handlers.attach_document),
         on(DocumentStatusChanged, handlers.keep_signature_status),
-        on_batch(PaymentReceived, handlers.receive_payments, refusal=refusal(PaymentReceived)),
-        on(PaymentReturned, handlers.return_payment, refusal=refusal(PaymentReturned)),
+        on_batch(PaymentReceived, handlers.receive_payments, refusal=refusal),
+        on(PaymentReturned, handlers.return_payment, refusal=refusal),
     )

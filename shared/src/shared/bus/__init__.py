@@ -97,7 +97,7 @@ class Bus:
     async def _declare_queues(self) -> None:
         assert self._connection
         channel = await self._connection.channel()
-        await declare_consumer_queues(channel, self.topology, self.subscriptions.routing_keys)
+        await declare_consumer_queues(channel, self.topology, self.subscriptions.binding_keys)
         await channel.close()
 
     async def _relay_loop(self) -> None:

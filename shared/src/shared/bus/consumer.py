@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from shared.background import cancelling
 from shared.bus import outbox
 from shared.bus.subscriptions import MessageContext, PermanentError, Subscription, Subscriptions
 from shared.bus.topology import RETRY_DELAYS_SECONDS, Topology, declare_consumer_queues
-from shared.contracts.base import Event
+from shared.contracts.base import PARTNER_NAME, Event
 from shared.db import Database
 from shared.metrics import (
     EVENTS_CONSUMED,
@@ -61,10 +62,12 @@ BATCH_LINGER_SECONDS = 0.005
 class Malformed(Exception):
     """The message cannot be understood: no id, unknown type, or a body that breaks its contract."""
 
-    def __init__(self, why: str, subscription: Subscription[Any] | None = None) -> None:
+    def __init__(self, why: str, subscription: Subscription[Any] | None = None, problems: Sequence[str] = ()) -> None:
         super().__init__(why)
-        #: the subscription of the message's type, when the type is known but the body breaks its contract
+        #: the subscription of the message's type, when the type is known but the message breaks its contract
         self.subscription = subscription
+        #: what is wrong, one item each (a body's fields, `mfo: String should match pattern …`), for an answer
+        self.problems = tuple(problems) or (why,)
 
 
 class ChannelLost(aiormq.exceptions.AMQPChannelError):
@@ -72,17 +75,26 @@ class ChannelLost(aiormq.exceptions.AMQPChannelError):
 
 
 class Message:
-    """What the consumer reads of a delivered message (aiormq's delivery, without aio-pika's wrapping)."""
+    """What the consumer reads of a delivered message (aiormq's delivery, without aio-pika's wrapping).
 
-    __slots__ = ("body", "delivery_tag", "properties", "routing_key")
+    Parsing finds what the message is (`handled_as`, the message type its routing key names), the partner its
+    routing key names, and the id it is handled once under (`inbox_id`).
+    """
+
+    __slots__ = ("body", "delivery_tag", "exchange", "handled_as", "inbox_id", "partner", "properties",
+                 "routing_key")
 
     def __init__(self, delivered: DeliveredMessage) -> None:
         self.body = delivered.body
         self.properties = delivered.header.properties
         self.routing_key = delivered.routing_key
+        self.exchange = delivered.exchange
         tag = delivered.delivery_tag
         assert tag is not None  # a consumer's delivery always has one
         self.delivery_tag = tag
+        self.handled_as: str | None = None
+        self.partner: str | None = None
+        self.inbox_id: str | None = self.properties.message_id
 
     @property
     def message_id(self) -> str | None:
@@ -90,7 +102,19 @@ class Message:
 
     @property
     def type(self) -> str | None:
-        return self.properties.message_type
+        """The message type it is handled as once parsed; before, its `type` property."""
+        return self.handled_as or self.properties.message_type
+
+    @property
+    def original_routing_key(self) -> str:
+        """The routing key it was published with. A copy that comes back from a retry or dead-letter queue (through
+        the default exchange, which only the services may publish to) carries it in a header; on a message from
+        the events exchange that header is the sender's own, never believed: it would let a RES system pass for
+        another."""
+        original = self.headers.get("x-original-routing-key")
+        if not self.exchange and isinstance(original, str) and original:
+            return original
+        return self.routing_key or ""
 
     @property
     def headers(self) -> dict[str, Any]:
@@ -117,7 +141,7 @@ class Consumer:
     async def run(self, channel: AbstractChannel) -> None:
         """Consumes until the channel is lost (raises `ChannelLost` then) or the task is cancelled."""
         await channel.set_qos(prefetch_count=self._prefetch)
-        await declare_consumer_queues(channel, self._topology, self._subscriptions.routing_keys)
+        await declare_consumer_queues(channel, self._topology, self._subscriptions.binding_keys)
         underlay = await channel.get_underlay_channel()
         self._underlay = underlay
         # None in the queue: the channel is gone (or its consumer cancelled), and with it every delivery in the queue
@@ -198,45 +222,76 @@ class Consumer:
         await self._underlay.basic_ack(parsed[-1][0].delivery_tag, multiple=True)
 
     def _parse(self, message: Message) -> Parsed:
-        if not message.message_id:
+        """The routing key decides what a message is; its `type` property, when set, must agree.
+
+        A partner's message (routed per partner) needs nothing but its routing key and body: without a
+        `message_id` it is handled once under an id made of both (the same body sent again is the same message);
+        either id counts among that partner's own only.
+        """
+        routing_key = message.original_routing_key
+        route = self._subscriptions.route(routing_key)
+        if route is None and message.properties.message_type:
+            # a message moved back by hand from another queue keeps its type, not its routing key
+            subscription = self._subscriptions.get(message.properties.message_type)
+            route = (subscription, None) if subscription else None
+        if route is None:
+            raise Malformed(f"{self._service} has no handler for routing key {routing_key!r} "
+                            f"(type property {message.properties.message_type!r})")
+        subscription, partner = route
+        contract = subscription.event
+        message.handled_as = contract.message_type()
+        if contract.routed_per_partner:
+            if partner is None or not PARTNER_NAME.fullmatch(partner):
+                raise Malformed(f"routing key {routing_key!r}: expected {contract.message_type()}.<RES system>")
+            message.partner = partner
+            # a partner names its messages its own way: its ids are kept apart from every other partner's
+            sent_id = message.message_id or "sha256:" + hashlib.sha256(
+                routing_key.encode() + b"\n" + message.body).hexdigest()
+            message.inbox_id = f"{partner}:{sent_id}"
+        if not message.inbox_id:
             raise Malformed("the message has no message_id property")
-        if not message.type:
-            raise Malformed("the message has no type property (expected <name>.v<version>)")
-        subscription = self._subscriptions.get(message.type)
-        if subscription is None:
-            raise Malformed(f"{self._service} has no handler for message type {message.type!r}")
+        sent_type = message.properties.message_type
+        if sent_type and sent_type != contract.message_type():
+            raise Malformed(f"the type property {sent_type!r} contradicts routing key {routing_key!r}: the routing "
+                            f"key says {contract.message_type()}; leave type out or make it the same", subscription)
+        content_type = (message.properties.content_type or "application/json").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise Malformed(f"content_type {message.properties.content_type!r}: the body must be JSON "
+                            "(application/json, or no content_type)", subscription)
         try:
-            event = subscription.event.model_validate_json(message.body)
+            event = contract.model_validate_json(message.body)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
-            )
-            raise Malformed(f"body does not match {message.type}: {problems}"[:4000], subscription) from exc
+            problems = [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()]
+            raise Malformed(f"body does not match {message.type}: {'; '.join(problems)}"[:4000], subscription,
+                            problems) from exc
         return message, subscription, event
 
     async def _refuse(self, message: Message, malformed: Malformed) -> None:
         """Answer a message that broke its contract, if its subscription says how (once per message id)."""
         refusal = malformed.subscription.refusal if malformed.subscription else None
-        if refusal is None or not message.message_id:
+        if refusal is None or not message.inbox_id:
             return
-        await self._answer_once(message, refusal(message.body, str(malformed), str(message.message_id)))
+        await self._answer_once(message, refusal(message.body, malformed.problems, message.message_id))
 
     async def _answer_once(self, message: Message, answer: Sequence[Event]) -> None:
+        """Answers addressed to the partner that sent the message (none can be sent to a partner not known)."""
+        routed = [event for event in answer if not event.routed_per_partner or message.partner]
         async with self._database.transaction() as session:
             if await self._claim(session, [message]):
-                await outbox.add(session, *answer)
+                await outbox.add(session, *routed, partner=message.partner)
 
     async def _handle_in_one_transaction(self, items: list[Parsed]) -> None:
         async with self._database.transaction() as session:
             fresh = await self._claim(session, [message for message, _, _ in items])
             batches: dict[str, tuple[Subscription[Any], list[Any], list[MessageContext]]] = {}
             for message, subscription, event in items:
-                message_id = str(message.message_id)
+                message_id = str(message.inbox_id)
                 if message_id not in fresh:
                     EVENTS_CONSUMED.labels(self._service, message.type, "duplicate").inc()
                     continue
                 fresh.discard(message_id)  # the same id twice in one batch runs once
-                context = MessageContext(session, message_id, str(message.type), message.headers)
+                context = MessageContext(session, message_id, str(message.type), message.headers,
+                                         partner=message.partner, sent_message_id=message.message_id)
                 if subscription.batch_handler is not None:
                     batch = batches.setdefault(str(message.type), (subscription, [], []))
                     batch[1].append(event)
@@ -270,7 +325,7 @@ class Consumer:
     async def _claim(self, session: AsyncSession, messages: list[Message]) -> set[str]:
         """Insert inbox rows; returns the message ids not seen before."""
         result = await session.execute(
-            _CLAIM_INBOX, {"ids": [str(m.message_id) for m in messages], "types": [str(m.type) for m in messages]},
+            _CLAIM_INBOX, {"ids": [str(m.inbox_id) for m in messages], "types": [str(m.type) for m in messages]},
         )
         return {row[0] for row in result}
 
@@ -298,8 +353,9 @@ class Consumer:
                              error=f"{type(error).__name__}: {error}"[:500]),
         )
         await self._republish(message, self._topology.retry_queue(delay),
-                              {"x-attempts": attempts, "x-last-error": f"{type(error).__name__}: {error}"[:1000]})
-        EVENTS_RETRIED.labels(self._service, message.type or "unknown").inc()
+                              {"x-attempts": attempts, "x-last-error": f"{type(error).__name__}: {error}"[:1000],
+                               "x-original-routing-key": message.original_routing_key})
+        EVENTS_RETRIED.labels(self._service, message.handled_as or "unknown").inc()
         await self._underlay.basic_ack(message.delivery_tag)
 
     async def _dead_letter(self, message: Message, why: str, *, reason: str) -> None:
@@ -311,18 +367,20 @@ class Consumer:
             "x-dead-letter-reason": why[:4000],
             "x-dead-letter-kind": reason,
             "x-exception": why.split(":", 1)[0][:200],
-            "x-original-routing-key": message.routing_key or "",
+            "x-original-routing-key": message.original_routing_key,
             "x-attempts": _attempts(message),
             "x-failed-at": datetime.now(UTC).isoformat(),
             "x-service": self._service,
         })
-        EVENTS_DEAD_LETTERED.labels(self._service, message.type or "unknown", reason).inc()
+        # a message type the service handles, or "unknown": a partner's mistakes must not make new series
+        EVENTS_DEAD_LETTERED.labels(self._service, message.handled_as or "unknown", reason).inc()
         await self._underlay.basic_ack(message.delivery_tag)
 
     async def _republish(self, message: Message, queue: str, extra_headers: dict[str, Any]) -> None:
         properties = message.properties
         copy = aiormq.spec.Basic.Properties(
             message_id=properties.message_id,
+            # as sent: the routing key in the copy's headers decides what it is when it comes back
             message_type=properties.message_type,
             content_type=properties.content_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,

@@ -39,6 +39,12 @@ PURGE_EVERY_SECONDS = 3600
 PUBLISHED_KEPT = timedelta(days=7)
 
 
+def _routing_key(row: Any) -> str:
+    """The message type; for a message addressed to a partner system, its name after it."""
+    partner = (row.headers or {}).get(outbox.PARTNER_HEADER)
+    return f"{row.message_type}.{partner}" if partner else row.message_type
+
+
 class BrokerUnavailable(Exception):
     pass
 
@@ -128,7 +134,7 @@ class OutboxRelay:
             return None
         # basic_publish() writes the frame and returns the confirmation to wait for
         confirmations = asyncio.gather(
-            *(underlay.basic_publish(row.body, exchange=exchange.name, routing_key=row.message_type,
+            *(underlay.basic_publish(row.body, exchange=exchange.name, routing_key=_routing_key(row),
                                     properties=self._properties(row), mandatory=True) for row in rows),
             return_exceptions=True,
         )

@@ -29,12 +29,19 @@ class PermanentError(Exception):
 
 @dataclass
 class MessageContext:
-    """What a handler gets beside the event: the transaction it runs in and the message's identity."""
+    """What a handler gets beside the event: the transaction it runs in and the message's identity.
+
+    `message_id`: the id the message is handled once under: its `message_id` property, or for a partner's message
+    sent without one an id made of its routing key and body. `sent_message_id`: the property as the sender set it
+    (None when it did not). `partner`: the partner system a message routed per partner came from.
+    """
 
     session: AsyncSession
     message_id: str
     message_type: str
     headers: Mapping[str, Any] = field(default_factory=dict)
+    partner: str | None = None
+    sent_message_id: str | None = None
 
     async def publish(self, *events: Event, message_id: uuid.UUID | None = None) -> None:
         await outbox.add(self.session, *events, message_id=message_id)
@@ -43,9 +50,10 @@ class MessageContext:
 Handler = Callable[[E, MessageContext], Awaitable[None]]
 #: handles many events of one type at once (one statement for all of them, say); same transaction rules
 BatchHandler = Callable[[list[E], list[MessageContext]], Awaitable[None]]
-#: the events that answer a message breaking its contract (its raw body and why it broke it), e.g. a refusal sent
-#: back to the partner system that published it; written to the outbox once per message id, then dead-lettered
-Refusal = Callable[[bytes, str, str], Sequence[Event]]
+#: the events that answer a message breaking its contract (its raw body, what is wrong with it, one item each, and
+#: its `message_id` as sent, if any), e.g. a refusal sent back to the partner system that published it; written to
+#: the outbox once per message id, addressed to that partner, then the message is dead-lettered
+Refusal = Callable[[bytes, Sequence[str], str | None], Sequence[Event]]
 
 
 @dataclass(frozen=True)
@@ -67,10 +75,28 @@ class Subscriptions:
 
     @property
     def routing_keys(self) -> list[str]:
+        """The message types subscribed to."""
         return sorted(self._by_type)
+
+    @property
+    def binding_keys(self) -> list[str]:
+        """What the service's queue is bound with: a message type, or `<type>.*` for one routed per partner."""
+        return sorted(f"{message_type}.*" if subscription.event.routed_per_partner else message_type
+                      for message_type, subscription in self._by_type.items())
 
     def get(self, message_type: str) -> Subscription[Any] | None:
         return self._by_type.get(message_type)
+
+    def route(self, routing_key: str) -> tuple[Subscription[Any], str | None] | None:
+        """The subscription a routing key reaches, and the partner it names (None for a message type of its own)."""
+        exact = self._by_type.get(routing_key)
+        if exact is not None:
+            return exact, None
+        message_type, _, partner = routing_key.rpartition(".")
+        per_partner = self._by_type.get(message_type)
+        if per_partner is not None and per_partner.event.routed_per_partner:
+            return per_partner, partner
+        return None
 
     def __bool__(self) -> bool:
         return bool(self._by_type)

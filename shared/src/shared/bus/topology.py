@@ -39,17 +39,55 @@ class Topology:
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 
 
+def res_answers_queue(namespace: str, res_system: str) -> str:
+    """A RES system's answers queue (docs/res-bus-contract.md), declared for it by the supplier's operations team."""
+    return f"{namespace}.res.{res_system}.answers"
+
+
+def res_answers_binding(res_system: str) -> str:
+    """What a RES system's answers queue is bound with: every answer billing routes to that system alone
+    (`billing.<answer>.v<n>.<RES system>`; billing's own events have three words, never four)."""
+    return f"billing.*.*.{res_system}"
+
+
+@dataclass(frozen=True)
+class BrokerAccess:
+    """A broker user's permissions on the virtual host (RabbitMQ regular expressions) and its topic permissions on
+    the events exchange (what routing keys it may publish with, and bind with)."""
+
+    configure: str
+    write: str
+    read: str
+    topic_write: str
+    topic_read: str
+
+
+def res_system_access(namespace: str, res_system: str) -> BrokerAccess:
+    """What a RES system's own broker user may do: publish its own messages (`res.<message>.v<n>.<itself>`) to the
+    events exchange, and consume its answers queue, which operations declare and bind for it. Nothing else: it
+    declares nothing, binds nothing (no read on the exchange), reads no other queue, and cannot publish another
+    RES system's messages, billing's answers or any service's events."""
+    ns = namespace.replace(".", r"\.")
+    return BrokerAccess(
+        configure="^$",
+        write=rf"^{ns}\.events$",
+        read=rf"^{ns}\.res\.{res_system}\.answers$",
+        topic_write=rf"^res\.[a-z_]+\.v[0-9]+\.{res_system}$",
+        topic_read=rf"^billing\.[a-z_]+\.v[0-9]+\.{res_system}$",
+    )
+
+
 async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:
     return await channel.declare_exchange(topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
 async def declare_consumer_queues(
-    channel: AbstractChannel, topology: Topology, routing_keys: list[str]
+    channel: AbstractChannel, topology: Topology, binding_keys: list[str]
 ) -> AbstractQueue:
     exchange = await declare_exchange(channel, topology)
     queue = await channel.declare_queue(topology.queue, durable=True, arguments=QUORUM)
-    for routing_key in routing_keys:
-        await queue.bind(exchange, routing_key)
+    for binding_key in binding_keys:
+        await queue.bind(exchange, binding_key)
     await channel.declare_queue(topology.dead_letter_queue, durable=True, arguments=QUORUM)
     for delay in RETRY_DELAYS_SECONDS:
         # a message waits out its delay here, then RabbitMQ dead-letters it back onto the main queue

@@ -7,6 +7,7 @@ while consumers move over.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -17,6 +18,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 # local mail catcher takes them. email-validator refuses that special-use name unless it is taken off its list.
 if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
     email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+
+
+#: a partner system's name as its routing keys carry it (one word of a topic routing key), e.g. `roe-donetsk`
+PARTNER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 def utcnow() -> datetime:
@@ -30,12 +35,23 @@ class Event(BaseModel):
     event_version: ClassVar[int] = 1
     #: a one-line description for the generated reference page
     summary: ClassVar[str] = ""
+    #: a message between the cabinet and one partner system (a RES system): its routing key names that system,
+    #: `<message type>.<partner>` — the sender of what a partner sends (the broker lets each partner's user
+    #: publish only its own), the addressee of what the cabinet answers (each partner may read only its own)
+    routed_per_partner: ClassVar[bool] = False
 
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
 
     @classmethod
     def message_type(cls) -> str:
         return f"{cls.event_name}.v{cls.event_version}"
+
+    @classmethod
+    def routing_key(cls, partner: str | None = None) -> str:
+        """The message type, and for a message routed per partner the partner's name after it."""
+        if cls.routed_per_partner != (partner is not None):
+            raise ValueError(f"{cls.message_type()} is {'' if cls.routed_per_partner else 'not '}routed per partner")
+        return cls.message_type() if partner is None else f"{cls.message_type()}.{partner}"
 
 
 class Registry:

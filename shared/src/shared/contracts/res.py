@@ -1,26 +1,87 @@
 """The public contract with RES systems (see docs/res-bus-contract.md): what RES systems publish to us.
 
-RES systems publish to the `<ns>.events` exchange with these routing keys; what we answer is in
-`shared.contracts.billing` (payment accepted / parked / refused / reversed).
+RES systems publish to the `<ns>.events` exchange with routing keys `<message type>.<RES system>`; what we answer
+is in `shared.contracts.billing` (payment accepted / parked / refused / reversed), each answer routed to the RES
+system it answers alone.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from shared.contracts.base import Event, event
 from shared.contracts.metering import Energy, RegisterValue
 
-#: an amount of money in UAH: positive, kopecks at most
-PaymentAmount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+#: an amount written as text: digits, then at most two after a point; not zero
+AMOUNT_TEXT = r"^(?!0+(\.0{1,2})?$)[0-9]{1,12}(\.[0-9]{1,2})?$"
+#: a register's value written as text: digits, then at most four after a point
+REGISTER_TEXT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
+
+
+def _written(pattern: str, what: str) -> BeforeValidator:
+    """A number given as a string must be written as the contract writes it (`-5.00`, `1e3`, `5,00` are not)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError(what)
+        return value
+
+    return BeforeValidator(check)
+
+
+#: an amount of money in UAH: positive, kopecks at most; best written as a string (a JSON number is taken too,
+#: but binary floating point cannot always carry kopecks exactly)
+PaymentAmount = Annotated[
+    Decimal, _written(AMOUNT_TEXT, 'an amount in UAH is digits with at most two decimals after a point, above '
+                                   'zero: "376.10"'),
+    Field(gt=0, max_digits=14, decimal_places=2),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": AMOUNT_TEXT},
+                              {"type": "number", "exclusiveMinimum": 0, "maximum": 999999999999.99}]}),
+]
+#: a meter register's value, as `PaymentAmount` is written: zero or more, at most four decimals
+ReadingValue = Annotated[
+    RegisterValue, _written(REGISTER_TEXT, 'a register value is digits with at most four decimals after a point: '
+                                           '"15320.5"'),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": REGISTER_TEXT},
+                              {"type": "number", "minimum": 0, "maximum": 999999999999.9999}]}),
+]
+
+
+class ResMessage(Event):
+    """What a RES system sends: its routing key is `<message type>.<RES system>`, which names the sender (the
+    broker lets each RES system's user publish its own keys only)."""
+
+    routed_per_partner = True
+
+
+class ResAnswer(Event):
+    """What the cabinet answers one RES system, routed to it alone.
+
+    The body names its own type (`type`, equal to the message type): a plain client such as `amqp-consume` hands a
+    program the body and nothing else. A reader ignores the fields it does not know: an answer may gain fields
+    within its version.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    routed_per_partner = True
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if getattr(cls, "event_name", None) is None:
+            return
+        field = cls.model_fields.get("type")
+        if field is None or field.default != cls.message_type():
+            raise TypeError(f"{cls.__name__} must have the field `type` = {cls.message_type()!r}")
 
 
 @event
-class PaymentReceived(Event):
+class PaymentReceived(ResMessage):
     event_name = "res.payment_received"
     summary = "A RES system received a payment to the supplier's account (one bank-statement line)."
 
@@ -38,7 +99,7 @@ class PaymentReceived(Event):
 
 
 @event
-class PaymentReturned(Event):
+class PaymentReturned(ResMessage):
     event_name = "res.payment_returned"
     summary = "A payment reported before was returned to the payer (a reversal): its allocation is undone."
 
@@ -53,13 +114,13 @@ class MeterReading(BaseModel):
     meter_serial: Annotated[str, Field(min_length=1, max_length=32)]
     energy: Energy
     zone: Annotated[int, Field(ge=1, le=3)]
-    value: RegisterValue
+    value: ReadingValue
     #: the meter went past its maximum and started from zero again since the previous reading
     rollover: bool = False
 
 
 @event
-class ReadingsSubmitted(Event):
+class ReadingsSubmitted(ResMessage):
     event_name = "res.readings_submitted"
     summary = "A RES system read substation meters of a consumer for a period (validated as typed readings)."
 
