@@ -53,7 +53,7 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
         "POST /api/v1/sessions/resolve": public,
         "DELETE /api/v1/sessions/current": public,
         "GET /api/v1/registration/links/{token}": public,
-        "GET /api/v1/logins/availability": public,
+        "GET /api/v1/registration/links/{token}/login-availability": public,
         "POST /api/v1/registration/complete": public,
         "POST /api/v1/registration/resend": public,
         "POST /api/v1/email-changes/confirm": public,

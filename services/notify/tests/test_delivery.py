@@ -262,7 +262,7 @@ async def test_malformed_messages_are_dead_lettered_with_the_reason_and_the_next
     reasons = {message_id: str(message.headers["x-dead-letter-reason"]) for message_id, message in dead.items()}
     assert "body does not match" in reasons[bad_json]
     assert "link_url" in reasons[incomplete] and "Field required" in reasons[incomplete]
-    assert "no handler for message type 'identity.no_such_event.v1'" in reasons[unknown]
+    assert "no handler" in reasons[unknown] and "'identity.no_such_event.v1'" in reasons[unknown]
     assert "javascript:alert(1)" in reasons[unsafe]
     assert dead[incomplete].headers["x-original-routing-key"] == registration_type
 
