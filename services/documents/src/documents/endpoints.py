@@ -17,6 +17,7 @@ from documents.service import Documents, NewDocument, RenderedDocument, Runtime
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.errors import Invalid
+from shared.inputs import Offset
 
 router = APIRouter(prefix="/api/v1")
 
@@ -89,7 +90,7 @@ async def list_documents(
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=7)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> schemas.DocumentPage:
     """A consumer's documents, newest first. A consumer sees only their own; staff and services any consumer's
     (all consumers' when `consumer_id` is left out)."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
+from shared.inputs import Offset
 from signature import schemas
 from signature.domain.statuses import DocumentStatus, Party
 from signature.repository import DocumentFilter
@@ -113,7 +114,7 @@ async def documents(
     status: Annotated[list[DocumentStatus] | None, Query()] = None,
     awaiting: Literal["consumer", "supplier"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[schemas.DocumentSummaryOut]:
     """Documents with their statuses, newest first (a consumer's own only). `awaiting=supplier` lists what waits
     for the supplier's signature; `status` and `document_id` may repeat."""
