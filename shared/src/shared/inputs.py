@@ -5,15 +5,19 @@ escape makes); either would fail deep in a query as a server error. `refuse_unst
 of a service (`shared.service`) and refuses them with a 422 that names the field, wherever they come: the path, the
 query, a JSON body (its keys too) or a form's fields (an uploaded file's bytes are the file's own business).
 
-Integers are bounded where they are declared: `Offset` for the paging of lists, whatever a request carries.
+Numbers and dates are bounded where they are declared: `Offset` for the paging of lists; `IsoDate` for a date
+written as the schema says (pydantic would take a number for a Unix time).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 
 from shared.errors import Invalid
 
@@ -21,6 +25,17 @@ from shared.errors import Invalid
 MAX_BIGINT = 2**63 - 1
 #: how far into a list a page starts
 Offset = Annotated[int, Query(ge=0, le=MAX_BIGINT)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _written_as_iso_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+#: a calendar date as `YYYY-MM-DD` (the schema's `format: date`), nothing else
+IsoDate = Annotated[date, BeforeValidator(_written_as_iso_date)]
 #: the reason code of a field holding such characters
 INVALID_CHARACTERS = "invalid_characters"
 

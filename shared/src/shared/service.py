@@ -122,6 +122,13 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
     return app
 
 
+def file_download(*media_types: str) -> dict[str, Any]:
+    """A route's arguments for answering with a file's bytes: the schema names the media types it is sent in
+    (not JSON), e.g. `@router.get("/x/{id}/pdf", **file_download("application/pdf"))`."""
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types}
+    return {"response_class": Response, "responses": {200: {"description": "The file", "content": content}}}
+
+
 def install_observability(app: FastAPI, service: str) -> None:
     """Traces and Prometheus metrics for an app; the gateway uses it too.
 

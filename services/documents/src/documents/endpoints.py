@@ -10,7 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
 from documents import schemas
-from documents.domain.documents import MAX_DOCUMENT_BYTES, Metadata, content_disposition, file_name_from_title
+from documents.domain.documents import (
+    CONTENT_SIGNATURES,
+    MAX_DOCUMENT_BYTES,
+    Metadata,
+    content_disposition,
+    file_name_from_title,
+)
 from documents.domain.onboarding import EdsForm
 from documents.repository import DocumentFilter
 from documents.service import Documents, NewDocument, RenderedDocument, Runtime
@@ -18,6 +24,7 @@ from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.errors import Invalid
 from shared.inputs import Offset
+from shared.service import file_download
 
 router = APIRouter(prefix="/api/v1")
 
@@ -106,7 +113,7 @@ async def document(document_id: uuid.UUID, principal: CurrentPrincipal, document
     return schemas.DocumentOut.of(await documents.get(principal, document_id))
 
 
-@router.get("/documents/{document_id}/content")
+@router.get("/documents/{document_id}/content", **file_download(*CONTENT_SIGNATURES))
 async def document_content(document_id: uuid.UUID, principal: CurrentPrincipal, documents: DocumentsDep) -> Response:
     found, content = await documents.content(principal, document_id)
     return Response(content, media_type=found.content_type, headers={
