@@ -45,6 +45,7 @@ from gateway.pages import (
     supplier,
     system,
 )
+from gateway.pages.common import refuse_unstorable_address
 from gateway.rendering import Pages
 from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
@@ -120,8 +121,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_error_pages(app)
     app.mount("/static", StaticFiles(packages=[("gateway", "static")]), name="static")
     for pages in PAGE_MODULES:
-        # the page frame shows who is visiting, so every page resolves the session first
-        app.include_router(pages.router, dependencies=[Depends(current_visitor)])
+        # the page frame shows who is visiting, so every page resolves the session first (after its address is
+        # checked: nothing unstorable reaches identity)
+        app.include_router(pages.router, dependencies=[Depends(refuse_unstorable_address), Depends(current_visitor)])
     app.include_router(system.router)
     return app
 

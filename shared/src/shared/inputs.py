@@ -54,11 +54,17 @@ def storable(text: str) -> bool:
 async def refuse_unstorable_text(request: Request) -> None:
     """A dependency of every route: 422 `invalid` with `fields: {<field>: "invalid_characters"}` for each field
     (dotted as the validation errors name them: `readings.0.value`) whose text PostgreSQL cannot store."""
-    texts = [*_named(request.path_params.items()), *_named(request.query_params.multi_items()),
-             *await _body_texts(request)]
-    found = {field: INVALID_CHARACTERS for field, text in texts if not storable(text)}
+    found = unstorable_in_address(request) | {field: INVALID_CHARACTERS for field, text in await _body_texts(request)
+                                              if not storable(text)}
     if found:
         raise Invalid("the request holds characters that cannot be stored", fields=found)
+
+
+def unstorable_in_address(request: Request) -> dict[str, str]:
+    """The path and query parameters whose text PostgreSQL cannot store (the gateway checks its pages' addresses
+    with it), each with the reason code."""
+    texts = [*_named(request.path_params.items()), *_named(request.query_params.multi_items())]
+    return {field: INVALID_CHARACTERS for field, text in texts if not storable(text)}
 
 
 def _named(pairs: Iterable[tuple[str, Any]], unnamed: str = "query") -> Iterator[tuple[str, str]]:
