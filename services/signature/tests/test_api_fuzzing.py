@@ -19,6 +19,6 @@ async def test_no_request_gets_a_server_error_or_an_undocumented_answer(cabinet:
         cabinet.signature, cabinet.tokens, {"staff": cabinet.staff, "consumer": consumer},
         known={"consumer_id": [str(consumer.consumer_id)], "document_id": [signed["id"], unsigned["id"]],
                "certificate_id": [certificate["id"]], "signature_id": [answer["signature"]["id"]]},
-        max_examples=10,
+        max_examples=6,
     )
     report.assert_clean()
