@@ -24,6 +24,7 @@ class ProbeSettings(ServiceSettings):
 
 class Reading(BaseModel):
     value: str
+    zone: int = 1
 
 
 class Readings(BaseModel):
@@ -103,6 +104,17 @@ async def test_form_fields_are_looked_at_but_an_uploaded_files_bytes_are_not(pro
     assert accepted.json() == {"period": "2026-11", "size": len(b"\x00\x01binary\x00")}
     assert refused_fields(await probe.post("/api/v1/imports", data={"period": "2026\x00"}, files=binary)) == {
         "period": "invalid_characters"}
+
+
+async def test_an_integer_past_bigint_anywhere_in_json_is_refused_at_its_path(probe: httpx.AsyncClient) -> None:
+    def readings(zone: int) -> dict[str, Any]:
+        return {"period": "2026-11", "readings": [{"value": "12", "zone": zone}]}
+
+    assert (await probe.post("/api/v1/readings", json=readings(MAX_BIGINT))).status_code == 200
+    assert refused_fields(await probe.post("/api/v1/readings", json=readings(MAX_BIGINT + 1))) == {
+        "readings.0.zone": "out_of_range"}
+    assert refused_fields(await probe.post("/api/v1/readings", json=readings(-(2**63) - 1))) == {
+        "readings.0.zone": "out_of_range"}
 
 
 async def test_an_offset_beyond_what_postgresql_holds_is_refused(probe: httpx.AsyncClient) -> None:

@@ -26,7 +26,7 @@ from shared.auth import ServiceTokens
 from shared.bus import Bus, Subscriptions, Topology
 from shared.db import Database
 from shared.errors import ERROR_RESPONSES, install_error_handlers
-from shared.inputs import refuse_unstorable_text
+from shared.inputs import refuse_unstorable_input
 from shared.metrics import (
     DB_POOL_CHECKED_OUT,
     EVENTS_CONSUMED,
@@ -92,8 +92,8 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
     app = FastAPI(
         title=f"cabinet {service}", lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        # before any endpoint: text that PostgreSQL cannot store is refused as the caller's error, never a 500
-        dependencies=[Depends(refuse_unstorable_text)],
+        # before any endpoint: what PostgreSQL cannot store is refused as the caller's error, never a 500
+        dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.settings = settings
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
