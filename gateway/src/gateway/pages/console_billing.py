@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from gateway.billing_client import NewTariff, NewZoneCoefficient
 from gateway.i18n import BUSINESS_TIMEZONE
-from gateway.messages import FormErrors, explain, field_message, general_message, period_refusal
+from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.pages.common import billing_of, console_account, identity_of, notice_of, see_other, valid_period
 from gateway.pages.money import (
     invoices_file,
@@ -163,7 +163,9 @@ async def _billing_day_page(
     billing = billing_of(request)
     if period and valid_period(period) is None:
         # a month billing cannot take (typed into the address): the current billing day, and why
-        errors, period, status_code = period_refusal(pages_of(request).translations(request)), "", 422
+        translations = pages_of(request).translations(request)
+        refused = {"period": field_message(translations, "period", "period_invalid")}
+        errors, period, status_code = FormErrors(general_message(translations, "invalid"), refused), "", 422
     due = await billing.due(visitor.principal, period or None)
     # without a month asked for, billing shows the current one: the list names it
     period = period or datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
