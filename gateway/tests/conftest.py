@@ -113,6 +113,9 @@ class LiveSystem:
     identity_database: str
     #: identity.demo's answer: the branch, the staff login, the demo consumer and its activation code
     demo: dict[str, Any]
+    #: the processes, for what loads data through the services' own use cases (devtools.demo)
+    system: System
+    STAFF_PASSWORD = STAFF_PASSWORD
 
     @property
     def gateway(self) -> str:
@@ -188,31 +191,34 @@ def _free_base_port() -> int:
 def start_live_system(
     postgres_url: str, amqp_url: str, service_token_secret: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., AbstractContextManager[LiveSystem]]:
-    """`with start_live_system(("notify", "identity"), "gw1") as live:` — those services (in that order: consumers
-    of identity's events first, so their queues are bound before it announces anything) and the gateway (with
-    `gateway_env` added to its environment), with identity's demo branch, staff member and consumer."""
+    """`with start_live_system(("notify", "identity"), "gw1") as live:` — those services (with `service_env` added to
+    their environment) and the gateway (with `gateway_env` added to its), with identity's demo branch, staff member
+    and consumer. They start side by side; identity announces nothing before the demo, made once all are ready (their
+    queues are bound by then)."""
 
     @contextmanager
     def start(
-        services: tuple[str, ...], prefix: str, gateway_env: dict[str, str] | None = None
+        services: tuple[str, ...], prefix: str, gateway_env: dict[str, str] | None = None,
+        service_env: dict[str, str] | None = None,
     ) -> Iterator[LiveSystem]:
         layout = Layout(base_port=_free_base_port(), database_prefix=prefix, bus_namespace=prefix)
         env = {"CABINET_POSTGRES_URL": postgres_url, "CABINET_AMQP_URL": amqp_url,
                "CABINET_SERVICE_TOKEN_SECRET": service_token_secret, "CABINET_LOG_FORMAT": "console",
                # notify's letters go nowhere: nothing listens there, and they wait to be retried
-               "CABINET_SMTP_PORT": str(_closed_port())}
+               "CABINET_SMTP_PORT": str(_closed_port()), **(service_env or {})}
         log_dir = Path(os.environ.get("CABINET_TEST_LOG_DIR") or tmp_path_factory.mktemp("logs"))
         system = System(layout, env, log_dir=log_dir)
         system.service("gateway").env.update(gateway_env or {})
         try:
             for name in (*services, "gateway"):
                 system.service(name).start()
+            for name in (*services, "gateway"):
                 system.service(name).wait_ready()
             demo = json.loads(subprocess.run(
                 [sys.executable, "-m", "identity.demo", "--json", "--staff-password", STAFF_PASSWORD],
                 env={**os.environ, **system.service("identity").env}, capture_output=True, text=True, check=True,
             ).stdout.strip().splitlines()[-1])
-            yield LiveSystem(layout, f"{postgres_url}/{prefix}_identity", demo)
+            yield LiveSystem(layout, f"{postgres_url}/{prefix}_identity", demo, system)
         finally:
             system.stop()
             run_in_thread(drop_system(layout, postgres_url, amqp_url, services))

@@ -17,6 +17,7 @@ from gateway.messages import (
     GENERAL_MESSAGES,
     REGISTRATION_LINK_PROBLEMS,
     explain,
+    refusal_sentence,
 )
 from shared.errors import ServiceCallError
 
@@ -136,3 +137,17 @@ def test_the_consumers_vat_details_are_refused_with_what_to_correct() -> None:
     assert explain(incomplete, UK).general == (
         "Податкову накладну з незаповненими обов’язковими полями не можна зареєструвати: їх перелічує перевірка "
         "заповнення. Спершу заповніть їх у даних споживача.")
+
+
+def test_a_refusal_on_a_page_of_its_own_says_what_is_wrong_and_never_the_fields_marked_below() -> None:
+    def told(status: int, code: str, fields: dict[str, str] | None = None) -> str:
+        return refusal_sentence(UK, ServiceCallError(status, {"code": code, "fields": fields or {}}))
+
+    assert told(422, "invalid", {"period": "period_invalid"}) == "Оберіть розрахунковий місяць."
+    assert told(422, "invalid", {"subject": "invalid_characters", "text": "invalid_characters"}) == (
+        "Текст містить керувальні символи, які не можна надіслати. Видаліть їх, будь ласка.")
+    assert told(404, "letter_not_found") == "Лист не знайдено. Оновіть перелік листів."
+    # a field the gateway has no sentence for: the status's own, not «correct the fields marked below»
+    unknown_field = told(422, "invalid", {"x": "value_error"})
+    assert unknown_field == UK.gettext(
+        "The form could not be accepted. Please check what you entered and send it again.")

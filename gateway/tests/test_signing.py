@@ -309,6 +309,7 @@ def test_periods_read_as_months() -> None:
     assert format_period("2013-08", "ru") == "август 2013"
     assert format_period("2013-08", "en") == "August 2013"
     assert format_period("not-a-month", "uk") == "not-a-month"
+    assert format_period("0000-01", "uk") == "0000-01"  # no year 0: as typed, never a failing page
 
 
 # --- navigation --------------------------------------------------------------------------------------------

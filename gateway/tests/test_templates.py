@@ -589,9 +589,15 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "errors": FormErrors(), "reason": "", "max_reason_length": 1000,
     }),
     ("document.html", CONSUMER_USER, {
-        "document": DOCUMENT, "status": None, "statuses_unavailable": "—", "can_sign": False, "certificates": [],
-        "is_staff": False, "consumer": None, "notice": None, "errors": FormErrors(), "reason": "",
+        "document": DOCUMENT, "status": None, "statuses_unavailable": "—", "signature_file": None, "can_sign": False,
+        "certificates": [], "is_staff": False, "consumer": None, "notice": None, "errors": FormErrors(), "reason": "",
         "max_reason_length": 1000,
+    }),
+    # a signature file: nobody signs it
+    ("document.html", STAFF_USER, {
+        "document": DOCUMENT, "status": None, "statuses_unavailable": None, "signature_file": "—", "can_sign": False,
+        "certificates": [], "is_staff": True, "consumer": CONSUMER, "notice": None, "errors": FormErrors(),
+        "reason": "", "max_reason_length": 1000,
     }),
     ("certificates.html", CONSUMER_USER, {
         "certificates": [(CERTIFICATE, CertificateState.VALID), (CERTIFICATE, CertificateState.EXPIRED)],

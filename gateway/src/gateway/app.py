@@ -45,6 +45,7 @@ from gateway.pages import (
     supplier,
     system,
 )
+from gateway.pages.common import refuse_unstorable_address
 from gateway.rendering import Pages
 from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
@@ -122,8 +123,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # deny by default: every page names the visitors it serves (`gateway.sessions`)
     check_routes_name_roles(pages.router for pages in PAGE_MODULES)
     for pages in PAGE_MODULES:
-        # the page frame shows who is visiting, so every page resolves the session first
-        app.include_router(pages.router, dependencies=[Depends(current_visitor)])
+        # the page frame shows who is visiting, so every page resolves the session first (after its address is
+        # checked: nothing unstorable reaches identity)
+        app.include_router(pages.router, dependencies=[Depends(refuse_unstorable_address), Depends(current_visitor)])
     app.include_router(system.router)
     return app
 

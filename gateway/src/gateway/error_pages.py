@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.body_limits import RequestTooLarge, file_upload_at
 from gateway.i18n import N_, format_size, language_of
-from gateway.messages import general_message, retry_after_seconds, throttled_message
+from gateway.messages import general_message, refusal_sentence, retry_after_seconds, throttled_message
 from gateway.pages.common import safe_next, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
@@ -62,6 +62,7 @@ _PAGES: dict[int, tuple[str, str]] = {
     ),
 }
 _FORM_REFUSED = N_("It could not be done")
+_PAGE_REFUSED = N_("This page cannot be shown")
 _FILE_TOO_LARGE = (
     N_("The file is too large"),
     N_("A file sent here may be at most %(size)s. Please go back and choose a smaller file."),
@@ -122,22 +123,30 @@ def _standard_page(request: Request, status_code: int) -> Response:
     return error_page(request, status_code, title, explanation)
 
 
-def _form_refused(request: Request, error: ServiceCallError) -> Response:
-    """A form a service refused that its page does not show itself: the refusal's own sentence (not a generic
-    error page), and the way back to the page the form was on."""
+def _refused(request: Request, error: ServiceCallError) -> Response:
+    """A service's refusal (4xx) that the page does not show itself: the refusal's own sentence, never a generic
+    error page, and the way back to the page the visitor came from.
+
+    A form sent gets what the service said of it; a page asked for with parameters the service does not take
+    (an address altered by hand: a month that does not exist) gets the "not valid" page; another refusal of a page
+    (not found, not allowed, not in a state to be shown) its own sentence."""
     translations = pages_of(request).translations(request)
+    status = error.status_code
+    if request.method == "POST":
+        title, explanation = translations.gettext(_FORM_REFUSED), refusal_sentence(translations, error)
+    elif status in (400, 422):
+        title, explanation = (translations.gettext(part) for part in _PAGES[400])
+    else:
+        title = translations.gettext(_PAGES[status][0] if status in (403, 404) else _PAGE_REFUSED)
+        explanation = general_message(translations, error.code, status)
     referer = urlsplit(request.headers.get("referer", ""))
     back = safe_next(referer.path + (f"?{referer.query}" if referer.query else "")) if (
         referer.netloc == request.url.netloc) else None
     actions = [(translations.gettext("Go to the home page"), "/")]
-    if back:
+    if back and back != request.url.path + (f"?{request.url.query}" if request.url.query else ""):
         actions.insert(0, (translations.gettext("Back to the page"), back))
-    context = {
-        "title": translations.gettext(_FORM_REFUSED),
-        "explanation": general_message(translations, error.code, error.status_code),
-        "actions": actions,
-    }
-    return pages_of(request).render(request, "message.html", context, status_code=error.status_code)
+    context = {"title": title, "explanation": explanation, "actions": actions}
+    return pages_of(request).render(request, "message.html", context, status_code=status)
 
 
 def _from_script(request: Request) -> bool:
@@ -205,10 +214,8 @@ def install_error_pages(app: FastAPI) -> None:
                 },
                 status_code=429,
             )
-        if request.method == "POST" and 400 <= exc.status_code < 500:
-            return _form_refused(request, exc)
-        if exc.status_code in (400, 403, 404):
-            return _standard_page(request, exc.status_code)
+        if 400 <= exc.status_code < 500:
+            return _refused(request, exc)
         logger.error(
             "a service refused unexpectedly",
             extra=log_fields(status=exc.status_code, code=exc.code, path=request.url.path),

@@ -33,8 +33,8 @@ LOCALES_DIR: Final = Path(__file__).parent / "locales"
 BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
 
 _KOPECK = Decimal("0.01")
-#: a billing month as the services write it: `2013-08`
-PERIOD_PATTERN: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: a billing month as the services write it: `2013-08` (there is no year 0)
+PERIOD_PATTERN: Final = re.compile(r"(?!0000)(\d{4})-(0[1-9]|1[0-2])")
 _SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
 
 

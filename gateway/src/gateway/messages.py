@@ -132,6 +132,8 @@ _VALIDATION_MESSAGES: dict[str, str] = {
     "value_error": N_("Please check this field."),
     "required": N_("Please fill in this field."),
     "too_long": N_("This text is too long. Please shorten it."),
+    # shared.inputs: a NUL, or what no text can hold
+    "invalid_characters": _CONTROL_CHARACTERS,
 }
 _FIELD_FALLBACK = N_("Please check this field.")
 
@@ -302,6 +304,22 @@ def throttled_message(translations: Translations, seconds: int) -> str:
 def general_message(translations: Translations, code: str, status_code: int | None = None) -> str:
     message_id = GENERAL_MESSAGES.get(code) or _FALLBACK_BY_STATUS.get(status_code or 0, _GENERAL_FALLBACK)
     return translations.gettext(message_id)
+
+
+def period_refusal(translations: Translations) -> FormErrors:
+    """A billing month the services would not take (an address or a hidden field altered by hand)."""
+    return FormErrors(general=field_message(translations, "period", "period_invalid"))
+
+
+def refusal_sentence(translations: Translations, error: ServiceCallError) -> str:
+    """A refusal told in one place, without the form it refused: what is wrong with each field the gateway has a
+    sentence for, else the refusal's own sentence (never "the fields marked below": none are)."""
+    known = [field_message(translations, name, code) for name, code in error.fields.items()
+             if (_FIELD_MEANING.get(name, name), code) in FIELD_MESSAGES or code == "invalid_characters"]
+    if known:
+        return " ".join(dict.fromkeys(known))
+    code = "" if error.code == "invalid" else error.code
+    return general_message(translations, code, error.status_code)
 
 
 def explain(

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +92,37 @@ class ServiceCallError(Exception):
         super().__init__(f"{status_code} {self.code}: {detail.get('message', '')}")
 
 
+class ErrorDetail(BaseModel):
+    """The body of every refusal: a stable code, a message for developers, the reason code of each bad field;
+    some refusals add their own (`retry_after` of a 429, a certificate's `reasons`, an import's `lines`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorBody(BaseModel):
+    detail: ErrorDetail
+
+
+#: what any route of a service may answer besides its success, as `include_router(responses=...)` documents them
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "The request cannot be read"),
+        (401, "No valid service token"),
+        (403, "The caller may not do this"),
+        (404, "Not found, or not the caller's"),
+        (409, "Not in a state that allows it"),
+        (410, "No longer available"),
+        (422, "A field is invalid: `fields` names each with its reason code"),
+        (429, "Too many attempts: `retry_after` seconds to wait"),
+    )
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -105,6 +138,12 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"code": "invalid", "message": "request validation failed", "fields": fields}
         return JSONResponse({"detail": body}, status_code=422)
 
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        # the router's own refusals (no such route or method, a body that cannot be parsed) in the same shape
+        assert isinstance(exc, HTTPException)
+        body = {"code": f"http_{exc.status_code}", "message": str(exc.detail), "fields": {}}
+        return JSONResponse({"detail": body}, status_code=exc.status_code, headers=exc.headers)
+
     async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # logged here, inside the request's span, so the log line carries its trace id (uvicorn's own report of
         # the exception comes after the span has ended)
@@ -114,4 +153,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected_error)

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -25,7 +25,8 @@ from shared import background, migrations
 from shared.auth import ServiceTokens, check_routes_name_roles
 from shared.bus import Bus, Subscriptions, Topology
 from shared.db import Database
-from shared.errors import install_error_handlers
+from shared.errors import ERROR_RESPONSES, install_error_handlers
+from shared.inputs import refuse_unstorable_input
 from shared.metrics import (
     DB_POOL_CHECKED_OUT,
     EVENTS_CONSUMED,
@@ -91,6 +92,8 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
     app = FastAPI(
         title=f"cabinet {service}", lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        # before any endpoint: what PostgreSQL cannot store is refused as the caller's error, never a 500
+        dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.settings = settings
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
@@ -98,7 +101,8 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
     install_observability(app, service)
     check_routes_name_roles(parts.routers)
     for router in parts.routers:
-        app.include_router(router)
+        # the refusals every route may answer with, in the schema as they are sent (shared.errors)
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     @app.get("/health/live", include_in_schema=False)
     async def live() -> dict[str, str]:
@@ -117,6 +121,13 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
         return JSONResponse(checks, status_code=200 if healthy else 503)
 
     return app
+
+
+def file_download(*media_types: str) -> dict[str, Any]:
+    """A route's arguments for answering with a file's bytes: the schema names the media types it is sent in
+    (not JSON), e.g. `@router.get("/x/{id}/pdf", **file_download("application/pdf"))`."""
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types}
+    return {"response_class": Response, "responses": {200: {"description": "The file", "content": content}}}
 
 
 def install_observability(app: FastAPI, service: str) -> None:

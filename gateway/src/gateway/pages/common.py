@@ -6,17 +6,19 @@ import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from gateway.billing_client import BillingClient
 from gateway.documents_client import DocumentsClient
-from gateway.i18n import N_
+from gateway.i18n import BUSINESS_TIMEZONE, N_, PERIOD_PATTERN
 from gateway.identity_client import Consumer, IdentityClient, User
 from gateway.metering_client import MeteringClient
 from gateway.notify_client import NotifyClient
@@ -24,11 +26,29 @@ from gateway.sessions import SessionCache
 from gateway.signature_client import SignatureClient
 from shared.auth import Principal
 from shared.errors import ServiceCallError
+from shared.inputs import unstorable_in_address
 from shared.telemetry import log_fields
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+async def refuse_unstorable_address(request: Request) -> None:
+    """Every page's address, before anything is asked of a service: a NUL (or what no text can hold) in a path or
+    query parameter is the "not valid" page (a malformed id in the path: "not found")."""
+    found = unstorable_in_address(request)
+    if found:
+        raise RequestValidationError([
+            {"type": code, "loc": ("path" if name in request.path_params else "query", name), "msg": "unstorable text"}
+            for name, code in found.items()
+        ])
+
+
+def valid_period(text: str) -> str | None:
+    """The billing month sent, if it is one the services take: `YYYY-MM`, not yet to come (in Kyiv)."""
+    current = datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
+    return text if PERIOD_PATTERN.fullmatch(text) and text <= current else None
+
 
 #: registration and confirmation links carry URL-safe random tokens; anything else cannot be one and is
 #: answered as an unknown link without asking identity

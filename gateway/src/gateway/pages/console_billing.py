@@ -14,7 +14,7 @@ from starlette.responses import Response
 from gateway.billing_client import NewTariff, NewZoneCoefficient
 from gateway.i18n import BUSINESS_TIMEZONE
 from gateway.messages import FormErrors, explain, field_message, general_message
-from gateway.pages.common import billing_of, console_account, identity_of, notice_of, see_other
+from gateway.pages.common import billing_of, console_account, identity_of, notice_of, see_other, valid_period
 from gateway.pages.money import (
     invoices_file,
     payments_file,
@@ -161,14 +161,12 @@ async def _billing_day_page(
     request: Request, visitor: Visitor, period: str, errors: FormErrors | None = None, status_code: int = 200
 ) -> Response:
     billing = billing_of(request)
-    try:
-        due = await billing.due(visitor.principal, period or None)
-    except ServiceCallError as error:
-        if error.status_code != 422 or not period:
-            raise
+    if period and valid_period(period) is None:
         # a month billing cannot take (typed into the address): the current billing day, and why
-        errors, period, status_code = explain(error, pages_of(request).translations(request)), "", 422
-        due = await billing.due(visitor.principal, None)
+        translations = pages_of(request).translations(request)
+        refused = {"period": field_message(translations, "period", "period_invalid")}
+        errors, period, status_code = FormErrors(general_message(translations, "invalid"), refused), "", 422
+    due = await billing.due(visitor.principal, period or None)
     # without a month asked for, billing shows the current one: the list names it
     period = period or datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
     context = {"due": due, "period": period, "ready": sum(1 for item in due if item.ready and not item.invoice_number),
@@ -179,6 +177,8 @@ async def _billing_day_page(
 @router.post("/billing/runs")
 async def start_billing_run(request: Request, visitor: Staff, period: TextForm = "") -> Response:
     """«Сформувати всі»: billing forms the invoices in the background; the run's page shows how far it got."""
+    if period and valid_period(period) is None:
+        return await _billing_day_page(request, visitor, period)  # which says why
     try:
         run = await billing_of(request).start_run(visitor.principal, period=period or None)
     except ServiceCallError as error:

@@ -17,6 +17,7 @@ from gateway.pages.supplier import reference_lists
 from gateway.rendering import pages_of
 from gateway.sessions import Staff, Visitor
 from shared.errors import ServiceCallError
+from shared.inputs import Offset
 
 router = APIRouter(prefix="/console")
 
@@ -32,13 +33,12 @@ def _known(value: str, allowed: set[str]) -> str:
 @router.get("/letters")
 async def inbox(
     request: Request, visitor: Staff, state: str = "", addressee_type: str = "", consumer_id: UUID | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     principal = visitor.principal
     lists = await reference_lists(request, principal)
     state = _known(state, {item.value for item in LetterState})
     addressee_type = _known(addressee_type, set(lists.addressee_names))
-    offset = max(offset, 0)
     letters = await notify_of(request).letters(
         principal, state=state or None, addressee_type=addressee_type or None, consumer_id=consumer_id,
         limit=PAGE_SIZE, offset=offset,
@@ -88,13 +88,12 @@ async def mark_handled(request: Request, visitor: Staff, letter_id: UUID) -> Res
 
 
 @router.get("/feedback")
-async def feedback(request: Request, visitor: Staff, unread: bool = False, offset: int = 0) -> Response:
+async def feedback(request: Request, visitor: Staff, unread: bool = False, offset: Offset = 0) -> Response:
     return await _feedback_page(request, visitor, unread, offset)
 
 
 async def _feedback_page(request: Request, visitor: Visitor, unread: bool, offset: int,
                          refused: str | None = None, status_code: int = 200) -> Response:
-    offset = max(offset, 0)
     messages = await notify_of(request).feedback(visitor.principal, unread=unread, limit=PAGE_SIZE, offset=offset)
     context = {"messages": messages, "unread": unread, "notice": notice_of(request), "refused": refused}
     return pages_of(request).render(request, "console_feedback.html", context, status_code=status_code)

@@ -26,12 +26,14 @@ from gateway.pages.common import (
     notice_of,
     see_other,
     unless_unavailable,
+    valid_period,
 )
 from gateway.pages.readings import (
     ReadingsForm,
+    calculate_invoice,
     enter_readings,
     import_readings,
-    readings_missing_page,
+    readings_of_period,
     render_readings,
 )
 from gateway.rendering import pages_of
@@ -269,7 +271,7 @@ async def retire_point(request: Request, visitor: Staff, consumer_id: UUID, poin
 @router.get("/readings")
 async def readings_page(request: Request, visitor: Staff, consumer_id: UUID, period: str | None = None) -> Response:
     target = await console_account(request, visitor.principal, consumer_id)
-    return await render_readings(request, visitor.principal, target, period)
+    return await readings_of_period(request, visitor.principal, target, period)
 
 
 @router.post("/readings")
@@ -313,7 +315,7 @@ async def paper_act_received(
 async def _readings_with_errors(
     request: Request, principal: Principal, target: AccountPages, period: str, errors: FormErrors, status_code: int
 ) -> Response:
-    return await render_readings(request, principal, target, period or None, ReadingsForm(errors=errors),
+    return await render_readings(request, principal, target, valid_period(period), ReadingsForm(errors=errors),
                                  status_code=status_code)
 
 
@@ -322,8 +324,5 @@ async def form_invoice(request: Request, visitor: Staff, consumer_id: UUID,
                        period: Annotated[str, Form()] = "") -> Response:
     """The settlement manager forms the invoice of a consumer without the self-calculation right."""
     target = await console_account(request, visitor.principal, consumer_id)
-    try:
-        await billing_of(request).form_invoice(visitor.principal, consumer_id, period)
-    except ServiceCallError as error:
-        return await readings_missing_page(request, visitor.principal, target, period, error)
-    return see_other(f"{target.base}/invoices?notice=invoice_formed")
+    return await calculate_invoice(request, visitor.principal, target, period,
+                                   formed=f"{target.base}/invoices?notice=invoice_formed")

@@ -86,16 +86,20 @@ def _warning(request: Request, message_id: str, answer: object) -> str | None:
 
 async def _signature_state(
     request: Request, principal: Principal, document_id: UUID
-) -> tuple[DocumentStatus | None, list[Certificate]]:
+) -> tuple[DocumentStatus | None, list[Certificate], bool]:
+    """The document's signatures and the visitor's certificates; and whether the document is a signature file
+    (which nobody signs: it has no status)."""
     signature = signature_of(request)
     try:
         status, certificates = await asyncio.gather(
             signature.document_status(principal, document_id), signature.certificates(principal)
         )
     except (ServiceCallError, httpx.TransportError) as error:
+        if isinstance(error, ServiceCallError) and error.code == "document_not_signable":
+            return None, [], True
         _tolerate_signature_failure(request, error)
-        return None, []
-    return status, certificates
+        return None, [], False
+    return status, certificates, False
 
 
 async def _document_page(
@@ -110,7 +114,7 @@ async def _document_page(
     principal = visitor.principal
     # the document first: another consumer's, or none, is "not found" before anything else is asked
     document = await documents_of(request).document(principal, document_id)
-    status, certificates = await _signature_state(request, principal, document_id)
+    status, certificates, signature_file = await _signature_state(request, principal, document_id)
     party = party_of(visitor)
     now = datetime.now(UTC)
     usable = [
@@ -126,7 +130,9 @@ async def _document_page(
     context = {
         "document": document,
         "status": status,
-        "statuses_unavailable": _warning(request, _SIGNATURES_UNAVAILABLE, status),
+        "statuses_unavailable": _warning(request, _SIGNATURES_UNAVAILABLE, status or signature_file),
+        "signature_file": general_message(pages_of(request).translations(request), "document_not_signable")
+        if signature_file else None,
         "can_sign": status is not None and awaits(status.awaiting, party),
         "certificates": usable,
         "is_staff": principal.is_staff,

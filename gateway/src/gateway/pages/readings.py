@@ -23,6 +23,7 @@ from gateway.messages import (
     explain,
     general_message,
     import_problems,
+    period_refusal,
     readings_refusal,
     unsent_readings,
 )
@@ -35,6 +36,7 @@ from gateway.pages.common import (
     own_account,
     see_other,
     unless_unavailable,
+    valid_period,
 )
 from gateway.readings_view import (
     CSV_SAMPLE,
@@ -131,6 +133,17 @@ async def render_readings(
     return pages_of(request).render(request, "readings.html", context, status_code=status_code)
 
 
+async def readings_of_period(
+    request: Request, principal: Principal, target: AccountPages, period: str | None
+) -> Response:
+    """The readings page of the month in its address; a month the services would not take (typed in by hand) is
+    the current one's page, saying so."""
+    if period is None or valid_period(period) is not None:
+        return await render_readings(request, principal, target, period)
+    form = ReadingsForm(errors=period_refusal(pages_of(request).translations(request)))
+    return await render_readings(request, principal, target, None, form, status_code=422)
+
+
 async def enter_readings(
     request: Request, principal: Principal, target: AccountPages, *, correcting: bool
 ) -> Response:
@@ -141,6 +154,10 @@ async def enter_readings(
     period = values.get("period", "")
     reason = values.get("correction_reason", "").strip()
     translations = pages_of(request).translations(request)
+    if period and valid_period(period) is None:
+        # the form's hidden month, altered: nothing is asked of metering with it
+        form = ReadingsForm(errors=period_refusal(translations))
+        return await render_readings(request, principal, target, None, form, status_code=422)
     metering = metering_of(request)
     readings = await metering.readings(principal, target.consumer_id, period or None)
     points = (correction_points if correcting else entry_points)(readings, staff=target.staff)
@@ -181,9 +198,10 @@ async def import_readings(
         else "import_file_type" if not file_name.lower().endswith(IMPORT_SUFFIXES)
         else None
     )
-    if code is not None:
-        form.import_errors = FormErrors(general=general_message(translations, code))
-        return await render_readings(request, principal, target, period or None, form, status_code=422)
+    if code is not None or valid_period(period) is None:
+        form.import_errors = (FormErrors(general=general_message(translations, code)) if code is not None
+                              else period_refusal(translations))
+        return await render_readings(request, principal, target, valid_period(period), form, status_code=422)
     try:
         await metering_of(request).import_file(
             principal, target.consumer_id, period, file_name, content, confirm=confirm
@@ -194,23 +212,33 @@ async def import_readings(
             form.import_problems = import_problems(error, translations)
         if error.code == "confirmation_needed":
             form.import_warnings = WARNINGS.validate_python(error.detail.get("warnings") or [])
-        return await render_readings(request, principal, target, period or None, form, status_code=error.status_code)
+        return await render_readings(request, principal, target, valid_period(period), form,
+                                     status_code=error.status_code)
     return see_other(f"{target.base}/readings?period={period}&notice=readings_imported")
 
 
-async def readings_missing_page(
-    request: Request, principal: Principal, target: AccountPages, period: str, error: ServiceCallError
+async def calculate_invoice(
+    request: Request, principal: Principal, target: AccountPages, period: str, *, formed: str
 ) -> Response:
-    """«Розрахувати» refused: why, and for `readings_missing` which meters."""
-    form = ReadingsForm(calculation_errors=explain(error, pages_of(request).translations(request)))
-    if error.code == "readings_missing":
-        form.missing = MISSING_READINGS.validate_python(error.detail.get("missing") or [])
-    return await render_readings(request, principal, target, period or None, form, status_code=error.status_code)
+    """Billing forms the period's invoice (the consumer's «Розрахувати», or staff for the consumer), then the visitor
+    goes on to `formed`; a refusal, and for `readings_missing` which meters, is shown on the readings page."""
+    translations = pages_of(request).translations(request)
+    if valid_period(period) is None:
+        form = ReadingsForm(calculation_errors=period_refusal(translations))
+        return await render_readings(request, principal, target, None, form, status_code=422)
+    try:
+        await billing_of(request).form_invoice(principal, target.consumer_id, period)
+    except ServiceCallError as error:
+        form = ReadingsForm(calculation_errors=explain(error, translations))
+        if error.code == "readings_missing":
+            form.missing = MISSING_READINGS.validate_python(error.detail.get("missing") or [])
+        return await render_readings(request, principal, target, period, form, status_code=error.status_code)
+    return see_other(formed)
 
 
 @router.get("/readings")
 async def readings_page(request: Request, visitor: ConsumerOnly, period: str | None = None) -> Response:
-    return await render_readings(request, visitor.principal, own_account(visitor.principal), period)
+    return await readings_of_period(request, visitor.principal, own_account(visitor.principal), period)
 
 
 @router.post("/readings")
@@ -232,12 +260,8 @@ async def import_readings_file(
 @router.post("/readings/calculation")
 async def calculate(request: Request, visitor: ConsumerOnly, period: Annotated[str, Form()] = "") -> Response:
     """«Розрахувати»: billing forms the period's invoice and the consumer goes on to «Рахунки»."""
-    target = own_account(visitor.principal)
-    try:
-        await billing_of(request).form_invoice(visitor.principal, target.consumer_id, period)
-    except ServiceCallError as error:
-        return await readings_missing_page(request, visitor.principal, target, period, error)
-    return see_other("/invoices?notice=invoice_formed")
+    return await calculate_invoice(request, visitor.principal, own_account(visitor.principal), period,
+                                   formed="/invoices?notice=invoice_formed")
 
 
 @router.get("/help/readings-import")

@@ -23,6 +23,7 @@ from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, SignedIn
 from shared.auth import Principal, Role
 from shared.errors import ServiceCallError
+from shared.inputs import Offset
 
 router = APIRouter()
 
@@ -95,8 +96,7 @@ async def write_letter(
 
 
 @router.get("/letters")
-async def letters_page(request: Request, visitor: ConsumerOnly, offset: int = 0) -> Response:
-    offset = max(offset, 0)
+async def letters_page(request: Request, visitor: ConsumerOnly, offset: Offset = 0) -> Response:
     letters, lists = await asyncio.gather(
         notify_of(request).letters(visitor.principal, limit=PAGE_SIZE, offset=offset),
         reference_lists(request, visitor.principal),

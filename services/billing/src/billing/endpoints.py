@@ -4,7 +4,6 @@ and saldo, tax invoices. One transaction per request (`SessionDep`)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
@@ -18,6 +17,8 @@ from billing.service import Billing, NewCoefficient, NewTariff
 from billing.tax import TaxInvoicing
 from shared.auth import AdminOnly, Person, PersonOrService, StaffOnly
 from shared.db import SessionDep
+from shared.inputs import IsoDate
+from shared.service import file_download
 
 router = APIRouter(prefix="/api/v1")
 
@@ -120,8 +121,8 @@ async def run(run_id: uuid.UUID, principal: StaffOnly, billing: BillingDep) -> s
 # payments and saldo; a parked payment names no consumer, so no branch: administrators review them
 @router.get("/consumers/{consumer_id}/payments")
 async def payments(consumer_id: uuid.UUID, principal: PersonOrService, service: PaymentsDep,
-                   start: Annotated[date | None, Query(alias="from")] = None,
-                   end: Annotated[date | None, Query(alias="to")] = None) -> schemas.PaymentsOut:
+                   start: Annotated[IsoDate | None, Query(alias="from")] = None,
+                   end: Annotated[IsoDate | None, Query(alias="to")] = None) -> schemas.PaymentsOut:
     saldo, items = await service.listing(principal, consumer_id, start, end)
     return schemas.PaymentsOut(saldo=schemas.SaldoOut.of(saldo), items=[schemas.PaymentOut.of(item) for item in items])
 
@@ -162,7 +163,7 @@ async def tax_invoice(tax_invoice_id: uuid.UUID, principal: PersonOrService,
     return schemas.TaxInvoiceOut.of(await service.one(principal, tax_invoice_id))
 
 
-@router.get("/tax-invoices/{tax_invoice_id}/xml")
+@router.get("/tax-invoices/{tax_invoice_id}/xml", **file_download("application/xml"))
 async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: PersonOrService, service: TaxDep) -> Response:
     document = (await service.one(principal, tax_invoice_id)).document
     return Response(to_xml(document), media_type="application/xml",

@@ -10,13 +10,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
 from documents import schemas
-from documents.domain.documents import MAX_DOCUMENT_BYTES, Metadata, content_disposition, file_name_from_title
+from documents.domain.documents import (
+    CONTENT_SIGNATURES,
+    MAX_DOCUMENT_BYTES,
+    Metadata,
+    content_disposition,
+    file_name_from_title,
+)
 from documents.domain.onboarding import EdsForm
 from documents.repository import DocumentFilter
 from documents.service import Documents, NewDocument, RenderedDocument, Runtime
 from shared.auth import ConsumerOnly, PersonOrService, SupplierSide
 from shared.db import SessionDep
 from shared.errors import Invalid
+from shared.inputs import Offset
+from shared.service import file_download
 
 router = APIRouter(prefix="/api/v1")
 
@@ -88,7 +96,7 @@ async def list_documents(
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=7)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> schemas.DocumentPage:
     """A consumer's documents, newest first. A consumer sees only their own; staff and services any consumer's
     (all consumers' when `consumer_id` is left out)."""
@@ -104,7 +112,7 @@ async def document(document_id: uuid.UUID, principal: PersonOrService, documents
     return schemas.DocumentOut.of(await documents.get(principal, document_id))
 
 
-@router.get("/documents/{document_id}/content")
+@router.get("/documents/{document_id}/content", **file_download(*CONTENT_SIGNATURES))
 async def document_content(document_id: uuid.UUID, principal: PersonOrService, documents: DocumentsDep) -> Response:
     found, content = await documents.content(principal, document_id)
     return Response(content, media_type=found.content_type, headers={

@@ -17,6 +17,7 @@ from notify.schemas import LetterSummary
 from notify.service import Correspondence, Feedback, NewLetter
 from shared.auth import AdminOnly, ConsumerOnly, Person, PersonOrService, StaffOnly
 from shared.db import SessionDep
+from shared.inputs import Offset
 
 router = APIRouter(prefix="/api/v1")
 
@@ -80,7 +81,7 @@ async def list_supplier_letters(
     addressee_type: Annotated[str | None, Query(max_length=64)] = None,
     consumer_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> schemas.SupplierLetterPage:
     """Newest first: a consumer's own consumer's letters, or the staff inbox (their branch's consumers')."""
     items, total = await correspondence.find(
@@ -125,7 +126,7 @@ async def list_feedback(
     principal: StaffOnly, feedback: FeedbackDep,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> schemas.FeedbackPage:
     """Newest first."""
     items, total = await feedback.find(principal, unread=unread, limit=limit, offset=offset)

@@ -12,7 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Person, PersonOrService, Principal, StaffOnly, SupplierSide
 from shared.db import SessionDep
+from shared.inputs import Offset
+from shared.service import file_download
 from signature import schemas
+from signature.domain.containers import ASIC_E_MIME_TYPE, ASIC_S_MIME_TYPE
 from signature.domain.statuses import DocumentStatus, Party
 from signature.repository import DocumentFilter
 from signature.service import Download, Runtime, Signatures
@@ -112,7 +115,7 @@ async def documents(
     status: Annotated[list[DocumentStatus] | None, Query()] = None,
     awaiting: Literal["consumer", "supplier"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[schemas.DocumentSummaryOut]:
     """Documents with their statuses, newest first (a consumer's own only). `awaiting=supplier` lists what waits
     for the supplier's signature; `status` and `document_id` may repeat."""
@@ -134,12 +137,12 @@ async def reject(
 
 
 # downloads
-@router.get("/signatures/{signature_id}/p7s")
+@router.get("/signatures/{signature_id}/p7s", **file_download("application/pkcs7-signature"))
 async def signature_file(signature_id: uuid.UUID, principal: PersonOrService, signatures: SignaturesDep) -> Response:
     return _attachment(await signatures.signature_file(principal, signature_id))
 
 
-@router.get("/documents/{document_id}/container")
+@router.get("/documents/{document_id}/container", **file_download(ASIC_E_MIME_TYPE, ASIC_S_MIME_TYPE))
 async def container(document_id: uuid.UUID, principal: PersonOrService, signatures: SignaturesDep) -> Response:
     """ASiC-E: the document, and each party's ASiCManifest of it with its signature of that manifest."""
     return _attachment(await signatures.container(principal, document_id))
