@@ -13,6 +13,7 @@ import pytest
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 
+from shared.auth import Anyone, Principal, Role, ServiceTokens
 from shared.inputs import MAX_BIGINT, Offset
 from shared.service import ServiceParts, create_service_app
 from shared.settings import ServiceSettings
@@ -37,30 +38,34 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.get("/things/{name}")
-async def thing(name: str, query: str = "", offset: Offset = 0) -> dict[str, Any]:
+async def thing(_: Anyone, name: str, query: str = "", offset: Offset = 0) -> dict[str, Any]:
     return {"name": name, "query": query, "offset": offset}
 
 
 @router.post("/readings")
-async def readings(body: Readings) -> dict[str, Any]:
+async def readings(_: Anyone, body: Readings) -> dict[str, Any]:
     return body.model_dump()
 
 
 @router.post("/letters")
-async def letter(subject: Annotated[str, Form()]) -> dict[str, str]:
+async def letter(_: Anyone, subject: Annotated[str, Form()]) -> dict[str, str]:
     return {"subject": subject}
 
 
 @router.post("/imports")
-async def upload(file: Annotated[UploadFile, File()], period: Annotated[str, Form()]) -> dict[str, Any]:
+async def upload(_: Anyone, file: Annotated[UploadFile, File()], period: Annotated[str, Form()]) -> dict[str, Any]:
     return {"period": period, "size": len(await file.read())}
 
 
 @pytest.fixture
 async def probe() -> AsyncIterator[httpx.AsyncClient]:
-    settings = ProbeSettings(service_token_secret="probe-secret-0123456789abcdef-0123456789", log_format="console")
+    secret = "probe-secret-0123456789abcdef-0123456789"
+    settings = ProbeSettings(service_token_secret=secret, log_format="console")
     app = create_service_app(ServiceParts(settings=settings, routers=[router], migrations_dir=Path(".")))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+    # the routes serve anyone, as every route names whom it serves; a visitor's token, as the gateway mints one
+    token = ServiceTokens(secret, issuer="probe").issue(Principal(role=Role.ANONYMOUS))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe",
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
 
