@@ -188,12 +188,27 @@ def consumer_certificate(trust: dict[str, str], directory: Path, *, common_name:
     return certificate_file
 
 
+def identity_admin(system: System, *arguments: str) -> str:
+    """`python -m identity.admin …` as the operator runs it, against this system's identity database."""
+    result = subprocess.run([sys.executable, "-m", "identity.admin", *arguments],
+                            env={**os.environ, **system.service("identity").env}, capture_output=True, text=True,
+                            check=True, timeout=120)
+    return result.stdout
+
+
 def sign_in_browser(page: Page, key_file: str, password: str) -> None:
     """On a document's page: the key file and its password into the signing form, then «Підписати»."""
     form = page.locator("#sign-form")
     form.locator("#key_file").set_input_files(key_file)
     form.locator("#key_password").fill(password)
     form.get_by_role("button", name="Підписати").click()
+    # the key is opened and the document signed in the page, then the cabinet asked twice: on a loaded machine this
+    # takes longer than an expectation waits, so the page's own answer (a result or a field's error) is waited for
+    page.wait_for_function(
+        """() => document.querySelector("#sign-result:not(.sign-result--progress)")?.textContent.trim()
+                 || document.querySelector("#sign-form .field--invalid")""",
+        timeout=120_000,
+    )
 
 
 # --- the cabinet's sections (test_cabinet_sections.py) ------------------------------------------------------

@@ -18,10 +18,7 @@ Plain HTTP like a browser's (cookies, the csrf field), no Chromium: about 600 re
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -38,7 +35,7 @@ from devtools import demo as demo_history
 from devtools.processes import Layout, System
 from devtools.res_simulator import publish_payments
 from gateway.app import PAGE_MODULES
-from journeys import Mailbox, until
+from journeys import Mailbox, identity_admin, until
 from shared.auth import Principal, Role, ServiceTokens, roles_of
 from shared.contracts.res import PaymentReceived
 from shared.testing import run_in_thread
@@ -117,13 +114,6 @@ class ServiceCalls:
         return self.http.request(method, f"{self.layout.url(service)}/api/v1{path}", headers=headers, **kwargs)
 
 
-def _identity_admin(system: System, *arguments: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "identity.admin", *arguments],
-                            env={**os.environ, **system.service("identity").env}, capture_output=True, text=True,
-                            check=True, timeout=120)
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def world(system: System, demo: dict[str, Any], tariffs: None, mailbox: Mailbox, service_token_secret: str,
           amqp_url: str) -> World:
@@ -133,7 +123,7 @@ def world(system: System, demo: dict[str, Any], tariffs: None, mailbox: Mailbox,
     suffix = f"{uuid.uuid4().int % 1000:03d}"
     manager = Visitor("own branch's staff", gateway, Role.STAFF).log_in(demo["staff_login"], demo["staff_password"])
     manager2 = Visitor("other branch's staff", gateway, Role.STAFF).log_in("manager2", demo["staff_password"])
-    _identity_admin(system, "add-admin", "--login", f"holovnyi{suffix}", "--email", f"holovnyi{suffix}@cabinet.local",
+    identity_admin(system, "add-admin", "--login", f"holovnyi{suffix}", "--email", f"holovnyi{suffix}@cabinet.local",
                     "--password", PASSWORD)
     admin = Visitor("administrator", gateway, Role.ADMIN).log_in(f"holovnyi{suffix}", PASSWORD)
     own = _register(system, mailbox, manager, consumer_id, demo["agreement_email"], f"avtomobilist{suffix}")
