@@ -19,12 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from metering.app import create_app
-from metering.domain.periods import BUSINESS_TIME_ZONE
-from metering.service import Metering
+from metering.consumers import keep_consumer
 from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.topology import declare_exchange
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import REGISTRY, Event
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.testing import BRANCH_ID, ServiceApi, delete_bus, staff_of, wait_for_consumer
@@ -138,7 +138,7 @@ class Api(ServiceApi):
         """A consumer account as identity's event makes it (the handler's use case, without the broker)."""
         event = event or account()
         async with self.database.transaction() as session:
-            await Metering(session).keep_consumer(event)
+            await keep_consumer(session, event)
         return event
 
     async def add_point(self, consumer_id: uuid.UUID, **changes: Any) -> dict[str, Any]:

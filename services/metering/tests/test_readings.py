@@ -13,7 +13,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from documents.domain.render import TEMPLATES
-from metering.service import Metering
+from metering.acts import Acts
+from metering.window import keep_invoiced_period
 from shared.auth import Principal, Role
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import DocumentStored
@@ -30,7 +31,7 @@ def body(period: str, *lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 async def invoice(api: Any, consumer_id: uuid.UUID, period: str) -> None:
     async with api.database.transaction() as session:
-        await Metering(session).invoice_issued(InvoiceIssued(
+        await keep_invoiced_period(session, InvoiceIssued(
             invoice_id=uuid.uuid4(), consumer_id=consumer_id, account_number="0789", number="0789/11/1",
             kind="regular", corrects_invoice_id=None, period=period, formed_on="2026-11-26", pay_by="2026-12-06",
             amount_excl_vat="100.00", vat="20.00", total="120.00",
@@ -41,7 +42,7 @@ async def document_stored(api: Any, act: dict[str, Any]) -> uuid.UUID:
     """The documents service's answer to the act's render request."""
     document_id = uuid.uuid4()
     async with api.database.transaction() as session:
-        await Metering(session).act_document_stored(DocumentStored(
+        await Acts(session).document_stored(DocumentStored(
             document_id=document_id, consumer_id=uuid.UUID(act["consumer_id"]), document_type="readings_act",
             period=act["period"], title="Акт", file_name="act.pdf", content_type="application/pdf", size=100,
             sha256="0" * 64, replaces=None, source_event=f"metering.act/{act['id']}",

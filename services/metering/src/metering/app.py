@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from metering.endpoints import router
-from metering.service import Runtime
+from metering.runtime import Runtime
 from metering.settings import MeteringSettings, get_settings
 from metering.subscriptions import SUBSCRIPTIONS
 from shared.migrations import migrations_dir_of

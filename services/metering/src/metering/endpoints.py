@@ -9,21 +9,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from metering import schemas
+from metering.acts import Acts
+from metering.consumers import visible_consumer
 from metering.domain.imports import MAX_IMPORT_BYTES
-from metering.domain.periods import business_today
 from metering.domain.points import InstallationLine, RawPoint
 from metering.domain.readings import SubmittedLine, plain
+from metering.imports import Imports
 from metering.models import ActSource
-from metering.service import MAX_REASON_LENGTH, Metering, Runtime, Submission, Submitted
+from metering.points import Points
+from metering.readings import MAX_REASON_LENGTH, Readings, Submission, Submitted
+from metering.runtime import Runtime
+from metering.window import window_of
 from shared.auth import Person, PersonOrService, Principal, Role, StaffOnly
+from shared.business_calendar import business_today
 from shared.db import SessionDep
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/api/v1")
-
-
-def metering_service(session: SessionDep) -> Metering:
-    return Metering(session)
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -31,7 +33,6 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-MeteringDep = Annotated[Metering, Depends(metering_service)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
@@ -66,50 +67,52 @@ def _now(runtime: Runtime) -> datetime:
 # metering points
 @router.get("/consumers/{consumer_id}/points")
 async def points(
-    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, include_retired: bool = False
+    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, include_retired: bool = False
 ) -> list[schemas.PointOut]:
-    consumer = await metering.consumer_for(principal, consumer_id)
-    return [schemas.PointOut.of(point) for point in await metering.points(consumer, include_retired=include_retired)]
+    consumer = await visible_consumer(session, principal, consumer_id)
+    return [schemas.PointOut.of(point) for point in await Points(session).of(consumer, include_retired=include_retired)]
 
 
 @router.post("/consumers/{consumer_id}/points", status_code=201)
 async def create_point(
-    consumer_id: uuid.UUID, body: schemas.NewPoint, principal: StaffOnly, metering: MeteringDep
+    consumer_id: uuid.UUID, body: schemas.NewPoint, principal: StaffOnly, session: SessionDep
 ) -> schemas.PointOut:
-    consumer = await metering.consumer_for(principal, consumer_id)
-    return schemas.PointOut.of(await metering.create_point(consumer, RawPoint(**_point_fields(body))))
+    consumer = await visible_consumer(session, principal, consumer_id)
+    return schemas.PointOut.of(await Points(session).create(consumer, RawPoint(**_point_fields(body))))
 
 
 @router.patch("/points/{point_id}")
 async def change_point(
-    point_id: uuid.UUID, body: schemas.PointChanges, principal: StaffOnly, metering: MeteringDep
+    point_id: uuid.UUID, body: schemas.PointChanges, principal: StaffOnly, session: SessionDep
 ) -> schemas.PointOut:
-    point = await metering.point_for(principal, point_id, for_update=True)
-    return schemas.PointOut.of(await metering.update_point(point, _point_fields(body)))
+    points = Points(session)
+    point = await points.visible(principal, point_id, for_update=True)
+    return schemas.PointOut.of(await points.update(point, _point_fields(body)))
 
 
 @router.delete("/points/{point_id}")
-async def retire_point(point_id: uuid.UUID, principal: StaffOnly, metering: MeteringDep) -> schemas.PointOut:
-    point = await metering.point_for(principal, point_id, for_update=True)
-    return schemas.PointOut.of(await metering.retire_point(point))
+async def retire_point(point_id: uuid.UUID, principal: StaffOnly, session: SessionDep) -> schemas.PointOut:
+    points = Points(session)
+    point = await points.visible(principal, point_id, for_update=True)
+    return schemas.PointOut.of(await points.retire(point))
 
 
 # the window and the readings form
 @router.get("/consumers/{consumer_id}/window")
 async def window(
-    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, runtime: RuntimeDep
+    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, runtime: RuntimeDep
 ) -> schemas.WindowOut:
-    consumer = await metering.consumer_for(principal, consumer_id)
-    return schemas.WindowOut.of(await metering.window(consumer, business_today(_now(runtime))))
+    consumer = await visible_consumer(session, principal, consumer_id)
+    return schemas.WindowOut.of(await window_of(session, consumer, business_today(_now(runtime))))
 
 
 @router.get("/consumers/{consumer_id}/readings")
 async def readings(
-    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, runtime: RuntimeDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> schemas.ReadingsOut:
-    consumer = await metering.consumer_for(principal, consumer_id)
-    view = await metering.readings(consumer, period, business_today(_now(runtime)))
+    consumer = await visible_consumer(session, principal, consumer_id)
+    view = await Readings(session).form(consumer, period, business_today(_now(runtime)))
     return schemas.ReadingsOut(
         period=view.period, window=schemas.WindowOut.of(view.window),
         points=[
@@ -132,13 +135,13 @@ async def readings(
 # readings in
 @router.post("/consumers/{consumer_id}/readings", status_code=201)
 async def submit_readings(
-    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: Person, metering: MeteringDep,
+    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: Person, session: SessionDep,
     runtime: RuntimeDep,
 ) -> schemas.SubmittedOut:
     source = _source(principal)
-    consumer = await metering.consumer_for(principal, consumer_id, for_update=True)
+    consumer = await visible_consumer(session, principal, consumer_id, for_update=True)
     now = _now(runtime)
-    submitted = await metering.submit(
+    submitted = await Readings(session).submit(
         consumer, Submission(source=source, period=body.period, lines=_lines(body.readings), confirm=body.confirm),
         today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
     )
@@ -147,17 +150,17 @@ async def submit_readings(
 
 @router.post("/consumers/{consumer_id}/readings/import", status_code=201)
 async def import_readings(
-    consumer_id: uuid.UUID, principal: Person, metering: MeteringDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: Person, session: SessionDep, runtime: RuntimeDep,
     file: Annotated[UploadFile, File()],
     period: Annotated[str, Form(max_length=20)],
     confirm: Annotated[bool, Form()] = False,
 ) -> schemas.SubmittedOut:
     """A `.csv` or `.xml` file of readings (the formats on the cabinet's help page)."""
     source = _source(principal)
-    consumer = await metering.consumer_for(principal, consumer_id, for_update=True)
+    consumer = await visible_consumer(session, principal, consumer_id, for_update=True)
     content = await file.read(MAX_IMPORT_BYTES + 1)
     now = _now(runtime)
-    submitted = await metering.import_readings(
+    submitted = await Imports(session).file(
         consumer, file.filename or "", content, period, source=source, confirm=confirm,
         today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
     )
@@ -166,7 +169,7 @@ async def import_readings(
 
 @router.post("/consumers/{consumer_id}/readings/corrections", status_code=201)
 async def correct_readings(
-    consumer_id: uuid.UUID, body: schemas.CorrectionIn, principal: StaffOnly, metering: MeteringDep,
+    consumer_id: uuid.UUID, body: schemas.CorrectionIn, principal: StaffOnly, session: SessionDep,
     runtime: RuntimeDep,
 ) -> schemas.SubmittedOut:
     reason = body.reason.strip()
@@ -174,9 +177,9 @@ async def correct_readings(
         raise Invalid("say why the readings are corrected", fields={"reason": "required"})
     if len(reason) > MAX_REASON_LENGTH:
         raise Invalid("the reason is too long", fields={"reason": "too_long"})
-    consumer = await metering.consumer_for(principal, consumer_id, for_update=True)
+    consumer = await visible_consumer(session, principal, consumer_id, for_update=True)
     now = _now(runtime)
-    submitted = await metering.submit(
+    submitted = await Readings(session).submit(
         consumer, Submission(source=ActSource.STAFF, period=body.period, lines=_lines(body.readings), confirm=True,
                              correction_reason=reason),
         today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
@@ -187,21 +190,22 @@ async def correct_readings(
 # acts
 @router.get("/consumers/{consumer_id}/acts")
 async def acts(
-    consumer_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep,
+    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[schemas.ActOut]:
-    consumer = await metering.consumer_for(principal, consumer_id)
-    return [schemas.ActOut.of(act) for act in await metering.acts(consumer, period)]
+    consumer = await visible_consumer(session, principal, consumer_id)
+    return [schemas.ActOut.of(act) for act in await Acts(session).of(consumer, period)]
 
 
 @router.get("/acts/{act_id}")
-async def act(act_id: uuid.UUID, principal: PersonOrService, metering: MeteringDep) -> schemas.ActOut:
-    return schemas.ActOut.of(await metering.act_for(principal, act_id))
+async def act(act_id: uuid.UUID, principal: PersonOrService, session: SessionDep) -> schemas.ActOut:
+    return schemas.ActOut.of(await Acts(session).visible(principal, act_id))
 
 
 @router.post("/acts/{act_id}/paper-received")
 async def paper_received(
-    act_id: uuid.UUID, principal: StaffOnly, metering: MeteringDep, runtime: RuntimeDep
+    act_id: uuid.UUID, principal: StaffOnly, session: SessionDep, runtime: RuntimeDep
 ) -> schemas.ActOut:
-    act = await metering.act_for(principal, act_id)
-    return schemas.ActOut.of(await metering.mark_paper_received(act, _now(runtime)))
+    acts = Acts(session)
+    act = await acts.visible(principal, act_id)
+    return schemas.ActOut.of(await acts.paper_received(act, _now(runtime)))
