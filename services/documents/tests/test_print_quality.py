@@ -317,7 +317,7 @@ INVOICES = {
 
 
 def act_case(lines: list[tuple[str, str, int, int, str, str, str, bool]], **changes: Any) -> Case:
-    """An act of readings as metering sends it (metering.service: _render_request), from lines of (serial, energy,
+    """An act of readings as metering sends it (metering.acts: _render_request), from lines of (serial, energy,
     zones, zone, previous, current, current transformer ratio, roll-over)."""
     data_lines: list[dict[str, Any]] = []
     for serial, energy, zones, zone, previous, current, ratio, rollover in lines:
