@@ -42,7 +42,7 @@ from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.tables import OUTBOX
-from shared.testing import delete_bus, wait_for_consumer
+from shared.testing import delete_bus, eventually, wait_for_consumer
 from signature.app import create_app
 from signature.domain.certificates import TrustStore
 from signature.settings import SignatureSettings
@@ -114,7 +114,6 @@ def now() -> datetime:
 
 S3_ACCESS_KEY = "cabinet-test"
 S3_SECRET_KEY = "cabinet-test-secret"
-WAIT_SECONDS = 30.0
 STAFF_PASSWORD = "vesela-kvitka-na-dnipri-42"
 #: consumer B's EDRPOU (consumer A is the demo consumer № 0789, EDRPOU 12345678)
 OTHER_EDRPOU = "32855961"
@@ -124,18 +123,6 @@ def free_socket() -> socket.socket:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = WAIT_SECONDS) -> Any:
-    """Polls `check` until it returns something truthy; returns that."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

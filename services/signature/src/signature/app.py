@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from shared import background
 from shared.migrations import migrations_dir_of
 from shared.service import ServiceParts, create_service_app, module_app
-from signature import repository
+from signature import signing
 from signature.endpoints import router
-from signature.service import Runtime, utcnow
+from signature.runtime import Runtime, utcnow
 from signature.settings import SignatureSettings, get_settings
 from signature.subscriptions import subscriptions
 
@@ -59,7 +59,7 @@ def create_app(
     async def purge_signings() -> None:
         database = app.state.database
         async with database.transaction() as session:
-            purged = await repository.purge_signings(session, utcnow() - EXPIRED_SIGNINGS_KEPT)
+            purged = await signing.purge_expired(session, utcnow() - EXPIRED_SIGNINGS_KEPT)
         if purged:
             logger.info("deleted %d expired signings", purged)
 

@@ -17,12 +17,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from shared.auth import Principal, Role
 from shared.db import Database
 from signature import repository
+from signature.certificates import Certificates
 from signature.domain import keys
 from signature.domain.statuses import Party
 from signature.models import Document
-from signature.repository import DocumentFilter
-from signature.service import Runtime, Signatures
+from signature.runtime import Runtime
 from signature.settings import SignatureSettings
+from signature.signing import Signings
+from signature.statuses import DocumentFilter, Statuses
 
 
 @dataclass(frozen=True)
@@ -52,27 +54,27 @@ class History:
             x509.load_pem_x509_certificate(signer.certificate_pem).public_bytes(Encoding.DER)).hexdigest()
         self._at(at)
         async with self.database.transaction() as session:
-            signatures = Signatures(session, self.runtime)
-            for certificate in await signatures.certificates(signer.principal):
+            certificates = Certificates(session, self.runtime)
+            for certificate in await certificates.listing(signer.principal):
                 if certificate.fingerprint_sha256 == fingerprint and certificate.revoked_at is None:
                     return certificate.id
-            return (await signatures.register_certificate(signer.principal, signer.certificate_pem.decode())).id
+            return (await certificates.register(signer.principal, signer.certificate_pem.decode())).id
 
     async def sign(self, signer: Signer, certificate_id: uuid.UUID, document_id: uuid.UUID, *, at: datetime) -> None:
         """Prepare, sign with the signer's key, finalize — at `at`."""
         self._at(at)
         async with self.database.transaction() as session:
-            prepared = await Signatures(session, self.runtime).prepare(signer.principal, document_id, certificate_id)
+            prepared = await Signings(session, self.runtime).prepare(signer.principal, document_id, certificate_id)
             signing = prepared.signing
         values = [base64.b64encode(keys.sign(signer.key, data)).decode()
                   for data in (signing.data_to_sign, signing.manifest_to_sign)]
         async with self.database.transaction() as session:
-            await Signatures(session, self.runtime).finalize(signer.principal, signing.id, *values)
+            await Signings(session, self.runtime).finalize(signer.principal, signing.id, *values)
 
     async def awaiting(self, consumer_id: uuid.UUID, party: Party) -> list[Document]:
         """The consumer's documents that wait for this party's signature, as the service knows them now."""
         async with self.database.transaction() as session:
-            return await Signatures(session, self.runtime).find(
+            return await Statuses(session, self.runtime).find(
                 Principal(role=Role.SERVICE), DocumentFilter(consumer_id, awaiting=party), limit=500, offset=0)
 
     async def knows(self, document_id: uuid.UUID) -> bool:

@@ -9,7 +9,9 @@ from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Invalid
 from shared.telemetry import log_fields
-from signature.service import SIGNATURE_DOCUMENT_TYPE, Runtime, Signatures
+from signature.access import SIGNATURE_DOCUMENT_TYPE, Consumers, Documents
+from signature.runtime import Runtime
+from signature.sealing import Sealing
 
 logger = logging.getLogger(__name__)
 
@@ -19,16 +21,15 @@ class Handlers:
         self.runtime = runtime
 
     async def keep_consumer(self, event: ConsumerAccountCreated, context: MessageContext) -> None:
-        await Signatures(context.session, self.runtime).keep_consumer(event)
+        await Consumers(context.session, self.runtime).keep(event)
 
     async def keep_document_and_seal(self, event: DocumentStored, context: MessageContext) -> None:
         """Every stored document can be signed; those of the sealed types are sealed at once."""
         if event.document_type == SIGNATURE_DOCUMENT_TYPE:
             return  # this service's own `.p7s` files
-        signatures = Signatures(context.session, self.runtime)
-        document = await signatures.keep_stored_document(event)
+        document = await Documents(context.session, self.runtime).keep_stored(event)
         try:
-            sealed = await signatures.seal_if_awaited(document)
+            sealed = await Sealing(context.session, self.runtime).seal_if_awaited(document)
         except Invalid as exc:
             # the seal's certificate is refused (expired, revoked, not the supplier's): trying again cannot help
             raise PermanentError(f"the seal cannot sign {event.document_id}: {exc.code} {exc.detail()}") from exc

@@ -5,7 +5,7 @@ from shared.bus import Subscriptions, on
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
 from signature.handlers import Handlers
-from signature.service import Runtime
+from signature.runtime import Runtime
 
 
 def subscriptions(runtime: Runtime) -> Subscriptions:
