@@ -24,7 +24,7 @@ import pytest
 from fastapi import FastAPI
 
 from billing.app import create_app
-from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.runtime import Runtime
 from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
 from devtools.res_simulator import Answers, publish_events
@@ -33,6 +33,7 @@ from identity.service import Identity
 from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
