@@ -42,7 +42,7 @@ from common import machine, start_moto
 from billing.app import create_app
 from billing.models import Consumer, MeteringPoint
 from billing.runs import RunWorker
-from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.runtime import Runtime
 from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
 from identity.app import create_app as create_identity_app
@@ -50,6 +50,7 @@ from identity.service import Identity
 from identity.settings import IdentitySettings
 from shared import migrations
 from shared.auth import Principal, Role
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.metering import ReadingLine, ReadingsAccepted
 from shared.db import Database, drop_database
 from shared.migrations import migrations_dir_of

@@ -42,11 +42,12 @@ from common import machine
 from billing.app import create_app
 from billing.models import Consumer, MeteringPoint
 from billing.runs import RunWorker
-from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.runtime import Runtime
 from billing.service import Billing, NewTariff
 from devtools.processes import Process
 from devtools.res_simulator import Answers, publish_payments
 from shared.bus import Topology
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.billing import PaymentAccepted
 from shared.contracts.metering import ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived

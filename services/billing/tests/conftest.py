@@ -7,7 +7,6 @@ gateway does; `world` feeds it consumers and metering points through the same us
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import uuid
@@ -24,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from billing.app import create_app
-from billing.runtime import BUSINESS_TIME_ZONE, Runtime
+from billing.runtime import Runtime
 from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
 from devtools.res_simulator import Answers, publish_events
@@ -33,13 +32,14 @@ from identity.service import Identity
 from identity.settings import IdentitySettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import PaymentReceived
 from shared.db import create_database_if_missing, drop_database
-from shared.testing import ServiceApi, delete_bus, staff_of, wait_for_consumer
+from shared.testing import ServiceApi, delete_bus, eventually, staff_of, wait_for_consumer
 
 BRANCH = {
     "name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056", "iban": "UA213052990000000026001234567",
@@ -303,13 +303,13 @@ class ResSystem:
         async with connection:
             channel = await connection.channel()
             queue = await channel.declare_queue(Topology(self.namespace, "billing").dead_letter_queue, passive=True)
-            async with asyncio.timeout(within):
-                while len(found) < count:
-                    message = await queue.get(fail=False, no_ack=True)
-                    if message is None:
-                        await asyncio.sleep(0.05)
-                        continue
+
+            async def all_found() -> bool:
+                while len(found) < count and (message := await queue.get(fail=False, no_ack=True)) is not None:
                     found.append((dict(message.headers or {}), json.loads(message.body)))
+                return len(found) >= count
+
+            await eventually(all_found, within=within, interval=0.05)
         return found
 
 

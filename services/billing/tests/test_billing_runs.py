@@ -3,7 +3,6 @@ billing day's work list, and a run a stopped worker left behind carried on."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import uuid
 from datetime import date, timedelta
@@ -13,17 +12,18 @@ import sqlalchemy as sa
 
 from billing.models import BillingRun
 from billing.runs import _CollectorPause
+from shared.testing import eventually
 
 PERIOD = "2013-08"
 
 
 async def until_done(api: Any, run_id: str) -> dict[str, Any]:
-    for _ in range(300):
+    async def done() -> dict[str, Any] | None:
         run: dict[str, Any] = await api.ok("GET", f"/billing-runs/{run_id}", api.staff())
-        if run["state"] == "done":
-            return run
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} not done: {run}")
+        return run if run["state"] == "done" else None
+
+    finished: dict[str, Any] = await eventually(done)
+    return finished
 
 
 async def ready_consumer(api: Any, account: str, *, billing_day: int = 25, read: bool = True) -> uuid.UUID:

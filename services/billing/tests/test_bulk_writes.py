@@ -1,5 +1,5 @@
-"""Bulk writes (`repository._insert_rows`, one statement for a whole batch): numbers, counts and flags travel as
-text, and arrive exactly as they were, rounded only as their column rounds."""
+"""Bulk writes (`repositories.bulk.insert_rows`, one statement for a whole batch): numbers, counts and flags travel
+as text, and arrive exactly as they were, rounded only as their column rounds."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from billing import repository
 from billing.models import Invoice, InvoiceLine
+from billing.repositories import invoices as invoice_repository
 from shared.db import Database
 
 
@@ -46,9 +46,9 @@ async def test_numbers_counts_and_flags_arrive_exactly(app: FastAPI) -> None:
                          paid=Decimal("-0.005"))
     lines = [line(regular["id"], 1), line(regular["id"], 2, rollover=False, amount=Decimal("12.345"))]
     async with database.transaction() as session:
-        assert await repository.insert_invoices(session, [regular]) == {regular["id"]}
-        assert await repository.insert_invoices(session, [correcting]) == {correcting["id"]}
-        await repository.insert_lines(session, lines)
+        assert await invoice_repository.insert_invoices(session, [regular]) == {regular["id"]}
+        assert await invoice_repository.insert_invoices(session, [correcting]) == {correcting["id"]}
+        await invoice_repository.insert_lines(session, lines)
 
     async with database.sessionmaker() as session:
         stored = {row.id: row for row in (await session.execute(sa.select(Invoice))).scalars()}

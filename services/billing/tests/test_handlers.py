@@ -4,7 +4,6 @@ and its signature status."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -22,7 +21,7 @@ from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
 from shared.contracts.metering import MeteringPointChanged
 from shared.contracts.signature import DocumentStatusChanged
-from shared.testing import wait_for_consumer
+from shared.testing import eventually, wait_for_consumer
 
 Publish = Callable[..., Awaitable[str]]
 
@@ -44,17 +43,6 @@ async def publish(app: FastAPI, amqp_url: str, bus_namespace: str) -> AsyncItera
 
     yield send
     await connection.close()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
-        await asyncio.sleep(0.05)
 
 
 async def handled(api: Any, message_id: str) -> bool:

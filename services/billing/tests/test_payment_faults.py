@@ -37,7 +37,7 @@ from shared.bus.topology import QUORUM
 from shared.contracts.billing import PaymentAccepted
 from shared.contracts.res import PaymentReceived
 from shared.db import Database, create_database_if_missing
-from shared.testing import delete_bus, free_port, wait_for_consumer
+from shared.testing import delete_bus, eventually, free_port, wait_for_consumer
 
 pytestmark = pytest.mark.fault
 
@@ -77,10 +77,15 @@ async def accepted(answers: Answers, into: set[str], count: int, within: float) 
             into.add(answer.res_payment_id)
 
 
-async def until_received(scalar: Callable[..., Awaitable[Any]], count: int) -> None:
-    """Until billing has taken `count` payments: the fault strikes in the middle of the stream."""
-    while await scalar("SELECT count(*) FROM payments") < count:
-        await asyncio.sleep(0.01)
+async def until_received(scalar: Callable[..., Awaitable[Any]], count: int) -> int:
+    """Until billing has taken `count` payments (how many it has then): the fault strikes in the middle of the
+    stream."""
+    async def received() -> int | None:
+        taken: int = await scalar("SELECT count(*) FROM payments")
+        return taken if taken >= count else None
+
+    taken: int = await eventually(received, within=60, interval=0.01)
+    return taken
 
 
 async def lost_and_doubled(scalar: Callable[..., Awaitable[Any]], sent: int) -> tuple[int, int]:
@@ -180,8 +185,7 @@ async def test_billing_killed_mid_stream_applies_every_payment_exactly_once(
     async with Answers(amqp_url, bus_namespace) as answers:
         # a RES system sending a statement at 2,000 payments a second: the stream still flows when billing dies
         publishing = asyncio.create_task(publish_payments(amqp_url, bus_namespace, payments, rate=2000))
-        while (killed_at := await scalar("SELECT count(*) FROM payments")) < PAYMENTS // 5:
-            await asyncio.sleep(0.01)
+        killed_at = await until_received(scalar, PAYMENTS // 5)
         billing_process.kill()  # SIGKILL: no shutdown; a batch in its transaction, outbox rows unpublished
         killed = time.monotonic()
         assert not publishing.done(), "the stream had been sent before billing was killed"
@@ -218,7 +222,9 @@ async def test_rabbitmq_restarted_mid_stream_applies_every_payment_exactly_once(
                 async with api.database.transaction() as session:
                     await session.execute(sa.text("SELECT id FROM consumers ORDER BY id FOR UPDATE"))
                     assert await publish_events(amqp_url, bus_namespace, rest) == len(rest)
-                    await asyncio.sleep(0.5)
+                    await eventually(lambda: api.scalar(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"))
                     await asyncio.to_thread(own_broker.stop_app)
                 # the batch commits now, with the broker away: its messages cannot be acknowledged, its answers
                 # not sent

@@ -4,14 +4,13 @@ parked payments, which name no consumer and so no branch, are administrators' al
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import date
 from typing import Any
 
 from billing.endpoints import router
-from shared.testing import OTHER_BRANCH_ID
+from shared.testing import OTHER_BRANCH_ID, eventually
 from shared.testing_tenancy import Probe, TenancyCheck, callers
 
 PERIOD = "2013-08"
@@ -42,13 +41,14 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, res: A
         """Another branch's staff may start a run, which skips this consumer as one it does not know."""
         if response.status_code != 202:
             return False
-        for _ in range(200):
-            done = await api.ok("GET", f"/billing-runs/{response.json()['id']}", api.admin())
-            if done["state"] == "done":
-                return bool(done["skipped"] == [{"consumer_id": str(own), "account_number": "",
-                                                 "reason": "consumer_unknown"}] and done["issued"] == 0)
-            await asyncio.sleep(0.05)
-        return False
+
+        async def finished() -> dict[str, Any] | None:
+            run: dict[str, Any] = await api.ok("GET", f"/billing-runs/{response.json()['id']}", api.admin())
+            return run if run["state"] == "done" else None
+
+        done = await eventually(finished)
+        return bool(done["skipped"] == [{"consumer_id": str(own), "account_number": "",
+                                         "reason": "consumer_unknown"}] and done["issued"] == 0)
 
     def probe(path: str, **fields: Any) -> Any:
         async def make() -> Probe:

@@ -3,8 +3,8 @@
 In one transaction: the invoices and their lines, `billing.invoice_issued.v1` and `documents.render_requested.v1`
 (the PDF; `documents.document_stored.v1` answers with the same `source_event`), their tax invoices (`billing.tax`),
 and the consumers' credit applied to them (`billing.ledger`). The consumers are locked by the caller
-(`repository.lock_consumers`), and the unique index of a period's regular invoice makes sure that however many
-requests, retries or runs race, a period is invoiced once.
+(`repositories.consumers.lock_consumers`), and the unique index of a period's regular invoice makes sure that
+however many requests, retries or runs race, a period is invoiced once.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import metrics, repository
+from billing import metrics
 from billing.clients import Branch
 from billing.domain import numbering
 from billing.domain.calculation import (
@@ -34,7 +34,10 @@ from billing.domain.calculation import (
 from billing.domain.periods import day_written, first_day
 from billing.ledger import Ledger
 from billing.models import Consumer, Invoice
-from billing.repository import CORRECTING, REGULAR
+from billing.repositories import consumers as consumer_repository
+from billing.repositories import invoices as invoice_repository
+from billing.repositories import tariffs as tariff_repository
+from billing.repositories.invoices import CORRECTING, REGULAR
 from billing.runtime import Runtime
 from billing.tax import Issued, TaxInvoicing
 from shared.bus import outbox
@@ -151,15 +154,15 @@ class Issuer:
         assert period_start is not None, period
         ids = [consumer.id for consumer in consumers]
         outcome = Outcome()
-        existing = await repository.regular_invoices(self.session, ids, period)
+        existing = await invoice_repository.regular_invoices(self.session, ids, period)
         outcome.existing = {consumer_id: invoice.id for consumer_id, invoice in existing.items()}
         pending = [consumer for consumer in consumers if consumer.id not in existing]
         if not pending:
             return outcome
         pending_ids = [consumer.id for consumer in pending]
-        meters = await repository.meters_of(self.session, pending_ids, period)
-        readings = await repository.readings_of(self.session, pending_ids, period)
-        prices = await repository.price_list(self.session)
+        meters = await consumer_repository.meters_of(self.session, pending_ids, period)
+        readings = await consumer_repository.readings_of(self.session, pending_ids, period)
+        prices = await tariff_repository.price_list(self.session)
         formed_on, pay_by = self._dates()
         drafts: list[_Draft] = []
         for consumer in pending:
@@ -187,7 +190,7 @@ class Issuer:
                 outcome.issued[draft.consumer.id] = draft.row["id"]
         raced = [draft.consumer.id for draft in drafts if draft.row["id"] not in written]
         if raced:  # issued by someone who did not take the lock: the unique index kept it to one
-            found = await repository.regular_invoices(self.session, raced, period)
+            found = await invoice_repository.regular_invoices(self.session, raced, period)
             outcome.existing.update({consumer_id: invoice.id for consumer_id, invoice in found.items()})
         return outcome
 
@@ -195,16 +198,16 @@ class Issuer:
         """A correcting invoice when the (locked) consumer's invoiced period now comes to another amount: the
         accepted readings changed (a staff correction) or a retroactive tariff did. None when nothing changed
         or the period is not invoiced (its regular invoice will take the readings as they are)."""
-        invoiced = await repository.invoices_of_period(self.session, consumer.id, period)
+        invoiced = await invoice_repository.invoices_of_period(self.session, consumer.id, period)
         if not invoiced:
             return None
         period_start = first_day(period)
         assert period_start is not None, period
-        meters = await repository.meters_of(self.session, [consumer.id], period)
-        readings = await repository.readings_of(self.session, [consumer.id], period)
+        meters = await consumer_repository.meters_of(self.session, [consumer.id], period)
+        readings = await consumer_repository.readings_of(self.session, [consumer.id], period)
         current = calculate(meters.get(consumer.id, []), readings.get(consumer.id, []),
-                            await repository.price_list(self.session), period_start)
-        difference = correction(current, await repository.calculations_of(self.session, invoiced))
+                            await tariff_repository.price_list(self.session), period_start)
+        difference = correction(current, await invoice_repository.calculations_of(self.session, invoiced))
         if difference is None:
             return None
         regular = invoiced[0]
@@ -225,7 +228,7 @@ class Issuer:
         if not drafts:
             return set()
         branches = await self.runtime.branches.of({draft.consumer.branch_id for draft in drafts})
-        written = await repository.insert_invoices(self.session, [draft.row for draft in drafts])
+        written = await invoice_repository.insert_invoices(self.session, [draft.row for draft in drafts])
         if len(written) != len(drafts) and any(draft.row["kind"] == CORRECTING for draft in drafts):
             raise CorrectionRaced("another correction of the invoice took its number first")
         issued = [draft for draft in drafts if draft.row["id"] in written]
@@ -249,7 +252,7 @@ class Issuer:
                 # both parties sign an invoice: that is how the calculation is agreed (manual «Подписываем документы»)
                 issued_on=row["formed_on"], signers=("consumer", "supplier"),
             ))
-        await repository.insert_lines(self.session, lines)
+        await invoice_repository.insert_lines(self.session, lines)
         await outbox.add(self.session, *events)
         await TaxInvoicing(self.session, self.runtime).issue([
             Issued(draft.consumer, draft.row, draft.calculation.lines, branches[draft.consumer.branch_id])

@@ -12,8 +12,8 @@ A consumer's account is kept settled: credit is applied as soon as there is an o
 pays open invoices first, a new invoice takes the credit there is, a reversal's reopened invoices take other
 credit), so a consumer never has credit and an open invoice at once.
 
-Whoever uses a consumer's account holds the consumer's row lock (`repository.lock_consumers`, ids in order),
-so concurrent batches, replicas, billing runs and staff never allocate the same money twice.
+Whoever uses a consumer's account holds the consumer's row lock (`repositories.consumers.lock_consumers`, ids in
+order), so concurrent batches, replicas, billing runs and staff never allocate the same money twice.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import repository
 from billing.domain.allocation import (
     ZERO,
     Allocation,
@@ -39,8 +37,7 @@ from billing.domain.allocation import (
     allocate_payment,
     apply_credit,
 )
-from billing.models import Allocation as AllocationRow
-from billing.models import Invoice, Payment
+from billing.repositories import ledger as ledger_repository
 
 APPLIED = "applied"
 PARKED = "parked"
@@ -94,25 +91,15 @@ class Ledger:
         ids = sorted(set(consumer_ids) - self.books.keys())
         if not ids:
             return
-        payments = (await self.session.execute(
-            sa.select(Payment.id, Payment.consumer_id, Payment.paid_on, Payment.credit)
-            .where(repository.any_of(Payment.consumer_id, ids), Payment.credit > 0)
-            .order_by(Payment.paid_on, Payment.received_at))).all()
+        payments = await ledger_repository.payments_with_credit(self.session, ids)
         if credited_only:
-            negative = await self.session.execute(sa.select(Invoice.consumer_id).where(
-                repository.any_of(Invoice.consumer_id, ids), Invoice.paid != Invoice.total,
-                Invoice.paid > Invoice.total))
-            ids = sorted({row.consumer_id for row in payments} | set(negative.scalars()))
+            negative = await ledger_repository.consumers_with_credit_invoices(self.session, ids)
+            ids = sorted({row.consumer_id for row in payments} | negative)
             if not ids:
                 return
         loaded = {consumer_id: Books() for consumer_id in ids}
         self.books.update(loaded)
-        invoices = await self.session.execute(
-            sa.select(Invoice.id, Invoice.consumer_id, Invoice.number, Invoice.formed_on,
-                      (Invoice.total - Invoice.paid).label("balance"))
-            .where(repository.any_of(Invoice.consumer_id, ids), Invoice.paid != Invoice.total)
-            .order_by(Invoice.formed_on, Invoice.created_at, Invoice.number))
-        for row in invoices:
+        for row in await ledger_repository.unsettled_invoices(self.session, ids):
             books = loaded[row.consumer_id]
             if row.balance > 0:
                 books.invoices[row.id] = OpenInvoice(row.id, row.number, row.formed_on, row.balance)
@@ -158,19 +145,14 @@ class Ledger:
         take the consumer's other credit. The amount taken back from invoices; the caller marks the payment."""
         books = self.books[consumer_id]
         books.credits.pop(payment_id, None)
-        paid = await self.session.execute(
-            sa.select(Invoice.id, Invoice.number, Invoice.formed_on, sa.func.sum(AllocationRow.amount).label("amount"))
-            .join(AllocationRow, AllocationRow.invoice_id == Invoice.id)
-            .where(AllocationRow.payment_id == payment_id)
-            .group_by(Invoice.id, Invoice.number, Invoice.formed_on))
         taken_back = ZERO
-        for row in paid:
+        for row in await ledger_repository.paid_by(self.session, payment_id):
             invoice = books.invoices.get(row.id) or OpenInvoice(row.id, row.number, row.formed_on, ZERO)
             books.invoices[row.id] = replace(invoice, balance=invoice.balance + row.amount)
             self._paid[row.id] -= row.amount
             taken_back += row.amount
         books.invoices = dict(sorted(books.invoices.items(), key=lambda item: item[1].formed_on))
-        await self.session.execute(sa.delete(AllocationRow).where(AllocationRow.payment_id == payment_id))
+        await ledger_repository.delete_allocations(self.session, payment_id)
         self.settle(consumer_id)
         return taken_back
 
@@ -184,27 +166,10 @@ class Ledger:
 
     async def flush(self) -> None:
         """Writes what changed since the last flush (after the rows of new payments: allocations name them)."""
-        await repository.add_to_column(self.session, "invoices", "paid", self._paid)
-        await repository.add_to_column(self.session, "payments", "credit", self._credit)
-        await repository.insert_allocations(self.session, self._allocations)
+        await ledger_repository.add_to_column(self.session, "invoices", "paid", self._paid)
+        await ledger_repository.add_to_column(self.session, "payments", "credit", self._credit)
+        await ledger_repository.insert_allocations(self.session, self._allocations)
         self._paid.clear()
         self._credit.clear()
         self._allocations = []
 
-
-async def allocations_of(session: AsyncSession, payment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
-                                                                                           list[Allocation]]:
-    """What each payment paid, per invoice, in the order it first paid them."""
-    if not payment_ids:
-        return {}
-    statement = (
-        sa.select(AllocationRow.payment_id, Invoice.id, Invoice.number,
-                  sa.func.sum(AllocationRow.amount).label("amount"), sa.func.min(AllocationRow.id).label("first"))
-        .join(Invoice, Invoice.id == AllocationRow.invoice_id)
-        .where(AllocationRow.payment_id.in_(payment_ids))
-        .group_by(AllocationRow.payment_id, Invoice.id, Invoice.number)
-        .order_by(sa.text("first")))
-    found: dict[uuid.UUID, list[Allocation]] = defaultdict(list)
-    for row in await session.execute(statement):
-        found[row.payment_id].append(Allocation(row.id, row.number, row.amount))
-    return found

@@ -227,7 +227,7 @@ class BillingRun(Base):
 
     `consumer_ids` is the run's work list, fixed when it starts, and `total` its length; `processed` how far it
     got, so that another worker can go on from there when the one running it stops reporting (`heartbeat_at`).
-    The list is never loaded with the run, only read in slices (`repository.run_batch`): with every consumer of a
+    The list is never loaded with the run, only read in slices (`repositories.runs.run_batch`): with every consumer of a
     large supplier in it, reading it whole on each batch and each progress poll would cost more than the batch.
     """
 

@@ -25,11 +25,14 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import metrics, repository
+from billing import metrics
 from billing.access import visible_consumer
 from billing.domain.allocation import ZERO, Allocation, conflicting_facts, invoice_numbers_in
-from billing.ledger import APPLIED, PARKED, RETURNED, Ledger, allocations_of
+from billing.ledger import APPLIED, PARKED, RETURNED, Ledger
 from billing.models import Payment
+from billing.repositories import consumers as consumer_repository
+from billing.repositories import payments as payment_repository
+from billing.repositories.ledger import allocations_of
 from billing.runtime import Runtime
 from shared.auth import Principal
 from shared.bus import outbox
@@ -170,8 +173,8 @@ class Payments:
     async def receive(self, events: Sequence[PaymentReceived], senders: Sequence[Sender]) -> None:
         """A delivered batch of payments, in order: applied, parked, answered again or refused; one statement per
         table."""
-        accounts = await repository.lock_consumers_by_account(self.session, {e.account_number for e in events})
-        stored: dict[str, AnyPayment] = dict(await repository.payments_by_res_id(
+        accounts = await payment_repository.lock_consumers_by_account(self.session, {e.account_number for e in events})
+        stored: dict[str, AnyPayment] = dict(await payment_repository.payments_by_res_id(
             self.session, {event.res_payment_id for event in events}))
         ledger = Ledger(self.session)
         # the consumers of payments delivered again too, for the saldo their answers carry
@@ -205,7 +208,7 @@ class Payments:
                 stored[event.res_payment_id] = payment
                 new.append(payment)
                 answers.append((payment.res_system, self._apply(payment, ledger)))
-        await repository.insert_payments(self.session, [_row(payment) for payment in new])
+        await payment_repository.insert_payments(self.session, [_row(payment) for payment in new])
         await ledger.flush()
         answers += await self._present_state(repeated, ledger)
         await _answer(self.session, answers)
@@ -240,7 +243,8 @@ class Payments:
 
     async def give_back(self, event: PaymentReturned, sender: Sender) -> None:
         """`res.payment_returned.v1`: the payment's allocations undone (once, however often it comes)."""
-        known = (await repository.payments_by_res_id(self.session, [event.res_payment_id])).get(event.res_payment_id)
+        known = (await payment_repository.payments_by_res_id(self.session, [event.res_payment_id])).get(
+            event.res_payment_id)
         if known is None or known.res_system != sender.res_system:
             # a return may come before its payment's own answer (section 6 of the contract): sent again later, it
             # finds the payment; another RES system's payment is not its to return, nor to learn of
@@ -250,8 +254,8 @@ class Payments:
             return
         consumer_id = known.consumer_id
         if consumer_id is not None:
-            await repository.lock_consumers(self.session, [consumer_id])
-        payment = await repository.payment(self.session, known.id, lock=True)
+            await consumer_repository.lock_consumers(self.session, [consumer_id])
+        payment = await payment_repository.payment(self.session, known.id, lock=True)
         assert payment is not None
         if payment.consumer_id != consumer_id:
             raise PaymentMoved(f"payment {payment.res_payment_id} was assigned to a consumer meanwhile")
@@ -276,11 +280,11 @@ class Payments:
 
     # staff
     async def parked(self) -> list[PaymentDetails]:
-        return [PaymentDetails(payment, ()) for payment in await repository.parked_payments(self.session)]
+        return [PaymentDetails(payment, ()) for payment in await payment_repository.parked_payments(self.session)]
 
     async def assign(self, payment_id: uuid.UUID, consumer_id: uuid.UUID) -> PaymentDetails:
         """A parked payment applied to the consumer staff found for it (`billing.payment_accepted.v1`)."""
-        locked = await repository.lock_consumers(self.session, [consumer_id])
+        locked = await consumer_repository.lock_consumers(self.session, [consumer_id])
         if not locked:
             raise Invalid("no such consumer", fields={"consumer_id": "consumer_not_found"})
         payment = await self._payment(payment_id)
@@ -311,7 +315,7 @@ class Payments:
         return PaymentDetails(payment, ())
 
     async def _payment(self, payment_id: uuid.UUID) -> Payment:
-        payment = await repository.payment(self.session, payment_id, lock=True)
+        payment = await payment_repository.payment(self.session, payment_id, lock=True)
         if payment is None:
             raise NotFound("no such payment", code="payment_not_found")
         return payment
@@ -329,7 +333,7 @@ class Payments:
         if start > end:
             raise Invalid("the period ends before it starts", fields={"from": "range_invalid"})
         saldo = await self.saldo(principal, consumer_id)
-        payments = await repository.payments_of(self.session, consumer_id, start, end)
+        payments = await payment_repository.payments_of(self.session, consumer_id, start, end)
         allocations = await allocations_of(self.session, [payment.id for payment in payments])
         return saldo, [PaymentDetails(payment, allocations.get(payment.id, [])) for payment in payments]
 
@@ -337,7 +341,7 @@ class Payments:
         await visible_consumer(self.session, principal, consumer_id)
         ledger = Ledger(self.session)
         await ledger.load([consumer_id])
-        open_invoices = await repository.open_invoices_of(self.session, consumer_id)
+        open_invoices = await payment_repository.open_invoices_of(self.session, consumer_id)
         next_pay_by = open_invoices[0].pay_by if open_invoices else None
         due_next = [invoice.total - invoice.paid for invoice in open_invoices if invoice.pay_by == next_pay_by]
         return Saldo(ledger.books[consumer_id].saldo, len(open_invoices), next_pay_by,

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import repository
 from billing.domain.periods import is_due
 from billing.issuing import Issuer
 from billing.models import BillingRun
+from billing.repositories import consumers as consumer_repository
+from billing.repositories import runs as run_repository
 from billing.runtime import Runtime
 from shared import background
 from shared.db import Database
@@ -84,7 +85,7 @@ class RunWorker:
         now = self.runtime.now()
         stale_before = now - timedelta(seconds=self.runtime.settings.billing_run_stale_seconds)
         async with self.database.transaction() as session:
-            claimed = await repository.claim_stale_runs(session, stale_before, now)
+            claimed = await run_repository.claim_stale_runs(session, stale_before, now)
         for run_id in claimed:
             logger.warning("taking over billing run %s", run_id, extra=log_fields(run_id=str(run_id)))
             await self.launch(run_id)
@@ -115,10 +116,11 @@ class RunWorker:
 
     async def _work_on_batch(self, run_id: uuid.UUID, *, give_up: bool) -> bool:
         async with self.database.transaction() as session:
-            run = await repository.run(session, run_id, lock=True)
+            run = await run_repository.run(session, run_id, lock=True)
             if run is None or run.state == "done":
                 return True
-            batch = await repository.run_batch(session, run_id, run.processed, self.runtime.settings.billing_run_batch)
+            batch = await run_repository.run_batch(session, run_id, run.processed,
+                                                   self.runtime.settings.billing_run_batch)
             if batch:
                 issued, skipped = (0, [_skip(consumer_id, "", "error") for consumer_id in batch]) if give_up \
                     else await self._issue(session, run, batch)
@@ -137,7 +139,7 @@ class RunWorker:
     async def _issue(self, session: AsyncSession, run: BillingRun,
                      batch: list[uuid.UUID]) -> tuple[int, list[dict[str, Any]]]:
         # a run works on its branch's consumers: another branch's is as unknown to it
-        consumers = {consumer.id: consumer for consumer in await repository.lock_consumers(session, batch)
+        consumers = {consumer.id: consumer for consumer in await consumer_repository.lock_consumers(session, batch)
                      if run.branch_id in (None, consumer.branch_id)}
         today = self.runtime.today()
         due = [consumer for consumer in consumers.values() if is_due(run.period, consumer.billing_day, today)]

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from billing.clients import Branches
 from billing.settings import BillingSettings
 from shared.auth import ServiceTokens
+from shared.business_calendar import business_today
 from shared.http import ServiceClient
-
-#: the business's calendar: billing days, formation and pay-by dates
-BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
 
 
 def utcnow() -> datetime:
@@ -39,7 +36,7 @@ class Runtime:
         return cls(settings, Branches(identity, settings.branches_cache_seconds), identity)
 
     def today(self) -> date:
-        return self.now().astimezone(BUSINESS_TIME_ZONE).date()
+        return business_today(self.now())
 
     async def close(self) -> None:
         await self.identity.aclose()

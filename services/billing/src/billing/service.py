@@ -14,12 +14,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import repository
 from billing.access import sees_consumer, visible_consumer
 from billing.domain.calculation import Line, Meter, missing_meters
 from billing.domain.periods import current_period, first_day, is_due, period_of
 from billing.issuing import INVOICE_DOCUMENT_TYPE, Issuer, Refusal, invoice_of_source_event
 from billing.models import BillingRun, Consumer, Invoice, Tariff, ZoneCoefficient
+from billing.repositories import consumers as consumer_repository
+from billing.repositories import invoices as invoice_repository
+from billing.repositories import runs as run_repository
+from billing.repositories import tariffs as tariff_repository
+from billing.repositories import tax_invoices as tax_invoice_repository
 from billing.runtime import Runtime
 from billing.tax import TAX_DOCUMENT_TYPES, TaxInvoicing, tax_invoice_of_source_event
 from shared.auth import Principal, Role
@@ -125,7 +129,7 @@ class Billing:
 
     # copies of identity's and metering's data
     async def keep_consumer(self, event: ConsumerAccountCreated) -> None:
-        await repository.upsert_consumer(self.session, {
+        await consumer_repository.upsert_consumer(self.session, {
             "id": event.consumer_id, "account_number": event.account_number, "name": event.name,
             "edrpou": event.edrpou, "branch_id": event.branch_id, "branch_name": event.branch_name,
             "billing_day": event.billing_day, "self_calculation": event.self_calculation,
@@ -134,7 +138,7 @@ class Billing:
         await TaxInvoicing(self.session, self.runtime).keep_buyer(event.consumer_id, event)
 
     async def keep_point(self, event: MeteringPointChanged) -> None:
-        await repository.upsert_point(self.session, {
+        await consumer_repository.upsert_point(self.session, {
             "id": event.point_id, "consumer_id": event.consumer_id, "meter_serial": event.meter_serial,
             "zones": event.zones, "digits": event.digits, "ct_ratio": event.ct_ratio, "vt_ratio": event.vt_ratio,
             "registers": list(event.registers), "tariff_class": event.tariff_class, "active": event.active,
@@ -144,7 +148,7 @@ class Billing:
         """Keeps the accepted readings (a later act's replace an earlier's); for a period already invoiced, issues
         a correcting invoice when they change its amount. The correcting invoices issued."""
         consumers = {consumer.id: consumer for consumer in
-                     await repository.lock_consumers(self.session, {event.consumer_id for event in events})}
+                     await consumer_repository.lock_consumers(self.session, {event.consumer_id for event in events})}
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         for event in events:
             for line in event.readings:
@@ -153,9 +157,9 @@ class Billing:
                     "energy": line.energy, "zone": line.zone, "previous": line.previous,
                     "current": line.current, "rollover": line.rollover, "act_id": event.act_id,
                 }
-        await repository.upsert_readings(self.session, list(rows.values()))
+        await consumer_repository.upsert_readings(self.session, list(rows.values()))
         periods = list(dict.fromkeys((event.consumer_id, event.period) for event in events))
-        invoiced = await repository.consumer_ids_with_regular_invoice(self.session, periods)
+        invoiced = await invoice_repository.consumer_ids_with_regular_invoice(self.session, periods)
         issuer = Issuer(self.session, self.runtime)
         corrections = []
         for consumer_id, period in periods:
@@ -176,10 +180,11 @@ class Billing:
         invoice_id = invoice_of_source_event(event.source_event)
         tax_invoice_id = tax_invoice_of_source_event(event.source_event)
         if event.document_type == INVOICE_DOCUMENT_TYPE and invoice_id is not None:
-            attached = await repository.attach_document(self.session, invoice_id, event.document_id)
+            attached = await invoice_repository.attach_document(self.session, invoice_id, event.document_id)
             await TaxInvoicing(self.session, self.runtime).ask_for_pdfs(invoice_id)
         elif event.document_type in TAX_DOCUMENT_TYPES and tax_invoice_id is not None:
-            attached = await repository.attach_tax_invoice_document(self.session, tax_invoice_id, event.document_id)
+            attached = await tax_invoice_repository.attach_tax_invoice_document(self.session, tax_invoice_id,
+                                                                                event.document_id)
         else:
             return
         if not attached:
@@ -188,7 +193,8 @@ class Billing:
 
     async def keep_signature_status(self, event: DocumentStatusChanged) -> None:
         if event.document_type == INVOICE_DOCUMENT_TYPE:
-            await repository.keep_signature_status(self.session, event.document_id, event.status, event.occurred_at)
+            await invoice_repository.keep_signature_status(self.session, event.document_id, event.status,
+                                                           event.occurred_at)
 
     # who sees what
     async def _consumer(self, principal: Principal, consumer_id: uuid.UUID) -> Consumer:
@@ -213,13 +219,13 @@ class Billing:
         classes: set[str] | None = None
         if consumer_id is not None:
             await self._consumer(principal, consumer_id)
-            found = await repository.tariff_classes_of(self.session, consumer_id)
+            found = await tariff_repository.tariff_classes_of(self.session, consumer_id)
             classes = {tariff_class for tariff_class, _ in found}
             schemes = {zones for _, zones in found}
         elif principal.role == Role.CONSUMER:
             raise Forbidden("only staff see every tariff", code="role_forbidden")
-        tariffs = await repository.tariffs(self.session, classes)
-        coefficients = [coefficient for coefficient in await repository.zone_coefficients(self.session)
+        tariffs = await tariff_repository.tariffs(self.session, classes)
+        coefficients = [coefficient for coefficient in await tariff_repository.zone_coefficients(self.session)
                         if schemes is None or coefficient.zones in schemes]
         by_class: dict[str, list[Tariff]] = {}
         for tariff in tariffs:
@@ -243,7 +249,7 @@ class Billing:
             problems["title"] = "title_invalid"
         if problems:
             raise Invalid("the tariff has mistakes", fields=problems)
-        added = await repository.add_tariff(self.session, Tariff(
+        added = await tariff_repository.add_tariff(self.session, Tariff(
             id=uuid.uuid4(), tariff_class=new.tariff_class, energy=new.energy, price=new.price,
             effective_from=new.effective_from, title=title, created_by=principal.user_id,
         ))
@@ -252,7 +258,7 @@ class Billing:
         return added
 
     async def zone_coefficients(self) -> list[ZoneCoefficient]:
-        return await repository.zone_coefficients(self.session)
+        return await tariff_repository.zone_coefficients(self.session)
 
     async def add_zone_coefficient(self, new: NewCoefficient) -> ZoneCoefficient:
         problems: dict[str, str] = {}
@@ -266,7 +272,7 @@ class Billing:
             problems["effective_from"] = "date_invalid"
         if problems:
             raise Invalid("the zone coefficient has mistakes", fields=problems)
-        added = await repository.add_zone_coefficient(self.session, ZoneCoefficient(
+        added = await tariff_repository.add_zone_coefficient(self.session, ZoneCoefficient(
             id=uuid.uuid4(), zones=new.zones, zone=new.zone, coefficient=new.coefficient,
             effective_from=new.effective_from,
         ))
@@ -277,13 +283,13 @@ class Billing:
     # calculation and invoices
     async def calculation(self, principal: Principal, consumer_id: uuid.UUID, period: str | None) -> CalculationState:
         consumer = await self._consumer(principal, consumer_id)
-        default = await repository.oldest_uninvoiced_period(self.session, consumer_id) or current_period(
+        default = await invoice_repository.oldest_uninvoiced_period(self.session, consumer_id) or current_period(
             self.runtime.today(), consumer.billing_day)
         period = self._period(period, default)
-        meters = (await repository.meters_of(self.session, [consumer_id], period)).get(consumer_id, [])
-        readings = (await repository.readings_of(self.session, [consumer_id], period)).get(consumer_id, [])
+        meters = (await consumer_repository.meters_of(self.session, [consumer_id], period)).get(consumer_id, [])
+        readings = (await consumer_repository.readings_of(self.session, [consumer_id], period)).get(consumer_id, [])
         missing = missing_meters(meters, readings)
-        invoice = (await repository.regular_invoices(self.session, [consumer_id], period)).get(consumer_id)
+        invoice = (await invoice_repository.regular_invoices(self.session, [consumer_id], period)).get(consumer_id)
         return CalculationState(
             period=period, self_calculation=consumer.self_calculation,
             ready=bool(meters) and not missing, missing=missing,
@@ -300,13 +306,13 @@ class Billing:
                             code="self_calculation_forbidden")
         period = self._valid_period(period)
         # the lock makes a double click or a retried request wait for the first, then find its invoice
-        locked = await repository.lock_consumers(self.session, [consumer_id])
+        locked = await consumer_repository.lock_consumers(self.session, [consumer_id])
         outcome = await Issuer(self.session, self.runtime).issue_regular(locked, period)
         if consumer_id in outcome.issued:
-            invoice = await repository.invoice(self.session, outcome.issued[consumer_id])
+            invoice = await invoice_repository.invoice(self.session, outcome.issued[consumer_id])
             created = True
         elif consumer_id in outcome.existing:
-            invoice = await repository.invoice(self.session, outcome.existing[consumer_id])
+            invoice = await invoice_repository.invoice(self.session, outcome.existing[consumer_id])
             created = False
         else:
             raise refusal_error(outcome.refused[0])
@@ -316,21 +322,21 @@ class Billing:
     async def invoices(self, principal: Principal, consumer_id: uuid.UUID, year: int | None) -> tuple[
             list[int], list[InvoiceDetails]]:
         await self._consumer(principal, consumer_id)
-        years = await repository.invoice_years(self.session, consumer_id)
-        return years, await self._details(await repository.invoices_of(self.session, consumer_id, year))
+        years = await invoice_repository.invoice_years(self.session, consumer_id)
+        return years, await self._details(await invoice_repository.invoices_of(self.session, consumer_id, year))
 
     async def invoice(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceDetails:
-        invoice = await repository.invoice(self.session, invoice_id)
+        invoice = await invoice_repository.invoice(self.session, invoice_id)
         # another consumer's invoice is answered as missing: its existence is not theirs to learn
         if invoice is None or not await sees_consumer(self.session, principal, invoice.consumer_id):
             raise NotFound("no such invoice", code="invoice_not_found")
         return (await self._details([invoice]))[0]
 
     async def _details(self, invoices: Sequence[Invoice]) -> list[InvoiceDetails]:
-        lines = await repository.lines_of(self.session, [invoice.id for invoice in invoices])
-        corrected = await repository.numbers_of(
+        lines = await invoice_repository.lines_of(self.session, [invoice.id for invoice in invoices])
+        corrected = await invoice_repository.numbers_of(
             self.session, [invoice.corrects_invoice_id for invoice in invoices if invoice.corrects_invoice_id])
-        statuses = await repository.signature_statuses(
+        statuses = await invoice_repository.signature_statuses(
             self.session, [invoice.document_id for invoice in invoices if invoice.document_id])
         return [
             InvoiceDetails(
@@ -346,12 +352,13 @@ class Billing:
         come, with what is missing and the invoice issued, if any."""
         today = self.runtime.today()
         period = self._period(period, period_of(today))
-        consumers = [consumer for consumer in await repository.all_consumers(self.session, principal.branch_scope())
+        consumers = [consumer for consumer in
+                     await consumer_repository.all_consumers(self.session, principal.branch_scope())
                      if is_due(period, consumer.billing_day, today)]
         ids = [consumer.id for consumer in consumers]
-        meters = await repository.meters_of(self.session, ids, period)
-        readings = await repository.readings_of(self.session, ids, period)
-        invoices = await repository.regular_invoices(self.session, ids, period)
+        meters = await consumer_repository.meters_of(self.session, ids, period)
+        readings = await consumer_repository.readings_of(self.session, ids, period)
+        invoices = await invoice_repository.regular_invoices(self.session, ids, period)
         listed = []
         for consumer in consumers:
             consumer_meters = meters.get(consumer.id, [])
@@ -372,18 +379,18 @@ class Billing:
         branch_id = principal.branch_scope()
         if consumer_ids is None:
             last_day_due = 31 if period < period_of(today) else today.day
-            work = await repository.uninvoiced_consumer_ids(self.session, period, last_day_due, branch_id)
+            work = await run_repository.uninvoiced_consumer_ids(self.session, period, last_day_due, branch_id)
         else:
             work = list(dict.fromkeys(consumer_ids))
         now = self.runtime.now()
-        return await repository.add_run(self.session, BillingRun(
+        return await run_repository.add_run(self.session, BillingRun(
             id=uuid.uuid4(), period=period, state="running", consumer_ids=work, total=len(work), processed=0,
             issued=0, skipped=[],
             requested_by=principal.user_id, branch_id=branch_id, started_at=now, heartbeat_at=now,
         ))
 
     async def run(self, principal: Principal, run_id: uuid.UUID) -> BillingRun:
-        found = await repository.run(self.session, run_id)
+        found = await run_repository.run(self.session, run_id)
         # another branch's run (or an administrator's run over every branch) is not a staff member's to follow
         if found is None or principal.branch_scope() not in (None, found.branch_id):
             raise NotFound("no such billing run", code="run_not_found")

@@ -29,14 +29,15 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import repository
 from billing.access import sees_consumer, visible_consumer
 from billing.clients import Branch
 from billing.domain import tax_invoices as rules
 from billing.domain.calculation import Line
 from billing.domain.periods import day_written
 from billing.models import Consumer, Invoice, TaxInvoice
-from billing.repository import CORRECTING
+from billing.repositories import invoices as invoice_repository
+from billing.repositories import tax_invoices as tax_invoice_repository
+from billing.repositories.invoices import CORRECTING
 from billing.runtime import Runtime
 from billing.settings import BillingSettings
 from shared.auth import Principal
@@ -160,7 +161,7 @@ class TaxInvoicing:
         until the invoices' own PDFs are stored (`ask_for_pdfs`)."""
         if not issued:
             return
-        corrected = await repository.tax_invoices_of_invoices(
+        corrected = await tax_invoice_repository.tax_invoices_of_invoices(
             self.session, [item.invoice["corrects_invoice_id"] for item in issued
                            if item.invoice["corrects_invoice_id"] is not None])
         # numbers per seller and month: one counter statement for each
@@ -173,8 +174,8 @@ class TaxInvoicing:
         seller_rules = {branch_id: _seller_of(seller) for branch_id, seller in sellers.items()}
         rows: list[dict[str, Any]] = []
         for (seller_tax_number, year, month), items in sorted(groups.items()):
-            numbers = await repository.take_tax_invoice_numbers(self.session, seller_tax_number, year, month,
-                                                                len(items))
+            numbers = await tax_invoice_repository.take_tax_invoice_numbers(
+                self.session, seller_tax_number, year, month, len(items))
             for item, number in zip(items, numbers, strict=True):
                 row = item.invoice
                 kind = "correction" if row["kind"] == CORRECTING else "tax_invoice"
@@ -200,22 +201,22 @@ class TaxInvoicing:
                     "corrects_tax_invoice_id": corrects.id if corrects else None, "seller": seller, "buyer": buyer,
                     "registration": NOT_REGISTERED, "render_request": render,
                 })
-        await repository.insert_tax_invoices(self.session, rows)
+        await tax_invoice_repository.insert_tax_invoices(self.session, rows)
 
     async def ask_for_pdfs(self, invoice_id: uuid.UUID) -> None:
         """Ask documents for the PDF of the invoice's tax invoice, now that the invoice's PDF is stored (once)."""
-        requests = await repository.take_tax_invoice_render_requests(self.session, invoice_id)
+        requests = await tax_invoice_repository.take_tax_invoice_render_requests(self.session, invoice_id)
         await outbox.add(self.session, *(RenderRequested.model_validate(request) for request in requests))
 
     # reading
     async def listing(self, principal: Principal, consumer_id: uuid.UUID, year: int | None) -> tuple[
             list[int], list[TaxInvoiceDetails]]:
         await visible_consumer(self.session, principal, consumer_id)
-        years = await repository.tax_invoice_years(self.session, consumer_id)
-        return years, await self._details(await repository.tax_invoices_of(self.session, consumer_id, year))
+        years = await tax_invoice_repository.tax_invoice_years(self.session, consumer_id)
+        return years, await self._details(await tax_invoice_repository.tax_invoices_of(self.session, consumer_id, year))
 
     async def one(self, principal: Principal, tax_invoice_id: uuid.UUID, *, lock: bool = False) -> TaxInvoiceDetails:
-        found = await repository.tax_invoice(self.session, tax_invoice_id, lock=lock)
+        found = await tax_invoice_repository.tax_invoice(self.session, tax_invoice_id, lock=lock)
         # another consumer's is answered as missing: its existence is not theirs to learn
         if found is None or not await sees_consumer(self.session, principal, found.consumer_id):
             raise NotFound("no such tax invoice", code="tax_invoice_not_found")
@@ -239,12 +240,12 @@ class TaxInvoicing:
     async def keep_buyer(self, consumer_id: uuid.UUID, consumer: BuyerDetails) -> None:
         """Identity changed the consumer: the buyer of its tax invoices not registered yet follows (a registered
         one keeps the buyer it was registered with)."""
-        await repository.set_unregistered_buyer(self.session, consumer_id, buyer_of(consumer))
+        await tax_invoice_repository.set_unregistered_buyer(self.session, consumer_id, buyer_of(consumer))
 
     async def _details(self, found: Sequence[TaxInvoice]) -> list[TaxInvoiceDetails]:
-        invoices = await repository.invoices_by_id(self.session, [row.invoice_id for row in found])
-        lines = await repository.lines_of(self.session, list(invoices))
-        corrected = await repository.tax_invoices_by_id(
+        invoices = await invoice_repository.invoices_by_id(self.session, [row.invoice_id for row in found])
+        lines = await invoice_repository.lines_of(self.session, list(invoices))
+        corrected = await tax_invoice_repository.tax_invoices_by_id(
             self.session, [row.corrects_tax_invoice_id for row in found if row.corrects_tax_invoice_id])
         details = []
         for row in found:

@@ -14,7 +14,7 @@ Money is `Decimal` in UAH; amounts are split in whole kopecks because payments a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -107,11 +107,6 @@ def conflicting_facts(stored: PaymentFacts, again: PaymentFacts) -> tuple[str, .
     repeated message is refused, naming these fields.
     """
     return tuple(name for name in _MATERIAL_FACTS if getattr(stored, name) != getattr(again, name))
-
-
-def saldo(invoiced: Iterable[Decimal], paid: Iterable[Decimal]) -> Decimal:
-    """Invoiced − paid: positive is the consumer's debt, negative their overpayment."""
-    return sum(invoiced, ZERO) - sum(paid, ZERO)
 
 
 def allocate_payment(
