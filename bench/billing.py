@@ -46,8 +46,8 @@ from billing.runtime import Runtime
 from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
 from identity.app import create_app as create_identity_app
-from identity.service import Identity
 from identity.settings import IdentitySettings
+from identity.staff import Staff
 from shared import migrations
 from shared.auth import Principal, Role
 from shared.business_calendar import BUSINESS_TIME_ZONE
@@ -77,7 +77,7 @@ async def identity_service(namespace: str) -> AsyncIterator[tuple[FastAPI, uuid.
     try:
         async with app.router.lifespan_context(app):
             async with app.state.database.transaction() as session:
-                branch = await Identity(session, app.state.identity).create_branch(**BRANCH)
+                branch = await Staff(session, app.state.identity).create_branch(**BRANCH)
             yield app, branch.id
     finally:
         await drop_database(settings.database_url)

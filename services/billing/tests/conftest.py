@@ -28,8 +28,8 @@ from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
 from devtools.res_simulator import Answers, publish_events
 from identity.app import create_app as create_identity_app
-from identity.service import Identity
 from identity.settings import IdentitySettings
+from identity.staff import Staff
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.business_calendar import BUSINESS_TIME_ZONE
@@ -69,7 +69,7 @@ async def identity(postgres_url: str, amqp_url: str, run_id: str, service_token_
     try:
         async with app.router.lifespan_context(app):
             async with app.state.database.transaction() as session:
-                branch = await Identity(session, app.state.identity).create_branch(**BRANCH)
+                branch = await Staff(session, app.state.identity).create_branch(**BRANCH)
             yield IdentityService(app, branch.id)
     finally:
         await drop_database(settings.database_url)

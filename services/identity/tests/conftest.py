@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from identity import repository
 from identity.app import create_app
 from identity.models import UserRole
-from identity.service import Identity
 from identity.settings import IdentitySettings
+from identity.staff import Staff, branch_by_name
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.db import Database
@@ -163,9 +162,8 @@ class World:
 
 async def add_staff(database: Database, app: FastAPI, login: str, role: UserRole, branch_name: str | None) -> Principal:
     async with database.transaction() as session:
-        identity = Identity(session, app.state.identity)
-        branch = await repository.branch_by_name(session, branch_name) if branch_name else None
-        user = await identity.create_staff_user(
+        branch = await branch_by_name(session, branch_name) if branch_name else None
+        user = await Staff(session, app.state.identity).create_staff_user(
             login=login, email=f"{login}@cabinet.local", password=STRONG_PASSWORD, role=role, branch=branch
         )
         return Principal(user_id=user.id, role=Role(role), ip=CLIENT_IP)
@@ -173,7 +171,7 @@ async def add_staff(database: Database, app: FastAPI, login: str, role: UserRole
 
 async def add_branch(database: Database, app: FastAPI, name: str, edrpou: str) -> None:
     async with database.transaction() as session:
-        await Identity(session, app.state.identity).create_branch(
+        await Staff(session, app.state.identity).create_branch(
             name=name, edrpou=edrpou, iban="UA213052990000000026001234567", address="Київ", phone="+380440000000",
             email="res@cabinet.local",
         )

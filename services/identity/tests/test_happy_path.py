@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,6 +9,7 @@ import aio_pika
 
 from identity.settings import IdentitySettings
 from shared.bus import Topology
+from shared.testing import eventually
 
 
 async def test_from_a_new_consumer_account_to_a_changed_password(api: Any, world: Any) -> None:
@@ -79,14 +79,15 @@ async def test_the_events_reach_the_bus(api: Any, world: Any, settings: Identity
         await queue.bind(exchange, "identity.#")
         await api.ok("POST", f"/consumers/{world.consumer['id']}/activation-codes", world.staff_a)
         received: list[aio_pika.abc.AbstractIncomingMessage] = []
-        async with asyncio.timeout(15):
-            while not any(m.type == "identity.registration_link_issued.v1" for m in received):
-                message = await queue.get(fail=False)
-                if message is None:
-                    await asyncio.sleep(0.1)
-                    continue
+
+        async def link_issued() -> bool:
+            message = await queue.get(fail=False)
+            if message is not None:
                 await message.ack()
                 received.append(message)
+            return any(m.type == "identity.registration_link_issued.v1" for m in received)
+
+        await eventually(link_issued, within=15)
     published = [json.loads(m.body) for m in received if m.type == "identity.registration_link_issued.v1"]
     assert published[-1]["link_url"] == (await api.outbox("identity.registration_link_issued.v1"))[-1]["link_url"]
     assert await api.scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") >= 1

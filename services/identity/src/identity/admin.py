@@ -20,11 +20,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from identity import repository
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.consumers import Consumers
 from identity.demo import new_staff_password
 from identity.models import SupplierBranch, UserRole
-from identity.service import Identity, Runtime
+from identity.runtime import Runtime
 from identity.settings import IdentitySettings, get_settings
+from identity.staff import Staff, branch_by_id, branch_by_name, branches, staff_of_branch
 from shared import migrations
 from shared.db import Database
 from shared.errors import Invalid
@@ -32,30 +35,32 @@ from shared.errors import Invalid
 T = TypeVar("T")
 
 
-async def _in_transaction(settings: IdentitySettings, work: Callable[[Identity], Awaitable[T]]) -> T:
+async def _in_transaction(
+    settings: IdentitySettings, work: Callable[[AsyncSession, Runtime], Awaitable[T]]
+) -> T:
     await migrations.upgrade(migrations.migrations_dir_of("identity"), settings.database_url)
     database = Database(settings.database_url, pool_size=2)
     try:
         async with database.transaction() as session:
-            return await work(Identity(session, Runtime.create(settings, attempts_database=database)))
+            return await work(session, Runtime.create(settings, attempts_database=database))
     finally:
         await database.dispose()
 
 
-async def _branch(identity: Identity, name_or_id: str) -> SupplierBranch:
+async def _branch(session: AsyncSession, name_or_id: str) -> SupplierBranch:
     try:
-        found = await repository.branch(identity.session, uuid.UUID(name_or_id))
+        found = await branch_by_id(session, uuid.UUID(name_or_id))
     except ValueError:
-        found = await repository.branch_by_name(identity.session, name_or_id)
+        found = await branch_by_name(session, name_or_id)
     if found is None:
         raise Invalid("no such branch", fields={"branch": "unknown"})
     return found
 
 
-async def list_branches(identity: Identity) -> list[str]:
+async def list_branches(session: AsyncSession) -> list[str]:
     lines = []
-    for branch in await identity.branches():
-        staff = await repository.staff_of_branch(identity.session, branch.id)
+    for branch in await branches(session):
+        staff = await staff_of_branch(session, branch.id)
         logins = ", ".join(user.login for user in staff) or "no staff"
         lines.append(f"{branch.id}  {branch.name} (ЄДРПОУ {branch.edrpou}): {logins}")
     return lines
@@ -79,21 +84,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     settings = get_settings()
 
-    async def work(identity: Identity) -> list[str]:
+    async def work(session: AsyncSession, runtime: Runtime) -> list[str]:
         match arguments.command:
             case "branches":
-                return await list_branches(identity)
+                return await list_branches(session)
             case "create-branch":
-                created = await identity.create_branch(
+                created = await Staff(session, runtime).create_branch(
                     name=arguments.name, edrpou=arguments.edrpou, iban=arguments.iban, address=arguments.address,
                     phone=arguments.phone, email=arguments.email,
                 )
                 return [f"branch created: {created.name} ({created.id})"]
             case "add-staff" | "add-admin":
                 staff = arguments.command == "add-staff"
-                branch = await _branch(identity, arguments.branch) if staff else None
+                branch = await _branch(session, arguments.branch) if staff else None
                 password = arguments.password or new_staff_password()
-                user = await identity.create_staff_user(
+                user = await Staff(session, runtime).create_staff_user(
                     login=arguments.login, email=arguments.email, password=password,
                     role=UserRole.STAFF if staff else UserRole.ADMIN, branch=branch,
                 )
@@ -101,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 shown = "" if arguments.password else f" / {password}"
                 return [f"{where}: login {user.login}{shown}"]
             case _:
-                count = await identity.announce_consumers()
+                count = await Consumers(session, runtime).announce()
                 return [f"{count} consumer accounts announced again"]
 
     try:

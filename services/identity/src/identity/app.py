@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from identity import repository
 from identity.domain.throttling import LONGEST_WINDOW
 from identity.endpoints import router
-from identity.service import Runtime, utcnow
+from identity.runtime import Runtime, utcnow
+from identity.sessions import purge_sessions
 from identity.settings import IdentitySettings, get_settings
 from identity.subscriptions import SUBSCRIPTIONS
+from identity.throttle import purge_attempts
 from shared import background
 from shared.db import Database
 from shared.migrations import migrations_dir_of
@@ -49,8 +50,8 @@ def create_app(settings: IdentitySettings) -> FastAPI:
         """Delete throttling records no rule counts any more, and sessions long over."""
         now = utcnow()
         async with app.state.database.transaction() as session:
-            attempts = await repository.purge_attempts(session, now - LONGEST_WINDOW)
-            sessions = await repository.purge_sessions(session, now - ENDED_SESSIONS_KEPT)
+            attempts = await purge_attempts(session, now - LONGEST_WINDOW)
+            sessions = await purge_sessions(session, now - ENDED_SESSIONS_KEPT)
         if attempts or sessions:
             logger.info("housekeeping: deleted %d throttling records, %d sessions", attempts, sessions)
 

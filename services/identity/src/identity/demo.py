@@ -27,10 +27,13 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from identity import repository
+from identity.consumers import ConsumerChanges, ConsumerFields, Consumers, Viewer, consumer_by_account_number
 from identity.models import SupplierBranch, User, UserRole
-from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer
+from identity.registration import Registration
+from identity.runtime import Runtime
 from identity.settings import IdentitySettings, get_settings
+from identity.staff import Staff, branch_by_name
+from identity.users import Users, user_by_login
 from shared import migrations
 from shared.db import Database
 from shared.errors import Invalid
@@ -104,55 +107,53 @@ async def create_demo_data(settings: IdentitySettings, staff_password: str | Non
     try:
         runtime = Runtime.create(settings, attempts_database=database)
         async with database.transaction() as session:
-            identity = Identity(session, runtime)
-            branch = await repository.branch_by_name(session, BRANCH["name"]) or await identity.create_branch(
-                **BRANCH
-            )
-            staff = await repository.user_by_login(session, STAFF_LOGIN)
+            staff_side, consumers = Staff(session, runtime), Consumers(session, runtime)
+            branch = await branch_by_name(session, BRANCH["name"]) or await staff_side.create_branch(**BRANCH)
+            staff = await user_by_login(session, STAFF_LOGIN)
             new_password = None
             if staff is None:
                 new_password = staff_password or new_staff_password()
-                staff = await identity.create_staff_user(
+                staff = await staff_side.create_staff_user(
                     login=STAFF_LOGIN, email=STAFF_EMAIL, password=new_password, role=UserRole.STAFF, branch=branch
                 )
             viewer = Viewer(user_id=staff.id, branch_id=branch.id)
-            consumer = await repository.consumer_by_account_number(session, CONSUMER_NUMBER)
+            consumer = await consumer_by_account_number(session, CONSUMER_NUMBER)
             if consumer is None:
-                consumer, code = await identity.create_consumer(viewer, demo_consumer(branch.id))
+                consumer, code = await consumers.create(viewer, demo_consumer(branch.id))
             else:
                 if consumer.vat_payer and consumer.ipn is None:  # made before consumers had their VAT details
-                    consumer = await identity.change_consumer(viewer, consumer.id, ConsumerChanges(ipn=CONSUMER_IPN))
-                code = await identity.issue_activation_code(viewer, consumer)
-            accountant = await repository.user_by_login(session, ACCOUNTANT_LOGIN) or await _accountant(
-                identity, consumer.id)
-            second_branch, second_password = await _second_branch(identity, new_password or staff_password)
+                    consumer = await consumers.change(viewer, consumer.id, ConsumerChanges(ipn=CONSUMER_IPN))
+                code = await Registration(session, runtime).issue_activation_code(consumer, issued_by=viewer.user_id)
+            accountant = await user_by_login(session, ACCOUNTANT_LOGIN) or await _accountant(
+                Users(session, runtime), consumer.id)
+            second_branch, second_password = await _second_branch(staff_side, new_password or staff_password)
             return DemoData(str(branch.id), staff.login, str(staff.id), new_password, str(consumer.id), code,
                             str(accountant.id), str(second_branch.id), second_staff_password=second_password)
     finally:
         await database.dispose()
 
 
-async def _accountant(identity: Identity, consumer_id: uuid.UUID) -> User:
+async def _accountant(users: Users, consumer_id: uuid.UUID) -> User:
     """The user who registered when the consumer's history began (with a password nobody is told)."""
     accountant = User(
         login=ACCOUNTANT_LOGIN, email=ACCOUNTANT_EMAIL, role=UserRole.CONSUMER, consumer_id=consumer_id,
-        password_hash=identity.hashing.hash(secrets.token_urlsafe(24)),
+        password_hash=await users.hash_password(secrets.token_urlsafe(24)),
         created_at=datetime.now(UTC) - ACCOUNTANT_SINCE,
     )
-    identity.session.add(accountant)
-    await identity.session.flush()
+    users.session.add(accountant)
+    await users.session.flush()
     return accountant
 
 
-async def _second_branch(identity: Identity, staff_password: str | None) -> tuple[SupplierBranch, str | None]:
+async def _second_branch(staff_side: Staff, staff_password: str | None) -> tuple[SupplierBranch, str | None]:
     """The second branch, and its staff member with the first one's password (or a new one): the password, if made."""
-    branch = await repository.branch_by_name(identity.session, SECOND_BRANCH["name"])
+    branch = await branch_by_name(staff_side.session, SECOND_BRANCH["name"])
     if branch is None:
-        branch = await identity.create_branch(**SECOND_BRANCH)
-    if await repository.user_by_login(identity.session, SECOND_STAFF_LOGIN) is not None:
+        branch = await staff_side.create_branch(**SECOND_BRANCH)
+    if await user_by_login(staff_side.session, SECOND_STAFF_LOGIN) is not None:
         return branch, None
     password = staff_password or new_staff_password()
-    await identity.create_staff_user(login=SECOND_STAFF_LOGIN, email=SECOND_STAFF_EMAIL, password=password,
+    await staff_side.create_staff_user(login=SECOND_STAFF_LOGIN, email=SECOND_STAFF_EMAIL, password=password,
                                      role=UserRole.STAFF, branch=branch)
     return branch, password
 

@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import schemas
-from identity.service import ConsumerChanges, ConsumerFields, Identity, Runtime, Viewer, utcnow
+from identity.account import Account
+from identity.consumers import ConsumerChanges, ConsumerFields, Consumers, Viewer
+from identity.registration import Registration
+from identity.runtime import Runtime, utcnow
+from identity.sessions import Sessions
+from identity.staff import Staff
+from identity.users import Users
 from shared.auth import Anyone, Person, Principal, StaffOnly, SupplierSide
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/api/v1")
 
-
-def identity_service(request: Request, session: SessionDep) -> Identity:
-    runtime: Runtime = request.app.state.identity
-    return Identity(session, runtime)
+Feature = TypeVar("Feature")
 
 
-IdentityDep = Annotated[Identity, Depends(identity_service)]
+def feature(kind: Callable[[AsyncSession, Runtime], Feature]) -> Callable[[Request, AsyncSession], Feature]:
+    """A dependency giving a feature of identity in the request's transaction."""
+
+    def in_request(request: Request, session: SessionDep) -> Feature:
+        return kind(session, request.app.state.identity)
+
+    return in_request
+
+
+SessionsDep = Annotated[Sessions, Depends(feature(Sessions))]
+RegistrationDep = Annotated[Registration, Depends(feature(Registration))]
+UsersDep = Annotated[Users, Depends(feature(Users))]
+AccountDep = Annotated[Account, Depends(feature(Account))]
+ConsumersDep = Annotated[Consumers, Depends(feature(Consumers))]
+StaffDep = Annotated[Staff, Depends(feature(Staff))]
 
 
 def client_address(principal: Principal) -> str:
@@ -31,9 +50,9 @@ def client_address(principal: Principal) -> str:
 # sessions
 @router.post("/sessions", status_code=201)
 async def sign_in(
-    body: schemas.SignIn, principal: Anyone, identity: IdentityDep
+    body: schemas.SignIn, principal: Anyone, sessions: SessionsDep
 ) -> schemas.SessionCreated:
-    new = await identity.sign_in(body.login, body.password, client_address(principal))
+    new = await sessions.sign_in(body.login, body.password, client_address(principal))
     return schemas.SessionCreated(
         session_token=new.token, expires_at=new.session.expires_at,
         user=schemas.UserOut.of(new.session.user, utcnow()),
@@ -42,26 +61,26 @@ async def sign_in(
 
 @router.post("/sessions/resolve")
 async def resolve_session(
-    body: schemas.SessionToken, _: Anyone, identity: IdentityDep
+    body: schemas.SessionToken, _: Anyone, sessions: SessionsDep
 ) -> schemas.SessionResolved:
-    found = await identity.resolve_session(body.session_token)
+    found = await sessions.resolve(body.session_token)
     return schemas.SessionResolved(
         session_id=found.id, expires_at=found.expires_at, user=schemas.UserOut.of(found.user, utcnow())
     )
 
 
 @router.delete("/sessions/current", status_code=204)
-async def sign_out(body: schemas.SessionToken, _: Anyone, identity: IdentityDep) -> Response:
-    await identity.sign_out(body.session_token)
+async def sign_out(body: schemas.SessionToken, _: Anyone, sessions: SessionsDep) -> Response:
+    await sessions.sign_out(body.session_token)
     return Response(status_code=204)
 
 
 # registration
 @router.get("/registration/links/{token}")
 async def registration_link(
-    token: Annotated[str, Path(max_length=128)], _: Anyone, identity: IdentityDep
+    token: Annotated[str, Path(max_length=128)], _: Anyone, registration: RegistrationDep
 ) -> schemas.RegistrationLinkOut:
-    link = await identity.registration_link(token)
+    link = await registration.link(token)
     return schemas.RegistrationLinkOut(
         consumer=schemas.LinkedConsumer(account_number=link.consumer.account_number, name=link.consumer.name)
     )
@@ -70,17 +89,17 @@ async def registration_link(
 @router.get("/registration/links/{token}/login-availability")
 async def login_availability(
     token: Annotated[str, Path(max_length=128)], login: Annotated[str, Query(max_length=320)],
-    principal: Anyone, identity: IdentityDep,
+    principal: Anyone, registration: RegistrationDep,
 ) -> schemas.LoginAvailability:
-    problem = await identity.login_availability(token, login, client_address(principal))
+    problem = await registration.login_availability(token, login, client_address(principal))
     return schemas.LoginAvailability(login=login, available=problem is None, reason=problem)
 
 
 @router.post("/registration/complete", status_code=201)
 async def complete_registration(
-    body: schemas.CompleteRegistration, principal: Anyone, identity: IdentityDep
+    body: schemas.CompleteRegistration, principal: Anyone, registration: RegistrationDep
 ) -> schemas.UserEnvelope:
-    user = await identity.complete_registration(
+    user = await registration.complete(
         token=body.token, activation_code=body.activation_code, login=body.login, password=body.password,
         password_confirmation=body.password_confirmation, client_address=client_address(principal),
     )
@@ -89,69 +108,69 @@ async def complete_registration(
 
 @router.post("/registration/resend", status_code=202)
 async def resend_registration(
-    body: schemas.ResendRegistration, principal: Anyone, identity: IdentityDep
+    body: schemas.ResendRegistration, principal: Anyone, registration: RegistrationDep
 ) -> schemas.EmailOut:
-    email = await identity.resend_registration(body.activation_code, body.email, client_address(principal))
+    email = await registration.resend(body.activation_code, body.email, client_address(principal))
     return schemas.EmailOut(email=email)
 
 
 # the signed-in user
 @router.get("/me")
-async def me(principal: Person, identity: IdentityDep) -> schemas.UserOut:
-    return schemas.UserOut.of(await identity.current_user(principal), utcnow())
+async def me(principal: Person, users: UsersDep) -> schemas.UserOut:
+    return schemas.UserOut.of(await users.current(principal), utcnow())
 
 
 @router.post("/me/email", status_code=202)
 async def request_email_change(
-    body: schemas.EmailChangeRequest, principal: Person, identity: IdentityDep
+    body: schemas.EmailChangeRequest, principal: Person, users: UsersDep, account: AccountDep
 ) -> schemas.PendingEmailOut:
-    user = await identity.current_user(principal)
-    change = await identity.request_email_change(
+    user = await users.current(principal)
+    change = await account.request_email_change(
         user, body.new_email, body.current_password, session_id=principal.session_id
     )
     return schemas.PendingEmailOut(pending_email=change.new_email)
 
 
 @router.delete("/me/email/pending", status_code=204)
-async def cancel_email_change(principal: Person, identity: IdentityDep) -> Response:
-    await identity.cancel_email_change(await identity.current_user(principal))
+async def cancel_email_change(principal: Person, users: UsersDep, account: AccountDep) -> Response:
+    await account.cancel_email_change(await users.current(principal))
     return Response(status_code=204)
 
 
 @router.post("/email-changes/confirm")
 async def confirm_email_change(
-    body: schemas.ConfirmEmailChange, _: Anyone, identity: IdentityDep
+    body: schemas.ConfirmEmailChange, _: Anyone, account: AccountDep
 ) -> schemas.EmailOut:
-    return schemas.EmailOut(email=await identity.confirm_email_change(body.token))
+    return schemas.EmailOut(email=await account.confirm_email_change(body.token))
 
 
 @router.post("/me/login")
 async def change_login(
-    body: schemas.LoginChangeRequest, principal: Person, identity: IdentityDep
+    body: schemas.LoginChangeRequest, principal: Person, users: UsersDep, account: AccountDep
 ) -> schemas.UserEnvelope:
-    user = await identity.current_user(principal)
-    user = await identity.change_login(user, body.new_login, body.current_password, session_id=principal.session_id)
+    user = await users.current(principal)
+    user = await account.change_login(user, body.new_login, body.current_password, session_id=principal.session_id)
     return schemas.UserEnvelope(user=schemas.UserOut.of(user, utcnow()))
 
 
 @router.post("/me/password", status_code=204)
 async def change_password(
-    body: schemas.PasswordChangeRequest, principal: Person, identity: IdentityDep
+    body: schemas.PasswordChangeRequest, principal: Person, users: UsersDep, account: AccountDep
 ) -> Response:
-    await identity.change_password(
-        await identity.current_user(principal), body.current_password, body.new_password,
+    await account.change_password(
+        await users.current(principal), body.current_password, body.new_password,
         body.new_password_confirmation, keep_session=principal.session_id,
     )
     return Response(status_code=204)
 
 
 # the supplier's side
-async def viewer(principal: SupplierSide, identity: IdentityDep) -> Viewer:
-    return await identity.viewer(principal)
+async def viewer(principal: SupplierSide, consumers: ConsumersDep) -> Viewer:
+    return await consumers.viewer(principal)
 
 
-async def staff_viewer(principal: StaffOnly, identity: IdentityDep) -> Viewer:
-    return await identity.viewer(principal)
+async def staff_viewer(principal: StaffOnly, consumers: ConsumersDep) -> Viewer:
+    return await consumers.viewer(principal)
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
@@ -159,31 +178,31 @@ StaffViewerDep = Annotated[Viewer, Depends(staff_viewer)]
 
 
 @router.get("/branches")
-async def branches(_: ViewerDep, identity: IdentityDep) -> list[schemas.BranchOut]:
-    return [schemas.BranchOut.model_validate(branch) for branch in await identity.branches()]
+async def branches(_: ViewerDep, staff: StaffDep) -> list[schemas.BranchOut]:
+    return [schemas.BranchOut.model_validate(branch) for branch in await staff.branches()]
 
 
 @router.get("/consumers")
 async def find_consumers(
-    viewer: ViewerDep, identity: IdentityDep, query: Annotated[str, Query(max_length=300)] = ""
+    viewer: ViewerDep, consumers: ConsumersDep, query: Annotated[str, Query(max_length=300)] = ""
 ) -> list[schemas.ConsumerOut]:
-    return [schemas.ConsumerOut.of(consumer) for consumer in await identity.find_consumers(viewer, query)]
+    return [schemas.ConsumerOut.of(consumer) for consumer in await consumers.find(viewer, query)]
 
 
 @router.post("/consumers", status_code=201)
 async def create_consumer(
-    body: schemas.NewConsumer, viewer: StaffViewerDep, identity: IdentityDep
+    body: schemas.NewConsumer, viewer: StaffViewerDep, consumers: ConsumersDep
 ) -> schemas.ConsumerCreated:
-    consumer, code = await identity.create_consumer(viewer, ConsumerFields(**body.model_dump()))
+    consumer, code = await consumers.create(viewer, ConsumerFields(**body.model_dump()))
     return schemas.ConsumerCreated(consumer=schemas.ConsumerOut.of(consumer), activation_code=code)
 
 
 @router.get("/consumers/{consumer_id}")
 async def consumer(
-    consumer_id: uuid.UUID, viewer: ViewerDep, identity: IdentityDep
+    consumer_id: uuid.UUID, viewer: ViewerDep, consumers: ConsumersDep
 ) -> schemas.ConsumerDetails:
-    found = await identity.consumer(viewer, consumer_id)
-    users = await identity.users_of(found)
+    found = await consumers.consumer(viewer, consumer_id)
+    users = await consumers.users_of(found)
     return schemas.ConsumerDetails(
         consumer=schemas.ConsumerOut.of(found),
         users=[schemas.ConsumerUserOut.model_validate(user) for user in users],
@@ -192,15 +211,16 @@ async def consumer(
 
 @router.patch("/consumers/{consumer_id}")
 async def change_consumer(
-    consumer_id: uuid.UUID, body: schemas.ConsumerChanges, viewer: StaffViewerDep, identity: IdentityDep
+    consumer_id: uuid.UUID, body: schemas.ConsumerChanges, viewer: StaffViewerDep, consumers: ConsumersDep
 ) -> schemas.ConsumerOut:
-    changed = await identity.change_consumer(viewer, consumer_id, ConsumerChanges(**body.model_dump()))
+    changed = await consumers.change(viewer, consumer_id, ConsumerChanges(**body.model_dump()))
     return schemas.ConsumerOut.of(changed)
 
 
 @router.post("/consumers/{consumer_id}/activation-codes", status_code=201)
 async def issue_activation_code(
-    consumer_id: uuid.UUID, viewer: StaffViewerDep, identity: IdentityDep
+    consumer_id: uuid.UUID, viewer: StaffViewerDep, consumers: ConsumersDep, registration: RegistrationDep
 ) -> schemas.ActivationCodeIssued:
-    found = await identity.consumer(viewer, consumer_id)
-    return schemas.ActivationCodeIssued(activation_code=await identity.issue_activation_code(viewer, found))
+    found = await consumers.consumer(viewer, consumer_id)
+    code = await registration.issue_activation_code(found, issued_by=viewer.user_id)
+    return schemas.ActivationCodeIssued(activation_code=code)

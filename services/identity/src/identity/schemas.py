@@ -12,9 +12,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from identity.account import pending_email
 from identity.domain.logins import LoginProblem
 from identity.models import ConsumerAccount, SupplierBranch, User
-from identity.service import pending_email
 from shared.auth import Role
 
 Short = Annotated[str, StringConstraints(max_length=320)]
