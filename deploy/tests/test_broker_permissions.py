@@ -23,10 +23,11 @@ from aiormq.exceptions import ChannelAccessRefused
 from deploy_manifests import Rendered
 
 from shared.bus.topology import (
+    RES_ANSWERING_SERVICES,
     Topology,
     declare_consumer_queues,
     declare_exchange,
-    res_answers_binding,
+    res_answers_bindings,
     res_answers_queue,
     res_system_access,
 )
@@ -160,9 +161,11 @@ def test_each_res_systems_objects_are_what_the_contract_says(rendered: dict[str,
         queue = manifests.one("Queue", f"{name}-answers")["spec"]
         assert (queue["name"], queue["vhost"], queue["type"], queue["durable"]) == (
             res_answers_queue(NAMESPACE, system), "cabinet", "quorum", True)
-        binding = manifests.one("Binding", f"{name}-answers")["spec"]
-        assert (binding["source"], binding["destination"], binding["destinationType"], binding["routingKey"]) == (
-            f"{NAMESPACE}.events", queue["name"], "queue", res_answers_binding(system))
+        bindings = [manifests.one("Binding", f"{name}-{service}-answers")["spec"]
+                    for service in RES_ANSWERING_SERVICES]
+        assert {(binding["source"], binding["destination"], binding["destinationType"], binding["routingKey"])
+                for binding in bindings} == {(f"{NAMESPACE}.events", queue["name"], "queue", key)
+                                             for key in res_answers_bindings(system)}
     exchange = manifests.one("Exchange", "cabinet-events")["spec"]
     assert (exchange["name"], exchange["type"], exchange["durable"], exchange["autoDelete"]) == (
         f"{NAMESPACE}.events", "topic", True, False)
@@ -194,7 +197,8 @@ async def test_a_res_systems_user_publishes_its_own_messages_and_reads_its_own_a
             for res_system in (system, other):
                 answers = await admin_channel.declare_queue(res_answers_queue(NAMESPACE, res_system), durable=True,
                                                             arguments={"x-queue-type": "quorum"})
-                await answers.bind(exchange.name, res_answers_binding(res_system))
+                for binding in res_answers_bindings(res_system):
+                    await answers.bind(exchange.name, binding)
         async with await aio_pika.connect(f"amqp://{name}:{password}@127.0.0.1:5672/{vhost}") as connection:
             channel = await connection.channel(publisher_confirms=True)
             events = await channel.get_exchange(f"{NAMESPACE}.events")  # passively: it may

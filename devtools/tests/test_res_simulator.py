@@ -26,7 +26,7 @@ from devtools.res_simulator import (
     publish_payments,
     read_statement,
 )
-from shared.bus.topology import res_answers_binding, res_system_access
+from shared.bus.topology import res_answers_bindings, res_system_access
 from shared.contracts import asyncapi
 from shared.contracts.billing import Allocation, PaymentAccepted, PaymentParked
 from shared.contracts.res import PaymentReceived, PaymentReturned
@@ -332,4 +332,5 @@ def test_the_pages_permissions_are_what_a_res_systems_user_is_given() -> None:
     assert (f"configure `{access.configure}` (nothing), write `{access.write}`, read `{access.read}`, and on the "
             f"exchange `cabinet.events` the topic permissions write `{access.topic_write}`, read "
             f"`{access.topic_read}`") in page
-    assert f"bound to `cabinet.events` with `{res_answers_binding('<system>')}`" in page
+    billing, metering = res_answers_bindings("<system>")
+    assert f"bound to `cabinet.events` with `{billing}` and `{metering}`" in page

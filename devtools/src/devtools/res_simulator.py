@@ -49,7 +49,7 @@ from aio_pika.abc import (
 )
 from pydantic import ValidationError
 
-from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_binding
+from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_bindings
 from shared.contracts import asyncapi
 from shared.contracts.base import PARTNER_NAME, REGISTRY, Event
 from shared.contracts.res import PaymentReceived, PaymentReturned
@@ -282,7 +282,8 @@ class Answers:
         channel = await self._connection.channel()
         exchange = await declare_exchange(channel, Topology(self._namespace, APP_ID))
         queue = await self._declare_queue(channel)
-        await queue.bind(exchange, res_answers_binding(self._res_system))
+        for binding in res_answers_bindings(self._res_system):
+            await queue.bind(exchange, binding)
         await queue.consume(self._received.put)
         return self
 

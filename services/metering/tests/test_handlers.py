@@ -20,6 +20,9 @@ from shared.contracts.res import MeterReading, ReadingsSubmitted
 from shared.contracts.signature import DocumentStatusChanged
 from shared.testing import eventually
 
+#: the RES system the tests' broker publishes as (conftest's `Broker`)
+RES_SYSTEM = "roe-donetsk"
+
 
 async def in_inbox(api: Any, message_id: str) -> bool:
     """Whether metering has handled the message (its inbox row is committed)."""
@@ -188,6 +191,18 @@ async def test_res_readings_are_accepted_once_per_submission(api: Any, broker: A
     assert [(line["zone"], line["current"]) for line in accepted["readings"]] == [(1, "1500.25"), (2, "700")]
     [render] = await api.outbox("documents.render_requested.v1")
     assert render["source_event"] == f"metering.act/{act['id']}"
+    # answered both times, to the RES system that sent it, with the act that holds the readings
+    answers = await api.outbox("metering.readings_taken.v1")
+    assert [(answer["submission_id"], answer["act_id"], answer["readings"]) for answer in answers] == [
+        (submission.submission_id, act["id"], 2)] * 2
+    assert await addressees(api, "metering.readings_taken.v1") == {RES_SYSTEM}
+
+
+async def addressees(api: Any, message_type: str) -> set[str]:
+    """The partner systems the outbox's answers of this type are addressed to."""
+    rows = await api.scalar("SELECT array_agg(DISTINCT headers->>'x-partner') FROM outbox WHERE message_type = :type",
+                            type=message_type)
+    return set(rows or ())
 
 
 async def test_bad_res_messages_are_dead_lettered_with_the_reason(api: Any, broker: Any) -> None:
@@ -223,4 +238,14 @@ async def test_bad_res_messages_are_dead_lettered_with_the_reason(api: Any, brok
     assert "readings[0].value: too_many_digits" in reasons["digits"]
     assert "period_invalid" in reasons["future"]
     assert {str(dead[ids[name]].headers["x-exception"]) for name in ids if name != "contract"} == {"PermanentError"}
-    assert await api.snapshot() == before
+    # each is answered to the RES system that sent it, with every reason; nothing else is written
+    refusals = {answer["message_id"]: answer for answer in await api.outbox("metering.readings_refused.v1")}
+    assert set(refusals) == set(ids.values())
+    assert {name: refusals[message_id]["reason"] for name, message_id in ids.items()} == {
+        name: "invalid" if name == "contract" else "refused" for name in ids}
+    assert refusals[ids["contract"]]["submission_id"] == broken["submission_id"]
+    assert any("zone" in error for error in refusals[ids["contract"]]["errors"])
+    assert refusals[ids["stranger"]]["errors"] == ["readings[0].meter_serial: point_not_found"]
+    assert refusals[ids["below"]]["errors"] == ["readings[0].value: below_previous"]
+    assert await addressees(api, "metering.readings_refused.v1") == {RES_SYSTEM}
+    assert await api.snapshot() == before | {"outbox": before["outbox"] + len(ids)}

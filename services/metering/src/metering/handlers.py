@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from metering.acts import Acts, DocumentOfNoAct
 from metering.consumers import keep_consumer
 from metering.imports import Imports, RefusedSubmission
 from metering.runtime import utcnow
 from metering.window import keep_invoiced_period
-from shared.bus import MessageContext, PermanentError
+from shared.bus import MessageContext, PermanentError, outbox
+from shared.contracts.base import Event
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
+from shared.contracts.metering import ReadingsRefused, ReadingsTaken
 from shared.contracts.res import ReadingsSubmitted
 from shared.contracts.signature import DocumentStatusChanged
 
@@ -37,8 +42,31 @@ async def signature_changed(event: DocumentStatusChanged, context: MessageContex
 
 
 async def res_readings_submitted(event: ReadingsSubmitted, context: MessageContext) -> None:
+    """Taken in, or refused for good (dead-lettered with the reason); either way the RES system is answered."""
     try:
-        await Imports(context.session).res_submission(event, utcnow())
+        act_id = await Imports(context.session).res_submission(event, utcnow())
     except RefusedSubmission as exc:
-        # readings that break the rules stay broken however often they come: the dead-letter queue says why
-        raise PermanentError(str(exc)) from exc
+        raise PermanentError(str(exc), answer=[ReadingsRefused(
+            submission_id=event.submission_id, message_id=context.sent_message_id, reason="refused",
+            errors=exc.errors,
+        )]) from exc
+    await outbox.add(context.session, ReadingsTaken(
+        submission_id=event.submission_id, account_number=event.account_number, period=event.period, act_id=act_id,
+        readings=len(event.readings),
+    ), partner=context.partner)
+
+
+def readings_refusal(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
+    """The answer to a readings message that breaks the contract: `invalid`, with what is wrong."""
+    return [ReadingsRefused(submission_id=_submission_id(body), message_id=message_id, reason="invalid",
+                            errors=tuple(problems))]
+
+
+def _submission_id(body: bytes) -> str | None:
+    """The id a refused message carries, when it can be read at all."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    value = found.get("submission_id") if isinstance(found, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None

@@ -9,6 +9,7 @@ dead-lettered with the reason), and one taken in before is not taken again.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,12 +33,16 @@ _RES_FIELDS = {"point_id": "meter_serial"}
 
 
 class RefusedSubmission(ValueError):
-    """A RES submission that breaks the readings rules: trying again cannot help."""
+    """A RES submission that breaks the readings rules: trying again cannot help. `errors`: each what and where."""
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
 
 
-async def taken_in(session: AsyncSession, submission_id: str) -> bool:
-    """Whether a RES submission's readings were taken in before."""
-    return await session.get(ResSubmission, submission_id) is not None
+async def taken_in(session: AsyncSession, submission_id: str) -> ResSubmission | None:
+    """A RES submission's record, when its readings were taken in before."""
+    return await session.get(ResSubmission, submission_id)
 
 
 class Imports:
@@ -83,8 +88,9 @@ class Imports:
             raise _import_refusal(problems)
         return await readings.submit(consumer, submission, today=today, factor=factor, now=now)
 
-    async def res_submission(self, event: ReadingsSubmitted, now: datetime) -> None:
-        """A RES system's readings of a consumer's meters: validated as typed ones, accepted at once, once.
+    async def res_submission(self, event: ReadingsSubmitted, now: datetime) -> uuid.UUID:
+        """A RES system's readings of a consumer's meters: validated as typed ones, accepted at once, once; the
+        act that holds them (taken in now, or before).
 
         No volume is questioned: nobody at the other end could confirm it.
         """
@@ -94,17 +100,17 @@ class Imports:
         # locked before looking for the submission: the same one delivered twice at once is taken in once
         locked = await consumer(self.session, found.id, for_update=True)
         assert locked is not None
-        if await taken_in(self.session, event.submission_id):
+        if before := await taken_in(self.session, event.submission_id):
             logger.info("RES submission %s was taken in before", event.submission_id)
-            return
+            return before.act_id
         known = by_serial(await points_of(self.session, locked.id))
         unknown = [f"readings[{index}].meter_serial: point_not_found"
                    for index, reading in enumerate(event.readings) if reading.meter_serial not in known]
         if unknown:
-            raise RefusedSubmission("; ".join(unknown))
+            raise RefusedSubmission(*unknown)
 
         def refuse(problems: list[LineProblem]) -> Exception:
-            return RefusedSubmission("; ".join(
+            return RefusedSubmission(*(
                 f"readings[{problem.index}]"
                 + ("" if problem.field == "readings" else f".{_RES_FIELDS.get(problem.field, problem.field)}")
                 + f": {problem.code}"
@@ -122,6 +128,7 @@ class Imports:
         except DomainError as exc:
             raise RefusedSubmission(f"{exc.code}: {exc.message} {exc.fields or ''}".strip()) from exc
         self.session.add(ResSubmission(submission_id=event.submission_id, act_id=submitted.act.id))
+        return submitted.act.id
 
 
 def _import_refusal(problems: list[ImportProblem]) -> Invalid:

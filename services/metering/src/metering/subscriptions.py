@@ -15,5 +15,5 @@ SUBSCRIPTIONS = Subscriptions(
     on(InvoiceIssued, handlers.invoice_issued),
     on(DocumentStored, handlers.document_stored),
     on(DocumentStatusChanged, handlers.signature_changed),
-    on(ReadingsSubmitted, handlers.res_readings_submitted),
+    on(ReadingsSubmitted, handlers.res_readings_submitted, refusal=handlers.readings_refusal),
 )

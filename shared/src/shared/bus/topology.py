@@ -44,10 +44,14 @@ def res_answers_queue(namespace: str, res_system: str) -> str:
     return f"{namespace}.res.{res_system}.answers"
 
 
-def res_answers_binding(res_system: str) -> str:
-    """What a RES system's answers queue is bound with: every answer billing routes to that system alone
-    (`billing.<answer>.v<n>.<RES system>`; billing's own events have three words, never four)."""
-    return f"billing.*.*.{res_system}"
+#: the services that answer RES systems: billing (payments and returns), metering (readings)
+RES_ANSWERING_SERVICES = ("billing", "metering")
+
+
+def res_answers_bindings(res_system: str) -> tuple[str, ...]:
+    """What a RES system's answers queue is bound with: every answer a service routes to that system alone
+    (`<service>.<answer>.v<n>.<RES system>`; the services' own events have three words, never four)."""
+    return tuple(f"{service}.*.*.{res_system}" for service in RES_ANSWERING_SERVICES)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def res_system_access(namespace: str, res_system: str) -> BrokerAccess:
         write=rf"^{ns}\.events$",
         read=rf"^{ns}\.res\.{res_system}\.answers$",
         topic_write=rf"^res\.[a-z_]+\.v[0-9]+\.{res_system}$",
-        topic_read=rf"^billing\.[a-z_]+\.v[0-9]+\.{res_system}$",
+        topic_read=rf"^({'|'.join(RES_ANSWERING_SERVICES)})\.[a-z_]+\.v[0-9]+\.{res_system}$",
     )
 
 

@@ -16,15 +16,17 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from shared.bus.topology import res_answers_binding
+from shared.bus.topology import res_answers_bindings
 from shared.contracts.base import Event
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
+from shared.contracts.metering import ReadingsRefused, ReadingsTaken
 from shared.contracts.res import PaymentReceived, PaymentReturned, ReadingsSubmitted
 
 #: what a RES system sends
 SENT: tuple[type[Event], ...] = (PaymentReceived, PaymentReturned, ReadingsSubmitted)
-#: what billing answers a RES system about its payments and returns
-ANSWERS: tuple[type[Event], ...] = (PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed)
+#: what billing answers a RES system about its payments and returns, and metering about its readings
+ANSWERS: tuple[type[Event], ...] = (PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed, ReadingsTaken,
+                                    ReadingsRefused)
 #: every message of the public RES contract, in the order of the page
 CONTRACT: tuple[type[Event], ...] = (*SENT, *ANSWERS)
 
@@ -92,7 +94,8 @@ def document() -> dict[str, Any]:
         "title": "A RES system's answers queue",
         "description": (
             f"A durable quorum queue that operations declare for each RES system, bound to `{EXCHANGE}` with "
-            f"`{res_answers_binding(_RES_SYSTEM)}`: billing publishes each answer with the routing key "
+            f"{' and '.join(f'`{key}`' for key in res_answers_bindings(_RES_SYSTEM))}: billing (payments) and "
+            "metering (readings) publish each answer with the routing key "
             "`<answer type>.<RES system>`, so a RES system's queue receives its own answers only. The RES system "
             "consumes it (acknowledging each answer once recorded); it declares nothing."),
         "messages": {_name(model): {"$ref": f"#/components/messages/{_name(model)}"} for model in ANSWERS},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import email_validator
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -52,6 +52,27 @@ class Event(BaseModel):
         if cls.routed_per_partner != (partner is not None):
             raise ValueError(f"{cls.message_type()} is {'' if cls.routed_per_partner else 'not '}routed per partner")
         return cls.message_type() if partner is None else f"{cls.message_type()}.{partner}"
+
+
+class ResAnswer(Event):
+    """What the cabinet answers one RES system, routed to it alone.
+
+    The body names its own type (`type`, equal to the message type): a plain client such as `amqp-consume` hands a
+    program the body and nothing else. A reader ignores the fields it does not know: an answer may gain fields
+    within its version.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    routed_per_partner = True
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if getattr(cls, "event_name", None) is None:
+            return
+        field = cls.model_fields.get("type")
+        if field is None or field.default != cls.message_type():
+            raise TypeError(f"{cls.__name__} must have the field `type` = {cls.message_type()!r}")
 
 
 class Registry:

@@ -12,8 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from shared.contracts.base import Event, event
-from shared.contracts.res import ResAnswer
+from shared.contracts.base import Event, ResAnswer, event
 
 #: UAH, sent as a string with both kopeck digits ("376.10", "-20.00"): a reader takes it as it is, no float
 Money = Annotated[

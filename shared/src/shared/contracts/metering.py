@@ -1,4 +1,5 @@
-"""Events published by the metering service (metering points, accepted readings)."""
+"""Events published by the metering service (metering points, accepted readings) and its answers to RES systems'
+readings."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.base import Event, event
+from shared.contracts.base import Event, ResAnswer, event
 
 #: the energy a meter register counts: active (kWh) or reactive (kvarh)
 Energy = Literal["active", "reactive"]
@@ -78,3 +79,37 @@ class ReadingsAccepted(Event):
     source: ReadingsSource
     readings: tuple[ReadingLine, ...]
     correction_reason: str | None = None
+
+
+@event
+class ReadingsTaken(ResAnswer):
+    event_name = "metering.readings_taken"
+    summary = (
+        "A RES system's readings were taken in: accepted for calculation at once, as an act of the consumer's "
+        "(answered again, with the same act, when the same submission comes again)."
+    )
+    type: Literal["metering.readings_taken.v1"] = "metering.readings_taken.v1"
+
+    submission_id: str
+    account_number: str
+    #: the billing period `YYYY-MM`
+    period: str
+    act_id: UUID
+    #: how many readings the act holds
+    readings: int
+
+
+@event
+class ReadingsRefused(ResAnswer):
+    event_name = "metering.readings_refused"
+    summary = "A RES system's readings were not taken, none of them; `errors` say why."
+    type: Literal["metering.readings_refused.v1"] = "metering.readings_refused.v1"
+
+    #: null when the message did not even carry a readable id
+    submission_id: str | None
+    #: the AMQP message id of the refused message
+    message_id: str | None
+    #: `invalid`: the message broke its contract; `refused`: the readings break the rules of the consumer's
+    #: meters or period (an unknown account or meter, a window that is closed, a value below the previous one…)
+    reason: Literal["invalid", "refused"]
+    errors: tuple[str, ...] = ()

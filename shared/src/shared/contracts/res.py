@@ -1,8 +1,9 @@
 """The public contract with RES systems (see docs/res-bus-contract.md): what RES systems publish to us.
 
 RES systems publish to the `<ns>.events` exchange with routing keys `<message type>.<RES system>`; what we answer
-is in `shared.contracts.billing` (payment accepted / parked / refused / reversed), each answer routed to the RES
-system it answers alone.
+(`shared.contracts.base.ResAnswer`) is in `shared.contracts.billing` (payment accepted / parked / refused /
+reversed) and `shared.contracts.metering` (readings taken / refused), each answer routed to the RES system it
+answers alone.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -57,27 +58,6 @@ class ResMessage(Event):
     broker lets each RES system's user publish its own keys only)."""
 
     routed_per_partner = True
-
-
-class ResAnswer(Event):
-    """What the cabinet answers one RES system, routed to it alone.
-
-    The body names its own type (`type`, equal to the message type): a plain client such as `amqp-consume` hands a
-    program the body and nothing else. A reader ignores the fields it does not know: an answer may gain fields
-    within its version.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-    routed_per_partner = True
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        if getattr(cls, "event_name", None) is None:
-            return
-        field = cls.model_fields.get("type")
-        if field is None or field.default != cls.message_type():
-            raise TypeError(f"{cls.__name__} must have the field `type` = {cls.message_type()!r}")
 
 
 @event
