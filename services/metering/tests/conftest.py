@@ -19,12 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from metering.app import create_app
-from metering.domain.periods import BUSINESS_TIME_ZONE
 from metering.service import Metering
 from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.topology import declare_exchange
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import REGISTRY, Event
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.testing import BRANCH_ID, ServiceApi, delete_bus, staff_of, wait_for_consumer

@@ -23,7 +23,6 @@ from billing import metrics, repository
 from billing.clients import Branch
 from billing.domain import numbering
 from billing.domain.calculation import (
-    VAT_RATE,
     Calculation,
     Meter,
     PriceMissing,
@@ -40,6 +39,7 @@ from billing.tax import Issued, TaxInvoicing
 from shared.bus import outbox
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import RenderRequested
+from shared.vat import VAT_RATE
 
 INVOICE_DOCUMENT_TYPE = "invoice"
 SOURCE_EVENT_PREFIX = "billing.invoice/"

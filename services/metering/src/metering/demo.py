@@ -10,11 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from metering import repository
-from metering.domain.periods import business_today
 from metering.domain.readings import SubmittedLine
 from metering.models import Act, ActSource
 from metering.service import Metering, Submission
 from metering.settings import MeteringSettings
+from shared.business_calendar import business_today
 from shared.db import Database
 
 #: a meter's register and zone, by the meter's serial: `("01234567", "active", 1)`

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from metering import schemas
 from metering.domain.imports import MAX_IMPORT_BYTES
-from metering.domain.periods import business_today
 from metering.domain.points import InstallationLine, RawPoint
 from metering.domain.readings import SubmittedLine, plain
 from metering.models import ActSource
 from metering.service import MAX_REASON_LENGTH, Metering, Runtime, Submission, Submitted
 from shared.auth import Person, PersonOrService, Principal, Role, StaffOnly
+from shared.business_calendar import business_today
 from shared.db import SessionDep
 from shared.errors import Invalid
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering import repository
 from metering.domain.imports import ImportProblem, ImportRefused, parse_import
-from metering.domain.periods import Period, Window, business_today, month_label, period_problem, readings_window
+from metering.domain.periods import Window, month_label, period_problem, readings_window
 from metering.domain.points import InstallationLine, PointFields, RawPoint, clean_point
 from metering.domain.readings import (
     LineKey,
@@ -54,6 +54,7 @@ from metering.schemas import warnings_json, window_json
 from metering.settings import MeteringSettings
 from shared import bus
 from shared.auth import Principal
+from shared.business_calendar import Period, business_today
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import DocumentStored, RenderRequested
 from shared.contracts.identity import ConsumerAccountCreated

@@ -30,7 +30,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from billing.domain.calculation import ACTIVE, CENT, REACTIVE, VAT_RATE, vat_of
+from billing.domain.calculation import ACTIVE, CENT, REACTIVE
+from shared.vat import VAT_RATE, vat_of
 
 #: the rate as the tax invoice form writes it, in per cent
 VAT_PERCENT = VAT_RATE * 100
