@@ -21,7 +21,7 @@ from documents.domain.documents import (
     sha256_hex,
 )
 from documents.domain.onboarding import EdsForm, build_package, clean_form, onboarding_data, package_number
-from documents.domain.render.furniture import Party
+from shared.contracts.documents import Party
 
 
 def metadata(**changes: object) -> Metadata:

@@ -23,7 +23,6 @@ from documents import repository
 from documents.domain import onboarding
 from documents.domain.documents import Metadata, clean_metadata, content_problems, sha256_hex
 from documents.domain.render import fonts
-from documents.domain.render.furniture import Party
 from documents.domain.render.onboarding import ONBOARDING_DOCUMENTS
 from documents.domain.render.registry import Template
 from documents.metrics import INTEGRITY_FAILURES
@@ -35,7 +34,7 @@ from documents.storage import ObjectMissing, ObjectStore
 from shared import bus
 from shared.auth import Principal, Role
 from shared.business_calendar import business_today
-from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady
+from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady, Party
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Throttled
 

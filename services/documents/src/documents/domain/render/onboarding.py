@@ -17,7 +17,6 @@ from documents.domain.render.furniture import (
     CONTENT_WIDTH,
     RULE_COLOR,
     STYLES,
-    Party,
     amount_in_words,
     format_date,
     format_money,
@@ -33,6 +32,7 @@ from documents.domain.render.layouts import (
     signatures_table,
 )
 from documents.domain.render.registry import TEMPLATES
+from shared.contracts.documents import Party
 from shared.vat import vat_of
 
 CERTIFICATE_VALIDITY = "1 рік"
