@@ -56,7 +56,8 @@ from shared import bus
 from shared.auth import Principal
 from shared.business_calendar import Period, business_today
 from shared.contracts.billing import InvoiceIssued
-from shared.contracts.documents import DocumentStored, RenderRequested
+from shared.contracts.documents import ActLine as ActLineData
+from shared.contracts.documents import DocumentStored, Party, ReadingsActData, RenderRequested
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.contracts.metering import MeteringPointChanged, ReadingLine, ReadingsAccepted
 from shared.contracts.res import ReadingsSubmitted
@@ -488,28 +489,26 @@ class Metering:
 
     def _render_request(self, consumer: Consumer, act: Act, lines: Sequence[ActLine],
                         points: Mapping[uuid.UUID, MeteringPoint], today: date) -> RenderRequested:
-        def line_data(line: ActLine) -> dict[str, object]:
+        def line_data(line: ActLine) -> ActLineData:
             point = points[line.point_id]
-            return {
-                "meter_serial": point.meter_serial, "energy": line.energy, "zone": line.zone,
-                "zones": point.zones, "previous": plain(line.previous), "current": plain(line.current),
-                "rollover": line.rollover, "volume": plain(line.volume), "ct_ratio": plain(point.ct_ratio),
-                "vt_ratio": plain(point.vt_ratio),
-            }
+            return ActLineData(
+                meter_serial=point.meter_serial, energy=line.energy, zone=line.zone, zones=point.zones,
+                previous=line.previous, current=line.current, rollover=line.rollover, volume=line.volume,
+                ct_ratio=point.ct_ratio, vt_ratio=point.vt_ratio,
+            )
 
         ordered = sorted(lines, key=lambda line: (points[line.point_id].meter_serial, line.energy, line.zone))
         # a period may have several acts (the consumer's meter, the substation's): the title tells them apart
         serials = list(dict.fromkeys(points[line.point_id].meter_serial for line in ordered))
+        data = ReadingsActData(
+            period=act.period, submitted_on=today, supplier=consumer.branch_name,
+            consumer=Party(name=consumer.name, edrpou=consumer.edrpou), account_number=consumer.account_number,
+            source=act.source, correction_reason=act.correction_reason, lines=[line_data(line) for line in ordered],
+        )
         return RenderRequested(
             consumer_id=consumer.id, document_type=ACT_DOCUMENT_TYPE, period=act.period,
             title=f"Акт приймання-передачі показань за {month_label(act.period)}, {meters_label(serials)}",
-            file_name=f"Акт показань {act.period}.pdf",
-            data={
-                "period": act.period, "submitted_on": today.isoformat(), "supplier": consumer.branch_name,
-                "consumer": {"name": consumer.name, "edrpou": consumer.edrpou},
-                "account_number": consumer.account_number, "source": act.source,
-                "correction_reason": act.correction_reason, "lines": [line_data(line) for line in ordered],
-            },
+            file_name=f"Акт показань {act.period}.pdf", data=data,
             source_event=f"{ACT_REFERENCE}{act.id}", issued_on=today,
             # the consumer's act is signed by both parties (the consumer's signature is what accepts its readings);
             # readings the supplier entered or received from a RES system are its own record: nobody signs them
