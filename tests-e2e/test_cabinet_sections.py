@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from journeys import Mailbox, accessible, complete_registration, reading_fields, send_form, sign_in, until
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -98,7 +98,7 @@ def cabinet(browser: Browser, system: Any, demo: dict[str, Any], mailbox: Mailbo
     code = re.search(r'activation-code__value"><code>([^<]+)<', created.text())
     consumer_id = re.search(r'href="/console/consumers/([0-9a-f-]{36})"', created.text())
     assert code and consumer_id
-    today = datetime.now(ZoneInfo("Europe/Kyiv")).date()
+    today = datetime.now(BUSINESS_TIME_ZONE).date()
     periods = (_months_back(today, 2), _months_back(today, 1))
     _prepare(staff, consumer_id.group(1), suffix, periods)
     [letter] = mailbox.wait_for(agreement_email)

@@ -21,7 +21,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -39,10 +38,10 @@ from devtools.demo import (
 from devtools.processes import System
 from devtools.res_simulator import publish_payments
 from journeys import Mailbox, complete_registration, register_certificate, sign_in, sign_in_browser
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
 from shared.testing import run_in_thread
 
-KYIV = ZoneInfo("Europe/Kyiv")
 LOGIN, PASSWORD = "avtomobilist", "кооператив на розі зеленої вулиці"
 
 pytestmark = pytest.mark.timeout(900)
@@ -130,7 +129,7 @@ def test_the_history_is_dated_month_by_month_signed_and_paid(newcomer: Page, sto
     expect(listing).to_contain_text("Підписано обома сторонами")
     expect(listing).to_contain_text("Підписано постачальником")
     expect(listing.get_by_role("link", name=re.compile("^Підписати"))).to_have_count(0)
-    expect(listing).not_to_contain_text(datetime.now(KYIV).strftime("%d.%m.%Y"))
+    expect(listing).not_to_contain_text(datetime.now(BUSINESS_TIME_ZONE).strftime("%d.%m.%Y"))
 
     # «Платежі»: a payment per invoice, a few days after it
     page.goto("/payments")
@@ -179,7 +178,7 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
     _reload_until(page, "form[action='/readings/calculation'] button", "«Розрахувати» for the accepted readings")
     page.get_by_role("button", name="Розрахувати").click()
     expect(page).to_have_url(re.compile(r"/invoices"))
-    today = datetime.now(KYIV).date()
+    today = datetime.now(BUSINESS_TIME_ZONE).date()
     top = page.locator("tr[data-invoice]").first
     expect(top).to_contain_text(today.strftime("%d.%m.%Y"))
     number = re.search(r"0789/\d+/1", top.inner_text())

@@ -35,7 +35,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from devtools import demo as demo_history
 from devtools.processes import System
-from devtools.res_simulator import KYIV, publish_payments
+from devtools.res_simulator import publish_payments
 from gateway.app import PAGE_MODULES
 from journeys import (
     Mailbox,
@@ -48,6 +48,7 @@ from journeys import (
     sign_in,
     until,
 )
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
 from shared.testing import run_in_thread
 
@@ -176,7 +177,8 @@ def visitors(browser: Browser, system: System, demo: dict[str, Any], tariffs: No
     iban, bank, mfo = demo_history.PAYER_BANK
     parked = PaymentReceived(
         res_payment_id=f"fit-{suffix}", account_number=f"99{account_number}", amount=Decimal("12345.67"),
-        paid_on=datetime.now(KYIV).date(), payer_iban=iban, bank=bank, mfo=mfo, document_number="@2PL000017",
+        paid_on=datetime.now(BUSINESS_TIME_ZONE).date(), payer_iban=iban, bank=bank, mfo=mfo,
+        document_number="@2PL000017",
         purpose="Оплата за електроенергію згідно договору № 17/2024 від 01.01.2024, у т.ч. ПДВ 20% — 2057.61 грн",
     )
     assert run_in_thread(publish_payments(amqp_url, system.layout.bus_namespace, [parked])) == 1
@@ -191,7 +193,7 @@ def visitors(browser: Browser, system: System, demo: dict[str, Any], tariffs: No
     values["tax_invoice_id"] = until(
         lambda: re.search(r'href="/tax-invoices/([0-9a-f-]{36})/xml"', consumer.request.get("/tax-invoices").text()),
         "billing has the tax invoices").group(1)
-    run = send_form(staff, "/console/billing/runs", {"period": datetime.now(KYIV).strftime("%Y-%m")})
+    run = send_form(staff, "/console/billing/runs", {"period": datetime.now(BUSINESS_TIME_ZONE).strftime("%Y-%m")})
     assert run.status == 303, run.text()
     values["run_id"] = run.headers["location"].rsplit("/", 1)[1]
     values["signature_id"] = str(uuid.uuid4())  # a signature's file: a download, never a page

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -31,6 +30,7 @@ from journeys import (
     send_form,
     sign_in,
 )
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT / "test-artifacts" / "language"
@@ -108,7 +108,7 @@ def test_the_billing_month_is_chosen_from_a_list_in_the_pages_language(
         page.goto("/readings")
         picker = page.get_by_label("Розрахунковий місяць")
         expect(picker).to_have_js_property("tagName", "SELECT")
-        earlier = months_back(datetime.now(ZoneInfo("Europe/Kyiv")).strftime("%Y-%m"), 3)[0]
+        earlier = months_back(datetime.now(BUSINESS_TIME_ZONE).strftime("%Y-%m"), 3)[0]
         option = picker.locator(f"option[value='{earlier}']")
         label = option.inner_text()
         assert re.fullmatch(r"[а-щьюяєіїґ]+ \d{4}", label), label  # «серпень 2026», never «August 2026»
@@ -165,7 +165,7 @@ def test_a_removed_certificate_stays_listed_apart_without_the_action(
         expect(page.get_by_role("table", name="Зареєстровані сертифікати")).to_have_count(0)
         removed = page.get_by_role("table", name="Видалені сертифікати")
         row = removed.locator(f"tr[data-certificate='{serial}']")
-        expect(row).to_contain_text(datetime.now(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y"))
+        expect(row).to_contain_text(datetime.now(BUSINESS_TIME_ZONE).strftime("%d.%m.%Y"))
         expect(row.get_by_role("button")).to_have_count(0)
         expect(page.locator("main")).not_to_contain_text("Відкликаний")
         expect(page.locator("main")).to_contain_text("Цими сертифікатами більше не можна підписувати документи.")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -37,6 +36,7 @@ from journeys import (
     sign_out,
     until,
 )
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.billing import PaymentAccepted
 from shared.contracts.res import PaymentReceived
@@ -53,7 +53,6 @@ FIRST, SECOND = Decimal("1238.88"), Decimal("376.10")
 WITHIN_SECONDS = 1.0
 #: how soon the page is read again while the payment has not shown
 POLL_SECONDS = 0.05
-KYIV = ZoneInfo("Europe/Kyiv")
 T = TypeVar("T")
 
 
@@ -95,7 +94,7 @@ def _consumer_with_an_invoice(page: Page, mailbox: Mailbox, demo: dict[str, Any]
              "installation_active_1": "0", "installation_active_2": "0"}
     until(lambda: send_form(page, f"{console}/points", point).status == 303, "metering knows the consumer")
     # two months back is before the open readings window whatever the day: staff enter it and form the invoice
-    period = months_back(datetime.now(KYIV).date().strftime("%Y-%m"), 2)[0]
+    period = months_back(datetime.now(BUSINESS_TIME_ZONE).date().strftime("%Y-%m"), 2)[0]
     fields = reading_fields(page.request.get(f"{console}/readings?period={period}").text())
     entered = send_form(page, f"{console}/readings",
                         {"period": period, fields[1]: str(DAY_VOLUME), fields[2]: str(NIGHT_VOLUME)})
@@ -116,7 +115,7 @@ def _payment(consumer: dict[str, str], amount: Decimal, document_number: str) ->
     iban, bank, mfo = PAYER_BANK
     return PaymentReceived(
         res_payment_id=f"e2e-{consumer['account_number']}-{document_number}", account_number=consumer["account_number"],
-        amount=amount, paid_on=datetime.now(KYIV).date(), payer_iban=iban, bank=bank, mfo=mfo,
+        amount=amount, paid_on=datetime.now(BUSINESS_TIME_ZONE).date(), payer_iban=iban, bank=bank, mfo=mfo,
         document_number=document_number,
         purpose=f"Часткова оплата за електроенергію згідно рах. № {consumer['invoice']}, у т.ч. ПДВ 20%",
     )

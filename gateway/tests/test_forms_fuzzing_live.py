@@ -36,8 +36,8 @@ from devtools import demo as demo_history
 from devtools import testca
 from devtools.processes import SERVICES
 from gateway.app import PAGE_MODULES
-from gateway.i18n import BUSINESS_TIMEZONE
 from shared.auth import Principal, Role, ServiceTokens
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -200,7 +200,7 @@ NOT_VALID = "<h1>Запит некоректний</h1>"
 
 
 def _months_that_cannot_be() -> list[str]:
-    next_year = datetime.now(BUSINESS_TIMEZONE).year + 1
+    next_year = datetime.now(BUSINESS_TIME_ZONE).year + 1
     return ["abc", "2026-13", f"{next_year}-01", "0000-01", "2026-1"]
 
 

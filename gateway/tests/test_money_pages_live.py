@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 #: metering and billing first: their queues are bound before identity announces the consumers
 SERVICES = ("metering", "billing", "identity")
@@ -181,7 +182,7 @@ def test_staff_readings_become_an_invoice_shown_by_year_and_the_window_closes(wo
     assert formed.headers["location"] == f"{console}/invoices?notice=invoice_formed"
 
     # 200 × 40 kWh at 2.5 × 1.5 and 80 × 40 kWh at 2.5 × 0.5: 34 000.00 without VAT, 40 800.00 with it
-    today = datetime.now(ZoneInfo("Europe/Kyiv")).date()
+    today = datetime.now(BUSINESS_TIME_ZONE).date()
     for language, heading in (("uk", "Рахунки"), ("ru", "Счета"), ("en", "Invoices")):
         a.browser.language(language)
         invoices = a.browser.get("/invoices").text

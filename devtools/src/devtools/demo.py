@@ -41,12 +41,13 @@ import httpx
 from billing.demo import History as BillingHistory
 from billing.settings import BillingSettings
 from devtools.processes import Layout, System
-from devtools.res_simulator import KYIV, PAYER_BANK, NotRouted, publish_payments
+from devtools.res_simulator import PAYER_BANK, NotRouted, publish_payments
 from metering.demo import History as MeteringHistory
 from metering.demo import RegisterOf
 from metering.models import ActSource
 from metering.settings import MeteringSettings
 from shared.auth import Principal, Role, ServiceTokens
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
 from shared.settings import ServiceSettings
 from shared.testing import run_in_thread
@@ -194,7 +195,7 @@ class Story:
         self.consumer_id = uuid.UUID(consumer_id)
         self.signers = signers
         self.serial_suffix = serial_suffix
-        self.now = datetime.now(KYIV)
+        self.now = datetime.now(BUSINESS_TIME_ZONE)
         self.metering = MeteringHistory(settings_of(system, "metering", MeteringSettings))
         self.billing = BillingHistory(settings_of(system, "billing", BillingSettings))
         self.signature = SignatureHistory(settings_of(system, "signature", SignatureSettings))
@@ -205,7 +206,7 @@ class Story:
 
     def at(self, day: date, moment: clock_time) -> datetime:
         """A moment of a past day in Kyiv; never later than now (a billing day that is today)."""
-        return min(datetime.combine(day, moment, KYIV), self.now - timedelta(minutes=1))
+        return min(datetime.combine(day, moment, BUSINESS_TIME_ZONE), self.now - timedelta(minutes=1))
 
     def readings(self, month: int, meter: str) -> dict[RegisterOf, Decimal]:
         """`readings_of` the consumer's own meters (their serials carry the consumer's suffix)."""
@@ -261,7 +262,8 @@ class Story:
                              self.at(document.issued_on, SUPPLIER_SIGNS_AT))
         for document in sorted(await self.signature.awaiting(self.consumer_id, Party.CONSUMER),
                                key=lambda document: document.issued_on):
-            moment = datetime.combine(document.issued_on, SUPPLIER_SIGNS_AT, KYIV) + CONSUMER_SIGNS_INVOICE_AFTER
+            moment = (datetime.combine(document.issued_on, SUPPLIER_SIGNS_AT, BUSINESS_TIME_ZONE)
+                      + CONSUMER_SIGNS_INVOICE_AFTER)
             await self._sign(self.signers.accountant, Party.CONSUMER, document.id, min(moment, self.now))
 
     async def _awaiting(self, party: Party, expected: int) -> list[Any] | None:

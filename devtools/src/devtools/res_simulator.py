@@ -37,7 +37,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aio_pika
 from aio_pika.abc import (
@@ -50,6 +49,7 @@ from aio_pika.abc import (
 from pydantic import ValidationError
 
 from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_bindings
+from shared.business_calendar import business_today
 from shared.contracts import asyncapi
 from shared.contracts.base import PARTNER_NAME, REGISTRY, Event
 from shared.contracts.res import PaymentReceived, PaymentReturned
@@ -61,7 +61,6 @@ RES_SYSTEM = "res-simulator"
 #: messages in flight before waiting for the broker's confirmations
 PUBLISH_WINDOW = 500
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-KYIV = ZoneInfo("Europe/Kyiv")
 #: the account a simulated consumer pays from, as the bank statement shows it: IBAN, bank, MFO
 PAYER_BANK = ("UA833052990000026008046800583", "АТ КБ «ПриватБанк»", "305299")
 
@@ -431,14 +430,14 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     pay.add_argument("--account", required=True, help="the consumer's account number, e.g. 0789")
     pay.add_argument("--amount", type=_payment_amount, required=True, help="UAH, e.g. 35233.65")
     pay.add_argument("--invoice", help="the invoice it pays, named in the purpose, e.g. 0789/11/1")
-    pay.add_argument("--paid-on", type=_day, default=datetime.now(KYIV).date())
+    pay.add_argument("--paid-on", type=_day, default=business_today(datetime.now(UTC)))
     pay.add_argument("--listen", action="store_true", help="then print billing's answer to it")
     pay.add_argument("--timeout", type=_positive, default=30.0, help="how long to wait for the answer (s)")
     pay.set_defaults(rate=None)
     returned = commands.add_parser("return", help="report a payment returned to the payer")
     returned.add_argument("--res-payment-id", required=True)
     returned.add_argument("--reason", required=True)
-    returned.add_argument("--returned-on", type=_day, default=datetime.now(KYIV).date())
+    returned.add_argument("--returned-on", type=_day, default=business_today(datetime.now(UTC)))
     answers = commands.add_parser("answers", help="print billing's answers about payments")
     answers.add_argument("--queue", help="a durable queue of this name (default: a temporary one)")
     answers.add_argument("--count", type=int, help="stop after N answers")

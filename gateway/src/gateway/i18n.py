@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
@@ -24,13 +23,14 @@ from babel.support import Translations
 from babel.units import format_unit
 from starlette.requests import Request
 
+from shared.business_calendar import BUSINESS_TIME_ZONE
+
 LANGUAGES: Final = ("uk", "ru", "en")
 DEFAULT_LANGUAGE: Final = "uk"
 LANGUAGE_COOKIE: Final = "lang"
 #: each language's name as its speakers write it, for the switcher
 LANGUAGE_NAMES: Final = {"uk": "Українська", "ru": "Русский", "en": "English"}
 LOCALES_DIR: Final = Path(__file__).parent / "locales"
-BUSINESS_TIMEZONE: Final = ZoneInfo("Europe/Kyiv")
 
 _KOPECK = Decimal("0.01")
 #: a billing month as the services write it: `2013-08` (there is no year 0)
@@ -64,7 +64,7 @@ def language_of(request: Request) -> str:
 def format_date(value: date) -> str:
     """`dd.mm.yyyy`, the same in every language, as in the manual (25.08.2013); datetimes as Kyiv dates."""
     if isinstance(value, datetime):
-        value = value.astimezone(BUSINESS_TIMEZONE).date()
+        value = value.astimezone(BUSINESS_TIME_ZONE).date()
     return babel_format_date(value, "dd.MM.yyyy", locale=DEFAULT_LANGUAGE)
 
 
@@ -72,7 +72,7 @@ def format_datetime(value: datetime) -> str:
     """`dd.mm.yyyy hh:mm` in Kyiv time."""
     if value.tzinfo is None:
         raise ValueError("a naive datetime cannot be shown in Kyiv time")
-    return babel_format_datetime(value, "dd.MM.yyyy HH:mm", tzinfo=BUSINESS_TIMEZONE, locale=DEFAULT_LANGUAGE)
+    return babel_format_datetime(value, "dd.MM.yyyy HH:mm", tzinfo=BUSINESS_TIME_ZONE, locale=DEFAULT_LANGUAGE)
 
 
 def format_money(amount: Decimal | int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from gateway.i18n import BUSINESS_TIMEZONE
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ def group_by_year(items: Iterable[T], moment: Callable[[T], datetime] | Callable
     groups: list[YearGroup[T]] = []
     for item in sorted(items, key=moment, reverse=True):
         when = moment(item)
-        year = when.astimezone(BUSINESS_TIMEZONE).year if isinstance(when, datetime) else when.year
+        year = when.astimezone(BUSINESS_TIME_ZONE).year if isinstance(when, datetime) else when.year
         if not groups or groups[-1].year != year:
             groups.append(YearGroup(year))
         groups[-1].items.append(item)

@@ -29,7 +29,6 @@ from gateway.billing_view import (
 )
 from gateway.documents_view import type_label
 from gateway.i18n import (
-    BUSINESS_TIMEZONE,
     LANGUAGE_NAMES,
     PERIOD_PATTERN,
     format_date,
@@ -67,6 +66,7 @@ from gateway.signing import (
     authority_name,
 )
 from shared.auth import Role
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 
 @pass_context
@@ -158,7 +158,7 @@ def billing_months(today: date, selected: str, language: str, *, ahead: int = 0)
 
 @pass_context
 def _billing_months(context: Context, selected: str, ahead: int = 0) -> list[tuple[str, str]]:
-    return billing_months(datetime.now(BUSINESS_TIMEZONE).date(), selected, context["lang"], ahead=ahead)
+    return billing_months(datetime.now(BUSINESS_TIME_ZONE).date(), selected, context["lang"], ahead=ahead)
 
 
 @pass_context

@@ -6,6 +6,7 @@ import io
 import uuid
 import zipfile
 from datetime import date
+from decimal import Decimal
 from urllib.parse import unquote
 
 import pytest
@@ -19,7 +20,8 @@ from documents.domain.documents import (
     object_key,
     sha256_hex,
 )
-from documents.domain.onboarding import EdsForm, build_package, clean_form, package_number
+from documents.domain.onboarding import EdsForm, build_package, clean_form, onboarding_data, package_number
+from shared.contracts.documents import Party
 
 
 def metadata(**changes: object) -> Metadata:
@@ -134,3 +136,11 @@ def test_the_package_is_numbered_and_the_same_documents_give_the_same_archive() 
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         assert opened.namelist() == ["01 Публічний договір.pdf", "02 Інструкція.pdf"]
         assert opened.read("02 Інструкція.pdf") == b"%PDF-2"
+
+
+def test_the_packages_vat_is_rounded_as_on_every_document() -> None:
+    provider = Party(name="ТОВ «Центр сертифікації»", edrpou="37456124")
+    data = onboarding_data(form(), provider=provider, price=Decimal("250.03"), vat_rate=Decimal("0.20"),
+                           number="ЕЦП-20240501-3F2A9C", issued_on=date(2024, 5, 1))
+    # 50.006 is rounded down, as billing rounds VAT (shared.vat)
+    assert (data.vat, data.total) == (Decimal("50.00"), Decimal("300.03"))

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from documents.domain.render import TEMPLATES
+from shared.contracts.documents import InvoiceData, InvoiceLine, Party
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -19,29 +20,29 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def line(**changes: Any) -> dict[str, Any]:
-    return {
+def line(**changes: Any) -> InvoiceLine:
+    return InvoiceLine(**{
         "meter_serial": "0123456", "energy": "active", "zones": 2, "zone": 1, "previous": "1000", "current": "1240",
         "rollover": False, "ct_ratio": "1", "vt_ratio": "1", "volume": "240", "tariff_price": "0.962667",
         "coefficient": "1.5", "price": "1.4440005", "amount": "346.56",
-    } | changes
+    } | changes)
 
 
-def invoice_data(**changes: Any) -> dict[str, Any]:
-    """As billing sends it (billing.issuing.render_data)."""
-    return {
+def invoice_data(**changes: Any) -> InvoiceData:
+    """The data of an invoice, as billing makes it (the contract's own class)."""
+    return InvoiceData(**{
         "number": "0789/8/1", "kind": "regular", "corrects_number": None, "period": "2013-08",
         "formed_on": "2013-08-25", "pay_by": "2013-09-04", "account_number": "0789",
-        "supplier": {"name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "31793056",
-                     "iban": "UA213052990000000026001234567", "address": "м. Київ, вул. Лейпцизька, 15",
-                     "phone": "+380 44 000 00 00", "email": "pem@cabinet.local"},
-        "consumer": {"name": 'Кооператив "Автомобіліст-2"', "edrpou": "12345678"},
+        "supplier": Party(name="ПАТ «ДТЕК ПЕМ-Енерговугілля»", edrpou="31793056",
+                          iban="UA213052990000000026001234567", address="м. Київ, вул. Лейпцизька, 15",
+                          phone="+380 44 000 00 00", email="pem@cabinet.local"),
+        "consumer": Party(name='Кооператив "Автомобіліст-2"', edrpou="12345678"),
         "lines": [line(), line(zone=2, previous="500", current="520", volume="20", coefficient="0.4",
                            price="0.3850668", amount="7.70"),
                   line(energy="reactive", zone=1, previous="99990", current="10", rollover=True, volume="20",
                        tariff_price="0.150000", coefficient="1", price="0.15", amount="3.00")],
         "amount_excl_vat": "357.26", "vat": "71.45", "total": "428.71", "vat_rate": "0.20",
-    } | changes
+    } | changes)
 
 
 def test_the_invoice_carries_lines_totals_words_pay_by_and_both_parties() -> None:
@@ -77,5 +78,7 @@ def test_a_correcting_invoice_names_the_invoice_it_corrects_and_a_credit() -> No
 
 def test_data_that_does_not_fit_the_invoice_is_refused() -> None:
     with pytest.raises(pydantic.ValidationError) as refused:
-        TEMPLATES.get("invoice").render(invoice_data(lines=[line(energy="heat")]))
+        # as JSON would carry it
+        TEMPLATES.get("invoice").render(invoice_data().model_dump(mode="json") | {
+            "lines": [line().model_dump(mode="json") | {"energy": "heat"}]})
     assert refused.value.errors()[0]["loc"] == ("lines", 0, "energy")

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from documents.domain.render import TEMPLATES
+from shared.contracts.documents import TaxInvoiceCorrectionData, TaxInvoiceData
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -17,8 +18,8 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def tax_invoice_data(**changes: Any) -> dict[str, Any]:
-    # as billing.domain.tax_invoices.render_data writes it: the manual's August 2013 row
+def tax_invoice_fields(**changes: Any) -> dict[str, Any]:
+    """The data of the manual's August 2013 tax invoice, as JSON carries it."""
     data: dict[str, Any] = {
         "number": "1480", "issued_on": "2013-08-25", "invoice_number": "0789/8/1",
         "seller": {"name": "ПАТ «ДТЕК ПЕМ-Енерговугілля»", "edrpou": "37456124", "ipn": "374561204653"},
@@ -33,8 +34,8 @@ def tax_invoice_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def correction_data(**changes: Any) -> dict[str, Any]:
-    data = tax_invoice_data(
+def correction_fields(**changes: Any) -> dict[str, Any]:
+    data = tax_invoice_fields(
         number="12", issued_on="2013-09-05", invoice_number="0789/8/1/П1",
         rows=[{"description": "Електрична енергія", "product_code": "2716000000", "unit": "кВт·год",
                "unit_code": "0415", "quantity": "-100", "price": "0.277248", "vat_rate": "20", "amount": "-27.72",
@@ -44,6 +45,15 @@ def correction_data(**changes: Any) -> dict[str, Any]:
     )
     data.update(changes)
     return data
+
+
+def tax_invoice_data(**changes: Any) -> TaxInvoiceData:
+    """As billing makes it (billing.domain.tax_invoices.render_data): the contract's own class."""
+    return TaxInvoiceData.model_validate(tax_invoice_fields(**changes))
+
+
+def correction_data(**changes: Any) -> TaxInvoiceCorrectionData:
+    return TaxInvoiceCorrectionData.model_validate(correction_fields(**changes))
 
 
 def test_both_types_are_registered() -> None:
@@ -85,11 +95,11 @@ def test_the_same_data_renders_the_same_bytes() -> None:
 @pytest.mark.parametrize(
     ("document_type", "data", "location"),
     [
-        ("tax_invoice", tax_invoice_data(number="14-80"), ("number",)),
-        ("tax_invoice", tax_invoice_data(rows=[]), ("rows",)),
-        ("tax_invoice", tax_invoice_data(buyer={"name": "X", "edrpou": "12345678", "ipn": "12"}), ("buyer", "ipn")),
-        ("tax_invoice", tax_invoice_data(corrects_number="1480"), ("corrects_number",)),
-        ("tax_invoice_correction", tax_invoice_data(), ("corrects_number",)),
+        ("tax_invoice", tax_invoice_fields(number="14-80"), ("number",)),
+        ("tax_invoice", tax_invoice_fields(rows=[]), ("rows",)),
+        ("tax_invoice", tax_invoice_fields(buyer={"name": "X", "edrpou": "12345678", "ipn": "12"}), ("buyer", "ipn")),
+        ("tax_invoice", tax_invoice_fields(corrects_number="1480"), ("corrects_number",)),
+        ("tax_invoice_correction", tax_invoice_fields(), ("corrects_number",)),
     ],
     ids=["number-not-digits", "no-rows", "bad-ipn", "tax-invoice-with-corrects", "correction-without-corrects"],
 )

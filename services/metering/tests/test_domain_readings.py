@@ -15,7 +15,6 @@ from metering.domain.readings import (
     PointRules,
     Problem,
     SubmittedLine,
-    meter_volume,
     parse_value,
     plain,
     usual_volume,
@@ -55,12 +54,6 @@ def full(value: str = "100") -> list[SubmittedLine]:
 ])
 def test_values_within_the_meters_digits(raw: str, expected: object) -> None:
     assert parse_value(raw, digits=5) == expected
-
-
-def test_roll_over_volume() -> None:
-    assert meter_volume(Decimal("99950"), Decimal("30"), rollover=True, digits=5) == Decimal(80)
-    assert meter_volume(Decimal("9990.5"), Decimal("10.5"), rollover=True, digits=4) == Decimal(20)
-    assert meter_volume(Decimal("100"), Decimal("130.25"), rollover=False, digits=5) == Decimal("30.25")
 
 
 def test_a_full_submission_is_validated_with_volumes() -> None:

@@ -17,7 +17,7 @@ from metering.acts import Acts
 from metering.window import keep_invoiced_period
 from shared.auth import Principal, Role
 from shared.contracts.billing import InvoiceIssued
-from shared.contracts.documents import DocumentStored
+from shared.contracts.documents import DocumentStored, Party
 from shared.contracts.identity import ConsumerAccountCreated
 
 
@@ -97,7 +97,7 @@ async def test_the_consumer_enters_readings_and_an_act_is_prepared(
     [render] = await api.outbox("documents.render_requested.v1")
     assert (render["document_type"], render["source_event"], render["period"]) == (
         "readings_act", f"metering.act/{act['id']}", "2026-11")
-    assert render["data"]["consumer"] == {"name": consumer.name, "edrpou": "12345678"}
+    assert render["data"]["consumer"] == Party(name=consumer.name, edrpou="12345678").model_dump(mode="json")
     assert render["data"]["lines"] == [
         {"meter_serial": point["meter_serial"], "energy": "active", "zone": zone, "zones": 2, "previous": "0",
          "current": current, "rollover": False, "volume": current, "ct_ratio": "40", "vt_ratio": "1"}

@@ -18,13 +18,14 @@ from starlette.responses import RedirectResponse
 
 from gateway.billing_client import BillingClient
 from gateway.documents_client import DocumentsClient
-from gateway.i18n import BUSINESS_TIMEZONE, N_, PERIOD_PATTERN
+from gateway.i18n import N_, PERIOD_PATTERN
 from gateway.identity_client import Consumer, IdentityClient, User
 from gateway.metering_client import MeteringClient
 from gateway.notify_client import NotifyClient
 from gateway.sessions import SessionCache
 from gateway.signature_client import SignatureClient
 from shared.auth import Principal
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.errors import ServiceCallError
 from shared.inputs import unstorable_in_address
 from shared.telemetry import log_fields
@@ -46,7 +47,7 @@ async def refuse_unstorable_address(request: Request) -> None:
 
 def valid_period(text: str) -> str | None:
     """The billing month sent, if it is one the services take: `YYYY-MM`, not yet to come (in Kyiv)."""
-    current = datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
+    current = datetime.now(BUSINESS_TIME_ZONE).strftime("%Y-%m")
     return text if PERIOD_PATTERN.fullmatch(text) and text <= current else None
 
 

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from gateway.billing_client import NewTariff, NewZoneCoefficient
-from gateway.i18n import BUSINESS_TIMEZONE
 from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.pages.common import billing_of, console_account, identity_of, notice_of, see_other, valid_period
 from gateway.pages.money import (
@@ -25,6 +24,7 @@ from gateway.pages.money import (
 )
 from gateway.rendering import pages_of
 from gateway.sessions import Admin, Staff, Visitor
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.errors import ServiceCallError
 
 router = APIRouter(prefix="/console")
@@ -168,7 +168,7 @@ async def _billing_day_page(
         errors, period, status_code = FormErrors(general_message(translations, "invalid"), refused), "", 422
     due = await billing.due(visitor.principal, period or None)
     # without a month asked for, billing shows the current one: the list names it
-    period = period or datetime.now(BUSINESS_TIMEZONE).strftime("%Y-%m")
+    period = period or datetime.now(BUSINESS_TIME_ZONE).strftime("%Y-%m")
     context = {"due": due, "period": period, "ready": sum(1 for item in due if item.ready and not item.invoice_number),
                "errors": errors or FormErrors()}
     return pages_of(request).render(request, "console_billing.html", context, status_code=status_code)

@@ -21,7 +21,6 @@ from gateway.billing_client import Invoice, Registration
 from gateway.billing_view import invoice_can_be_signed, invoice_status, last_years, saldo_kind
 from gateway.charts import amounts_chart
 from gateway.exports import EXTENSIONS, WRITERS, Table, invoices_table, payments_table
-from gateway.i18n import BUSINESS_TIMEZONE
 from gateway.listing import group_by_year
 from gateway.messages import FormErrors, field_message, general_message
 from gateway.pages.common import AccountPages, billing_of, notice_of, own_account
@@ -29,6 +28,7 @@ from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, SignedIn, Visitor
 from gateway.signing import SignatureStatus, party_of
 from shared.auth import Principal
+from shared.business_calendar import BUSINESS_TIME_ZONE
 
 router = APIRouter()
 
@@ -82,7 +82,7 @@ async def invoices_file(request: Request, principal: Principal, target: AccountP
 
 
 def _today() -> date:
-    return datetime.now(BUSINESS_TIMEZONE).date()
+    return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
 def _date_of(text: str | None) -> date | None:

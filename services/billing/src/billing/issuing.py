@@ -9,7 +9,6 @@ however many requests, retries or runs race, a period is invoiced once.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from billing import metrics
 from billing.clients import Branch
 from billing.domain import numbering
 from billing.domain.calculation import (
-    VAT_RATE,
     Calculation,
     Meter,
     PriceMissing,
@@ -42,7 +40,8 @@ from billing.runtime import Runtime
 from billing.tax import Issued, TaxInvoicing
 from shared.bus import outbox
 from shared.contracts.billing import InvoiceIssued
-from shared.contracts.documents import RenderRequested
+from shared.contracts.documents import InvoiceData, InvoiceLine, Party, RenderRequested
+from shared.vat import VAT_RATE
 
 INVOICE_DOCUMENT_TYPE = "invoice"
 SOURCE_EVENT_PREFIX = "billing.invoice/"
@@ -94,49 +93,30 @@ class _Draft:
     corrects_number: str | None = None
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
+def _supplier_data(branch: Branch) -> Party:
+    return Party(name=branch.name, edrpou=branch.edrpou, iban=branch.iban, address=branch.address,
+                 phone=branch.phone, email=branch.email)
 
 
-def _exact(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-@functools.lru_cache(maxsize=256)
-def _exact_factor(value: Decimal) -> str:
-    """`_exact` of a ratio or a price: a billing run's batch has thousands of lines and a handful of these. Kept by
-    value, which is safe as none is −0 (the one value written unlike its equal, 0): they are read from the
-    database or multiplied from such."""
-    return _exact(value)
-
-
-def _supplier_data(branch: Branch) -> dict[str, Any]:
-    return {"name": branch.name, "edrpou": branch.edrpou, "iban": branch.iban, "address": branch.address,
-            "phone": branch.phone, "email": branch.email}
-
-
-def render_data(draft: _Draft, supplier: dict[str, Any]) -> dict[str, Any]:
-    """Everything the documents service's `invoice` template draws (documents.domain.render.invoices); the
-    supplier is `_supplier_data` (one for all of a branch's invoices)."""
+def render_data(draft: _Draft, supplier: Party) -> InvoiceData:
+    """What the documents service's `invoice` template draws; the supplier is `_supplier_data` (one for all of a
+    branch's invoices)."""
     row, consumer = draft.row, draft.consumer
-    return {
-        "number": row["number"], "kind": row["kind"], "corrects_number": draft.corrects_number,
-        "period": row["period"], "formed_on": row["formed_on"].isoformat(), "pay_by": row["pay_by"].isoformat(),
-        "account_number": consumer.account_number,
-        "supplier": supplier,
-        "consumer": {"name": consumer.name, "edrpou": consumer.edrpou},
-        "lines": [
-            {"meter_serial": line.meter_serial, "energy": line.energy, "zones": line.zones, "zone": line.zone,
-             "previous": _exact(line.previous), "current": _exact(line.current), "rollover": line.rollover,
-             "ct_ratio": _exact_factor(line.ct_ratio), "vt_ratio": _exact_factor(line.vt_ratio),
-             "volume": _exact(line.volume), "tariff_price": _exact_factor(line.tariff_price),
-             "coefficient": _exact_factor(line.coefficient), "price": _exact_factor(line.price),
-             "amount": _money(line.amount)}
+    return InvoiceData(
+        number=row["number"], kind=row["kind"], corrects_number=draft.corrects_number, period=row["period"],
+        formed_on=row["formed_on"], pay_by=row["pay_by"], account_number=consumer.account_number, supplier=supplier,
+        consumer=Party(name=consumer.name, edrpou=consumer.edrpou),
+        lines=[
+            InvoiceLine(
+                meter_serial=line.meter_serial, energy=line.energy, zones=line.zones, zone=line.zone,
+                previous=line.previous, current=line.current, rollover=line.rollover, ct_ratio=line.ct_ratio,
+                vt_ratio=line.vt_ratio, volume=line.volume, tariff_price=line.tariff_price,
+                coefficient=line.coefficient, price=line.price, amount=line.amount,
+            )
             for line in draft.calculation.lines
         ],
-        "amount_excl_vat": _money(row["amount_excl_vat"]), "vat": _money(row["vat"]), "total": _money(row["total"]),
-        "vat_rate": str(VAT_RATE),
-    }
+        amount_excl_vat=row["amount_excl_vat"], vat=row["vat"], total=row["total"], vat_rate=VAT_RATE,
+    )
 
 
 class Issuer:

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NoReturn
-from zoneinfo import ZoneInfo
 
 import pydantic
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,6 @@ from documents import repository
 from documents.domain import onboarding
 from documents.domain.documents import Metadata, clean_metadata, content_problems, sha256_hex
 from documents.domain.render import fonts
-from documents.domain.render.furniture import Party
 from documents.domain.render.onboarding import ONBOARDING_DOCUMENTS
 from documents.domain.render.registry import Template
 from documents.metrics import INTEGRITY_FAILURES
@@ -35,13 +33,13 @@ from documents.settings import DocumentsSettings
 from documents.storage import ObjectMissing, ObjectStore
 from shared import bus
 from shared.auth import Principal, Role
-from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady
+from shared.business_calendar import business_today
+from shared.contracts.documents import DocumentStored, EdsOnboardingPackageReady, Party
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Throttled
 
 logger = logging.getLogger(__name__)
 
-BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
 ONBOARDING_PACKAGE_TYPE = "eds_onboarding_package"
 ONBOARDING_WINDOW = timedelta(hours=1)
 #: who stores what other services asked for over the bus
@@ -57,10 +55,6 @@ class IntegrityFailure(DomainError):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def business_today() -> date:
-    return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
 def signers_of(document: Document) -> tuple[Literal["consumer", "supplier"], ...] | None:
@@ -160,7 +154,7 @@ class Documents:
             title=metadata.title, file_name=metadata.file_name,
             content_type=metadata.content_type, size=len(new.content), sha256=sha256, replaces_id=new.replaces,
             source_event=metadata.source_event, created_by=principal.user_id,
-            issued_on=metadata.issued_on or business_today(),
+            issued_on=metadata.issued_on or business_today(utcnow()),
             signers=list(metadata.signers) if metadata.signers is not None else None,
         ))
         await bus.add(self.session, DocumentStored(
@@ -296,7 +290,7 @@ class Documents:
         settings = self.runtime.settings
         provider = settings.eds_provider
         package_id = uuid.uuid4()
-        issued_on = business_today()
+        issued_on = business_today(utcnow())
         data = onboarding.onboarding_data(
             form, provider=Party(name=provider.name, edrpou=provider.edrpou, address=provider.address,
                                  iban=provider.iban, bank=provider.bank, phone=provider.phone, email=provider.email),

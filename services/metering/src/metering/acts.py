@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering.consumers import consumer, sees_consumer
-from metering.domain.periods import Period, month_label
+from metering.domain.periods import month_label
 from metering.domain.readings import LineKey, Reading, plain
 from metering.models import (
     PENDING_STATES,
@@ -36,7 +36,9 @@ from metering.models import (
 )
 from shared import bus
 from shared.auth import Principal
-from shared.contracts.documents import DocumentStored, RenderRequested
+from shared.business_calendar import Period
+from shared.contracts.documents import ActLine as ActLineData
+from shared.contracts.documents import DocumentStored, Party, ReadingsActData, RenderRequested
 from shared.contracts.metering import ReadingLine, ReadingsAccepted
 from shared.contracts.signature import DocumentStatusChanged
 from shared.db import on_commit
@@ -243,28 +245,26 @@ def _render_request(consumer: Consumer, act: Act, lines: Sequence[ActLine],
                     points: Mapping[uuid.UUID, MeteringPoint], today: date) -> RenderRequested:
     """The act's PDF as the documents service renders it."""
 
-    def line_data(line: ActLine) -> dict[str, object]:
+    def line_data(line: ActLine) -> ActLineData:
         point = points[line.point_id]
-        return {
-            "meter_serial": point.meter_serial, "energy": line.energy, "zone": line.zone,
-            "zones": point.zones, "previous": plain(line.previous), "current": plain(line.current),
-            "rollover": line.rollover, "volume": plain(line.volume), "ct_ratio": plain(point.ct_ratio),
-            "vt_ratio": plain(point.vt_ratio),
-        }
+        return ActLineData(
+            meter_serial=point.meter_serial, energy=line.energy, zone=line.zone, zones=point.zones,
+            previous=line.previous, current=line.current, rollover=line.rollover, volume=line.volume,
+            ct_ratio=point.ct_ratio, vt_ratio=point.vt_ratio,
+        )
 
     ordered = sorted(lines, key=lambda line: (points[line.point_id].meter_serial, line.energy, line.zone))
     # a period may have several acts (the consumer's meter, the substation's): the title tells them apart
     serials = list(dict.fromkeys(points[line.point_id].meter_serial for line in ordered))
+    data = ReadingsActData(
+        period=act.period, submitted_on=today, supplier=consumer.branch_name,
+        consumer=Party(name=consumer.name, edrpou=consumer.edrpou), account_number=consumer.account_number,
+        source=act.source, correction_reason=act.correction_reason, lines=[line_data(line) for line in ordered],
+    )
     return RenderRequested(
         consumer_id=consumer.id, document_type=ACT_DOCUMENT_TYPE, period=act.period,
         title=f"Акт приймання-передачі показань за {month_label(act.period)}, {meters_label(serials)}",
-        file_name=f"Акт показань {act.period}.pdf",
-        data={
-            "period": act.period, "submitted_on": today.isoformat(), "supplier": consumer.branch_name,
-            "consumer": {"name": consumer.name, "edrpou": consumer.edrpou},
-            "account_number": consumer.account_number, "source": act.source,
-            "correction_reason": act.correction_reason, "lines": [line_data(line) for line in ordered],
-        },
+        file_name=f"Акт показань {act.period}.pdf", data=data,
         source_event=f"{ACT_REFERENCE}{act.id}", issued_on=today,
         # the consumer's act is signed by both parties (the consumer's signature is what accepts its readings);
         # readings the supplier entered or received from a RES system are its own record: nobody signs them

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering.acts import Acts, acts_by_id, lines_of, pending_act
-from metering.domain.periods import Period, Window, period_problem
+from metering.domain.periods import Window, period_problem
 from metering.domain.readings import (
     USUAL_VOLUME_PERIODS,
     LineKey,
@@ -35,6 +35,7 @@ from metering.models import AcceptedReading, Act, ActLine, ActSource, Consumer, 
 from metering.points import installation_of, points_of
 from metering.schemas import warnings_json, window_json
 from metering.window import window_of
+from shared.business_calendar import Period
 from shared.errors import Conflict, Invalid
 
 MAX_REASON_LENGTH = 1000

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metering.domain.periods import Period, Window, readings_window
+from metering.domain.periods import Window, readings_window
 from metering.models import Consumer, InvoicedPeriod
+from shared.business_calendar import Period
 from shared.contracts.billing import InvoiceIssued
 
 

@@ -1,10 +1,10 @@
 """The calculation of an invoice (docs/api-billing.md «Calculation and invoices»; manual «Счета»).
 
-Volume per register and zone = meter difference (roll-over aware: 10^digits − previous + current) × CT ratio ×
-VT ratio, exact. Line amount = volume × zone price (tariff × zone coefficient), rounded to kopecks once per line
-(ROUND_HALF_UP). Amount without VAT = sum of the lines; VAT = 20 % of it rounded down to kopecks; total = the two
-added. So the lines add up to the totals exactly, as in the manual's 346.56 + 69.31 = 415.87. VAT is rounded down
-because that is what gives every row of the manual's tax invoices, 486.83 → 97.36 included (half-up: 97.37).
+Volume per register and zone = meter difference (`shared.meters`, roll-over aware: 10^digits − previous + current)
+× CT ratio × VT ratio, exact. Line amount = volume × zone price (tariff × zone coefficient), rounded to kopecks once
+per line (ROUND_HALF_UP). Amount without VAT = sum of the lines; VAT = 20 % of it rounded down to kopecks
+(`shared.vat`, as every document of the cabinet rounds it); total = the two added. So the lines add up to the totals
+exactly, as in the manual's 346.56 + 69.31 = 415.87.
 
 Nothing is rounded before the line amount: volumes and zone prices are kept exact (a context wide enough for
 12-digit registers times 8-digit ratios times prices).
@@ -17,13 +17,14 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 from uuid import UUID
 
+from shared.meters import meter_volume
+from shared.vat import vat_of
+
 CENT = Decimal("0.01")
-#: VAT on electricity (Tax Code of Ukraine, art. 193)
-VAT_RATE = Decimal("0.20")
 ACTIVE = "active"
 REACTIVE = "reactive"
 #: reactive energy is not priced by time of day: its lines take the class's reactive tariff as it is
@@ -33,10 +34,6 @@ _EXACT = decimal.Context(prec=100, rounding=ROUND_HALF_UP, traps=[decimal.Invali
 Slot = tuple[str, int]
 #: a line's identity across an invoice and its corrections: point, register, zone
 LineKey = tuple[UUID, str, int]
-
-
-class InvalidReading(ValueError):
-    """A current reading below the previous one without a declared roll-over (metering refuses those)."""
 
 
 class PriceMissing(LookupError):
@@ -212,20 +209,6 @@ def to_kopecks(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
 
 
-def vat_of(amount_excl_vat: Decimal) -> Decimal:
-    """20 % VAT of an amount, rounded down to kopecks (towards zero for a correction that lowers an invoice)."""
-    return (amount_excl_vat * VAT_RATE).quantize(CENT, rounding=ROUND_DOWN, context=_EXACT)
-
-
-def meter_difference(previous: Decimal, current: Decimal, rollover: bool, digits: int) -> Decimal:
-    """What the register counted: past its maximum (10^digits) and on from zero when it rolled over."""
-    if rollover:
-        return _EXACT.add(_EXACT.subtract(Decimal(10) ** digits, previous), current)
-    if current < previous:
-        raise InvalidReading(f"current reading {current} is below the previous {previous} without a roll-over")
-    return _EXACT.subtract(current, previous)
-
-
 def missing_meters(meters: Iterable[Meter], readings: Iterable[MeterReading]) -> list[Meter]:
     """The active meters whose every register and zone has no accepted reading for the period, in serial order."""
     read = {(reading.point_id, reading.energy, reading.zone) for reading in readings}
@@ -254,7 +237,8 @@ def calculate(meters: Iterable[Meter], readings: Iterable[MeterReading], prices:
             assert reading is not None
             tariff_price, coefficient, price = prices.zone_price(meter.tariff_class, reading.energy, meter.zones,
                                                                  reading.zone, period_start)
-            difference = meter_difference(reading.previous, reading.current, reading.rollover, meter.digits)
+            difference = meter_volume(reading.previous, reading.current, rollover=reading.rollover,
+                                      digits=meter.digits)
             volume = _EXACT.multiply(difference, ratio)
             lines.append(Line(
                 point_id=meter.point_id, meter_serial=meter.meter_serial, tariff_class=meter.tariff_class,

@@ -1,25 +1,25 @@
-"""Billing periods (`YYYY-MM`, a calendar month) and the consumer's billing day, in Kyiv's calendar."""
+"""Billing periods as billing writes them (`YYYY-MM` text) and the consumer's billing day, in the supplier's calendar
+(`shared.business_calendar`: the period and the billing-day rule)."""
 
 from __future__ import annotations
 
 import functools
-import re
-from datetime import date, timedelta
+from datetime import date
 
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+from shared.business_calendar import Period, billing_period
 
 
 @functools.lru_cache(maxsize=256)  # a billing run asks for each of its thousands of consumers
 def first_day(period: str) -> date | None:
-    """The period's first day; None when `period` is not `YYYY-MM`."""
-    match = _PERIOD.fullmatch(period)
-    if match is None or int(match[1]) < 1900:
+    """The period's first day; None when `period` is not `YYYY-MM` of a year from 1900 on."""
+    parsed = Period.parse(period)
+    if parsed is None or parsed.year < 1900:
         return None
-    return date(int(match[1]), int(match[2]), 1)
+    return parsed.day(1)
 
 
 def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    return str(Period.of(day))
 
 
 def month_number(period: str) -> int:
@@ -35,10 +35,8 @@ def billing_date(period: str, billing_day: int) -> date:
 
 
 def current_period(today: date, billing_day: int) -> str:
-    """The period whose billing day came last: this month once the billing day has come, else the month before."""
-    if today.day >= billing_day:
-        return period_of(today)
-    return period_of(today.replace(day=1) - timedelta(days=1))
+    """The period whose billing day came last (`shared.business_calendar.billing_period`)."""
+    return str(billing_period(today, billing_day))
 
 
 def is_due(period: str, billing_day: int, today: date) -> bool:

@@ -30,14 +30,15 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from billing.domain.calculation import ACTIVE, CENT, REACTIVE, VAT_RATE, vat_of
+from billing.domain.calculation import ACTIVE, CENT, REACTIVE
+from shared.contracts import documents as rendered
+from shared.contracts.documents import NON_PAYER_IPN
+from shared.vat import VAT_RATE, vat_of
 
 #: the rate as the tax invoice form writes it, in per cent
 VAT_PERCENT = VAT_RATE * 100
 #: the tax invoice form writes a row's VAT with six decimals; the total is rounded to kopecks
 ROW_VAT_QUANTUM = Decimal("0.000001")
-#: the buyer's VAT number on a tax invoice for a buyer who is not a VAT payer
-NON_PAYER_IPN = "100000000000"
 #: "the tax invoice is not given to the buyer", reason 02: the buyer is not a VAT payer
 NOT_GIVEN_NON_PAYER = "02"
 #: reasons of a correction row: a change of the price, of the quantity supplied
@@ -443,31 +444,25 @@ def document_type(tax_invoice: TaxInvoice) -> str:
     return "tax_invoice" if tax_invoice.kind == "tax_invoice" else "tax_invoice_correction"
 
 
-def render_data(tax_invoice: TaxInvoice) -> dict[str, Any]:
-    """JSON-ready data for `documents.render_requested.v1` (money as strings, dates ISO)."""
+def render_data(tax_invoice: TaxInvoice) -> rendered.TaxInvoiceData:
+    """What the documents service's `tax_invoice` / `tax_invoice_correction` template draws."""
     ti = tax_invoice
 
-    def party(party: TaxParty) -> dict[str, Any]:
-        return {"name": party.name, "edrpou": party.tax_number,
-                "ipn": party.ipn if party.vat_payer else NON_PAYER_IPN}
+    def party(party: TaxParty) -> rendered.TaxParty:
+        return rendered.TaxParty(name=party.name, edrpou=party.tax_number,
+                                 ipn=party.ipn if party.vat_payer else NON_PAYER_IPN)
 
-    data: dict[str, Any] = {
-        "number": ti.number,
-        "issued_on": ti.issued_on.isoformat(),
-        "invoice_number": ti.invoice_number,
-        "seller": party(ti.seller.party),
-        "buyer": party(ti.buyer),
-        "rows": [{"description": row.description, "product_code": row.product_code, "unit": row.unit,
-                  "unit_code": row.unit_code, "quantity": _plain(row.quantity), "price": _plain(row.price),
-                  "vat_rate": _plain(row.vat_rate), "amount": _money(row.amount), "vat": f"{row.vat:f}",
-                  "reason": row.reason} for row in ti.rows],
-        "amount_excl_vat": _money(ti.amount_excl_vat),
-        "vat": _money(ti.vat),
-        "total": _money(ti.total),
-        "vat_rate": _plain(ti.vat_rate),
-        "compiler_name": ti.seller.compiler_name,
-    }
-    if ti.corrects is not None:
-        data["corrects_number"] = ti.corrects.number
-        data["corrects_issued_on"] = ti.corrects.issued_on.isoformat()
-    return data
+    data = rendered.TaxInvoiceData(
+        number=ti.number, issued_on=ti.issued_on, invoice_number=ti.invoice_number, seller=party(ti.seller.party),
+        buyer=party(ti.buyer),
+        rows=[rendered.TaxInvoiceRow(description=row.description, product_code=row.product_code, unit=row.unit,
+                                     unit_code=row.unit_code, quantity=row.quantity, price=row.price,
+                                     vat_rate=row.vat_rate, amount=row.amount, vat=row.vat, reason=row.reason)
+              for row in ti.rows],
+        amount_excl_vat=ti.amount_excl_vat, vat=ti.vat, total=ti.total, vat_rate=ti.vat_rate,
+        compiler_name=ti.seller.compiler_name,
+    )
+    if ti.corrects is None:
+        return data
+    return rendered.TaxInvoiceCorrectionData(**dict(data), corrects_number=ti.corrects.number,
+                                             corrects_issued_on=ti.corrects.issued_on)

@@ -15,8 +15,8 @@ import email_validator
 from stdnum.exceptions import ValidationError
 from stdnum.ua import edrpou
 
-from documents.domain.render.furniture import Party
 from documents.domain.render.onboarding import EdsOnboardingData
+from shared.contracts.documents import Party
 
 PACKAGE_FILE_NAME = "documents.zip"
 PACKAGE_TITLE = "Пакет документів для отримання ЕЦП"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.meters import meter_volume
+
 #: digits after the decimal point a register value may have
 MAX_FRACTION_DIGITS = 4
 #: accepted periods the usual volume is the mean of
@@ -126,13 +128,6 @@ def parse_value(raw: str, digits: int) -> Decimal | Problem:
     if value >= Decimal(10) ** digits or len(fraction) > MAX_FRACTION_DIGITS:
         return Problem.TOO_MANY_DIGITS
     return value
-
-
-def meter_volume(previous: Decimal, current: Decimal, *, rollover: bool, digits: int) -> Decimal:
-    """The meter difference; past a roll-over the drums went through 10**digits back to zero."""
-    if rollover:
-        return Decimal(10) ** digits - previous + current
-    return current - previous
 
 
 def validate_readings(

@@ -15,10 +15,10 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
@@ -32,7 +32,6 @@ from shared.contracts.notify import LetterAnswered
 
 PRODUCT_NAME_UK = "Особистий кабінет юридичного споживача"
 PRODUCT_NAME_RU = "Личный кабинет юридического потребителя"
-BUSINESS_TIME_ZONE = ZoneInfo("Europe/Kyiv")
 #: what the documents service stores the e-signature onboarding package as (docs/api-documents.md)
 ONBOARDING_PACKAGE_CONTENT_TYPE = "application/zip"
 #: a longer attachment name is a sign of a broken event, not a real file

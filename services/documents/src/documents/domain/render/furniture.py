@@ -9,7 +9,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from num2words import num2words
-from pydantic import BaseModel, ConfigDict, Field
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -20,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from documents.domain.render.fonts import BOLD, REGULAR
 from documents.domain.render.lines import wrap
+from shared.contracts.documents import Party, TaxParty
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_LEFT = 20 * mm
@@ -46,31 +46,20 @@ STYLES = {
 }
 
 
-class Party(BaseModel):
-    """A legal entity as documents name it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=300)
-    edrpou: str = Field(pattern=r"^\d{8}$")
-    address: str | None = Field(default=None, max_length=300)
-    iban: str | None = Field(default=None, max_length=34)
-    bank: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=50)
-    email: str | None = Field(default=None, max_length=320)
-
-    def lines(self) -> list[str]:
-        """The party's details as a block of lines under its name."""
-        lines = [self.name, f"код ЄДРПОУ {self.edrpou}"]
-        if self.iban:
-            lines.append(f"IBAN {self.iban}" + (f" в {self.bank}" if self.bank else ""))
-        if self.address:
-            lines.append(self.address)
-        contacts = ", ".join(part for part in (f"тел. {self.phone}" if self.phone else "",
-                                                f"e-mail {self.email}" if self.email else "") if part)
-        if contacts:
-            lines.append(contacts)
-        return lines
+def party_lines(party: Party) -> list[str]:
+    """The party's details as a block of lines under its name (a tax invoice's parties with their ІПН)."""
+    lines = [party.name, f"код ЄДРПОУ {party.edrpou}"]
+    if isinstance(party, TaxParty) and party.ipn:
+        lines.append(f"ІПН {party.ipn}")
+    if party.iban:
+        lines.append(f"IBAN {party.iban}" + (f" в {party.bank}" if party.bank else ""))
+    if party.address:
+        lines.append(party.address)
+    contacts = ", ".join(part for part in (f"тел. {party.phone}" if party.phone else "",
+                                            f"e-mail {party.email}" if party.email else "") if part)
+    if contacts:
+        lines.append(contacts)
+    return lines
 
 
 def format_date(day: date) -> str:

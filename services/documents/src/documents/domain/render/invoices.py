@@ -6,15 +6,12 @@ credit to the consumer."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from documents.domain.render.furniture import Party, amount_in_words, format_date, format_money
+from documents.domain.render.furniture import amount_in_words, format_date, format_money
 from documents.domain.render.layouts import Column, InvoiceLikePage, Signature, render_invoice_like
 from documents.domain.render.registry import TEMPLATES
+from shared.contracts.documents import InvoiceData, InvoiceLine
 
 MONTHS = ("січень", "лютий", "березень", "квітень", "травень", "червень", "липень", "серпень", "вересень",
           "жовтень", "листопад", "грудень")
@@ -22,62 +19,19 @@ MONTHS = ("січень", "лютий", "березень", "квітень", "�
 ZONE_NAMES = {1: ("цілодобово",), 2: ("день", "ніч"), 3: ("пік", "напівпік", "ніч")}
 ENERGY_NAMES = {"active": ("Активна", "кВт·год"), "reactive": ("Реактивна", "квар·год")}
 
-Number = Annotated[Decimal, Field(allow_inf_nan=False)]
-Money = Annotated[Decimal, Field(allow_inf_nan=False, decimal_places=2)]
+
+def _title(data: InvoiceData) -> str:
+    name = "Коригувальний рахунок" if data.kind == "correcting" else "Рахунок"
+    return f"{name} за електричну енергію № {data.number}"
 
 
-class InvoiceLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    meter_serial: str = Field(min_length=1, max_length=32)
-    energy: Literal["active", "reactive"]
-    zones: int = Field(ge=1, le=3)
-    zone: int = Field(ge=1, le=3)
-    previous: Number
-    current: Number
-    rollover: bool = False
-    ct_ratio: Number
-    vt_ratio: Number
-    #: meter difference × CT × VT (on a correcting invoice: the difference to what was invoiced)
-    volume: Number
-    #: the tariff without VAT, and the zone coefficient that makes the price of the line
-    tariff_price: Number
-    coefficient: Number
-    price: Number
-    amount: Money
+def _reference(data: InvoiceData) -> str:
+    return f"Рахунок № {data.number} від {format_date(data.formed_on)}"
 
 
-class InvoiceData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    number: str = Field(min_length=1, max_length=60)
-    kind: Literal["regular", "correcting"]
-    corrects_number: str | None = Field(default=None, max_length=60)
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    formed_on: date
-    pay_by: date
-    account_number: str = Field(min_length=1, max_length=20)
-    supplier: Party
-    consumer: Party
-    lines: list[InvoiceLine] = Field(max_length=500)
-    amount_excl_vat: Money
-    vat: Money
-    total: Money
-    vat_rate: Decimal = Field(ge=0, le=1)
-
-    @property
-    def title(self) -> str:
-        name = "Коригувальний рахунок" if self.kind == "correcting" else "Рахунок"
-        return f"{name} за електричну енергію № {self.number}"
-
-    @property
-    def reference(self) -> str:
-        return f"Рахунок № {self.number} від {format_date(self.formed_on)}"
-
-    @property
-    def period_name(self) -> str:
-        year, month = self.period.split("-")
-        return f"{MONTHS[int(month) - 1]} {year}"
+def _period_name(data: InvoiceData) -> str:
+    year, month = data.period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 def _number(value: Decimal) -> str:
@@ -119,7 +73,7 @@ COLUMNS = [
 def _notes(data: InvoiceData) -> list[str]:
     notes = []
     if data.kind == "correcting":
-        notes.append(f"Рахунок коригує рахунок № {data.corrects_number} за {data.period_name}: обсяги та суми — "
+        notes.append(f"Рахунок коригує рахунок № {data.corrects_number} за {_period_name(data)}: обсяги та суми — "
                      "різниця до нарахованого раніше." if data.corrects_number else
                      "Обсяги та суми — різниця до нарахованого раніше.")
         if data.total < 0:
@@ -135,12 +89,12 @@ def _notes(data: InvoiceData) -> list[str]:
     return notes
 
 
-@TEMPLATES.template("invoice", title="Рахунок за електричну енергію", data=InvoiceData)
+@TEMPLATES.template(InvoiceData.document_type, title="Рахунок за електричну енергію", data=InvoiceData)
 def invoice(data: InvoiceData) -> bytes:
     vat_percent = f"{(data.vat_rate * 100).normalize():f}%"
     return render_invoice_like(InvoiceLikePage(
-        issuer=data.supplier.name, reference=data.reference, title=data.title,
-        subtitle=f"від {format_date(data.formed_on)} за {data.period_name}, особовий рахунок № {data.account_number}",
+        issuer=data.supplier.name, reference=_reference(data), title=_title(data),
+        subtitle=f"від {format_date(data.formed_on)} за {_period_name(data)}, особовий рахунок № {data.account_number}",
         parties=[("Постачальник", data.supplier), ("Споживач", data.consumer)],
         columns=COLUMNS,
         rows=[_row(position, line) for position, line in enumerate(data.lines, start=1)],

@@ -34,10 +34,11 @@ from documents.domain.render.furniture import (
     PAGE_WIDTH,
     RULE_COLOR,
     STYLES,
-    Party,
     draw_running_text,
+    party_lines,
 )
 from documents.domain.render.lines import Piece, fit, measure, one_line, widest, wrap
+from shared.contracts.documents import Party
 
 #: a table of lines is set at the largest of these type sizes at which its figures (the cells of the columns not
 #: aligned left: numbers, amounts, codes) fit on one line and its text (left-aligned) can be broken into lines, or
@@ -206,7 +207,7 @@ class _Pen:
         self.y -= gap_after
 
     def party(self, label: str, party: Party) -> None:
-        lines = party.lines()
+        lines = party_lines(party)
         value_width = CONTENT_WIDTH - PARTY_LABEL_WIDTH
         wrapped = [wrap(line, REGULAR if index else BOLD, BODY_SIZE, value_width) for index, line in
                    enumerate(lines)]
@@ -350,7 +351,7 @@ def parties_table(parties: Sequence[tuple[str, Party]]) -> Table:
     """The parties' details side by side, as a contract ends."""
     cells = []
     for label, party in parties:
-        name, *details = [escape(line) for line in party.lines()]
+        name, *details = [escape(line) for line in party_lines(party)]
         text = f"<b>{escape(label)}</b><br/><b>{name}</b><br/>" + "<br/>".join(details)
         cells.append(Paragraph(text, STYLES["cell"]))
     table = Table([cells], colWidths=[CONTENT_WIDTH / len(parties)] * len(parties))

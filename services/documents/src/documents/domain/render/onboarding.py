@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,11 +14,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph, Spacer, Table, TableStyle
 
 from documents.domain.render.furniture import (
-    CENT,
     CONTENT_WIDTH,
     RULE_COLOR,
     STYLES,
-    Party,
     amount_in_words,
     format_date,
     format_money,
@@ -34,6 +32,8 @@ from documents.domain.render.layouts import (
     signatures_table,
 )
 from documents.domain.render.registry import TEMPLATES
+from shared.contracts.documents import Party
+from shared.vat import vat_of
 
 CERTIFICATE_VALIDITY = "1 рік"
 PAYMENT_TERM_DAYS = 5
@@ -56,7 +56,9 @@ class EdsOnboardingData(BaseModel):
 
     @property
     def vat(self) -> Decimal:
-        return (self.price * self.vat_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        """Rounded as on every document of the cabinet; the provider's own price and rate, which no invoice of
+        billing's repeats (the certificate is the provider's service, not the supplier's)."""
+        return vat_of(self.price, self.vat_rate)
 
     @property
     def total(self) -> Decimal:

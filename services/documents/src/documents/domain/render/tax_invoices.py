@@ -5,76 +5,14 @@ gives the data). The PDF is the consumer's readable copy; the registered documen
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from documents.domain.render.furniture import Party, amount_in_words, format_date, format_money
+from documents.domain.render.furniture import amount_in_words, format_date, format_money
 from documents.domain.render.layouts import Column, InvoiceLikePage, Signature, render_invoice_like
 from documents.domain.render.registry import TEMPLATES
+from shared.contracts.documents import NON_PAYER_IPN, TaxInvoiceCorrectionData, TaxInvoiceData
 
-#: the buyer's VAT number on a tax invoice for a buyer who is not a VAT payer
-NON_PAYER_IPN = "100000000000"
 CORRECTION_REASONS = {"101": "зміна ціни", "102": "зміна кількості", "103": "повернення товару"}
-
-Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-
-
-class TaxParty(Party):
-    """A party with its VAT payer's number (ІПН), which a tax invoice names beside the ЄДРПОУ code."""
-
-    ipn: str | None = Field(default=None, pattern=r"^\d{10,12}$")
-
-    def lines(self) -> list[str]:
-        lines = super().lines()
-        if self.ipn:
-            lines.insert(2, f"ІПН {self.ipn}")
-        return lines
-
-
-class TaxInvoiceRow(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    description: Text
-    product_code: Annotated[str, StringConstraints(max_length=10)]
-    unit: Annotated[str, StringConstraints(max_length=30)]
-    unit_code: Annotated[str, StringConstraints(max_length=4)]
-    #: for a correction: the change
-    quantity: Decimal
-    price: Decimal
-    vat_rate: Decimal
-    amount: Decimal
-    vat: Decimal
-    #: for a correction: the reason code
-    reason: str | None = None
-
-
-class TaxInvoiceData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    number: Annotated[str, StringConstraints(pattern=r"^\d{1,7}$")]
-    issued_on: date
-    #: the invoice it was issued for
-    invoice_number: Text
-    seller: TaxParty
-    buyer: TaxParty
-    rows: Annotated[list[TaxInvoiceRow], Field(min_length=1)]
-    amount_excl_vat: Decimal
-    vat: Decimal
-    total: Decimal
-    vat_rate: Decimal
-    compiler_name: str | None = None
-
-    @property
-    def not_given_to_buyer(self) -> bool:
-        return self.buyer.ipn == NON_PAYER_IPN
-
-
-class TaxInvoiceCorrectionData(TaxInvoiceData):
-    corrects_number: Annotated[str, StringConstraints(pattern=r"^\d{1,7}$")]
-    corrects_issued_on: date
 
 
 def _quantity(value: Decimal) -> str:
@@ -98,7 +36,7 @@ CORRECTION_COLUMNS = [
 
 def _notes(data: TaxInvoiceData) -> list[str]:
     notes = ["Складено в електронній формі; підлягає реєстрації в Єдиному реєстрі податкових накладних."]
-    if data.not_given_to_buyer:
+    if data.buyer.ipn == NON_PAYER_IPN:
         notes.append("Не видається покупцю (тип причини 02): покупець не є платником ПДВ.")
     return notes
 
@@ -116,7 +54,7 @@ def _page(data: TaxInvoiceData, *, title: str, subtitle: str, columns: Sequence[
     ))
 
 
-@TEMPLATES.template("tax_invoice", title="Податкова накладна", data=TaxInvoiceData)
+@TEMPLATES.template(TaxInvoiceData.document_type, title="Податкова накладна", data=TaxInvoiceData)
 def tax_invoice(data: TaxInvoiceData) -> bytes:
     rows = [[str(number), row.description, row.product_code, row.unit, row.unit_code, _quantity(row.quantity),
              _quantity(row.price), _quantity(row.vat_rate), format_money(row.amount)]
@@ -131,7 +69,8 @@ def tax_invoice(data: TaxInvoiceData) -> bytes:
     )
 
 
-@TEMPLATES.template("tax_invoice_correction", title="Розрахунок коригування", data=TaxInvoiceCorrectionData)
+@TEMPLATES.template(TaxInvoiceCorrectionData.document_type, title="Розрахунок коригування",
+                    data=TaxInvoiceCorrectionData)
 def tax_invoice_correction(data: TaxInvoiceCorrectionData) -> bytes:
     rows = [[str(number), _reason(row.reason), row.description, row.product_code, row.unit, _quantity(row.quantity),
              _quantity(row.price), format_money(row.amount), format_money(row.vat)]
