@@ -31,7 +31,7 @@ import pytest
 from fastapi import FastAPI
 
 from shared.bus import Topology
-from shared.bus.topology import QUORUM, declare_exchange, res_answers_binding, res_answers_queue, res_system_access
+from shared.bus.topology import QUORUM, declare_exchange, res_answers_bindings, res_answers_queue, res_system_access
 from shared.testing import wait_for_consumer
 
 PAGE = Path(__file__).resolve().parents[3] / "docs" / "res-bus-contract.md"
@@ -135,7 +135,8 @@ async def integrator(app: FastAPI, api: Any, amqp_url: str, bus_namespace: str) 
             exchange = await declare_exchange(channel, Topology(bus_namespace, "operations"))
             for res_system in (RES_SYSTEM, OTHER_RES_SYSTEM):
                 queue = await channel.declare_queue(integrator.queue(res_system), durable=True, arguments=QUORUM)
-                await queue.bind(exchange, res_answers_binding(res_system))
+                for binding in res_answers_bindings(res_system):
+                    await queue.bind(exchange, binding)
         yield integrator
     finally:
         await rabbitmqctl("delete_user", user)
