@@ -5,9 +5,9 @@ export CABINET_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 export CABINET_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 SERVICES := identity metering billing documents signature notify
 
-.PHONY: setup setup-test run test test-fast test-e2e lint migrate bench events-doc res-contract clean
+.PHONY: setup setup-test run infra infra-stop test test-fast test-e2e lint migrate bench events-doc res-contract clean
 
-# what `make run` needs; `setup-test` adds the browser, promtool, the JDK and checkov the tests need
+# what `make run` needs; `setup-test` adds the browser, promtool, the JDK, the test and lint tools and checkov
 setup:
 	@scripts/bootstrap.sh
 
@@ -17,8 +17,13 @@ setup-test:
 run: setup
 	@$(PY) -m devtools.run
 
+# PostgreSQL and RabbitMQ: used where they answer, else installed (Debian's packages) and started, the project's own
 infra: setup
 	@$(PY) -m devtools.infra
+
+# stops the project's own PostgreSQL and RabbitMQ that `make infra` started (never the machine's)
+infra-stop: setup
+	@$(PY) -m devtools.infra stop
 
 # bench/ in a mypy run of its own: its scripts are modules of no package, and bench/billing.py would shadow billing
 lint: setup
@@ -50,4 +55,5 @@ res-contract: setup
 	$(PY) -m shared.contracts.asyncapi > docs/res-bus-contract.asyncapi.json
 
 clean:
+	[ ! -x $(PY) ] || $(PY) -m devtools.infra stop
 	rm -rf .venv var test-artifacts
