@@ -8,7 +8,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools import testca
 from devtools.processes import System
+from shared.testing import until
 
 
 class Mailbox:
@@ -35,14 +35,11 @@ class Mailbox:
     def wait_for(
         self, to: str, subject_contains: str = "", count: int = 1, timeout: float = 20
     ) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
+        def arrived() -> list[dict[str, Any]] | None:
             found = [letter for letter in self.letters(to) if subject_contains in letter["subject"]]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{count} letter(s) to {to} with {subject_contains!r} did not arrive; got {found}")
-            time.sleep(0.2)
+            return found if len(found) >= count else None
+
+        return until(arrived, f"{count} letter(s) to {to} with {subject_contains!r}", within=timeout, interval=0.2)
 
     def refuse(self, code: int = 451) -> None:
         httpx.post(f"{self.url}/api/refuse", json={"code": code}, timeout=5).raise_for_status()
@@ -140,12 +137,11 @@ def add_metering_point(page: Page, consumer_id: str, *, meter_serial: str, zones
                        tariff_class: str = "class2_general", consumer_reads: bool = True) -> None:
     """Supplier staff (signed in) register a meter of the consumer in the console (once metering has learnt of
     the new consumer from identity's event)."""
-    deadline = time.monotonic() + 30
-    while True:
+    def form_shown() -> int:
         page.goto(f"/console/consumers/{consumer_id}/points")
-        if page.locator("#meter_serial").count() or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+        return page.locator("#meter_serial").count()
+
+    until(form_shown, "the meter form (metering knows the consumer)", within=30, interval=0.5)
     page.locator("#meter_serial").fill(meter_serial)
     page.locator("#zones").select_option(str(zones))
     page.locator("#digits").fill("6")
@@ -242,15 +238,3 @@ def send_form(page: Page, path: str, fields: dict[str, str]) -> Any:
 def reading_fields(html: str) -> dict[int, str]:
     """Zone → the name of its active-energy input on a readings page."""
     return {int(zone): name for name, zone in re.findall(r'name="(reading\.[0-9a-f-]{36}\.active\.(\d))"', html)}
-
-
-def until(attempt: Any, what: str, timeout: float = 60.0) -> Any:
-    """Events travel through the bus: retried until the other service knows (a truthy answer)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = attempt()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.3)

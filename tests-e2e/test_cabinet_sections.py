@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from journeys import Mailbox, accessible, complete_registration, reading_fields, send_form, sign_in, until
+from journeys import Mailbox, accessible, complete_registration, reading_fields, send_form, sign_in
 from shared.business_calendar import BUSINESS_TIME_ZONE
+from shared.testing import until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -74,12 +76,15 @@ def _prepare(staff: Page, consumer_id: str, suffix: str, periods: tuple[str, str
              "location": "consumer_site", "consumer_reads": "1", "tariff_class": tariff_class,
              "installation_active_1": "0", "installation_active_2": "0"}
     until(lambda: send_form(staff, f"{console}/points", point).status == 303, "metering knows the consumer")
+
+    def invoice_formed(period: str) -> bool:
+        return bool(send_form(staff, f"{console}/invoices", {"period": period}).status == 303)
+
     for period, (day, night) in zip(periods, (("100", "50"), ("180", "90")), strict=True):
         fields = reading_fields(staff.request.get(f"{console}/readings?period={period}").text())
         answer = send_form(staff, f"{console}/readings", {"period": period, fields[1]: day, fields[2]: night})
         assert answer.status == 303, answer.text()
-        until(lambda period=period: send_form(staff, f"{console}/invoices", {"period": period}).status == 303,
-              f"billing has the readings of {period}")
+        until(partial(invoice_formed, period), f"billing has the readings of {period}")
 
 
 @pytest.fixture(scope="module")

@@ -46,11 +46,10 @@ from journeys import (
     send_form,
     serious_violations,
     sign_in,
-    until,
 )
 from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
-from shared.testing import run_in_thread
+from shared.testing import run_in_thread, until
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT / "test-artifacts" / "fit"

@@ -34,13 +34,12 @@ from journeys import (
     send_form,
     sign_in,
     sign_out,
-    until,
 )
 from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.billing import PaymentAccepted
 from shared.contracts.res import PaymentReceived
-from shared.testing import run_in_thread
+from shared.testing import run_in_thread, until
 
 PASSWORD = "платіжка прийшла раніше за листоношу"
 DAY_VOLUME, NIGHT_VOLUME = 1450, 610

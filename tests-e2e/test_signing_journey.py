@@ -39,9 +39,9 @@ from journeys import (
     register_certificate,
     sign_in,
     sign_in_browser,
-    until,
 )
 from shared.auth import Principal, Role, ServiceTokens
+from shared.testing import until
 
 PASSPHRASE = "зелений трамвай їде через сім мостів"
 KEY_PASSWORD = "ключ від сейфа 2024"

@@ -35,10 +35,10 @@ from devtools import demo as demo_history
 from devtools.processes import Layout, System
 from devtools.res_simulator import publish_payments
 from gateway.app import PAGE_MODULES
-from journeys import Mailbox, identity_admin, until
+from journeys import Mailbox, identity_admin
 from shared.auth import Principal, Role, ServiceTokens, roles_of
 from shared.contracts.res import PaymentReceived
-from shared.testing import run_in_thread
+from shared.testing import run_in_thread, until
 from shared.testing_tenancy import Outcome, Probe, route_keys
 
 pytestmark = pytest.mark.timeout(600)

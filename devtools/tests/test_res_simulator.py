@@ -30,7 +30,7 @@ from shared.bus.topology import res_answers_bindings, res_system_access
 from shared.contracts import asyncapi
 from shared.contracts.billing import Allocation, PaymentAccepted, PaymentParked
 from shared.contracts.res import PaymentReceived, PaymentReturned
-from shared.testing import payload_validator
+from shared.testing import eventually, payload_validator
 
 DEMO_STATEMENT = Path(res_simulator.__file__).parent / "data" / "demo-bank-statement.csv"
 CONTRACT_PAGE = Path(__file__).resolve().parents[2] / "docs" / "res-bus-contract.md"
@@ -146,14 +146,14 @@ async def bound_queue(channel: AbstractChannel, namespace: str, *routing_keys: s
 
 async def take(queue: AbstractQueue, count: int) -> list[aio_pika.abc.AbstractIncomingMessage]:
     taken = []
-    async with asyncio.timeout(10):
-        while len(taken) < count:
-            message = await queue.get(fail=False)
-            if message is None:
-                await asyncio.sleep(0.05)
-                continue
+
+    async def all_taken() -> bool:
+        while len(taken) < count and (message := await queue.get(fail=False)) is not None:
             await message.ack()
             taken.append(message)
+        return len(taken) == count
+
+    await eventually(all_taken, within=10.0, interval=0.05, what=f"{count} messages")
     return taken
 
 
@@ -267,7 +267,7 @@ async def test_the_command_refuses_a_bad_statement_and_publishes_nothing(
     argv = ["payments", "--csv", str(statement), "--amqp-url", amqp_url, "--namespace", bus_namespace]
     assert await asyncio.to_thread(res_simulator.main, argv, print) == 2
     assert "line 3: amount: 'x' is not an amount of money" in capsys.readouterr().err
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # nothing arrives: a message would be there by now
     assert await queue.get(fail=False) is None
 
 
@@ -275,9 +275,11 @@ async def test_answers_are_printed_as_they_come(channel: AbstractChannel, amqp_u
     printed: list[str] = []
     argv = ["answers", "--count", "1", "--timeout", "10", "--amqp-url", amqp_url, "--namespace", bus_namespace]
     command = asyncio.create_task(asyncio.to_thread(res_simulator.main, argv, printed.append))
-    async with asyncio.timeout(10):
-        while not printed:  # the answers queue is bound once it says it waits
-            await asyncio.sleep(0.05)
+
+    async def waiting() -> bool:  # the answers queue is bound once it says it waits
+        return bool(printed)
+
+    await eventually(waiting, within=10.0, interval=0.05)
     exchange = await channel.get_exchange(f"{bus_namespace}.events")
     parked = PaymentParked(res_payment_id="RES-7", payment_id=uuid.uuid4(), account_number="0999",
                            amount=Decimal("150.00"), reason="unknown_account")

@@ -13,12 +13,11 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -69,21 +68,8 @@ def https_client() -> Iterator[TestClient]:
 # HTTP as a browser drives it (cookies, the csrf field, redirects). Services not started are simply not there
 # (their ports are closed), which is how a page meets a service that is down.
 
-T = TypeVar("T")
 STAFF_PASSWORD = "correct horse battery staple 42"
 
-
-
-def eventually(attempt: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Events travel through the bus: what one service published, another knows a moment later."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = attempt()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.3)
 
 
 class LiveBrowser:
@@ -120,9 +106,6 @@ class LiveSystem:
     @property
     def gateway(self) -> str:
         return self.layout.url("gateway")
-
-    #: events travel through the bus: `live.eventually(attempt, what)` waits for what they bring
-    eventually = staticmethod(eventually)
 
     def browser(self, language: str = "uk", *, transport: httpx.BaseTransport | None = None) -> LiveBrowser:
         return LiveBrowser(self.gateway, language, transport=transport)

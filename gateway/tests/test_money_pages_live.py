@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from shared.business_calendar import BUSINESS_TIME_ZONE
+from shared.testing import until
 
 #: metering and billing first: their queues are bound before identity announces the consumers
 SERVICES = ("metering", "billing", "identity")
@@ -43,13 +44,13 @@ class World:
     b: Account
 
 
-def _until_accepted(live: Any, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
+def _until_accepted(send: Callable[[], httpx.Response], what: str) -> httpx.Response:
     """A form the services refuse until an event has reached them (a new consumer, accepted readings)."""
     def attempt() -> httpx.Response | None:
         response = send()
         return response if response.status_code == 303 else None
 
-    return live.eventually(attempt, what)
+    return until(attempt, what)
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +61,11 @@ def world(start_live_system: Any, run_id: str) -> Iterator[World]:
         a = Account(live.demo["consumer_id"], "0789",
                     live.register("0789", live.demo["activation_code"], "avto2buh", CONSUMER_PASSWORD))
         b = Account(consumer_b, "0790", live.register("0790", code_b, "inshyibuh", CONSUMER_PASSWORD))
-        _prepare_tariffs_and_points(live, staff, a, b)
+        _prepare_tariffs_and_points(staff, a, b)
         yield World(live, staff, a, b)
 
 
-def _prepare_tariffs_and_points(live: Any, staff: Any, a: Account, b: Account) -> None:
+def _prepare_tariffs_and_points(staff: Any, a: Account, b: Account) -> None:
     """The supplier's side: a tariff with day/night coefficients, and one meter for each consumer."""
     assert staff.post("/console/tariffs", {
         "tariff_class": TARIFF_CLASS, "energy": "active", "price": "2.5", "effective_from": "2020-01-01",
@@ -76,7 +77,7 @@ def _prepare_tariffs_and_points(live: Any, staff: Any, a: Account, b: Account) -
         }).status_code == 303
     # both meters installed new, showing zeros
     for account, serial in ((a, "GW-A-1"), (b, "GW-B-1")):
-        _until_accepted(live, lambda account=account, serial=serial: staff.post(  # type: ignore[misc]
+        _until_accepted(lambda account=account, serial=serial: staff.post(  # type: ignore[misc]
             f"/console/consumers/{account.consumer_id}/points",
             {"meter_serial": serial, "zones": "2", "digits": "6", "ct_ratio": "40", "vt_ratio": "1",
              "location": "consumer_site", "consumer_reads": "1", "tariff_class": TARIFF_CLASS,
@@ -177,7 +178,7 @@ def test_staff_readings_become_an_invoice_shown_by_year_and_the_window_closes(wo
     assert entered.status_code == 303
     assert "Показання занесено й прийнято." in staff.get(entered.headers["location"]).text
     # billing learns of the accepted readings from the bus
-    formed = _until_accepted(world.live, lambda: staff.post(f"{console}/invoices", {"period": period}),
+    formed = _until_accepted(lambda: staff.post(f"{console}/invoices", {"period": period}),
                              "billing has the accepted readings")
     assert formed.headers["location"] == f"{console}/invoices?notice=invoice_formed"
 
@@ -198,7 +199,7 @@ def test_staff_readings_become_an_invoice_shown_by_year_and_the_window_closes(wo
         readings = a.browser.get("/readings").text
         return readings if 'data-window="closed"' in readings else None
 
-    readings = world.live.eventually(closed, "the window closes after the invoice")
+    readings = until(closed, "the window closes after the invoice")
     if today.day < DEMO_BILLING_DAY:
         # the invoiced period was last month's: the next opens on this month's billing day
         opens_on = today.replace(day=DEMO_BILLING_DAY)

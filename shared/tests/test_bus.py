@@ -18,7 +18,7 @@ from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topol
 from shared.bus.tables import OUTBOX, add_bus_tables
 from shared.contracts.base import Event
 from shared.db import Database
-from shared.testing import delete_bus, wait_for_consumer
+from shared.testing import delete_bus, eventually, wait_for_consumer
 
 
 class Pinged(Event):
@@ -34,16 +34,6 @@ class Exploded(Event):
 metadata = MetaData()
 add_bus_tables(metadata)
 handled = sa.Table("handled", metadata, sa.Column("number", sa.Integer, nullable=False))
-
-
-async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        if await check():
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -113,8 +103,9 @@ async def test_rolled_back_transaction_publishes_nothing(database, amqp_url, bus
             return await count_handled(database) == 1
 
         await eventually(one_handled)
-        await asyncio.sleep(0.5)
         async with database.sessionmaker() as session:
+            # the rolled-back event never reached the outbox, so nothing more is on its way
+            assert (await session.execute(sa.select(sa.func.count()).select_from(OUTBOX))).scalar_one() == 1
             assert [r[0] for r in await session.execute(sa.select(handled.c.number))] == [2]
     finally:
         await bus.stop()
@@ -124,8 +115,7 @@ async def test_redelivered_message_is_handled_once(database, amqp_url, bus_names
     bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record)))
     await bus.start()
     try:
-        await eventually(lambda: _true_when(bus.connected))
-        await asyncio.sleep(0.3)  # queues declared
+        await wait_for_consumer(amqp_url, bus.topology.queue)  # its queue is bound: what is published now reaches it
         connection = await aio_pika.connect(amqp_url)
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
@@ -142,14 +132,10 @@ async def test_redelivered_message_is_handled_once(database, amqp_url, bus_names
             return await count_handled(database) == 1
 
         await eventually(handled_once)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the copies are not handled: they would be within this time
         assert await count_handled(database) == 1
     finally:
         await bus.stop()
-
-
-async def _true_when(value: bool) -> bool:
-    return value
 
 
 async def test_malformed_and_permanently_failing_messages_are_dead_lettered_with_reason(
@@ -162,8 +148,7 @@ async def test_malformed_and_permanently_failing_messages_are_dead_lettered_with
                    Subscriptions(on(Pinged, record), on(Exploded, explode)))
     await bus.start()
     try:
-        await eventually(lambda: _true_when(bus.connected))
-        await asyncio.sleep(0.3)
+        await wait_for_consumer(amqp_url, bus.topology.queue)
         connection = await aio_pika.connect(amqp_url)
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
@@ -192,12 +177,7 @@ async def test_malformed_and_permanently_failing_messages_are_dead_lettered_with
 
 
 async def _get(queue: aio_pika.abc.AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
-    for _ in range(100):
-        message = await queue.get(fail=False)
-        if message is not None:
-            return message
-        await asyncio.sleep(0.1)
-    raise AssertionError("no message arrived on the dead-letter queue")
+    return await eventually(lambda: queue.get(fail=False), within=10.0, what=f"a message on {queue.name}")
 
 
 async def test_failing_handler_is_retried_with_backoff_then_succeeds(database, amqp_url, bus_namespace,
@@ -219,7 +199,7 @@ async def test_failing_handler_is_retried_with_backoff_then_succeeds(database, a
         async def handled_after_retry() -> bool:
             return await count_handled(database) == 1
 
-        await eventually(handled_after_retry, timeout=15)
+        await eventually(handled_after_retry, within=15)
         assert failures["left"] == 0
     finally:
         await bus.stop()
@@ -234,7 +214,7 @@ async def test_service_writes_events_while_broker_is_unreachable_and_they_leave_
     await down.start()
     async with database.transaction() as session:
         await add(session, Pinged(number=11))
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # the bus tries to connect and cannot
     assert not down.connected
     await down.stop()
     assert await count_handled(database) == 0
@@ -265,8 +245,7 @@ async def test_a_message_breaking_its_contract_is_answered_once_and_dead_lettere
     bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on(Pinged, record, refusal=refuse)))
     await bus.start()
     try:
-        await eventually(lambda: _true_when(bus.connected))
-        await asyncio.sleep(0.3)
+        await wait_for_consumer(amqp_url, bus.topology.queue)
         connection = await aio_pika.connect(amqp_url)
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
@@ -284,7 +263,7 @@ async def test_a_message_breaking_its_contract_is_answered_once_and_dead_lettere
             dlq = await channel.declare_queue(f"{bus_namespace}.test.dlq", passive=True)
             for _ in range(2):
                 assert "number" in (await _get(dlq)).headers["x-dead-letter-reason"]
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # no second answer: it would have come within this time
             assert await answers.get(fail=False) is None
     finally:
         await bus.stop()
@@ -330,11 +309,12 @@ async def test_the_consumer_comes_back_after_its_channel_or_consumer_is_lost(dat
                 await (await connection.channel()).queue_delete(topology.queue)
         else:
             await close_connection_of(service)
-        await asyncio.sleep(0.2)
-        await wait_for_consumer(amqp_url, topology.queue)  # and so the queue bound again, when it was deleted
+        # a deleted queue is bound again before the next event is published; a closed connection's queue keeps the
+        # event until the consumer is back
+        await wait_for_consumer(amqp_url, topology.queue)
         async with database.transaction() as session:
             await add(session, Pinged(number=2))
-        await eventually(lambda: handled(2), timeout=20)
+        await eventually(lambda: handled(2), within=20)
     finally:
         await bus.stop()
         await delete_bus(amqp_url, bus_namespace, [service])

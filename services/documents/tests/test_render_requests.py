@@ -4,7 +4,6 @@ the same reference twice makes one document; data that is not its document type'
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -19,9 +18,10 @@ from fastapi import FastAPI
 
 from documents.models import Document
 from shared.bus import Topology
+from shared.bus.tables import INBOX
 from shared.bus.topology import declare_exchange
 from shared.contracts.documents import DocumentStored, InvoiceData, InvoiceLine, Party, RenderRequested
-from shared.testing import wait_for_consumer
+from shared.testing import eventually, wait_for_consumer
 
 
 @pytest.fixture
@@ -70,6 +70,13 @@ async def documents_of(app: FastAPI, consumer_id: uuid.UUID) -> list[Document]:
         return list((await session.scalars(sa.select(Document).where(Document.consumer_id == consumer_id))).all())
 
 
+async def requests_handled(app: FastAPI) -> int:
+    """How many render requests the service has handled (each leaves its row in the inbox)."""
+    async with app.state.database.sessionmaker() as session:
+        return int((await session.execute(sa.select(sa.func.count()).select_from(INBOX).where(
+            INBOX.c.message_type == RenderRequested.message_type()))).scalar_one())
+
+
 async def test_requests_are_rendered_stored_and_answered_once_per_reference(
     app: FastAPI, exchange: aio_pika.abc.AbstractExchange, amqp_url: str, bus_namespace: str
 ) -> None:
@@ -91,7 +98,11 @@ async def test_requests_are_rendered_stored_and_answered_once_per_reference(
                 break
     await connection.close()
     assert sorted(answer["source_event"] for answer in stored) == sorted(references)
-    await asyncio.sleep(1.0)
+
+    async def repeat_handled() -> bool:
+        return await requests_handled(app) == len(references) + 1
+
+    await eventually(repeat_handled)  # and so a second document of the same reference would be there by now
     documents = await documents_of(app, consumer_id)
     assert len(documents) == len(references)
     assert {document.document_type for document in documents} == {"invoice"}
@@ -108,16 +119,7 @@ async def test_data_not_of_its_document_type_is_dead_lettered_and_the_others_sto
     async with connection:
         channel = await connection.channel()
         dlq = await channel.declare_queue(Topology(bus_namespace, "documents").dead_letter_queue, passive=True)
-        for _ in range(300):
-            message = await dlq.get(fail=False)
-            if message is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert message is not None
+        message = await eventually(lambda: dlq.get(fail=False), within=30.0, what="the bad request dead-lettered")
         assert "data.consumer.edrpou" in message.headers["x-dead-letter-reason"]
-    for _ in range(100):
-        documents = await documents_of(app, consumer_id)
-        if documents:
-            break
-        await asyncio.sleep(0.1)
+    documents = await eventually(lambda: documents_of(app, consumer_id), within=10.0)
     assert [document.source_event for document in documents] == ["metering.act/good"]

@@ -120,7 +120,7 @@ async def test_the_same_message_delivered_twice_makes_one_letter(
         await broker.publish(registration(sentinel))
         # the sentinel comes after both copies: once it is out, both copies have been handled
         await eventually(lambda: letters_to(mailbox, sentinel))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # no second letter: it would be out by now
 
     assert len(await letters_to(mailbox, twice)) == 1
 
@@ -227,12 +227,12 @@ async def test_an_event_published_while_notify_is_down_is_mailed_once_it_starts(
     assert await broker.consumers() == 0
 
     await broker.publish(registration(recipient))
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # nothing mails it while notify is down
     assert await letters_to(mailbox, recipient) == []
 
     async with run_notify():
         await eventually(lambda: letters_to(mailbox, recipient))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # no second letter: it would be out by now
     assert len(await letters_to(mailbox, recipient)) == 1
 
 
@@ -459,7 +459,7 @@ async def test_the_same_package_event_twice_makes_one_letter(
         await broker.publish(body=published["body"], message_id=published["message_id"], message_type=PACKAGE_READY)
         await broker.publish(registration(sentinel))
         await eventually(lambda: letters_to(mailbox, sentinel))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # no second letter: it would be out by now
 
     assert len(await letters_to(mailbox, recipient)) == 1
 

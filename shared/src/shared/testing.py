@@ -73,11 +73,8 @@ async def queue_has_consumer(amqp_url: str, queue: str) -> bool:
 
 
 async def wait_for_consumer(amqp_url: str, queue: str) -> None:
-    for _ in range(400):  # 20 s
-        if await queue_has_consumer(amqp_url, queue):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no consumer on {queue}")
+    await eventually(lambda: queue_has_consumer(amqp_url, queue), within=20.0, interval=0.05,
+                     what=f"a consumer on {queue}")
 
 
 def payload_validator(asyncapi: dict[str, Any], message_type: str) -> jsonschema.Validator:
@@ -123,16 +120,33 @@ async def delete_bus(amqp_url: str, namespace: str, services: Iterable[str]) -> 
     warnings.warn(f"broker unreachable: bus namespace {namespace} left behind", stacklevel=2)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0, interval: float = 0.1) -> Any:
-    """Polls `check` until it returns something truthy (at most `within` seconds); returns that."""
+async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float = 30.0, interval: float = 0.1,
+                     what: str = "the condition") -> T:
+    """Polls `check` until it returns something truthy (at most `within` seconds); returns that. What a test waits
+    for is a condition (a row, a letter, a consumer on its queue), never a time: a sleep only shows that nothing
+    happened within it."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s (last: {result!r})")
+            raise AssertionError(f"not within {within:.0f} s: {what} (last: {result!r})")
         await asyncio.sleep(interval)
+
+
+def until(attempt: Callable[[], T | None], what: str, *, within: float = 60.0, interval: float = 0.3) -> T:
+    """`eventually` for synchronous tests (the live system's, the browser's): calls `attempt` until it answers
+    something truthy (at most `within` seconds) and returns that. Events travel through the bus: what one service
+    published, another knows a moment later."""
+    deadline = time.monotonic() + within
+    while True:
+        result = attempt()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:.0f} s: {what} (last: {result!r})")
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
