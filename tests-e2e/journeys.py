@@ -184,6 +184,18 @@ def consumer_certificate(trust: dict[str, str], directory: Path, *, common_name:
     return certificate_file
 
 
+def reload_until(page: Page, selector: str, what: str, timeout: float = 60.0) -> None:
+    """Events travel through the bus: the page is reloaded until it shows what the other services did."""
+
+    def shown() -> bool:
+        if page.locator(selector).count():
+            return True
+        page.reload()
+        return False
+
+    until(shown, what, within=timeout, interval=0.5)
+
+
 def identity_admin(system: System, *arguments: str) -> str:
     """`python -m identity.admin …` as the operator runs it, against this system's identity database."""
     result = subprocess.run([sys.executable, "-m", "identity.admin", *arguments],

@@ -37,7 +37,7 @@ from devtools.demo import (
 )
 from devtools.processes import System
 from devtools.res_simulator import publish_payments
-from journeys import Mailbox, complete_registration, register_certificate, sign_in, sign_in_browser
+from journeys import Mailbox, complete_registration, register_certificate, reload_until, sign_in, sign_in_browser
 from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
 from shared.testing import run_in_thread
@@ -49,15 +49,6 @@ pytestmark = pytest.mark.timeout(900)
 
 def _digits(text: str) -> str:
     return re.sub(r"[\s\u00a0\u202f]", "", text)
-
-
-def _reload_until(page: Page, selector: str, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while page.locator(selector).count() == 0:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not show within {timeout:.0f}s")
-        time.sleep(0.5)
-        page.reload()
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +154,7 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
         own.locator(f"input[name$='.active.{zone}']").fill(str(value))
     page.get_by_role("button", name="Занести показання").click()
     expect(page.locator(".alert, [role='status']").first).to_be_visible()
-    _reload_until(page, "[data-act-state='awaiting_signature']", "the act waiting for the consumer's signature")
+    reload_until(page, "[data-act-state='awaiting_signature']", "the act waiting for the consumer's signature")
     # the invoice box says why it cannot be calculated yet: the act is not signed
     expect(page.locator("#calculation")).to_contain_text("акт передачі показань ще не підписано")
 
@@ -175,7 +166,7 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
 
     # «Розрахувати» → «Рахунки», the new invoice on top, formed today
     page.goto("/readings")
-    _reload_until(page, "form[action='/readings/calculation'] button", "«Розрахувати» for the accepted readings")
+    reload_until(page, "form[action='/readings/calculation'] button", "«Розрахувати» for the accepted readings")
     page.get_by_role("button", name="Розрахувати").click()
     expect(page).to_have_url(re.compile(r"/invoices"))
     today = datetime.now(BUSINESS_TIME_ZONE).date()
@@ -186,7 +177,7 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
     new = f"tr[data-invoice='{number.group(0)}']"
 
     # its PDF, with its number and total
-    _reload_until(page, f"{new} a[href$='/content']", "the invoice's PDF")
+    reload_until(page, f"{new} a[href$='/content']", "the invoice's PDF")
     total_text = page.locator(new).locator("td.money").nth(0).inner_text()
     with page.expect_download() as download:
         page.locator(f"{new} a[href$='/content']").click()
@@ -194,7 +185,7 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
     assert number.group(0) in pdf_text and _digits(total_text) in _digits(pdf_text), (number, total_text)
 
     # sealed by the supplier today; the consumer signs it: signed by both parties
-    _reload_until(page, f"{new} a[href$='#sign']", "«Підписати» of the new invoice")
+    reload_until(page, f"{new} a[href$='#sign']", "«Підписати» of the new invoice")
     page.locator(f"{new} a[href$='#sign']").click()
     sign_in_browser(page, trust["demo_consumer_key_file"], password)
     expect(page.locator("#signature-state")).to_contain_text("Підписано обома сторонами")
@@ -209,12 +200,12 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
     )
     assert run_in_thread(publish_payments(amqp_url, system.layout.bus_namespace, [payment])) == 1
     page.goto("/payments")
-    _reload_until(page, "tr[data-payment='2001']", "the RES payment")
+    reload_until(page, "tr[data-payment='2001']", "the RES payment")
     expect(page.locator(".saldo__amount")).to_have_text("Заборгованості та переплати немає.")
 
     # its tax invoice: every mandatory field of the form filled in
     page.goto("/tax-invoices")
-    _reload_until(page, f"tr[data-tax-invoice]:has-text('{number.group(0)}') [data-complete='true']",
+    reload_until(page, f"tr[data-tax-invoice]:has-text('{number.group(0)}') [data-complete='true']",
                   "the new tax invoice, complete")
     expect(page.locator("tr[data-tax-invoice] [data-complete='false']")).to_have_count(0)
     expect(page.locator("tr[data-tax-invoice]")).to_have_count(HISTORY_MONTHS + 1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from journeys import (
     create_signing_consumer,
     reading_fields,
     register_certificate,
+    reload_until,
     sign_in,
     sign_in_browser,
 )
@@ -52,16 +52,6 @@ def _random_edrpou() -> str:
 def _digits(text: str) -> str:
     """Money as the page or the PDF writes it (`16 545.96`, thousands apart by any space) without the spaces."""
     return re.sub(r"[\s\u00a0\u202f]", "", text)
-
-
-def _reload_until(page: Page, selector: str, what: str, timeout: float = 60.0) -> None:
-    """Events travel through the bus: the page is reloaded until it shows what the other services did."""
-    deadline = time.monotonic() + timeout
-    while page.locator(selector).count() == 0:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not show within {timeout:.0f}s")
-        time.sleep(0.5)
-        page.reload()
 
 
 @pytest.fixture
@@ -97,7 +87,7 @@ def _new_consumer(page: Page, consumer_page: Page, mailbox: Mailbox, demo: dict[
 def _enter_readings(page: Page) -> None:
     """«Показання»: the window is open for a new consumer; day and night of the two-zone meter."""
     page.goto("/readings")
-    _reload_until(page, "input[name^='reading.']", "the meter on the readings page")
+    reload_until(page, "input[name^='reading.']", "the meter on the readings page")
     fields = reading_fields(page.content())
     page.locator(f"[name='{fields[1]}']").fill(str(DAY_VOLUME))
     page.locator(f"[name='{fields[2]}']").fill(str(NIGHT_VOLUME))
@@ -122,7 +112,7 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
     # nothing to calculate before the readings are in
     _enter_readings(consumer_page)
     act = consumer_page.locator("#act")
-    _reload_until(consumer_page, "[data-act-state='awaiting_signature']", "the act waiting for the signature")
+    reload_until(consumer_page, "[data-act-state='awaiting_signature']", "the act waiting for the signature")
     expect(act).to_contain_text("Завантажити акт (PDF)")
 
     # the act is signed with the consumer's key in the browser
@@ -132,8 +122,8 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
 
     # the signature accepts the readings; billing learns them and «Розрахувати» leads to «Рахунки»
     consumer_page.goto("/readings")
-    _reload_until(consumer_page, "[data-act-state='accepted']", "the accepted act")
-    _reload_until(consumer_page, "form[action='/readings/calculation'] button:not([disabled])",
+    reload_until(consumer_page, "[data-act-state='accepted']", "the accepted act")
+    reload_until(consumer_page, "form[action='/readings/calculation'] button:not([disabled])",
                   "«Розрахувати» for the accepted readings")
     consumer_page.get_by_role("button", name="Розрахувати").click()
     expect(consumer_page).to_have_url(re.compile(r"/invoices"))
@@ -142,7 +132,7 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
     assert _digits(str(TOTAL)) in _digits(row.inner_text())
 
     # the PDF carries the lines and the totals; the supplier's seal has signed it
-    _reload_until(consumer_page, "main table tbody tr a[href$='/content']", "the invoice's PDF")
+    reload_until(consumer_page, "main table tbody tr a[href$='/content']", "the invoice's PDF")
     with consumer_page.expect_download() as download:
         consumer_page.locator("main table tbody tr a[href$='/content']").first.click()
     pdf = Path(download.value.path()).read_bytes()
@@ -150,7 +140,7 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
     for amount in (AMOUNT_EXCL_VAT, VAT, TOTAL, Decimal("14877.00"), Decimal("1668.96")):
         assert _digits(f"{amount:,.2f}".replace(",", " ")) in text, amount
     assert consumer["serial"] in text
-    _reload_until(consumer_page, "main table tbody tr a[href$='#sign']", "«Підписати» of the invoice")
+    reload_until(consumer_page, "main table tbody tr a[href$='#sign']", "«Підписати» of the invoice")
     expect(row).to_contain_text("Підписано постачальником")
 
     # the consumer signs too: signed by both parties
@@ -163,7 +153,7 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
 
     # the period's invoice is issued: the readings window is closed and says why
     consumer_page.goto("/readings")
-    _reload_until(consumer_page, "main:not(:has(input[name^='reading.']))", "the closed readings window")
+    reload_until(consumer_page, "main:not(:has(input[name^='reading.']))", "the closed readings window")
 
 
 def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_without_e_signature(
@@ -171,14 +161,14 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
 ) -> None:
     consumer = _new_consumer(page, consumer_page, mailbox, demo, self_calculation=False, e_signature=False)
     _enter_readings(consumer_page)
-    _reload_until(consumer_page, "[data-act-state='awaiting_paper']", "the act waiting for its paper copy")
+    reload_until(consumer_page, "[data-act-state='awaiting_paper']", "the act waiting for its paper copy")
     # no «Розрахувати» for this consumer: the manager forms the invoice
     expect(consumer_page.get_by_role("button", name="Розрахувати")).to_have_count(0)
 
     # staff receive the signed paper act and form the invoice in the console
     page.goto(f"/console/consumers/{consumer['id']}/readings")
     page.get_by_role("button", name="Підписаний паперовий акт отримано").click()
-    _reload_until(page, f"form[action='/console/consumers/{consumer['id']}/invoices'] button:not([disabled])",
+    reload_until(page, f"form[action='/console/consumers/{consumer['id']}/invoices'] button:not([disabled])",
                   "«Сформувати рахунок» for the accepted readings")
     page.get_by_role("button", name="Сформувати рахунок").click()
     expect(page.locator("main")).to_contain_text(f"{consumer['account_number']}/")
@@ -191,7 +181,7 @@ def test_the_manager_forms_the_invoice_of_a_consumer_without_the_right_and_witho
 
     # the tax invoice's PDF follows the invoice's (documents draws invoices first on a billing day)
     consumer_page.goto("/tax-invoices")
-    _reload_until(consumer_page, "main table tbody tr a[href$='/content']", "the tax invoice's PDF")
+    reload_until(consumer_page, "main table tbody tr a[href$='/content']", "the tax invoice's PDF")
     with consumer_page.expect_download() as download:
         consumer_page.locator("main table tbody tr a[href$='/content']").first.click()
     tax_invoice = " ".join(page_.extract_text() for page_ in PdfReader(io.BytesIO(
@@ -213,7 +203,7 @@ def test_a_readings_file_far_too_large_is_refused_at_once_in_the_visitors_words(
 ) -> None:
     consumer = _new_consumer(page, consumer_page, mailbox, demo, self_calculation=True, e_signature=False)
     consumer_page.goto("/readings")
-    _reload_until(consumer_page, "#import-file", "the import form")
+    reload_until(consumer_page, "#import-file", "the import form")
     photo = tmp_path / "readings.csv"  # a scan picked by mistake: thirty times what the form takes
     photo.write_bytes(b"1" * 30 * 1024 * 1024)
     consumer_page.set_input_files("#import-file", str(photo))
