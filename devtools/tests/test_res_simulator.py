@@ -29,7 +29,8 @@ from devtools.res_simulator import (
 from shared.bus.topology import res_answers_bindings, res_system_access
 from shared.contracts import asyncapi
 from shared.contracts.billing import Allocation, PaymentAccepted, PaymentParked
-from shared.contracts.res import PaymentReceived, PaymentReturned
+from shared.contracts.metering import ReadingsTaken
+from shared.contracts.res import PaymentReceived, PaymentReturned, ReadingsSubmitted
 from shared.testing import eventually, payload_validator
 
 DEMO_STATEMENT = Path(res_simulator.__file__).parent / "data" / "demo-bank-statement.csv"
@@ -289,6 +290,45 @@ async def test_answers_are_printed_as_they_come(channel: AbstractChannel, amqp_u
     await exchange.publish(res_simulator.message(parked), routing_key=parked.routing_key(RES_SYSTEM))
     assert await command == 0
     assert printed[1] == f"billing.payment_parked.v1 {parked.model_dump_json()}"
+
+
+async def test_readings_are_submitted_from_the_command_line_and_metering_answers(
+    channel: AbstractChannel, amqp_url: str, bus_namespace: str
+) -> None:
+    queue = await bound_queue(channel, bus_namespace, ReadingsSubmitted.routing_key(RES_SYSTEM))
+
+    async def fake_metering() -> ReadingsSubmitted:
+        (incoming,) = await take(queue, 1)
+        submission = ReadingsSubmitted.model_validate_json(incoming.body)
+        answer = ReadingsTaken(submission_id=submission.submission_id, account_number=submission.account_number,
+                               period=submission.period, act_id=uuid.uuid4(), readings=len(submission.readings))
+        exchange = await channel.get_exchange(f"{bus_namespace}.events")
+        await exchange.publish(res_simulator.message(answer), routing_key=answer.routing_key(RES_SYSTEM))
+        return submission
+
+    metering = asyncio.create_task(fake_metering())
+    printed: list[str] = []
+    argv = ["readings", "--account", "0789", "--period", "2026-12", "--reading", "07654321:active:1=270",
+            "--reading", "07654321:reactive:1=12.5+", "--submission-id", "DON-R-1", "--listen", "--timeout", "10",
+            "--amqp-url", amqp_url, "--namespace", bus_namespace]
+    assert await asyncio.to_thread(res_simulator.main, argv, printed.append) == 0
+    submission = await metering
+    assert (submission.submission_id, submission.account_number, submission.period) == ("DON-R-1", "0789", "2026-12")
+    assert [(r.meter_serial, r.energy, r.zone, r.value, r.rollover) for r in submission.readings] == [
+        ("07654321", "active", 1, Decimal("270"), False), ("07654321", "reactive", 1, Decimal("12.5"), True)]
+    assert printed[0] == "published res.readings_submitted.v1 DON-R-1"
+    assert printed[-1].startswith("metering.readings_taken.v1 {")
+
+
+@pytest.mark.parametrize("reading", ["07654321:active:4=1", "07654321:kwh:1=1", "07654321:active:1=-5",
+                                     "07654321=270"])
+def test_a_reading_that_cannot_be_is_refused_before_anything_is_published(
+    reading: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        res_simulator.main(["readings", "--account", "0789", "--reading", reading])
+    assert exited.value.code == 2
+    assert "SERIAL:ENERGY:ZONE=VALUE" in capsys.readouterr().err
 
 
 async def test_a_returned_payment_is_reported(channel: AbstractChannel, amqp_url: str, bus_namespace: str) -> None:

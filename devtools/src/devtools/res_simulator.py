@@ -1,11 +1,14 @@
 """A RES system on the bus, for local runs, demos, tests and the benchmark: it publishes a bank statement's lines as
-`res.payment_received.v1` and prints billing's answers, exactly as docs/res-bus-contract.md asks of a real one.
+`res.payment_received.v1`, a substation meter's readings as `res.readings_submitted.v1`, and prints billing's and
+metering's answers, exactly as docs/res-bus-contract.md asks of a real one.
 
 Command line (``python -m devtools.res_simulator --help``)::
 
     payments --csv STATEMENT.csv [--rate N] [--listen] [--timeout S]
     pay      --account NUMBER --amount UAH [--invoice NUMBER] [--paid-on YYYY-MM-DD] [--listen] [--timeout S]
     return   --res-payment-id ID --reason TEXT [--returned-on YYYY-MM-DD]
+    readings --account NUMBER --reading SERIAL:ENERGY:ZONE=VALUE [--reading ...] [--period YYYY-MM]
+             [--submission-id ID] [--listen] [--timeout S]
     answers  [--queue NAME] [--count N] [--timeout S]
     schemas  (prints the JSON schemas of the contract's messages, as docs/res-bus-contract.md shows them)
 
@@ -28,6 +31,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import sys
 import uuid
@@ -49,10 +53,11 @@ from aio_pika.abc import (
 from pydantic import ValidationError
 
 from shared.bus.topology import QUORUM, Topology, declare_exchange, res_answers_bindings
-from shared.business_calendar import business_today
+from shared.business_calendar import Period, business_today
 from shared.contracts import asyncapi
 from shared.contracts.base import PARTNER_NAME, REGISTRY, Event
-from shared.contracts.res import PaymentReceived, PaymentReturned
+from shared.contracts.metering import ReadingsTaken
+from shared.contracts.res import MeterReading, PaymentReceived, PaymentReturned, ReadingsSubmitted
 from shared.telemetry import inject_into
 
 APP_ID = "res-simulator"
@@ -367,6 +372,27 @@ async def _return_command(args: argparse.Namespace, out: Callable[[str], None]) 
     return 0
 
 
+async def _readings_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    """A substation meter's readings of one period, typed on the command line; with --listen, metering's answer."""
+    submission = ReadingsSubmitted(
+        submission_id=args.submission_id or f"sim-R-{secrets.randbelow(10**6):06d}", account_number=args.account,
+        period=args.period, readings=tuple(args.reading),
+    )
+    if not args.listen:
+        await publish_events(args.amqp_url, args.namespace, [submission], res_system=args.res_system)
+        out(f"published {ReadingsSubmitted.message_type()} {submission.submission_id}")
+        return 0
+    async with Answers(args.amqp_url, args.namespace, res_system=args.res_system) as answers:
+        await publish_events(args.amqp_url, args.namespace, [submission], res_system=args.res_system)
+        out(f"published {ReadingsSubmitted.message_type()} {submission.submission_id}")
+        while (answer := await answers.next(args.timeout)) is not None:
+            out(describe(answer))
+            if getattr(answer, "submission_id", None) == submission.submission_id:
+                return 0 if isinstance(answer, ReadingsTaken) else 1
+    out(f"no answer after {args.timeout:g} s")
+    return 1
+
+
 async def _answers_command(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     async with Answers(args.amqp_url, args.namespace, queue=args.queue, res_system=args.res_system) as answers:
         out(f"waiting for answers on {args.namespace}.events (Ctrl+C to stop)")
@@ -407,6 +433,23 @@ def _res_system(text: str) -> str:
     return text
 
 
+def _meter_reading(text: str) -> MeterReading:
+    """`SERIAL:ENERGY:ZONE=VALUE`, `+` after the value for a roll-over: `07654321:active:1=270`."""
+    found = re.fullmatch(r"([^:=\s]+):(active|reactive):([1-3])=([0-9]+(?:\.[0-9]{1,4})?)(\+?)", text)
+    if found is None:
+        raise argparse.ArgumentTypeError("SERIAL:ENERGY:ZONE=VALUE, e.g. 07654321:active:1=270 (energy active or "
+                                         "reactive, zone 1-3, '+' after the value if the meter rolled over)")
+    serial, energy, zone, value, rollover = found.groups()
+    return MeterReading(meter_serial=serial, energy=energy, zone=int(zone), value=Decimal(value),
+                        rollover=bool(rollover))
+
+
+def _period(text: str) -> str:
+    if Period.parse(text) is None:
+        raise argparse.ArgumentTypeError("a billing period YYYY-MM, e.g. 2026-12")
+    return text
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -438,19 +481,28 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     returned.add_argument("--res-payment-id", required=True)
     returned.add_argument("--reason", required=True)
     returned.add_argument("--returned-on", type=_day, default=business_today(datetime.now(UTC)))
-    answers = commands.add_parser("answers", help="print billing's answers about payments")
+    readings = commands.add_parser("readings", help="submit a substation meter's readings of a consumer")
+    readings.add_argument("--account", required=True, help="the consumer's account number, e.g. 0789")
+    readings.add_argument("--period", type=_period, default=str(Period.of(business_today(datetime.now(UTC)))),
+                          help="the billing period YYYY-MM (default: this month)")
+    readings.add_argument("--reading", type=_meter_reading, action="append", required=True,
+                          help="SERIAL:ENERGY:ZONE=VALUE, once per register, e.g. 07654321:active:1=270")
+    readings.add_argument("--submission-id", help="the RES system's id of the submission (default: a new one)")
+    readings.add_argument("--listen", action="store_true", help="then print metering's answer to it")
+    readings.add_argument("--timeout", type=_positive, default=30.0, help="how long to wait for the answer (s)")
+    answers = commands.add_parser("answers", help="print billing's and metering's answers")
     answers.add_argument("--queue", help="a durable queue of this name (default: a temporary one)")
     answers.add_argument("--count", type=int, help="stop after N answers")
     answers.add_argument("--timeout", type=_positive, help="stop when no answer came for S seconds")
     commands.add_parser("schemas", help="print the JSON schemas of the contract's messages")
     # the common options are also accepted after the command
-    for command in (payments, pay, returned, answers):
+    for command in (payments, pay, returned, readings, answers):
         command.add_argument("--amqp-url", default=argparse.SUPPRESS)
         command.add_argument("--namespace", default=argparse.SUPPRESS)
         command.add_argument("--res-system", type=_res_system, default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     run = {"payments": _payments_command, "pay": _pay_command, "return": _return_command,
-           "answers": _answers_command, "schemas": _schemas_command}[args.command]
+           "readings": _readings_command, "answers": _answers_command, "schemas": _schemas_command}[args.command]
     try:
         return asyncio.run(run(args, out))
     except StatementError as exc:
