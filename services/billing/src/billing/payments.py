@@ -15,7 +15,6 @@ payment keeps it), never to the others.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from billing.repositories.ledger import allocations_of
 from billing.runtime import Runtime
 from shared.auth import Principal
 from shared.bus import outbox
+from shared.bus.subscriptions import id_in_refused_body
 from shared.contracts.base import Event
 from shared.contracts.billing import Allocation as AllocationOut
 from shared.contracts.billing import PaymentAccepted, PaymentParked, PaymentRefused, PaymentReversed
@@ -106,18 +106,8 @@ class Saldo:
 
 def refusal(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
     """The answer to a payment or return message that breaks the contract: `invalid`, with what is wrong."""
-    return [PaymentRefused(res_payment_id=_res_payment_id(body), message_id=message_id, reason="invalid",
-                           errors=tuple(problems))]
-
-
-def _res_payment_id(body: bytes) -> str | None:
-    """The id a refused message carries, when it can be read at all."""
-    try:
-        found = json.loads(body)
-    except ValueError:
-        return None
-    value = found.get("res_payment_id") if isinstance(found, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+    return [PaymentRefused(res_payment_id=id_in_refused_body(body, "res_payment_id"), message_id=message_id,
+                           reason="invalid", errors=tuple(problems))]
 
 
 def _accepted(payment: AnyPayment, allocations: Sequence[Allocation], saldo: Decimal) -> PaymentAccepted:

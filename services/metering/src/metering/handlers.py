@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from metering.acts import Acts, DocumentOfNoAct
@@ -11,6 +10,7 @@ from metering.imports import Imports, RefusedSubmission
 from metering.runtime import utcnow
 from metering.window import keep_invoiced_period
 from shared.bus import MessageContext, PermanentError, outbox
+from shared.bus.subscriptions import id_in_refused_body
 from shared.contracts.base import Event
 from shared.contracts.billing import InvoiceIssued
 from shared.contracts.documents import DocumentStored
@@ -58,15 +58,5 @@ async def res_readings_submitted(event: ReadingsSubmitted, context: MessageConte
 
 def readings_refusal(body: bytes, problems: Sequence[str], message_id: str | None) -> list[Event]:
     """The answer to a readings message that breaks the contract: `invalid`, with what is wrong."""
-    return [ReadingsRefused(submission_id=_submission_id(body), message_id=message_id, reason="invalid",
-                            errors=tuple(problems))]
-
-
-def _submission_id(body: bytes) -> str | None:
-    """The id a refused message carries, when it can be read at all."""
-    try:
-        found = json.loads(body)
-    except ValueError:
-        return None
-    value = found.get("submission_id") if isinstance(found, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+    return [ReadingsRefused(submission_id=id_in_refused_body(body, "submission_id"), message_id=message_id,
+                            reason="invalid", errors=tuple(problems))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,17 @@ BatchHandler = Callable[[list[E], list[MessageContext]], Awaitable[None]]
 #: its `message_id` as sent, if any), e.g. a refusal sent back to the partner system that published it; written to
 #: the outbox once per message id, addressed to that partner, then the message is dead-lettered
 Refusal = Callable[[bytes, Sequence[str], str | None], Sequence[Event]]
+
+
+def id_in_refused_body(body: bytes, field_name: str) -> str | None:
+    """The partner's id of a refused message (`res_payment_id`, `submission_id`…) for its refusal to carry back,
+    when the body can be read that far: a JSON object whose field is a string of 1 to 64 characters."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    value = found.get(field_name) if isinstance(found, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 @dataclass(frozen=True)
