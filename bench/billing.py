@@ -40,11 +40,12 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BE
 from common import machine, start_moto
 
 from billing.app import create_app
+from billing.copies import Copies
 from billing.models import Consumer, MeteringPoint
-from billing.runs import RunWorker
+from billing.runs import Runs, RunWorker
 from billing.runtime import Runtime
-from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
+from billing.tariffs import NewTariff, Tariffs
 from identity.app import create_app as create_identity_app
 from identity.settings import IdentitySettings
 from identity.staff import Staff
@@ -91,8 +92,8 @@ def billing_settings(namespace: str) -> BillingSettings:
 async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consumers: int) -> list[uuid.UUID]:
     """Consumers with two two-zone points each, their accepted readings of the period, the class's tariff."""
     async with database.transaction() as session:
-        await Billing(session, runtime).add_tariff(STAFF, NewTariff("class2_general", "active", Decimal("1.444000"),
-                                                                    date(2013, 1, 1), "2 клас напруги"))
+        await Tariffs(session).add(STAFF, NewTariff("class2_general", "active", Decimal("1.444000"),
+                                                    date(2013, 1, 1), "2 клас напруги"))
     ids = [uuid.uuid4() for _ in range(consumers)]
     for start in range(0, consumers, SEED_BATCH):
         batch = ids[start:start + SEED_BATCH]
@@ -107,7 +108,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
                  "digits": 6, "ct_ratio": Decimal(40), "vt_ratio": Decimal(1), "registers": ["active"],
                  "tariff_class": "class2_general", "active": True}
                 for consumer_id, pair in points.items() for point_id in pair])
-            await Billing(session, runtime).accept_readings([
+            await Copies(session, runtime).accept_readings([
                 ReadingsAccepted(act_id=uuid.uuid4(), consumer_id=consumer_id, period=PERIOD, source="consumer",
                                  readings=tuple(
                                      ReadingLine(point_id=point_id, energy="active", zone=zone,
@@ -119,7 +120,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
 
 async def start_run(database: Database, runtime: Runtime) -> uuid.UUID:
     async with database.transaction() as session:
-        run = await Billing(session, runtime).start_run(STAFF, PERIOD, None)
+        run = await Runs(session, runtime).start(STAFF, PERIOD, None)
     return run.id
 
 

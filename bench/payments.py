@@ -40,10 +40,11 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BE
 from common import machine
 
 from billing.app import create_app
+from billing.copies import Copies
 from billing.models import Consumer, MeteringPoint
-from billing.runs import RunWorker
+from billing.runs import Runs, RunWorker
 from billing.runtime import Runtime
-from billing.service import Billing, NewTariff
+from billing.tariffs import NewTariff, Tariffs
 from devtools.processes import Process
 from devtools.res_simulator import Answers, publish_payments
 from shared.bus import Topology
@@ -73,7 +74,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
     """Consumers with a two-zone meter (CT 30) read for three months and invoiced by billing runs, 19,753.92 UAH a
     month each; their account numbers."""
     async with database.transaction() as session:
-        await Billing(session, runtime).add_tariff(bench_billing.STAFF, NewTariff(
+        await Tariffs(session).add(bench_billing.STAFF, NewTariff(
             "class2_general", "active", Decimal("1.444000"), date(2013, 1, 1), "2 клас напруги"))
     accounts = [f"{10000 + index}" for index in range(consumers)]
     for start in range(0, consumers, SEED_BATCH):
@@ -88,7 +89,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
                  "ct_ratio": Decimal(30), "vt_ratio": Decimal(1), "registers": ["active"],
                  "tariff_class": "class2_general", "active": True}
                 for consumer_id, (account, point_id) in batch.items()])
-            await Billing(session, runtime).accept_readings([
+            await Copies(session, runtime).accept_readings([
                 ReadingsAccepted(act_id=uuid.uuid4(), consumer_id=consumer_id, period=period, source="consumer",
                                  readings=tuple(
                                      ReadingLine(point_id=point_id, energy="active", zone=zone,
@@ -99,7 +100,7 @@ async def seed(database: Database, runtime: Runtime, branch_id: uuid.UUID, consu
     for period in PERIODS:  # each month's billing run on its billing day
         runtime.now = functools.partial(business_day, period)
         async with database.transaction() as session:
-            run = await Billing(session, runtime).start_run(bench_billing.STAFF, period, None)
+            run = await Runs(session, runtime).start(bench_billing.STAFF, period, None)
         await RunWorker(database, runtime).work(run.id)
     # what the runs announced (invoices issued, PDFs and tax invoices asked for) is not what is measured here
     async with database.transaction() as session:

@@ -23,9 +23,10 @@ import pytest
 from fastapi import FastAPI
 
 from billing.app import create_app
+from billing.copies import Copies
 from billing.runtime import Runtime
-from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings
+from billing.tariffs import NewTariff, Tariffs
 from devtools.res_simulator import Answers, publish_events
 from identity.app import create_app as create_identity_app
 from identity.settings import IdentitySettings
@@ -153,7 +154,7 @@ class Api(ServiceApi):
         for render in await self.renders("invoice"):
             document_id = uuid.uuid4()
             async with self.database.transaction() as session:
-                await Billing(session, self.runtime).attach_document(DocumentStored(
+                await Copies(session, self.runtime).attach_document(DocumentStored(
                     document_id=document_id, consumer_id=render["consumer_id"], document_type="invoice",
                     period=render["period"], title=render["title"], file_name=render["file_name"],
                     content_type="application/pdf", size=1000, sha256="0" * 64, replaces=None,
@@ -173,7 +174,7 @@ class Api(ServiceApi):
         event = ConsumerAccountUpdated if consumer_id else ConsumerAccountCreated
         consumer_id = consumer_id or uuid.uuid4()
         async with self.database.transaction() as session:
-            await Billing(session, self.runtime).keep_consumer(event(
+            await Copies(session, self.runtime).keep_consumer(event(
                 consumer_id=consumer_id, account_number=account_number, name=name, edrpou="12345678",
                 branch_id=self.branch_id, branch_name="ПАТ «ДТЕК ПЕМ-Енерговугілля»",
                 agreement_email="demo@cabinet.local", billing_day=billing_day, self_calculation=self_calculation,
@@ -186,7 +187,7 @@ class Api(ServiceApi):
                         active: bool = True, point_id: uuid.UUID | None = None) -> uuid.UUID:
         point_id = point_id or uuid.uuid4()
         async with self.database.transaction() as session:
-            await Billing(session, self.runtime).keep_point(MeteringPointChanged(
+            await Copies(session, self.runtime).keep_point(MeteringPointChanged(
                 point_id=point_id, consumer_id=consumer_id, meter_serial=serial, zones=zones, digits=digits,
                 ct_ratio=Decimal(ct), vt_ratio=Decimal(vt), location="consumer_site", consumer_reads=True,
                 registers=("active", "reactive") if reactive else ("active",), tariff_class=tariff_class,
@@ -200,7 +201,7 @@ class Api(ServiceApi):
         """Accepted readings: (point, energy, zone, previous, current[, rollover]) lines; the corrections issued."""
         event = readings_accepted(consumer_id, period, lines, correction_reason=correction_reason)
         async with self.database.transaction() as session:
-            return await Billing(session, self.runtime).accept_readings([event])
+            return await Copies(session, self.runtime).accept_readings([event])
 
     async def bill(self, consumer_id: uuid.UUID, point_id: uuid.UUID, period: str, previous: int, current: int,
                    ) -> dict[str, Any]:
@@ -215,7 +216,7 @@ class Api(ServiceApi):
     async def add_tariff(self, tariff_class: str, energy: str, price: str, effective_from: date,
                          title: str = "Непобутові споживачі, 2 клас напруги") -> None:
         async with self.database.transaction() as session:
-            await Billing(session, self.runtime).add_tariff(self.staff(), NewTariff(
+            await Tariffs(session).add(self.staff(), NewTariff(
                 tariff_class=tariff_class, energy=energy, price=Decimal(price), effective_from=effective_from,
                 title=title))
 

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing.invoices import Invoices
 from billing.payments import Payments, Sender
-from billing.service import Billing
 from shared.contracts.billing import PaymentRefused
 from shared.contracts.res import PaymentReceived, PaymentReturned
 
@@ -74,7 +74,7 @@ async def run(api: Any, model: Model, operation: tuple[Any, ...]) -> None:
         await api.accept(model.consumer_id, period, [(model.point, "active", 1, str(previous), str(previous +
                                                                                                  operation[1]))])
         async with api.database.transaction() as session:
-            details, _ = await Billing(session, api.runtime).issue(api.staff(), model.consumer_id, period)
+            details, _ = await Invoices(session, api.runtime).issue(api.staff(), model.consumer_id, period)
         model.numbers.append(details.invoice.number)
     elif kind == "correct" and model.periods:
         period, previous, current = model.periods[-1]

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from billing.service import Billing
+from billing.copies import Copies
+from billing.invoices import Invoices
 from documents.domain.render import TEMPLATES
 from shared.contracts.documents import DocumentStored
 
@@ -53,7 +54,7 @@ async def manual(api: Any, seller: None) -> uuid.UUID:
         await api.accept(consumer_id, day[:7], [(point, "active", 1, str(reading), str(reading + Decimal(amount)))])
         reading += Decimal(amount)
         async with api.database.transaction() as session:
-            await Billing(session, api.runtime).issue(api.staff(), consumer_id, day[:7])
+            await Invoices(session, api.runtime).issue(api.staff(), consumer_id, day[:7])
     return consumer_id
 
 
@@ -141,7 +142,7 @@ async def test_rows_of_reactive_energy_carry_the_unit_code_the_supplier_gives(
     api.set_today(date(2013, 9, 25))
     await api.accept(consumer_id, "2013-09", [(point, "active", 1, "0", "1000"), (point, "reactive", 1, "0", "300")])
     async with api.database.transaction() as session:
-        await Billing(session, api.runtime).issue(api.staff(), consumer_id, "2013-09")
+        await Invoices(session, api.runtime).issue(api.staff(), consumer_id, "2013-09")
     [september] = (await api.ok("GET", f"/consumers/{consumer_id}/tax-invoices", api.staff()))["items"]
     assert september["completeness"] == {"complete": False, "missing": ["rows.2.unit_code"]}
     api.runtime.settings.reactive_energy_unit_code = "0999"
@@ -166,7 +167,7 @@ async def test_the_pdfs_are_asked_of_documents_once_the_invoices_are_stored_and_
     assert renders[-1]["title"] == "Податкова накладна № 1480 від 25.08.2013"
     document_id = uuid.uuid4()
     async with api.database.transaction() as session:
-        await Billing(session, api.runtime).attach_document(DocumentStored(
+        await Copies(session, api.runtime).attach_document(DocumentStored(
             document_id=document_id, consumer_id=manual, document_type="tax_invoice", period="2013-08",
             title=renders[-1]["title"], file_name=renders[-1]["file_name"], content_type="application/pdf",
             size=1000, sha256="0" * 64, replaces=None, source_event=renders[-1]["source_event"]))

@@ -12,10 +12,11 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+from billing.invoices import Invoices
 from billing.models import Invoice
 from billing.runtime import Runtime, utcnow
-from billing.service import Billing, NewTariff
 from billing.settings import BillingSettings, get_settings
+from billing.tariffs import NewTariff, Tariffs
 from shared import migrations
 from shared.auth import Principal, Role
 from shared.db import Database
@@ -40,7 +41,6 @@ async def load(settings: BillingSettings) -> int:
     """Adds the demo prices missing; how many were added."""
     await migrations.upgrade(migrations.migrations_dir_of("billing"), settings.database_url)
     database = Database(settings.database_url, pool_size=1)
-    runtime = Runtime.create(settings)
     staff = Principal(role=Role.ADMIN)
     added = 0
     try:
@@ -49,13 +49,12 @@ async def load(settings: BillingSettings) -> int:
                 for effective_from, price in history:
                     try:
                         async with database.transaction() as session:
-                            await Billing(session, runtime).add_tariff(staff, NewTariff(
+                            await Tariffs(session).add(staff, NewTariff(
                                 tariff_class, energy, Decimal(price), effective_from, CLASSES[tariff_class]))
                         added += 1
                     except Conflict:
                         pass
     finally:
-        await runtime.close()
         await database.dispose()
     return added
 
@@ -79,7 +78,7 @@ class History:
     async def ready(self, consumer_id: uuid.UUID, period: str) -> bool:
         """Whether billing has the period's accepted readings of every meter (they travel from metering)."""
         async with self.database.transaction() as session:
-            state = await Billing(session, self.runtime).calculation(Principal(role=Role.SERVICE), consumer_id, period)
+            state = await Invoices(session, self.runtime).calculation(Principal(role=Role.SERVICE), consumer_id, period)
         return state.ready
 
     async def calculate(self, principal: Principal, consumer_id: uuid.UUID, period: str, *, at: datetime
@@ -88,7 +87,7 @@ class History:
         self.runtime.now = lambda: at
         try:
             async with self.database.transaction() as session:
-                details, _ = await Billing(session, self.runtime).issue(principal, consumer_id, period)
+                details, _ = await Invoices(session, self.runtime).issue(principal, consumer_id, period)
         finally:
             self.runtime.now = utcnow
         return details.invoice

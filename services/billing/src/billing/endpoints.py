@@ -10,10 +10,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Respons
 
 from billing import schemas
 from billing.domain.tax_invoices import to_xml, xml_file_name
+from billing.invoices import Invoices
 from billing.payments import Payments
-from billing.runs import RunWorker
-from billing.runtime import Runtime
-from billing.service import Billing, NewCoefficient, NewTariff
+from billing.runs import Runs, RunWorker
+from billing.tariffs import NewCoefficient, NewTariff, Tariffs
 from billing.tax import TaxInvoicing
 from shared.auth import AdminOnly, Person, PersonOrService, StaffOnly
 from shared.db import SessionDep
@@ -23,9 +23,16 @@ from shared.service import file_download
 router = APIRouter(prefix="/api/v1")
 
 
-def billing_service(request: Request, session: SessionDep) -> Billing:
-    runtime: Runtime = request.app.state.billing
-    return Billing(session, runtime)
+def tariffs_service(session: SessionDep) -> Tariffs:
+    return Tariffs(session)
+
+
+def invoices_service(request: Request, session: SessionDep) -> Invoices:
+    return Invoices(session, request.app.state.billing)
+
+
+def runs_service(request: Request, session: SessionDep) -> Runs:
+    return Runs(session, request.app.state.billing)
 
 
 def payments_service(request: Request, session: SessionDep) -> Payments:
@@ -36,7 +43,9 @@ def tax_service(request: Request, session: SessionDep) -> TaxInvoicing:
     return TaxInvoicing(session, request.app.state.billing)
 
 
-BillingDep = Annotated[Billing, Depends(billing_service)]
+TariffsDep = Annotated[Tariffs, Depends(tariffs_service)]
+InvoicesDep = Annotated[Invoices, Depends(invoices_service)]
+RunsDep = Annotated[Runs, Depends(runs_service)]
 PaymentsDep = Annotated[Payments, Depends(payments_service)]
 TaxDep = Annotated[TaxInvoicing, Depends(tax_service)]
 Year = Annotated[int | None, Query(ge=1900, le=9999)]
@@ -45,68 +54,68 @@ Period = Annotated[str | None, Query(max_length=7)]
 
 # tariffs
 @router.get("/tariffs")
-async def tariffs(principal: PersonOrService, billing: BillingDep,
+async def tariffs(principal: PersonOrService, service: TariffsDep,
                   consumer_id: uuid.UUID | None = None) -> schemas.TariffsOut:
-    classes = await billing.tariff_classes(principal, consumer_id)
+    classes = await service.classes(principal, consumer_id)
     return schemas.TariffsOut(classes=[schemas.TariffClassOut.of(found) for found in classes])
 
 
 @router.post("/tariffs", status_code=201)
-async def add_tariff(body: schemas.NewTariff, principal: StaffOnly, billing: BillingDep) -> schemas.TariffOut:
-    return schemas.TariffOut.of(await billing.add_tariff(principal, NewTariff(**body.model_dump())))
+async def add_tariff(body: schemas.NewTariff, principal: StaffOnly, service: TariffsDep) -> schemas.TariffOut:
+    return schemas.TariffOut.of(await service.add(principal, NewTariff(**body.model_dump())))
 
 
 @router.get("/zone-coefficients")
-async def zone_coefficients(_: PersonOrService, billing: BillingDep) -> list[schemas.ZoneCoefficientOut]:
-    return [schemas.ZoneCoefficientOut.of(found) for found in await billing.zone_coefficients()]
+async def zone_coefficients(_: PersonOrService, service: TariffsDep) -> list[schemas.ZoneCoefficientOut]:
+    return [schemas.ZoneCoefficientOut.of(found) for found in await service.zone_coefficients()]
 
 
 @router.post("/zone-coefficients", status_code=201)
 async def add_zone_coefficient(
-    body: schemas.NewZoneCoefficient, _: StaffOnly, billing: BillingDep
+    body: schemas.NewZoneCoefficient, _: StaffOnly, service: TariffsDep
 ) -> schemas.ZoneCoefficientOut:
-    return schemas.ZoneCoefficientOut.of(await billing.add_zone_coefficient(NewCoefficient(**body.model_dump())))
+    return schemas.ZoneCoefficientOut.of(await service.add_zone_coefficient(NewCoefficient(**body.model_dump())))
 
 
 # calculation and invoices
 @router.get("/consumers/{consumer_id}/calculation")
-async def calculation(consumer_id: uuid.UUID, principal: PersonOrService, billing: BillingDep,
+async def calculation(consumer_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep,
                       period: Period = None) -> schemas.CalculationOut:
-    return schemas.CalculationOut.of(await billing.calculation(principal, consumer_id, period))
+    return schemas.CalculationOut.of(await service.calculation(principal, consumer_id, period))
 
 
 @router.post("/consumers/{consumer_id}/invoices", status_code=201)
 async def issue_invoice(consumer_id: uuid.UUID, body: schemas.IssueInvoice, principal: Person,
-                        billing: BillingDep, response: Response) -> schemas.InvoiceOut:
+                        service: InvoicesDep, response: Response) -> schemas.InvoiceOut:
     """«Розрахувати»: 201 with the invoice issued now, 200 with the one the period has already."""
-    details, created = await billing.issue(principal, consumer_id, body.period)
+    details, created = await service.issue(principal, consumer_id, body.period)
     if not created:
         response.status_code = 200
     return schemas.InvoiceOut.of(details)
 
 
 @router.get("/consumers/{consumer_id}/invoices")
-async def invoices(consumer_id: uuid.UUID, principal: PersonOrService, billing: BillingDep,
+async def invoices(consumer_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep,
                    year: Year = None) -> schemas.InvoicesOut:
-    years, items = await billing.invoices(principal, consumer_id, year)
+    years, items = await service.listing(principal, consumer_id, year)
     return schemas.InvoicesOut(years=years, items=[schemas.InvoiceOut.of(details) for details in items])
 
 
 @router.get("/invoices/{invoice_id}")
-async def invoice(invoice_id: uuid.UUID, principal: PersonOrService, billing: BillingDep) -> schemas.InvoiceOut:
-    return schemas.InvoiceOut.of(await billing.invoice(principal, invoice_id))
+async def invoice(invoice_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep) -> schemas.InvoiceOut:
+    return schemas.InvoiceOut.of(await service.one(principal, invoice_id))
 
 
 @router.get("/due")
-async def due(principal: StaffOnly, billing: BillingDep, period: Period = None) -> list[schemas.DueOut]:
-    return [schemas.DueOut.of(item) for item in (await billing.due(principal, period))[1]]
+async def due(principal: StaffOnly, service: InvoicesDep, period: Period = None) -> list[schemas.DueOut]:
+    return [schemas.DueOut.of(item) for item in (await service.due(principal, period))[1]]
 
 
 # billing runs
 @router.post("/billing-runs", status_code=202)
-async def start_run(body: schemas.StartRun, principal: StaffOnly, billing: BillingDep, request: Request,
+async def start_run(body: schemas.StartRun, principal: StaffOnly, service: RunsDep, request: Request,
                     background: BackgroundTasks) -> schemas.RunOut:
-    run = await billing.start_run(principal, body.period, body.consumer_ids)
+    run = await service.start(principal, body.period, body.consumer_ids)
     worker: RunWorker = request.app.state.billing_runs
     # started once the response is on its way, i.e. after the request's transaction committed the run
     background.add_task(worker.launch, run.id)
@@ -114,8 +123,8 @@ async def start_run(body: schemas.StartRun, principal: StaffOnly, billing: Billi
 
 
 @router.get("/billing-runs/{run_id}")
-async def run(run_id: uuid.UUID, principal: StaffOnly, billing: BillingDep) -> schemas.RunOut:
-    return schemas.RunOut.of(await billing.run(principal, run_id))
+async def run(run_id: uuid.UUID, principal: StaffOnly, service: RunsDep) -> schemas.RunOut:
+    return schemas.RunOut.of(await service.one(principal, run_id))
 
 
 # payments and saldo; a parked payment names no consumer, so no branch: administrators review them

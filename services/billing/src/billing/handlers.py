@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from billing.copies import Copies
 from billing.payments import Payments, Sender
 from billing.runtime import Runtime
-from billing.service import Billing
 from shared.bus import MessageContext
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
@@ -17,25 +17,25 @@ class Handlers:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def _billing(self, context: MessageContext) -> Billing:
-        return Billing(context.session, self.runtime)
+    def _copies(self, context: MessageContext) -> Copies:
+        return Copies(context.session, self.runtime)
 
     async def keep_consumer(self, event: ConsumerAccountCreated, context: MessageContext) -> None:
         """Created and updated alike: the event carries the whole account."""
-        await self._billing(context).keep_consumer(event)
+        await self._copies(context).keep_consumer(event)
 
     async def keep_point(self, event: MeteringPointChanged, context: MessageContext) -> None:
-        await self._billing(context).keep_point(event)
+        await self._copies(context).keep_point(event)
 
     async def accept_readings(self, events: list[ReadingsAccepted], contexts: list[MessageContext]) -> None:
         """A billing period brings thousands of acts at once: many per transaction, one statement for their lines."""
-        await self._billing(contexts[0]).accept_readings(events)
+        await self._copies(contexts[0]).accept_readings(events)
 
     async def attach_document(self, event: DocumentStored, context: MessageContext) -> None:
-        await self._billing(context).attach_document(event)
+        await self._copies(context).attach_document(event)
 
     async def keep_signature_status(self, event: DocumentStatusChanged, context: MessageContext) -> None:
-        await self._billing(context).keep_signature_status(event)
+        await self._copies(context).keep_signature_status(event)
 
     async def receive_payments(self, events: list[PaymentReceived], contexts: list[MessageContext]) -> None:
         """A bank statement brings thousands of payments: a delivered batch in one transaction."""

@@ -1,5 +1,6 @@
-"""Billing runs in the background: a run's work list is issued batch by batch, each batch one transaction that
-also records the run's progress, so the progress seen is always what was committed.
+"""Billing runs: staff start one (`Runs`) and follow it; it goes on in the background (`RunWorker`), its work list
+issued batch by batch, each batch one transaction that also records the run's progress, so the progress seen is
+always what was committed.
 
 The run's row is locked while a batch is worked on: two workers on one run (a replica taking over a run whose
 worker stopped reporting) take turns and never issue a batch twice. A worker that fails on a batch tries it a
@@ -13,26 +14,62 @@ import contextlib
 import gc
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.domain.periods import is_due
+from billing.domain.periods import is_due, period_of
+from billing.invoices import period_asked
 from billing.issuing import Issuer
 from billing.models import BillingRun
 from billing.repositories import consumers as consumer_repository
 from billing.repositories import runs as run_repository
 from billing.runtime import Runtime
 from shared import background
+from shared.auth import Principal
 from shared.db import Database
+from shared.errors import NotFound
 from shared.telemetry import log_fields
 
 logger = logging.getLogger(__name__)
 
 BATCH_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 2.0
+
+
+class Runs:
+    def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    async def start(self, principal: Principal, period: str | None,
+                    consumer_ids: Sequence[uuid.UUID] | None) -> BillingRun:
+        """A run's work list: the consumers named, or every consumer not invoiced for the period whose billing day
+        of it has come — of the staff member's branch: the run works on that branch's consumers only (another
+        branch's, named, are skipped as unknown). The caller launches the run's `RunWorker` once it is committed."""
+        today = self.runtime.today()
+        period = period_asked(period, period_of(today), today)
+        branch_id = principal.branch_scope()
+        if consumer_ids is None:
+            last_day_due = 31 if period < period_of(today) else today.day
+            work = await run_repository.uninvoiced_consumer_ids(self.session, period, last_day_due, branch_id)
+        else:
+            work = list(dict.fromkeys(consumer_ids))
+        now = self.runtime.now()
+        return await run_repository.add_run(self.session, BillingRun(
+            id=uuid.uuid4(), period=period, state="running", consumer_ids=work, total=len(work), processed=0,
+            issued=0, skipped=[],
+            requested_by=principal.user_id, branch_id=branch_id, started_at=now, heartbeat_at=now,
+        ))
+
+    async def one(self, principal: Principal, run_id: uuid.UUID) -> BillingRun:
+        found = await run_repository.run(self.session, run_id)
+        # another branch's run (or an administrator's run over every branch) is not a staff member's to follow
+        if found is None or principal.branch_scope() not in (None, found.branch_id):
+            raise NotFound("no such billing run", code="run_not_found")
+        return found
 
 
 class _CollectorPause:

@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from billing.domain.calculation import Line, Meter
+from billing.invoices import NO_READINGS, CalculationState, DueConsumer, InvoiceDetails
 from billing.models import BillingRun, Tariff, ZoneCoefficient
 from billing.payments import PaymentDetails, Saldo
-from billing.service import NO_READINGS, CalculationState, DueConsumer, InvoiceDetails, TariffClass
+from billing.tariffs import TariffClass
 from billing.tax import Registration, TaxInvoiceDetails
 
 
