@@ -32,6 +32,8 @@ from journeys import complete_registration, create_signing_consumer, register_ce
 PASSPHRASE = "зелений трамвай їде через сім мостів"
 # ASCII: Ukrainian key tools do not agree on how other characters of a password become bytes
 KEY_PASSWORD = "sejf-2024-zelenyi-tramvai"
+#: PrivatBank's .jks passwords are the JDK's: any characters (UTF-16)
+JKS_PASSWORD = "Сейф-2024-зелений"
 
 
 @pytest.fixture
@@ -125,3 +127,14 @@ def test_consumer_and_supplier_sign_with_dstu_keys_in_the_browser(
     assert bouncy_castle.ok("verify-cms", p7s, PDF, ca_der) == "OK"
     refused = bouncy_castle.run("verify-cms", p7s, PDF + b"\n", ca_der)
     assert refused.returncode == 1 and "message digest" in refused.stderr
+
+    # PrivatBank's .jks opens in the page too: a wrong password told apart, the right one (Cyrillic) signs
+    jks_file = tmp_path / "director.jks"
+    jks_file.write_bytes(issued.key_file("jks", JKS_PASSWORD.encode()))
+    second = _store_document(system, service_token_secret, consumer_id, f"Акт звірки № {suffix}")
+    consumer_page.goto(f"/documents/{second}")
+    sign_in_browser(consumer_page, str(jks_file), "ne-toi-parol")
+    expect(consumer_page.locator("#key_password-error")).to_have_text("Пароль не підходить до цього ключа.")
+    sign_in_browser(consumer_page, str(jks_file), JKS_PASSWORD)
+    expect(consumer_page.locator("#sign-result")).to_have_text("Документ підписано.")
+    expect(status).to_contain_text("Підписано споживачем")

@@ -49,7 +49,11 @@ class DstuIssuedCertificate:
     certificate: x509.Certificate
 
     def key_file(self, kind: str, password: bytes) -> bytes:
-        """The keys as ``kind`` holds them: ``key6`` (IIT Key-6.dat), ``pfx`` (PKCS#12) or ``pk8`` (PBES2)."""
+        """The keys as ``kind`` holds them: ``key6`` (IIT Key-6.dat), ``pfx`` (PKCS#12), ``pk8`` (PBES2) or ``jks``
+        (a Java KeyStore, as PrivatBank hands its keys out)."""
+        if kind == "jks":
+            return key_containers.java_key_store(key_containers.private_key_info(self.key),
+                                                 self.certificate.public_bytes(Encoding.DER), password)
         if kind == "key6":
             return key_containers.iit_key6(self.key, self.agreement_key, password)
         if kind == "pfx":
@@ -59,7 +63,7 @@ class DstuIssuedCertificate:
         raise ValueError(f"unknown key file kind: {kind}")
 
 
-KEY_FILE_NAMES = {"key6": "Key-6.dat", "pfx": "key.pfx", "pk8": "key.pk8"}
+KEY_FILE_NAMES = {"key6": "Key-6.dat", "pfx": "key.pfx", "pk8": "key.pk8", "jks": "key.jks"}
 
 
 def create_dstu_ca(

@@ -16,7 +16,7 @@ from devtools.testca_dstu import (
     issue_dstu_certificate,
     revoke_dstu,
 )
-from signature.domain import cades, dstu4145
+from signature.domain import cades, dstu4145, key_containers
 from signature.domain.cades import SignatureError, SignatureFailure
 from signature.domain.certificates import CertificateFailure, TrustStore
 from signature.domain.gost34311 import gost34311
@@ -155,3 +155,15 @@ def test_certificate_problems_are_reported_with_their_reasons(
     signature = signed(outsider, foreign)
     verified = cades.verify(signature, document_gost34311=gost34311(DOCUMENT), trust=trust, at=now)
     assert CertificateFailure.UNTRUSTED_CHAIN in verified.certificate_check.failures
+
+
+def test_a_jks_key_store_is_the_jdks_own(bouncy_castle: BouncyCastle, signer: DstuIssuedCertificate) -> None:
+    """The test CA's .jks is a Java KeyStore the JDK itself opens with the password, recovering exactly the key the
+    service reads from it; another password opens it for neither."""
+    store = signer.key_file("jks", "пароль ключа 2026".encode())
+    recovered = bouncy_castle.ok("jks-key", store, "пароль ключа 2026")
+    assert bytes.fromhex(recovered) == key_containers.private_key_info(signer.key)
+    assert key_containers.read_key_file(store, "пароль ключа 2026".encode()).keys == (signer.key,)
+    assert "password was incorrect" in bouncy_castle.run("jks-key", store, "не той").stderr
+    with pytest.raises(key_containers.UnreadableKeyFile):
+        key_containers.read_key_file(store, "не той".encode())

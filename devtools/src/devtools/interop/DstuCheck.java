@@ -7,6 +7,8 @@
 //   verify-cms <cms.der> <document> <ca.der>   a detached CAdES-BES signature as Ukrainian verifiers check it
 //   sign <curve-oid> <d-hex> <file>            Bouncy Castle's DSTU 4145 signature of the file (hex, as its
 //                                              Signature API gives it: r‖s little-endian in an OCTET STRING)
+//   jks-key <store.jks> <password>             the JDK opens a Java KeyStore and its first key entry with the
+//                                              password: the key's PKCS#8 bytes (hex)
 //
 // Prints OK (or the value) on success; otherwise the reason on stderr and exit code 1.
 import java.io.ByteArrayInputStream;
@@ -69,6 +71,9 @@ public class DstuCheck {
                     verifyCms(read(args[1]), read(args[2]), certificate(args[3]));
                     System.out.println("OK");
                     break;
+                case "jks-key":
+                    System.out.println(Hex.toHexString(jksKey(read(args[1]), args[2].toCharArray())));
+                    break;
                 case "sign":
                     System.out.println(Hex.toHexString(sign(args[1], new BigInteger(args[2], 16), read(args[3]))));
                     break;
@@ -79,6 +84,13 @@ public class DstuCheck {
             System.err.println(problem);
             System.exit(1);
         }
+    }
+
+    private static byte[] jksKey(byte[] store, char[] password) throws Exception {
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("JKS");
+        keys.load(new ByteArrayInputStream(store), password);
+        // the JDK's key protector recovers the key's bytes, checking them against the password's digest
+        return keys.getKey(keys.aliases().nextElement(), password).getEncoded();
     }
 
     private static void verifyCms(byte[] cms, byte[] document, X509Certificate ca) throws Exception {

@@ -33,12 +33,10 @@ var algos = gost89.compat.algos();
 // an unencrypted key. Throws Error("wrong_password") or Error("unreadable_key").
 function openKeys(bytes, password) {
   var data = Buffer.from(bytes);
-  // a header some providers' tools put before a JKS file
-  var content = data[0] === 0x51 ? data.slice(6) : data;
-  var store = jksreader.parse(content);
+  var store = javaKeyStore(data);
   if (store) {
-    return store.material.reduce(function (keys, part) {
-      var plain = jksreader.decode(part.key, password);
+    return store.reduce(function (keys, protectedKey) {
+      var plain = jksreader.decode(protectedKey, password);
       if (!plain) {
         throw new Error("wrong_password");
       }
@@ -62,12 +60,79 @@ function openKeys(bytes, password) {
   return keys;
 }
 
+// The protected keys of a Java KeyStore (the JDK's JKS, version 2), or null when the bytes are not one. Each is the
+// encrypted data of the entry's EncryptedPrivateKeyInfo, read by its DER lengths (jksreader's own parse assumes
+// a header of 24 bytes, which only keys of 216 bytes or more have); jksreader decodes it with the password.
+function javaKeyStore(file) {
+  // a header some providers' tools put before a JKS file
+  var data = file[0] === 0x51 ? file.slice(6) : file;
+  if (data.length < 12 || data.readUInt32BE(0) !== 0xfeedfeed || data.readUInt32BE(4) !== 2) {
+    return null;
+  }
+  var position = 8;
+  function take(size) {
+    if (position + size > data.length) {
+      throw new Error("unreadable_key");
+    }
+    position += size;
+    return data.slice(position - size, position);
+  }
+  function number(size) {
+    var bytes = take(size), value = 0;
+    for (var i = 0; i < size; i++) {
+      value = value * 256 + bytes[i];
+    }
+    return value;
+  }
+  // a DER element at `at`: where its contents start and end
+  function element(der, at) {
+    var length = der[at + 1], start = at + 2;
+    if (length & 0x80) {
+      var octets = length & 0x7f;
+      length = 0;
+      for (var i = 0; i < octets; i++) {
+        length = length * 256 + der[start + i];
+      }
+      start += octets;
+    }
+    if (start + length > der.length) {
+      throw new Error("unreadable_key");
+    }
+    return { start: start, end: start + length };
+  }
+  var keys = [];
+  for (var entries = number(4); entries > 0; entries--) {
+    var tag = number(4);
+    take(number(2)); // the alias
+    take(8); // the time it was made
+    var chain = 1;
+    if (tag === 1) {
+      var info = take(number(4));
+      var algorithm = element(info, element(info, 0).start);
+      var encrypted = element(info, algorithm.end);
+      keys.push(info.slice(encrypted.start, encrypted.end));
+      chain = number(4);
+    } else if (tag !== 2) {
+      throw new Error("unreadable_key");
+    }
+    for (; chain > 0; chain--) {
+      take(number(2)); // the certificate's type
+      take(number(4));
+    }
+  }
+  return keys.length ? keys : null;
+}
+
 // Whether the bytes are a Ukrainian key file (or an unencrypted DSTU 4145 key): the page gives other files to
 // WebCrypto.
 function recognises(bytes) {
   var data = Buffer.from(bytes);
-  if (jksreader.parse(data[0] === 0x51 ? data.slice(6) : data) || isContainer(data)) {
-    return true;
+  try {
+    if (javaKeyStore(data) || isContainer(data)) {
+      return true;
+    }
+  } catch (unreadable) {
+    return false;
   }
   try {
     return Priv.from_asn1(data, true).keys.length > 0;

@@ -5,19 +5,24 @@
 - IIT ``Key-6.dat``: that structure encrypted with GOST 28147-89 (ECB) under the password hashed 10,000 times
   with GOST 34.311, with its 4-byte MAC;
 - PBES2 (``*.pk8`` of some providers) and PKCS#12 (``*.pfx``/``*.p12``): PBKDF2 with HMAC-GOST 34.311 and
-  GOST 28147-89 in CFB mode, the S-box "ДКЕ" in the cipher's parameters.
+  GOST 28147-89 in CFB mode, the S-box "ДКЕ" in the cipher's parameters;
+- a Java KeyStore (``*.jks``, as PrivatBank hands its keys out): the JDK's JKS, each key entry protected by the
+  JDK's key protector (a SHA-1 keystream from the password), the whole checked by a keyed SHA-1.
 
 The writers exist for the test CA (``devtools.testca_dstu``), which issues keys in the forms real consumers hold.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from asn1crypto import cms, core
 from asn1crypto import parser as asn1_parser
+from asn1crypto.keys import EncryptedPrivateKeyInfo
 
 from . import gost34311
 from .dstu4145 import DSTU4145_LE, Domain, DstuError, DstuParameters, PrivateKey
@@ -158,9 +163,9 @@ class _Pfx(core.Sequence):
 
 
 def read_key_file(data: bytes, password: bytes) -> KeyFile:
-    """The keys of a ``Key-6.dat``, a PBES2 or PKCS#12 file, or an unencrypted key; :class:`UnreadableKeyFile`
+    """The keys of a ``Key-6.dat``, a PBES2, PKCS#12 or JKS file, or an unencrypted key; :class:`UnreadableKeyFile`
     when it is none of them or the password is wrong."""
-    for reader in (_read_iit, _read_pbes2, _read_pfx):
+    for reader in (_read_iit, _read_pbes2, _read_pfx, _read_jks):
         try:
             plain = reader(data, password)
         except (ValueError, TypeError, KeyError, IndexError):
@@ -242,6 +247,93 @@ def _decrypted_keys(plain: bytes) -> KeyFile:
 
 
 # --- writing (the test CA) -------------------------------------------------------------------------------------
+
+
+#: a Java KeyStore (the JDK's JKS, version 2), as PrivatBank hands its keys out; some tools put 6 bytes before it
+_JKS_MAGIC = b"\xfe\xed\xfe\xed\x00\x00\x00\x02"
+#: the JDK's own key protection of a JKS private key entry (sun.security.provider.KeyProtector)
+_JKS_KEY_PROTECTOR = "1.3.6.1.4.1.42.2.17.1.1"
+
+
+def _jks_secret(password: bytes) -> bytes:
+    """The password as the JDK hashes it: its characters in UTF-16BE."""
+    return password.decode().encode("utf-16-be")
+
+
+def _jks_stream(secret: bytes, salt: bytes, length: int) -> bytes:
+    """The JDK key protector's keystream: SHA-1 of the password and the previous block, from the salt."""
+    stream, block = bytearray(), salt
+    while len(stream) < length:
+        block = hashlib.sha1(secret + block).digest()  # noqa: S324 (the format's own, not a choice)
+        stream += block
+    return bytes(stream[:length])
+
+
+def _read_jks(data: bytes, password: bytes) -> KeyFile:
+    data = data[6:] if data[:1] == b"Q" else data
+    if not data.startswith(_JKS_MAGIC):
+        raise ValueError("not a Java KeyStore")
+    secret = _jks_secret(password)
+    body, digest = data[:-20], data[-20:]
+    if hashlib.sha1(secret + b"Mighty Aphrodite" + body).digest() != digest:  # noqa: S324
+        raise UnreadableKeyFile("the password does not open this key store")
+    position, keys = len(_JKS_MAGIC), []
+
+    def take(size: int) -> bytes:
+        nonlocal position
+        position += size
+        if position > len(body):
+            raise ValueError("a truncated Java KeyStore")
+        return body[position - size:position]
+
+    def number(size: int) -> int:
+        return int.from_bytes(take(size), "big")
+
+    for _ in range(number(4)):
+        tag = number(4)
+        take(number(2))  # the alias
+        take(8)  # the time it was made
+        if tag == 1:  # a private key, then its certificate chain
+            protected = EncryptedPrivateKeyInfo.load(take(number(4)))
+            if protected["encryption_algorithm"]["algorithm"].dotted != _JKS_KEY_PROTECTOR:
+                raise ValueError("a key protected otherwise than the JDK protects it")
+            value = protected["encrypted_data"].native
+            salt, encrypted, check = value[:20], value[20:-20], value[-20:]
+            plain = bytes(a ^ b for a, b in zip(encrypted, _jks_stream(secret, salt, len(encrypted)), strict=True))
+            if hashlib.sha1(secret + plain).digest() != check:  # noqa: S324
+                raise UnreadableKeyFile("the password does not open this key")
+            keys.extend(private_key_info_keys(plain).keys)
+            chain = number(4)
+        elif tag == 2:
+            chain = 1
+        else:
+            raise ValueError(f"a Java KeyStore entry of kind {tag}")
+        for _ in range(chain):
+            take(number(2))  # the certificate's type
+            take(number(4))
+    if not keys:
+        raise ValueError("a Java KeyStore without a key")
+    return KeyFile(tuple(keys))
+
+
+def java_key_store(plain: bytes, certificate_der: bytes, password: bytes, *, alias: str = "key") -> bytes:
+    """A JKS file of one private key entry (``plain``, a PKCS#8 structure) with its certificate, protected as the
+    JDK protects it: the keystream of :func:`_jks_stream` from a 20-byte salt, the SHA-1 of password and key after
+    it; the file ends with the SHA-1 of the password, "Mighty Aphrodite" and all before."""
+    secret, salt = _jks_secret(password), secrets.token_bytes(20)
+    protected = (salt + bytes(a ^ b for a, b in zip(plain, _jks_stream(secret, salt, len(plain)), strict=True))
+                 + hashlib.sha1(secret + plain).digest())  # noqa: S324
+    encrypted = EncryptedPrivateKeyInfo({"encryption_algorithm": {"algorithm": _JKS_KEY_PROTECTOR},
+                                         "encrypted_data": protected}).dump()
+
+    def text(value: str) -> bytes:
+        encoded = value.encode()
+        return len(encoded).to_bytes(2, "big") + encoded
+
+    body = (_JKS_MAGIC + (1).to_bytes(4, "big") + (1).to_bytes(4, "big") + text(alias)
+            + int(time.time() * 1000).to_bytes(8, "big") + len(encrypted).to_bytes(4, "big") + encrypted
+            + (1).to_bytes(4, "big") + text("X.509") + len(certificate_der).to_bytes(4, "big") + certificate_der)
+    return body + hashlib.sha1(secret + b"Mighty Aphrodite" + body).digest()  # noqa: S324
 
 
 def private_key_info(key: PrivateKey, agreement_key: PrivateKey | None = None) -> bytes:
