@@ -277,7 +277,8 @@ def _read_jks(data: bytes, password: bytes) -> KeyFile:
     body, digest = data[:-20], data[-20:]
     if hashlib.sha1(secret + b"Mighty Aphrodite" + body).digest() != digest:  # noqa: S324
         raise UnreadableKeyFile("the password does not open this key store")
-    position, keys = len(_JKS_MAGIC), []
+    position = len(_JKS_MAGIC)
+    keys: list[PrivateKey] = []
 
     def take(size: int) -> bytes:
         nonlocal position
