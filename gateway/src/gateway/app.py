@@ -46,6 +46,7 @@ from gateway.pages import (
     system,
 )
 from gateway.pages.common import refuse_unstorable_address
+from gateway.public_api import create_public_api
 from gateway.rendering import Pages
 from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
@@ -127,6 +128,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         # checked: nothing unstorable reaches identity)
         app.include_router(pages.router, dependencies=[Depends(refuse_unstorable_address), Depends(current_visitor)])
     app.include_router(system.router)
+    # the public API for consumers' accounting programs: an app of its own (its schema, its errors, no cookies)
+    app.state.public_api = create_public_api(
+        settings, app.state.identity, app.state.billing, app.state.documents, app.state.metering
+    )
+    app.mount("/api/v1", app.state.public_api)
     return app
 
 

@@ -195,6 +195,11 @@ GENERAL_MESSAGES: dict[str, str] = {
         "There is no such consumer, or it is served by another branch. Find it in the list of consumers."
     ),
     "branch_forbidden": N_("Staff create the consumers of their own branch only. Choose your branch."),
+    # personal access tokens (identity service)
+    "access_token_not_found": N_("This access token is no longer there: it may have been revoked already."),
+    "too_many_access_tokens": N_(
+        "You have 20 access tokens already. Revoke one that no program uses before creating another."
+    ),
     # readings (metering service)
     "readings_invalid": N_("Please correct the readings marked below."),
     "confirmation_needed": N_(
