@@ -26,6 +26,7 @@ from gateway.identity_client import IdentityClient
 from gateway.metering_client import MeteringClient
 from gateway.notify_client import NotifyClient
 from gateway.pages import (
+    access_tokens,
     account,
     auth,
     certificates,
@@ -60,7 +61,7 @@ from shared.telemetry import setup_logging, setup_tracing
 #: the modules whose routers serve the pages (the site map's test reads their routes)
 PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
-    certificates, eds, signing_api, readings, money, supplier, feedback, description,
+    certificates, eds, signing_api, readings, money, supplier, feedback, description, access_tokens,
 )
 
 
