@@ -322,12 +322,14 @@ EXEMPT = {
         "GET /", "GET /sitemap", "GET /settings", "POST /settings/email", "POST /settings/email/cancel",
         "POST /settings/login", "POST /settings/password", "GET /signature/certificates",
         "POST /signature/certificates", "POST /signature/certificates/{certificate_id}/removal", "GET /feedback",
-        "POST /feedback")},
+        "POST /feedback", "GET /settings/access-tokens", "POST /settings/access-tokens")},
     **{key: OWN_CONSUMER for key in (
         "POST /readings", "POST /readings/calculation", "POST /readings/import", "GET /letters/new",
         "POST /letters/new", "POST /eds")},
     "POST /api/signing/finalize/{signing_id}": "a signing in progress is its signer's alone (their user id), "
                                                "prepared after the document's check (POST .../prepare above)",
+    "POST /settings/access-tokens/{token_id}/revocation": "another user's access token is answered as a missing "
+                                                          "one (identity's access tokens test)",
     "GET /console/consumers/new": "a blank form; the consumer it makes is in a branch of the staff member's "
                                   "(identity's tenancy test)",
     "POST /console/consumers/new": "makes a consumer of the staff member's branch only (identity's tenancy test)",

@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: itself failed (the error page, 5xx), or the code is the gateway's own token not matching its user
 NOT_A_FORMS_REFUSAL = {"not_signed_in", "token_missing", "token_invalid", "user_unknown", "unauthorized",
                        "principal_mismatch", "upstream_unavailable", "branch_unknown", "integrity_failure",
-                       "throttled"}
+                       "throttled",
+                       # the public API's answer to a program (gateway.public_api), never a page's
+                       "access_token_invalid"}
 
 
 def test_field_codes_land_under_their_fields() -> None:

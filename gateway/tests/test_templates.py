@@ -39,7 +39,17 @@ from gateway.charts import amounts_chart, consumption_chart
 from gateway.documents_client import Document, OnboardingPackage
 from gateway.documents_view import document_rows
 from gateway.i18n import LANGUAGES, LOCALES_DIR, load_catalogues
-from gateway.identity_client import Branch, BranchRef, Consumer, ConsumerRef, ConsumerUser, LinkedConsumer, User
+from gateway.identity_client import (
+    AccessToken,
+    Branch,
+    BranchRef,
+    Consumer,
+    ConsumerRef,
+    ConsumerUser,
+    LinkedConsumer,
+    NewAccessToken,
+    User,
+)
 from gateway.listing import group_by_year
 from gateway.messages import FormErrors
 from gateway.metering_client import (
@@ -71,6 +81,7 @@ from gateway.notify_client import (
     Localized,
     Reply,
 )
+from gateway.pages.access_tokens import EXPIRY_DAYS, SCOPE_LABELS
 from gateway.pages.common import AccountPages
 from gateway.pages.console_metering import REGISTERS, ZONES, installation_input
 from gateway.pages.money import InvoiceRow
@@ -136,6 +147,10 @@ EDS_FORM = {
     "company_name": "Кооператив", "edrpou": "12345678", "legal_address": "м. Донецьк", "phone": "",
     "signer_name": "Петренко Іван Іванович", "signer_position": "Голова", "email": "buh@avto2.example.ua",
 }
+ACCESS_TOKEN = AccessToken(
+    id=uuid4(), name="1С: Бухгалтерія", scopes=["documents:read", "invoices:read", "readings:write"],
+    prefix="cab_Xy7Q", created_at=datetime(2013, 8, 1, tzinfo=UTC), expires_at=datetime(2013, 10, 30, tzinfo=UTC),
+)
 REFUSED = FormErrors(general="—", fields={
     name: "—" for name in (
         "login", "password", "password_confirmation", "activation_code", "email", "new_email", "new_login",
@@ -561,6 +576,19 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "errors_email": FormErrors(), "errors_login": FormErrors(), "errors_password": FormErrors(),
         "values": {"new_email": "", "new_login": ""}, "notice": None,
     }),
+    ("access_tokens.html", CONSUMER_USER, {
+        "tokens": [ACCESS_TOKEN, ACCESS_TOKEN.model_copy(update={"last_used_at": datetime(2013, 8, 26, tzinfo=UTC)})],
+        "created": NewAccessToken(token="cab_" + "s" * 43, access_token=ACCESS_TOKEN), "errors": FormErrors(),
+        "values": {"name": "", "scopes": [], "expires_in_days": 90}, "revocation_refused": "—",
+        "scope_labels": SCOPE_LABELS, "expiry_days": EXPIRY_DAYS, "api_base_url": "https://cabinet.example.ua/api/v1",
+        "notice": "✓",
+    }),
+    ("access_tokens.html", CONSUMER_USER, {
+        "tokens": [], "created": None, "errors": FormErrors(general="—", fields={"name": "—", "scopes": "—"}),
+        "values": {"name": "1С", "scopes": ["invoices:read"], "expires_in_days": 365}, "revocation_refused": None,
+        "scope_labels": SCOPE_LABELS, "expiry_days": EXPIRY_DAYS, "api_base_url": "http://127.0.0.1:8000/api/v1",
+        "notice": None,
+    }),
     ("console_list.html", STAFF_USER, {"query": "0789", "consumers": [CONSUMER]}),
     ("console_list.html", STAFF_USER, {"query": "", "consumers": []}),
     ("console_new.html", STAFF_USER, {"branches": [FULL_BRANCH], "values": CONSUMER_FORM, "errors": REFUSED}),
@@ -810,7 +838,7 @@ def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
 
 
 @pytest.mark.parametrize("template", ["invoices.html", "payments.html", "tax_invoices.html", "documents.html",
-                                      "certificates.html", "letters.html", "console_letters.html",
+                                      "certificates.html", "letters.html", "console_letters.html", "access_tokens.html",
                                       "console_list.html", "console_points.html", "console_billing.html",
                                       "console_signatures.html", "console_feedback.html", "tariffs.html",
                                       "console_consumer.html"])

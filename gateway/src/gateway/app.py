@@ -26,6 +26,7 @@ from gateway.identity_client import IdentityClient
 from gateway.metering_client import MeteringClient
 from gateway.notify_client import NotifyClient
 from gateway.pages import (
+    access_tokens,
     account,
     auth,
     certificates,
@@ -46,6 +47,7 @@ from gateway.pages import (
     system,
 )
 from gateway.pages.common import refuse_unstorable_address
+from gateway.public_api import create_public_api
 from gateway.rendering import Pages
 from gateway.security import SecurityMiddleware, verify_csrf
 from gateway.sessions import SessionCache, current_visitor
@@ -59,7 +61,7 @@ from shared.telemetry import setup_logging, setup_tracing
 #: the modules whose routers serve the pages (the site map's test reads their routes)
 PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
-    certificates, eds, signing_api, readings, money, supplier, feedback, description,
+    certificates, eds, signing_api, readings, money, supplier, feedback, description, access_tokens,
 )
 
 
@@ -127,6 +129,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         # checked: nothing unstorable reaches identity)
         app.include_router(pages.router, dependencies=[Depends(refuse_unstorable_address), Depends(current_visitor)])
     app.include_router(system.router)
+    # the public API for consumers' accounting programs: an app of its own (its schema, its errors, no cookies)
+    app.state.public_api = create_public_api(
+        settings, app.state.identity, app.state.billing, app.state.documents, app.state.metering
+    )
+    app.mount("/api/v1", app.state.public_api)
     return app
 
 

@@ -300,6 +300,9 @@ class BillingClient:
         answer = await self._client.get(f"{_API}/consumers/{consumer_id}/invoices", principal, params=_year(year))
         return Invoices.model_validate(answer)
 
+    async def invoice(self, principal: Principal, invoice_id: UUID) -> Invoice:
+        return Invoice.model_validate(await self._client.get(f"{_API}/invoices/{invoice_id}", principal))
+
     async def start_run(
         self, principal: Principal, *, period: str | None = None, consumer_ids: list[UUID] | None = None
     ) -> BillingRun:

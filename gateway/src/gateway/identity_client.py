@@ -147,6 +147,29 @@ class ConsumerChanges(BaseModel):
     ipn: str
 
 
+class AccessToken(_Answer):
+    id: UUID
+    name: str
+    #: `gateway.api_access.Scope` values
+    scopes: list[str]
+    prefix: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
+
+
+class NewAccessToken(_Answer):
+    #: the secret, shown this once
+    token: str
+    access_token: AccessToken
+
+
+class ResolvedAccessToken(_Answer):
+    access_token: AccessToken
+    user: User
+
+
+_ACCESS_TOKENS = TypeAdapter(list[AccessToken])
 _BRANCHES = TypeAdapter(list[Branch])
 _CONSUMERS = TypeAdapter(list[Consumer])
 
@@ -257,6 +280,24 @@ class IdentityClient:
                 "new_password_confirmation": new_password_confirmation,
             },
         )
+
+    # personal access tokens
+    async def access_tokens(self, principal: Principal) -> list[AccessToken]:
+        return _ACCESS_TOKENS.validate_python(await self._client.get(f"{_API}/me/access-tokens", principal))
+
+    async def create_access_token(
+        self, principal: Principal, name: str, scopes: list[str], expires_in_days: int
+    ) -> NewAccessToken:
+        answer = await self._client.post(f"{_API}/me/access-tokens", principal, json={
+            "name": name, "scopes": scopes, "expires_in_days": expires_in_days})
+        return NewAccessToken.model_validate(answer)
+
+    async def revoke_access_token(self, principal: Principal, token_id: UUID) -> None:
+        await self._client.delete(f"{_API}/me/access-tokens/{token_id}", principal)
+
+    async def resolve_access_token(self, principal: Principal, token: str) -> ResolvedAccessToken:
+        answer = await self._client.post(f"{_API}/access-tokens/resolve", principal, json={"token": token})
+        return ResolvedAccessToken.model_validate(answer)
 
     # supplier staff
     async def branches(self, principal: Principal) -> list[Branch]:

@@ -123,6 +123,11 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("message", "required"): N_("Please write your message."),
     ("message", "too_long"): N_("The message is longer than 2000 characters. Please shorten it."),
     ("message", "invalid_characters"): _CONTROL_CHARACTERS,
+    # personal access tokens (identity service)
+    ("name", "required"): N_("Please name the key, for example after the program that uses it."),
+    ("name", "too_long"): N_("The name must be at most 100 characters long."),
+    ("scopes", "required"): N_("Choose at least one thing the program may do."),
+    ("expires_in_days", "out_of_range"): N_("Choose how long the key is valid from the list."),
 }
 
 #: pydantic's reason codes, which any field may come back with
@@ -195,6 +200,11 @@ GENERAL_MESSAGES: dict[str, str] = {
         "There is no such consumer, or it is served by another branch. Find it in the list of consumers."
     ),
     "branch_forbidden": N_("Staff create the consumers of their own branch only. Choose your branch."),
+    # personal access tokens (identity service)
+    "access_token_not_found": N_("This access token is no longer there: it may have been revoked already."),
+    "too_many_access_tokens": N_(
+        "You have 20 access tokens already. Revoke one that no program uses before creating another."
+    ),
     # readings (metering service)
     "readings_invalid": N_("Please correct the readings marked below."),
     "confirmation_needed": N_(

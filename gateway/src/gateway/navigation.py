@@ -138,6 +138,7 @@ NAVIGATION: tuple[Section, ...] = (
 #: pages reached from the header and the frame rather than the bar; the site map lists them too
 ACCOUNT_PAGES: tuple[Section, ...] = (
     Section(N_("Settings"), "/settings", SIGNED_IN),
+    Section(N_("Access for an accounting program (API)"), "/settings/access-tokens", CONSUMERS),
     Section(N_("Message to the developers"), "/feedback", SIGNED_IN),
 )
 

@@ -24,6 +24,11 @@ class GatewaySettings(ServiceSettings):
     #: a resolved session is reused for this long, so a page costs no extra call to identity
     session_cache_seconds: float = 5.0
     session_cache_size: int = 10_000
+    #: a resolved access token of the public API is reused for this long (a revoked one may still work in another
+    #: gateway process until then)
+    access_token_cache_seconds: float = 30.0
+    #: the public API's calls per minute and access token (in each gateway process: `gateway.api_access`)
+    api_calls_per_minute: int = 60
     #: unset: follows `public_base_url` (https → Secure cookies)
     session_cookie_secure: bool = False
     #: the proxies in front of the gateway whose `X-Forwarded-For` tells the client's address (gateway.client_address):

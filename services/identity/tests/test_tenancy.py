@@ -62,6 +62,10 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
         "DELETE /api/v1/me/email/pending": own_user_only,
         "POST /api/v1/me/login": own_user_only,
         "POST /api/v1/me/password": own_user_only,
+        "GET /api/v1/me/access-tokens": own_user_only,
+        "POST /api/v1/me/access-tokens": own_user_only,
+        "DELETE /api/v1/me/access-tokens/{token_id}": own_user_only,
+        "POST /api/v1/access-tokens/resolve": "services only (the gateway): the token, a secret, names its user",
         "GET /api/v1/branches": "the branches' own details, printed on every invoice: no consumer's data",
     }
 

@@ -98,6 +98,7 @@ NOTICES: dict[str, str] = {
     "feedback_sent": N_("Thank you! Your message has been passed to the developers."),
     "feedback_read": N_("The message has been marked as read."),
     "consumer_changed": N_("The consumer's details have been saved."),
+    "access_token_revoked": N_("The key has been revoked: programs using it are refused from now on."),
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import schemas
+from identity.access_tokens import AccessTokens
 from identity.account import Account
 from identity.consumers import ConsumerChanges, ConsumerFields, Consumers, Viewer
 from identity.registration import Registration
@@ -17,7 +18,7 @@ from identity.runtime import Runtime, utcnow
 from identity.sessions import Sessions
 from identity.staff import Staff
 from identity.users import Users
-from shared.auth import Anyone, Person, Principal, StaffOnly, SupplierSide
+from shared.auth import Anyone, ConsumerOnly, Person, Principal, Role, StaffOnly, SupplierSide, require_roles
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/api/v1")
@@ -40,6 +41,9 @@ UsersDep = Annotated[Users, Depends(feature(Users))]
 AccountDep = Annotated[Account, Depends(feature(Account))]
 ConsumersDep = Annotated[Consumers, Depends(feature(Consumers))]
 StaffDep = Annotated[Staff, Depends(feature(Staff))]
+AccessTokensDep = Annotated[AccessTokens, Depends(feature(AccessTokens))]
+#: the gateway resolving what a program presents
+ServiceOnly = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 
 
 def client_address(principal: Principal) -> str:
@@ -162,6 +166,38 @@ async def change_password(
         body.new_password_confirmation, keep_session=principal.session_id,
     )
     return Response(status_code=204)
+
+
+# personal access tokens of a consumer's user (the gateway's public API)
+@router.get("/me/access-tokens")
+async def access_tokens(
+    principal: ConsumerOnly, users: UsersDep, tokens: AccessTokensDep
+) -> list[schemas.AccessTokenOut]:
+    owned = await tokens.of_user(await users.current(principal))
+    return [schemas.AccessTokenOut.model_validate(token) for token in owned]
+
+
+@router.post("/me/access-tokens", status_code=201)
+async def create_access_token(
+    body: schemas.NewAccessToken, principal: ConsumerOnly, users: UsersDep, tokens: AccessTokensDep
+) -> schemas.AccessTokenCreated:
+    new = await tokens.create(await users.current(principal), body.name, body.scopes, body.expires_in_days)
+    return schemas.AccessTokenCreated(token=new.secret, access_token=schemas.AccessTokenOut.model_validate(new.token))
+
+
+@router.delete("/me/access-tokens/{token_id}", status_code=204)
+async def revoke_access_token(
+    token_id: uuid.UUID, principal: ConsumerOnly, users: UsersDep, tokens: AccessTokensDep
+) -> Response:
+    await tokens.revoke(await users.current(principal), token_id)
+    return Response(status_code=204)
+
+
+@router.post("/access-tokens/resolve")
+async def resolve_access_token(
+    body: schemas.AccessTokenSecret, _: ServiceOnly, tokens: AccessTokensDep
+) -> schemas.AccessTokenResolved:
+    return schemas.AccessTokenResolved.of(await tokens.resolve(body.token), utcnow())
 
 
 # the supplier's side

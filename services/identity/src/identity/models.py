@@ -1,6 +1,6 @@
 """The identity service's tables (its own database; the bus tables come with the base).
 
-Secrets (activation codes, link and session tokens) are stored only as SHA-256 hashes, passwords as argon2id.
+Secrets (activation codes, link, session and access tokens) are stored only as SHA-256 hashes, passwords as argon2id.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import service_metadata
@@ -154,6 +155,27 @@ class Session(Base):
     client_address: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class AccessToken(Base):
+    """A consumer's user's personal access token for their accounting program (`identity.access_tokens`)."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    #: what the token may do, `identity.access_tokens.Scope` values
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(32)))
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    #: the token's first characters, shown in the list so that its owner can tell which one a program holds
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="raise")

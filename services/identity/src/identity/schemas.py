@@ -10,11 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from identity.access_tokens import DEFAULT_DAYS, Scope
 from identity.account import pending_email
 from identity.domain.logins import LoginProblem
-from identity.models import ConsumerAccount, SupplierBranch, User
+from identity.models import AccessToken, ConsumerAccount, SupplierBranch, User
 from shared.auth import Role
 
 Short = Annotated[str, StringConstraints(max_length=320)]
@@ -176,7 +177,46 @@ class ActivationCodeIssued(BaseModel):
     activation_code: str
 
 
+class AccessTokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    scopes: list[Scope]
+    #: the token's first characters, to tell which one a program holds
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class AccessTokenCreated(BaseModel):
+    #: shown this once: only its hash is stored
+    token: str
+    access_token: AccessTokenOut
+
+
+class AccessTokenResolved(BaseModel):
+    access_token: AccessTokenOut
+    user: UserOut
+
+    @classmethod
+    def of(cls, token: AccessToken, now: datetime) -> AccessTokenResolved:
+        return cls(access_token=AccessTokenOut.model_validate(token), user=UserOut.of(token.user, now))
+
+
 # requests
+class NewAccessToken(Request):
+    name: Short
+    scopes: Annotated[list[Scope], Field(max_length=len(Scope))]
+    #: days until the token expires (a year at most)
+    expires_in_days: int = DEFAULT_DAYS
+
+
+class AccessTokenSecret(Request):
+    token: Token
+
+
 class SignIn(Request):
     login: Short
     password: Password

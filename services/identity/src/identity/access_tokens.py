@@ -1,0 +1,126 @@
+"""Personal access tokens: a consumer's user lets their accounting program call the gateway's public API in their
+name, for what the token's scopes allow (read invoices, payments, documents; submit readings).
+
+A token is shown once, when it is made; only its SHA-256 is stored. Unlike a password, a token is 32 random bytes:
+nobody finds it from its hash however fast the hash is, so a fast hash is right here (argon2 would only slow every
+API call), and trying tokens needs no throttling. A token ends when its owner revokes it or at its expiry (a year at
+most): an expired or revoked token never resolves, nor one whose user is no longer a consumer's. Tokens are not
+sessions: a password change, which ends the user's other sessions, leaves the programs' tokens to their owner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from identity.domain.tokens import new_token, token_hash
+from identity.models import AccessToken, User, UserRole
+from identity.runtime import Runtime, utcnow
+from identity.users import USER_IN_FULL
+from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+
+
+class Scope(StrEnum):
+    INVOICES_READ = "invoices:read"
+    PAYMENTS_READ = "payments:read"
+    DOCUMENTS_READ = "documents:read"
+    READINGS_WRITE = "readings:write"
+
+
+#: marks the cabinet's tokens, so that secret scanners (and people) recognise one found in a program's settings
+TOKEN_PREFIX = "cab_"  # noqa: S105  # the marker every token begins with, not a secret
+#: the prefix and four characters of the secret: tell a user's tokens apart in the list, give nothing away
+SHOWN_CHARACTERS = len(TOKEN_PREFIX) + 4
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+MAX_NAME_LENGTH = 100
+#: a user's tokens that are neither revoked nor expired; far more than programs a consumer runs
+MAX_LIVE_TOKENS = 20
+
+
+@dataclass(frozen=True)
+class NewAccessToken:
+    secret: str
+    token: AccessToken
+
+
+class AccessTokens:
+    def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
+        self.session = session
+
+    async def create(self, user: User, name: str, scopes: Collection[Scope], days: int) -> NewAccessToken:
+        name = name.strip()
+        problems = {}
+        if not name:
+            problems["name"] = "required"
+        elif len(name) > MAX_NAME_LENGTH:
+            problems["name"] = "too_long"
+        if not scopes:
+            problems["scopes"] = "required"
+        if not 1 <= days <= MAX_DAYS:
+            problems["expires_in_days"] = "out_of_range"
+        if problems:
+            raise Invalid("the access token cannot be made so", fields=problems)
+        now = utcnow()
+        if await live_token_count(self.session, user.id, now) >= MAX_LIVE_TOKENS:
+            raise Conflict("revoke a token before making another", code="too_many_access_tokens")
+        secret = TOKEN_PREFIX + new_token()
+        token = AccessToken(
+            user_id=user.id, name=name, scopes=sorted(set(scopes)), token_hash=token_hash(secret),
+            prefix=secret[:SHOWN_CHARACTERS], created_at=now, expires_at=now + timedelta(days=days),
+        )
+        self.session.add(token)
+        await self.session.flush()
+        return NewAccessToken(secret, token)
+
+    async def of_user(self, user: User) -> list[AccessToken]:
+        return await tokens_of(self.session, user.id)
+
+    async def revoke(self, user: User, token_id: uuid.UUID) -> None:
+        found = await self.session.get(AccessToken, token_id)
+        # another user's token is answered as a missing one
+        if found is None or found.user_id != user.id or found.revoked_at is not None:
+            raise NotFound("no such access token", code="access_token_not_found")
+        found.revoked_at = utcnow()
+
+    async def resolve(self, secret: str) -> AccessToken:
+        """The live token of `secret` with its user in full; its use recorded."""
+        now = utcnow()
+        found = await live_access_token(self.session, token_hash(secret), now)
+        if found is None or found.user.role != UserRole.CONSUMER:
+            raise Unauthorized("the access token is unknown, revoked or expired", code="access_token_invalid")
+        found.last_used_at = now
+        return found
+
+
+async def live_access_token(session: AsyncSession, hashed: bytes, now: datetime) -> AccessToken | None:
+    return await session.scalar(
+        select(AccessToken)
+        .where(AccessToken.token_hash == hashed, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
+        .options(joinedload(AccessToken.user).options(*USER_IN_FULL))
+    )
+
+
+async def tokens_of(session: AsyncSession, user_id: uuid.UUID) -> list[AccessToken]:
+    """The user's tokens not revoked, expired ones too (their owner sees that a program's token ran out)."""
+    rows = await session.scalars(
+        select(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .order_by(AccessToken.created_at.desc())
+    )
+    return list(rows)
+
+
+async def live_token_count(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    return int(await session.scalar(
+        select(func.count()).where(
+            AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now
+        )
+    ) or 0)
