@@ -98,6 +98,10 @@ NOTICES: dict[str, str] = {
     "feedback_sent": N_("Thank you! Your message has been passed to the developers."),
     "feedback_read": N_("The message has been marked as read."),
     "consumer_changed": N_("The consumer's details have been saved."),
+    "reconciliation_act_issued": N_(
+        "The reconciliation act is being drawn up. It will appear in “Contracts and documents” in a minute, to be "
+        "signed there."
+    ),
 }
 
 

@@ -85,7 +85,7 @@ def _today() -> date:
     return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
-def _date_of(text: str | None) -> date | None:
+def typed_date(text: str | None) -> date | None:
     """A date as the page writes it, `25.08.2013` (or as an address may carry it, `2013-08-25`)."""
     text = (text or "").strip()
     if not text:
@@ -101,7 +101,7 @@ def payment_period(
 ) -> tuple[date, date, FormErrors]:
     """The period asked for (default: the last three years), and what was mistyped in it."""
     default_start, default_end = last_years(_today())
-    start, end = _date_of(start_text), _date_of(end_text)
+    start, end = typed_date(start_text), typed_date(end_text)
     errors = FormErrors()
     for name, text, parsed in (("from", start_text, start), ("to", end_text, end)):
         if text and parsed is None:
