@@ -309,7 +309,8 @@ CONSUMER_ID = uuid4()
     "/readings", "/invoices", "/payments", "/tax-invoices", "/tariffs", f"/tax-invoices/{uuid4()}/xml",
     f"/console/consumers/{CONSUMER_ID}/points", f"/console/consumers/{CONSUMER_ID}/readings", "/console/tariffs",
     "/console/billing", f"/console/billing/runs/{uuid4()}", "/console/payments", "/reconciliation",
-    f"/console/consumers/{CONSUMER_ID}/reconciliation",
+    "/reconciliation.xlsx", f"/console/consumers/{CONSUMER_ID}/reconciliation",
+    f"/console/consumers/{CONSUMER_ID}/reconciliation.csv",
 ])
 def test_the_pages_need_a_session(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)

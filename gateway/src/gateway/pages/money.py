@@ -57,7 +57,7 @@ async def render_invoices(request: Request, visitor: Visitor, target: AccountPag
     return pages_of(request).render(request, "invoices.html", context)
 
 
-def _file(request: Request, target: AccountPages, table: Table, name: str, extension: str) -> Response:
+def table_file(request: Request, target: AccountPages, table: Table, name: str, extension: str) -> Response:
     """The table as a download; an extension other than csv or xlsx is a page that does not exist."""
     if extension not in WRITERS:
         raise HTTPException(404)
@@ -78,7 +78,7 @@ def _account_number(request: Request, target: AccountPages) -> str:
 async def invoices_file(request: Request, principal: Principal, target: AccountPages, extension: str) -> Response:
     invoices = await billing_of(request).invoices(principal, target.consumer_id)
     table = invoices_table(invoices.items, pages_of(request).translations(request))
-    return _file(request, target, table, "invoices", extension)
+    return table_file(request, target, table, "invoices", extension)
 
 
 def _today() -> date:
@@ -143,7 +143,7 @@ async def payments_file(
     translations = pages_of(request).translations(request)
     start, end, _ = payment_period(translations, start_text, end_text)
     payments = await billing_of(request).payments(principal, target.consumer_id, start, end)
-    return _file(request, target, payments_table(payments.items, translations), "payments", extension)
+    return table_file(request, target, payments_table(payments.items, translations), "payments", extension)
 
 
 async def render_tax_invoices(

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from gateway.billing_client import Reconciliation
+from gateway.exports import reconciliation_table
 from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.notify_client import LETTER_TEXT_MAX, NewLetter
 from gateway.pages.common import AccountPages, billing_of, console_account, notice_of, notify_of, own_account, see_other
-from gateway.pages.money import typed_date
+from gateway.pages.money import table_file, typed_date
 from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, Staff
 from shared.auth import Principal
@@ -98,6 +99,15 @@ async def issue_act(request: Request, principal: Principal, target: AccountPages
     return see_other(f"{target.base}/reconciliation?{period.query()}&notice=reconciliation_act_issued")
 
 
+async def act_file(request: Request, principal: Principal, target: AccountPages, start_text: str | None,
+                   end_text: str | None, extension: str) -> Response:
+    """The act of the period the page shows as a CSV or Excel file (a mistyped date falls back to the default)."""
+    translations = pages_of(request).translations(request)
+    period = Period(translations, start_text, end_text)
+    act = await billing_of(request).reconciliation(principal, target.consumer_id, period.start, period.end)
+    return table_file(request, target, reconciliation_table(act, translations), "reconciliation", extension)
+
+
 def disagreement_subject(translations: Translations, act: Reconciliation) -> str:
     return translations.gettext("Disagreement with the reconciliation act for %(start)s–%(end)s") % {
         "start": act.start.strftime("%d.%m.%Y"), "end": act.end.strftime("%d.%m.%Y")}
@@ -110,6 +120,15 @@ async def reconciliation_page(
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
     return await render_reconciliation(request, visitor.principal, own_account(visitor.principal), start, end)
+
+
+@router.get("/reconciliation.{extension}")
+async def reconciliation_download(
+    request: Request, visitor: ConsumerOnly, extension: str,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    return await act_file(request, visitor.principal, own_account(visitor.principal), start, end, extension)
 
 
 @router.post("/reconciliation/acts")
@@ -152,6 +171,16 @@ async def console_reconciliation_page(
 ) -> Response:
     target = await console_account(request, visitor.principal, consumer_id)
     return await render_reconciliation(request, visitor.principal, target, start, end)
+
+
+@router.get("/console/consumers/{consumer_id}/reconciliation.{extension}")
+async def console_reconciliation_download(
+    request: Request, visitor: Staff, consumer_id: UUID, extension: str,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    target = await console_account(request, visitor.principal, consumer_id)
+    return await act_file(request, visitor.principal, target, start, end, extension)
 
 
 @router.post("/console/consumers/{consumer_id}/reconciliation/acts")
