@@ -19,7 +19,7 @@ from billing.domain.periods import day_written
 from billing.domain.reconciliation import Kind, Operation, Reconciliation, reconcile
 from billing.issuing import supplier_data
 from billing.models import Consumer
-from billing.repositories import reconciliation as repository
+from billing.repositories import reconciliation as reconciliation_repository
 from billing.repositories.invoices import CORRECTING
 from billing.runtime import Runtime
 from shared.auth import Principal
@@ -85,9 +85,9 @@ class Reconciliations:
         invoices = [
             Operation(min(row.formed_on, today), Kind.CORRECTING_INVOICE if row.kind == CORRECTING else Kind.INVOICE,
                       row.number, row.total, row.pay_by)
-            for row in await repository.invoices_of(self.session, consumer_id)]
+            for row in await reconciliation_repository.invoices_of(self.session, consumer_id)]
         payments: list[Operation] = []
-        for row in await repository.payments_of(self.session, consumer_id):
+        for row in await reconciliation_repository.payments_of(self.session, consumer_id):
             payments.append(Operation(min(row.paid_on, today), Kind.PAYMENT, row.document_number, -row.amount))
             if row.returned_on is not None:
                 payments.append(Operation(min(row.returned_on, today), Kind.RETURN, row.document_number, row.amount))
