@@ -15,9 +15,9 @@ from fastapi.routing import APIRoute
 from openpyxl import load_workbook
 
 from gateway.app import PAGE_MODULES
-from gateway.billing_client import Allocation, Invoice, InvoiceLine, Payment
+from gateway.billing_client import Allocation, Invoice, InvoiceLine, Payment, Reconciliation
 from gateway.charts import MONTHS, amounts_chart, axis_maximum, consumption_chart
-from gateway.exports import invoices_table, payments_table, to_csv, to_xlsx
+from gateway.exports import invoices_table, payments_table, reconciliation_table, to_csv, to_xlsx
 from gateway.i18n import load_catalogues
 from gateway.navigation import Section, navigation_for, site_map_for
 from shared.auth import Role
@@ -149,3 +149,21 @@ def test_excel_has_numbers_with_two_decimals_dates_and_no_formulas() -> None:
     assert amount.data_type == "n" and amount.value == pytest.approx(376.10) and amount.number_format == "#,##0.00"
     purpose = sheet.cell(row=2, column=7)
     assert purpose.data_type == "s" and purpose.value.startswith("=HYPERLINK")
+
+
+def test_the_reconciliation_act_downloads_as_the_page_shows_it() -> None:
+    act = Reconciliation.model_validate({
+        "start": "2013-07-01", "end": "2013-08-26", "opening": "-50.00", "debit_turnover": "259.92",
+        "credit_turnover": "0.00", "closing": "209.92", "debtor": "consumer",
+        "operations": [{"on": "2013-07-26", "kind": "invoice", "document": "0789/7/1", "debit": "259.92",
+                        "credit": "0.00"}],
+        "ageing": dict.fromkeys(("not_due", "days_0_30", "days_31_60", "days_61_90", "over_90"), "0")})
+    rows = list(csv.reader(io.StringIO(to_csv(reconciliation_table(act, UK), UK).decode("utf-8-sig"))))
+    assert rows == [["Дата", "Документ", "Дебет, грн", "Кредит, грн"],
+                    ["01.07.2013", "Сальдо на початок", "", "50.00"],
+                    ["26.07.2013", "Рахунок № 0789/7/1", "259.92", ""],
+                    ["", "Обороти за період", "259.92", "0.00"],
+                    ["26.08.2013", "Сальдо на кінець", "209.92", ""]]
+    sheet = load_workbook(io.BytesIO(to_xlsx(reconciliation_table(act, UK), UK))).active
+    assert sheet is not None and sheet.title == "Акт звірки"
+    assert sheet.cell(row=5, column=3).value == pytest.approx(209.92)

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.billing_client import Invoice, MissingReadings
+from gateway.billing_client import Invoice, MissingReadings, Reconciliation
 from gateway.billing_view import invoice_can_be_signed, invoice_status, last_years
 from gateway.charts import amounts_chart
 from gateway.i18n import format_quantity, load_catalogues
@@ -39,6 +39,7 @@ from gateway.pages.console_metering import (
     typed_installation,
 )
 from gateway.pages.money import InvoiceRow, payment_period
+from gateway.pages.reconciliation import Period, disagreement_subject
 from gateway.readings_view import (
     closed_notice,
     correction_points,
@@ -307,7 +308,9 @@ CONSUMER_ID = uuid4()
 @pytest.mark.parametrize("path", [
     "/readings", "/invoices", "/payments", "/tax-invoices", "/tariffs", f"/tax-invoices/{uuid4()}/xml",
     f"/console/consumers/{CONSUMER_ID}/points", f"/console/consumers/{CONSUMER_ID}/readings", "/console/tariffs",
-    "/console/billing", f"/console/billing/runs/{uuid4()}", "/console/payments",
+    "/console/billing", f"/console/billing/runs/{uuid4()}", "/console/payments", "/reconciliation",
+    "/reconciliation.xlsx", f"/console/consumers/{CONSUMER_ID}/reconciliation",
+    f"/console/consumers/{CONSUMER_ID}/reconciliation.csv",
 ])
 def test_the_pages_need_a_session(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
@@ -319,7 +322,8 @@ def test_the_pages_need_a_session(client: TestClient, path: str) -> None:
     "/readings", "/readings/import", "/readings/calculation", f"/console/consumers/{CONSUMER_ID}/points",
     f"/console/consumers/{CONSUMER_ID}/readings/corrections", f"/console/consumers/{CONSUMER_ID}/invoices",
     "/console/tariffs", "/console/zone-coefficients", "/console/billing/runs",
-    f"/console/payments/{uuid4()}/assignment", f"/console/payments/{uuid4()}/return",
+    f"/console/payments/{uuid4()}/assignment", f"/console/payments/{uuid4()}/return", "/reconciliation/acts",
+    "/reconciliation/disagreement", f"/console/consumers/{CONSUMER_ID}/reconciliation/acts",
 ])
 def test_every_form_is_protected(client: TestClient, path: str) -> None:
     client.get("/login")
@@ -332,3 +336,18 @@ def test_the_import_format_is_described_to_everyone(client: TestClient) -> None:
     page = client.get("/help/readings-import")
     assert page.status_code == 200
     assert "Опис імпорту показань" in page.text and "meter_serial;energy;zone;value;rollover" in page.text
+
+
+def test_the_reconciliation_period_is_typed_as_the_page_writes_dates_and_the_letter_names_it() -> None:
+    uk = load_catalogues()["uk"]
+    period = Period(uk, "01.07.2013", "2013-08-26")
+    assert (period.start, period.end, period.errors.fields) == (date(2013, 7, 1), date(2013, 8, 26), {})
+    assert period.query() == "from=2013-07-01&to=2013-08-26"
+    assert Period(uk, None, "").query() == ""  # billing's default: this year up to today
+    mistyped = Period(uk, "31.02.2013", "")
+    assert set(mistyped.errors.fields) == {"from"} and mistyped.errors.general
+    act = Reconciliation.model_validate({
+        "start": "2013-07-01", "end": "2013-08-26", "opening": "0", "operations": [], "debit_turnover": "0",
+        "credit_turnover": "0", "closing": "0", "debtor": "nobody",
+        "ageing": dict.fromkeys(("not_due", "days_0_30", "days_31_60", "days_61_90", "over_90"), "0")})
+    assert disagreement_subject(uk, act) == "Розбіжності за актом звірки за 01.07.2013–26.08.2013"

@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 
 import gateway
 from gateway.billing_client import (
+    Ageing,
     Allocation,
     BillingRun,
     Calculation,
@@ -25,6 +26,9 @@ from gateway.billing_client import (
     InvoiceLine,
     MissingReadings,
     Payment,
+    Reconciliation,
+    ReconciliationKind,
+    ReconciliationOperation,
     Registration,
     RunState,
     Saldo,
@@ -352,6 +356,37 @@ TYPED_POINT = POINT_FORM.model_copy(update={"zones": "2", "installation_readings
     InstallationValue(energy="active", zone=1, value="045231"), InstallationValue(energy="active", zone=2, value="x")]})
 
 
+def _reconciliation_page(act: Reconciliation | None, target: AccountPages, errors: FormErrors | None = None,
+                         disagreement: FormErrors | None = None) -> dict[str, Any]:
+    return {"act": act, "typed": {"from": "31.02.2013"} if errors else {}, "errors": errors or FormErrors(),
+            "disagreement_errors": disagreement or FormErrors(), "comment": "—" if disagreement else "",
+            "comment_max": 1000, "query": "", "target": target, "notice": None if errors else "✓"}
+
+
+def _operation(on: date, kind: ReconciliationKind, document: str, debit: str, credit: str) -> ReconciliationOperation:
+    return ReconciliationOperation(on=on, kind=kind, document=document, debit=Decimal(debit), credit=Decimal(credit))
+
+
+#: the manual's July and August: June's invoice owed at the start, a payment, a returned one, two invoices
+RECONCILIATION = Reconciliation(
+    start=date(2013, 7, 1), end=date(2013, 8, 26), opening=Decimal("173.28"),
+    operations=[_operation(date(2013, 7, 10), ReconciliationKind.PAYMENT, "@2PL998327", "0", "200.00"),
+                _operation(date(2013, 7, 26), ReconciliationKind.INVOICE, "0789/7/1", "259.92", "0"),
+                _operation(date(2013, 8, 1), ReconciliationKind.PAYMENT, "@2PL998328", "0", "100.00"),
+                _operation(date(2013, 8, 20), ReconciliationKind.RETURN, "@2PL998328", "100.00", "0"),
+                _operation(date(2013, 8, 21), ReconciliationKind.CORRECTING_INVOICE, "0789/7/1/П1", "0", "10.00"),
+                _operation(date(2013, 8, 26), ReconciliationKind.INVOICE, "0789/8/1", "415.87", "0")],
+    debit_turnover=Decimal("775.79"), credit_turnover=Decimal("310.00"), closing=Decimal("639.07"),
+    debtor="consumer", ageing=Ageing(not_due=Decimal("415.87"), days_0_30=Decimal("223.20"),
+                                     days_31_60=Decimal(0), days_61_90=Decimal(0), over_90=Decimal(0)),
+)
+OVERPAID_RECONCILIATION = RECONCILIATION.model_copy(update={
+    "opening": Decimal("-50.00"), "operations": [], "debit_turnover": Decimal(0), "credit_turnover": Decimal(0),
+    "closing": Decimal("-50.00"), "debtor": "supplier"})
+SETTLED_RECONCILIATION = OVERPAID_RECONCILIATION.model_copy(update={
+    "opening": Decimal(0), "closing": Decimal(0), "debtor": "nobody"})
+
+
 def _payments_page(saldo: Saldo, payments: list[Payment], errors: FormErrors, target: AccountPages) -> dict[str, Any]:
     return {
         "saldo": saldo, "saldo_kind": saldo_kind(saldo), "groups": group_by_year(payments, lambda p: p.paid_on),
@@ -392,6 +427,12 @@ READINGS_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("payments.html", CONSUMER_USER, _payments_page(
         DEBT.model_copy(update={"saldo": Decimal("0"), "debt": Decimal("0"), "next_pay_by": None}), [], FormErrors(),
         CONSUMER_PAGES)),
+    ("reconciliation.html", CONSUMER_USER, _reconciliation_page(RECONCILIATION, CONSUMER_PAGES)),
+    ("reconciliation.html", CONSUMER_USER, _reconciliation_page(OVERPAID_RECONCILIATION, CONSUMER_PAGES,
+                                                                disagreement=REFUSED)),
+    ("reconciliation.html", STAFF_USER, _reconciliation_page(SETTLED_RECONCILIATION, STAFF_PAGES)),
+    ("reconciliation.html", CONSUMER_USER, _reconciliation_page(None, CONSUMER_PAGES,
+                                                                FormErrors(general="—", fields={"from": "—"}))),
     ("tax_invoices.html", CONSUMER_USER, {
         "groups": TAX_ROWS, "target": CONSUMER_PAGES, "notice": None, "errors": FormErrors(), "failed": None,
         "registrations": list(Registration),
@@ -837,8 +878,9 @@ def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
     assert rendered == 'Заборгованість: <span class="money">35 233.65</span> грн'
 
 
-@pytest.mark.parametrize("template", ["invoices.html", "payments.html", "tax_invoices.html", "documents.html",
-                                      "certificates.html", "letters.html", "console_letters.html", "access_tokens.html",
+@pytest.mark.parametrize("template", ["invoices.html", "payments.html", "reconciliation.html", "tax_invoices.html",
+                                      "documents.html", "certificates.html", "letters.html", "console_letters.html",
+                                      "access_tokens.html",
                                       "console_list.html", "console_points.html", "console_billing.html",
                                       "console_signatures.html", "console_feedback.html", "tariffs.html",
                                       "console_consumer.html"])
@@ -904,3 +946,24 @@ def test_a_demo_system_says_where_its_keys_are_and_a_real_one_says_nothing(langu
     text = _visible_text(demo)
     assert "/srv/cabinet/var/trust" in text and "consumer.key.pem" in text and "consumer-dstu.Key-6.dat" in text
     assert CATALOGUES[language].gettext("This is a demo system.") in text
+
+
+def test_the_reconciliation_act_shows_the_books_balances_and_ageing() -> None:
+    page = _render("reconciliation.html", CONSUMER_USER, _reconciliation_page(RECONCILIATION, CONSUMER_PAGES), "uk")
+    text = " ".join(_visible_text(page).split())
+    for expected in ("Сальдо на початок", "173.28", "Оплата, платіжна інструкція № @2PL998327",
+                     "Коригувальний рахунок № 0789/7/1/П1", "Повернення оплати, платіжна інструкція № @2PL998328",
+                     "Обороти за період", "775.79", "310.00", "Сальдо на кінець",
+                     "Станом на 26.08.2013 заборгованість споживача перед постачальником становить 639.07 грн.",
+                     "Сформувати акт звірки", "Що не збігається"):
+        assert expected in text, expected
+    assert re.search(r'data-ageing="days_0_30">223.20<', page)
+    assert 'action="/reconciliation/disagreement"' in page
+    staff = _render("reconciliation.html", STAFF_USER, _reconciliation_page(RECONCILIATION, STAFF_PAGES), "uk")
+    assert f'action="/console/consumers/{CONSUMER.id}/reconciliation/acts"' in staff
+    assert "/reconciliation/disagreement" not in staff
+    overpaid = " ".join(_visible_text(_render("reconciliation.html", CONSUMER_USER,
+                                              _reconciliation_page(OVERPAID_RECONCILIATION, CONSUMER_PAGES),
+                                              "uk")).split())
+    assert "заборгованість постачальника перед споживачем становить 50.00 грн" in overpaid
+    assert "Заборгованість за днями прострочення" not in overpaid

@@ -41,6 +41,7 @@ from gateway.pages import (
     home,
     money,
     readings,
+    reconciliation,
     registration,
     signing_api,
     supplier,
@@ -61,7 +62,7 @@ from shared.telemetry import setup_logging, setup_tracing
 #: the modules whose routers serve the pages (the site map's test reads their routes)
 PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
-    certificates, eds, signing_api, readings, money, supplier, feedback, description, access_tokens,
+    certificates, eds, signing_api, readings, money, reconciliation, supplier, feedback, description, access_tokens,
 )
 
 

@@ -1,5 +1,5 @@
 """Typed calls to the billing service (docs/api-billing.md): tariffs, calculation and invoices, billing runs,
-payments and saldo, tax invoices.
+payments and saldo, the reconciliation act, tax invoices.
 
 Money travels as decimal strings and is read here as `Decimal`, never float. A consumer's principal sees only
 their own consumer (another's answers 403 `other_consumer`, another's invoice 404); refusals arrive as
@@ -202,6 +202,52 @@ class Payments(_Answer):
     items: list[Payment]
 
 
+# the reconciliation act
+class ReconciliationKind(StrEnum):
+    INVOICE = "invoice"
+    CORRECTING_INVOICE = "correcting_invoice"
+    PAYMENT = "payment"
+    RETURN = "return"
+
+
+class ReconciliationOperation(_Answer):
+    on: date
+    kind: ReconciliationKind
+    #: the invoice's number, the payment's document number
+    document: str
+    debit: Decimal
+    credit: Decimal
+
+
+class Ageing(_Answer):
+    """The debt at the period's end by days past due."""
+
+    not_due: Decimal
+    days_0_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    over_90: Decimal
+
+
+class Reconciliation(_Answer):
+    start: date
+    end: date
+    #: positive: the consumer owes the supplier; negative: the supplier owes the consumer
+    opening: Decimal
+    operations: list[ReconciliationOperation]
+    debit_turnover: Decimal
+    credit_turnover: Decimal
+    closing: Decimal
+    #: `consumer`, `supplier` or `nobody`
+    debtor: str
+    ageing: Ageing
+
+
+class ReconciliationAct(_Answer):
+    source_event: str
+    title: str
+
+
 # tax invoices
 class Completeness(_Answer):
     complete: bool
@@ -341,6 +387,19 @@ class BillingClient:
     async def return_payment(self, principal: Principal, payment_id: UUID, reason: str) -> Payment:
         answer = await self._client.post(f"{_API}/payments/{payment_id}/return", principal, json={"reason": reason})
         return Payment.model_validate(answer)
+
+    # the reconciliation act
+    async def reconciliation(self, principal: Principal, consumer_id: UUID, start: date | None,
+                             end: date | None) -> Reconciliation:
+        params = {name: day.isoformat() for name, day in (("from", start), ("to", end)) if day}
+        answer = await self._client.get(f"{_API}/consumers/{consumer_id}/reconciliation", principal, params=params)
+        return Reconciliation.model_validate(answer)
+
+    async def issue_reconciliation_act(self, principal: Principal, consumer_id: UUID, start: date | None,
+                                       end: date | None) -> ReconciliationAct:
+        body = {name: day.isoformat() for name, day in (("from", start), ("to", end)) if day}
+        answer = await self._client.post(f"{_API}/consumers/{consumer_id}/reconciliation/acts", principal, json=body)
+        return ReconciliationAct.model_validate(answer)
 
     # tax invoices
     async def tax_invoices(self, principal: Principal, consumer_id: UUID, year: int | None = None) -> TaxInvoices:

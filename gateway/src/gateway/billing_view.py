@@ -100,6 +100,14 @@ SKIP_REASON_LABELS: Final = {
     "not_due": N_("the billing day has not come"),
 }
 
+#: how the reconciliation act names an operation: by its invoice's number or its payment document's
+RECONCILIATION_DOCUMENTS: Final = {
+    "invoice": N_("Invoice No. %(number)s"),
+    "correcting_invoice": N_("Correcting invoice No. %(number)s"),
+    "payment": N_("Payment, document No. %(number)s"),
+    "return": N_("Payment returned, document No. %(number)s"),
+}
+
 #: the payments page's default: the last three years (manual: «Эти три года»)
 DEFAULT_PAYMENT_YEARS: Final = 3
 

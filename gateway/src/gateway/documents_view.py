@@ -19,6 +19,7 @@ DOCUMENT_TYPE_LABELS: Final = {
     "readings_act": N_("Act of readings transfer"),
     "invoice": N_("Invoice"),
     "tax_invoice": N_("Tax invoice"),
+    "reconciliation_act": N_("Reconciliation act"),
     "eds_onboarding_package": N_("E-signature documents package"),
 }
 _OTHER_TYPE: Final = N_("Document")

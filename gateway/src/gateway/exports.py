@@ -1,4 +1,4 @@
-"""Invoices and payments as files to download: CSV and Excel (XLSX, written with openpyxl).
+"""Invoices, payments and the reconciliation act as files to download: CSV and Excel (XLSX, written with openpyxl).
 
 Pure logic, no calls. Headers are in the visitor's language. In XLSX money is a number with two decimals and
 dates are dates (shown dd.mm.yyyy), so a spreadsheet sums and sorts them; in CSV (UTF-8 with a byte order mark,
@@ -21,8 +21,8 @@ from babel.support import Translations
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from gateway.billing_client import Invoice, Payment
-from gateway.billing_view import PAYMENT_STATE_LABELS, invoice_status
+from gateway.billing_client import Invoice, Payment, Reconciliation
+from gateway.billing_view import PAYMENT_STATE_LABELS, RECONCILIATION_DOCUMENTS, invoice_status
 from gateway.i18n import N_, format_date
 from gateway.signing import STATUS_LABELS
 
@@ -84,6 +84,34 @@ PAYMENT_COLUMNS: Final = (
     Column(N_("State"), Kind.TEXT, 16),
     Column(N_("Applied to"), Kind.TEXT, 30),
 )
+
+
+RECONCILIATION_COLUMNS: Final = (
+    Column(N_("Date"), Kind.DATE, 12),
+    Column(N_("Document"), Kind.TEXT, 48),
+    Column(N_("Debit, UAH"), Kind.MONEY),
+    Column(N_("Credit, UAH"), Kind.MONEY),
+)
+
+
+def reconciliation_table(act: Reconciliation, translations: Translations) -> Table:
+    """The act as the page shows it: the opening balance, the operations, the turnover, the closing balance (a
+    balance in the debit column when the consumer owes, in the credit column when the supplier does)."""
+    def balance(day: date, label: str, amount: Decimal) -> list[Cell]:
+        return [day, translations.gettext(label), amount if amount > 0 else None, -amount if amount < 0 else None]
+
+    operations: list[list[Cell]] = [
+        [operation.on, translations.gettext(RECONCILIATION_DOCUMENTS[operation.kind]) % {"number": operation.document},
+         operation.debit or None, operation.credit or None]
+        for operation in act.operations
+    ]
+    rows: list[list[Cell]] = [
+        balance(act.start, N_("Opening balance"), act.opening),
+        *operations,
+        [None, translations.gettext(N_("Turnover for the period")), act.debit_turnover, act.credit_turnover],
+        balance(act.end, N_("Closing balance"), act.closing),
+    ]
+    return Table(N_("Reconciliation act"), RECONCILIATION_COLUMNS, rows)
 
 
 def invoices_table(invoices: Sequence[Invoice], translations: Translations) -> Table:

@@ -101,6 +101,7 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("from", "date_invalid"): _DATE_INVALID,
     ("to", "date_invalid"): _DATE_INVALID,
     ("from", "range_invalid"): N_("The start of the period is after its end. Swap the dates."),
+    ("to", "date_in_future"): N_("The period cannot end after today."),
     ("title", "title_invalid"): N_("Please give the tariff a title of up to 200 characters."),
     ("note", "note_invalid"): N_("The note is longer than 500 characters. Please shorten it."),
     ("account_number", "unknown"): N_("There is no consumer with this account number."),

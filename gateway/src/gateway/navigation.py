@@ -70,6 +70,7 @@ NAVIGATION: tuple[Section, ...] = (
         children=(
             Section(_INVOICES, "/invoices", CONSUMERS),
             Section(N_("Payments"), "/payments", CONSUMERS),
+            Section(N_("Reconciliation act"), "/reconciliation", CONSUMERS),
             Section(N_("Tax invoices"), "/tax-invoices", CONSUMERS),
         ),
     ),

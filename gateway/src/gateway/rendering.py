@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from gateway.billing_view import (
     PAYMENT_STATE_LABELS,
+    RECONCILIATION_DOCUMENTS,
     REGISTRATION_LABELS,
     SKIP_REASON_LABELS,
     missing_fields,
@@ -129,6 +130,7 @@ def create_environment() -> Environment:
         missing_fields=missing_fields,
         missing_parties=missing_parties,
         payment_state_labels=PAYMENT_STATE_LABELS,
+        reconciliation_documents=RECONCILIATION_DOCUMENTS,
         skip_reason_labels=SKIP_REASON_LABELS,
         letter_state_labels=LETTER_STATE_LABELS,
     )

@@ -5,7 +5,8 @@ not), deliveries again (the same or conflicting) and returns, after every step
 - every applied payment is its allocations plus its credit; a returned one has neither;
 - every invoice's `paid` is what allocations paid on it (less what a negative one's credit paid elsewhere), and
   never above its total (nor, for a negative correcting invoice, below it);
-- the saldo is everything invoiced less everything paid, and what the model of the test says was paid;
+- the saldo is everything invoiced less everything paid, and what the model of the test says was paid, and the
+  reconciliation act's closing balance to the kopeck;
 - credit and an open invoice never stay side by side.
 """
 
@@ -131,6 +132,9 @@ async def check(api: Any, model: Model) -> None:
                                 **consumer)
     saldo = await api.ok("GET", f"/consumers/{model.consumer_id}/saldo", api.staff())
     assert D(saldo["saldo"]) == invoiced - applied
+    act = await api.ok("GET", f"/consumers/{model.consumer_id}/reconciliation", api.staff(),
+                       params={"from": "2000-01-01"})
+    assert (act["opening"], act["closing"]) == ("0.00", saldo["saldo"])
     credit = await api.scalar(
         "SELECT (SELECT coalesce(sum(credit), 0) FROM payments WHERE consumer_id = :consumer) + "
         "(SELECT coalesce(sum(paid - total), 0) FROM invoices WHERE consumer_id = :consumer AND total < paid)",

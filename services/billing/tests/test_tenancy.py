@@ -1,6 +1,6 @@
 """Tenancy of every billing route (`shared.testing_tenancy`): another branch's staff and another consumer's user
-reach none of a consumer's calculation, invoices, payments, saldo and tax invoices, nor invoice it in a billing run;
-parked payments, which name no consumer and so no branch, are administrators' alone."""
+reach none of a consumer's calculation, invoices, payments, saldo, reconciliation act and tax invoices, nor invoice
+it in a billing run; parked payments, which name no consumer and so no branch, are administrators' alone."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, res: A
         "GET /api/v1/billing-runs/{run_id}": probe(f"/api/v1/billing-runs/{run['id']}"),
         "GET /api/v1/consumers/{consumer_id}/payments": probe(f"{consumer}/payments"),
         "GET /api/v1/consumers/{consumer_id}/saldo": probe(f"{consumer}/saldo"),
+        "GET /api/v1/consumers/{consumer_id}/reconciliation": probe(f"{consumer}/reconciliation"),
+        "POST /api/v1/consumers/{consumer_id}/reconciliation/acts": probe(f"{consumer}/reconciliation/acts",
+                                                                          json={"from": "2013-01-01"}),
         "GET /api/v1/payments/parked": probe("/api/v1/payments/parked", lists=tuple(parked)),
         "POST /api/v1/payments/{payment_id}/assignment": probe(f"/api/v1/payments/{parked[0]}/assignment",
                                                                json={"consumer_id": str(own)}),

@@ -21,7 +21,16 @@ import pytest
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from documents.domain.render import TEMPLATES, Template, fonts, invoices, onboarding, readings_act, tax_invoices
+from documents.domain.render import (
+    TEMPLATES,
+    Template,
+    fonts,
+    invoices,
+    onboarding,
+    readings_act,
+    reconciliation_act,
+    tax_invoices,
+)
 from documents.domain.render.furniture import MARGIN_LEFT, MARGIN_RIGHT, PAGE_HEIGHT, PAGE_WIDTH, format_money
 from documents.domain.render.layouts import Column
 from documents.domain.render.onboarding import ONBOARDING_DOCUMENTS
@@ -395,6 +404,44 @@ CORRECTIONS = {
 }
 
 
+def reconciliation_case(rows: list[tuple[str, str, str, str, str]], opening: str, **changes: Any) -> Case:
+    """A reconciliation act as billing sends it (billing.reconciliation.render_data), from rows of (day, kind,
+    document, debit, credit)."""
+    data_rows = [{"on": on, "kind": kind, "document": document, "debit": debit, "credit": credit}
+                 for on, kind, document, debit, credit in rows]
+    closing = Decimal(opening) + sum((Decimal(row["debit"]) - Decimal(row["credit"]) for row in data_rows),
+                                     Decimal(0))
+    data = {"drawn_on": "2013-08-26", "start": "2013-01-01", "end": "2013-08-26", "account_number": "0789",
+            "supplier": SUPPLIER, "consumer": CONSUMER, "opening": opening, "rows": data_rows,
+            "closing": f"{closing:f}"} | changes
+    figures = [money(row[key]) for row in data_rows for key in ("debit", "credit") if Decimal(row[key])]
+    return Case("reconciliation_act", data, [*figures, *(row["document"] for row in data_rows), money(abs(closing)),
+                                             *header_words(reconciliation_act.COLUMNS)])
+
+
+RECONCILIATION_ROWS = [
+    ("2013-07-10", "payment", "@2PL998327", "0.00", "200.00"),
+    ("2013-07-26", "invoice", "0789/7/1", "259.92", "0.00"),
+    ("2013-08-01", "payment", "@2PL998328", "0.00", "100.00"),
+    ("2013-08-20", "return", "@2PL998328", "100.00", "0.00"),
+    ("2013-08-26", "invoice", "0789/8/1", "415.87", "0.00"),
+]
+DENSE_RECONCILIATION_ROWS = [
+    row for month in range(1, 13) for row in (
+        (f"2024-{month:02d}-25", "invoice", f"0123456789/2024/{month:02d}/ДНІПРО/000123", "987654.32", "0.00"),
+        (f"2024-{month:02d}-26", "correcting_invoice", f"0123456789/2024/{month:02d}/ДНІПРО/000123/П1", "0.00",
+         "12345.67"),
+        (f"2024-{month:02d}-28", "payment", "ПЛ-00000000000000000000000000123", "0.00", "975308.65"),
+        (f"2024-{month:02d}-28", "return", "ПЛ-00000000000000000000000000124", "1000.00", "0.00"),
+    )]
+RECONCILIATIONS = {
+    "ordinary": reconciliation_case(RECONCILIATION_ROWS, "173.28"),
+    # a year of a large consumer over pages, the supplier owing at the start
+    "dense": reconciliation_case(DENSE_RECONCILIATION_ROWS, "-1234567.89", start="2024-01-01", end="2024-12-31",
+                                 drawn_on="2025-01-10", **DENSE_PARTIES),
+}
+
+
 def onboarding_cases(template: Template[Any]) -> dict[str, Case]:
     """The e-signature package's form, as the onboarding endpoint takes it."""
     ordinary = {
@@ -426,7 +473,8 @@ def onboarding_cases(template: Template[Any]) -> dict[str, Case]:
 
 
 CASES = {f"{case.document_type}-{label}": case for cases in (
-    INVOICES, ACTS, TAX_INVOICES, CORRECTIONS, *(onboarding_cases(template) for template in ONBOARDING_DOCUMENTS),
+    INVOICES, ACTS, TAX_INVOICES, CORRECTIONS, RECONCILIATIONS,
+    *(onboarding_cases(template) for template in ONBOARDING_DOCUMENTS),
 ) for label, case in cases.items()}
 
 

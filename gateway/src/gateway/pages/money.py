@@ -57,7 +57,7 @@ async def render_invoices(request: Request, visitor: Visitor, target: AccountPag
     return pages_of(request).render(request, "invoices.html", context)
 
 
-def _file(request: Request, target: AccountPages, table: Table, name: str, extension: str) -> Response:
+def table_file(request: Request, target: AccountPages, table: Table, name: str, extension: str) -> Response:
     """The table as a download; an extension other than csv or xlsx is a page that does not exist."""
     if extension not in WRITERS:
         raise HTTPException(404)
@@ -78,14 +78,14 @@ def _account_number(request: Request, target: AccountPages) -> str:
 async def invoices_file(request: Request, principal: Principal, target: AccountPages, extension: str) -> Response:
     invoices = await billing_of(request).invoices(principal, target.consumer_id)
     table = invoices_table(invoices.items, pages_of(request).translations(request))
-    return _file(request, target, table, "invoices", extension)
+    return table_file(request, target, table, "invoices", extension)
 
 
 def _today() -> date:
     return datetime.now(BUSINESS_TIME_ZONE).date()
 
 
-def _date_of(text: str | None) -> date | None:
+def typed_date(text: str | None) -> date | None:
     """A date as the page writes it, `25.08.2013` (or as an address may carry it, `2013-08-25`)."""
     text = (text or "").strip()
     if not text:
@@ -101,7 +101,7 @@ def payment_period(
 ) -> tuple[date, date, FormErrors]:
     """The period asked for (default: the last three years), and what was mistyped in it."""
     default_start, default_end = last_years(_today())
-    start, end = _date_of(start_text), _date_of(end_text)
+    start, end = typed_date(start_text), typed_date(end_text)
     errors = FormErrors()
     for name, text, parsed in (("from", start_text, start), ("to", end_text, end)):
         if text and parsed is None:
@@ -143,7 +143,7 @@ async def payments_file(
     translations = pages_of(request).translations(request)
     start, end, _ = payment_period(translations, start_text, end_text)
     payments = await billing_of(request).payments(principal, target.consumer_id, start, end)
-    return _file(request, target, payments_table(payments.items, translations), "payments", extension)
+    return table_file(request, target, payments_table(payments.items, translations), "payments", extension)
 
 
 async def render_tax_invoices(

@@ -12,6 +12,7 @@ from billing import schemas
 from billing.domain.tax_invoices import to_xml, xml_file_name
 from billing.invoices import Invoices
 from billing.payments import Payments
+from billing.reconciliation import Reconciliations
 from billing.runs import Runs, RunWorker
 from billing.tariffs import NewCoefficient, NewTariff, Tariffs
 from billing.tax import TaxInvoicing
@@ -184,3 +185,26 @@ async def register_tax_invoice(tax_invoice_id: uuid.UUID, body: schemas.Register
                                service: TaxDep) -> schemas.TaxInvoiceOut:
     return schemas.TaxInvoiceOut.of(await service.register(principal, tax_invoice_id, body.registration, body.note))
 
+
+
+# the reconciliation act
+def reconciliation_service(request: Request, session: SessionDep) -> Reconciliations:
+    return Reconciliations(session, request.app.state.billing)
+
+
+ReconciliationsDep = Annotated[Reconciliations, Depends(reconciliation_service)]
+
+
+@router.get("/consumers/{consumer_id}/reconciliation")
+async def reconciliation(consumer_id: uuid.UUID, principal: PersonOrService, service: ReconciliationsDep,
+                         start: Annotated[IsoDate | None, Query(alias="from")] = None,
+                         end: Annotated[IsoDate | None, Query(alias="to")] = None) -> schemas.ReconciliationOut:
+    return schemas.ReconciliationOut.of(await service.act(principal, consumer_id, start, end))
+
+
+@router.post("/consumers/{consumer_id}/reconciliation/acts", status_code=202)
+async def issue_reconciliation_act(consumer_id: uuid.UUID, body: schemas.ReconciliationPeriod, principal: Person,
+                                   service: ReconciliationsDep) -> schemas.ReconciliationActOut:
+    """The act as a document both parties sign; documents stores it (202: on its way)."""
+    issued = await service.issue(principal, consumer_id, body.start, body.end)
+    return schemas.ReconciliationActOut(source_event=issued.source_event, title=issued.title)

@@ -93,13 +93,14 @@ class _Draft:
     corrects_number: str | None = None
 
 
-def _supplier_data(branch: Branch) -> Party:
+def supplier_data(branch: Branch) -> Party:
+    """The supplier branch as its documents name it."""
     return Party(name=branch.name, edrpou=branch.edrpou, iban=branch.iban, address=branch.address,
                  phone=branch.phone, email=branch.email)
 
 
 def render_data(draft: _Draft, supplier: Party) -> InvoiceData:
-    """What the documents service's `invoice` template draws; the supplier is `_supplier_data` (one for all of a
+    """What the documents service's `invoice` template draws; the supplier is `supplier_data` (one for all of a
     branch's invoices)."""
     row, consumer = draft.row, draft.consumer
     return InvoiceData(
@@ -212,7 +213,7 @@ class Issuer:
         if len(written) != len(drafts) and any(draft.row["kind"] == CORRECTING for draft in drafts):
             raise CorrectionRaced("another correction of the invoice took its number first")
         issued = [draft for draft in drafts if draft.row["id"] in written]
-        suppliers = {branch_id: _supplier_data(branch) for branch_id, branch in branches.items()}
+        suppliers = {branch_id: supplier_data(branch) for branch_id, branch in branches.items()}
         lines: list[dict[str, Any]] = []
         events: list[InvoiceIssued | RenderRequested] = []
         for draft in issued:

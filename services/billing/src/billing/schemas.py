@@ -18,8 +18,10 @@ from billing.domain.calculation import Line, Meter
 from billing.invoices import NO_READINGS, CalculationState, DueConsumer, InvoiceDetails
 from billing.models import BillingRun, Tariff, ZoneCoefficient
 from billing.payments import PaymentDetails, Saldo
+from billing.reconciliation import Act
 from billing.tariffs import TariffClass
 from billing.tax import Registration, TaxInvoiceDetails
+from shared.inputs import IsoDate
 
 
 def _exact(value: Decimal) -> str:
@@ -356,3 +358,69 @@ class RegisterTaxInvoice(Request):
     registration: Registration
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
+
+
+# the reconciliation act
+class ReconciliationOperationOut(BaseModel):
+    on: date
+    kind: str
+    document: str
+    debit: Money
+    credit: Money
+
+
+class AgeingOut(BaseModel):
+    """The debt at the period's end by days past due."""
+
+    not_due: Money
+    days_0_30: Money
+    days_31_60: Money
+    days_61_90: Money
+    over_90: Money
+
+
+class ReconciliationOut(BaseModel):
+    consumer_id: uuid.UUID
+    account_number: str
+    consumer_name: str
+    edrpou: str
+    branch_name: str
+    start: date
+    end: date
+    #: positive: the consumer owes the supplier; negative: the supplier owes the consumer
+    opening: Money
+    operations: list[ReconciliationOperationOut]
+    debit_turnover: Money
+    credit_turnover: Money
+    closing: Money
+    #: who owes whom at the period's end: `consumer`, `supplier` or `nobody`
+    debtor: Literal["consumer", "supplier", "nobody"]
+    ageing: AgeingOut
+
+    @classmethod
+    def of(cls, act: Act) -> ReconciliationOut:
+        found, consumer, ageing = act.reconciliation, act.consumer, act.reconciliation.ageing
+        return cls(
+            consumer_id=consumer.id, account_number=consumer.account_number, consumer_name=consumer.name,
+            edrpou=consumer.edrpou, branch_name=consumer.branch_name, start=found.start, end=found.end,
+            opening=found.opening,
+            operations=[ReconciliationOperationOut(on=operation.on, kind=operation.kind.value,
+                                                   document=operation.document, debit=operation.debit,
+                                                   credit=operation.credit) for operation in found.operations],
+            debit_turnover=found.debit_turnover, credit_turnover=found.credit_turnover, closing=found.closing,
+            debtor="consumer" if found.closing > 0 else "supplier" if found.closing < 0 else "nobody",
+            ageing=AgeingOut(not_due=ageing.not_due, days_0_30=ageing.up_to_30, days_31_60=ageing.up_to_60,
+                             days_61_90=ageing.up_to_90, over_90=ageing.over_90),
+        )
+
+
+class ReconciliationPeriod(Request):
+    start: IsoDate | None = Field(default=None, alias="from")
+    end: IsoDate | None = Field(default=None, alias="to")
+
+
+class ReconciliationActOut(BaseModel):
+    """The act asked of documents: it enters the consumer's documents under this reference."""
+
+    source_event: str
+    title: str

@@ -42,7 +42,8 @@ class SignatureSettings(ServiceSettings):
     seal_key_password_file: Path | None = None
     seal_cert_file: Path | None = None
     #: document types the seal signs as soon as the documents service has stored them
-    seal_document_types: CommaList = Field(default_factory=lambda: ["invoice", "tax_invoice", "tax_invoice_correction"])
+    seal_document_types: CommaList = Field(default_factory=lambda: [
+        "invoice", "tax_invoice", "tax_invoice_correction", "reconciliation_act"])
 
     documents_url: str = "http://127.0.0.1:8004"
     identity_url: str = "http://127.0.0.1:8001"

@@ -254,13 +254,44 @@ class TaxInvoiceCorrectionData(TaxInvoiceData):
     corrects_issued_on: date
 
 
+class ReconciliationRow(BaseModel):
+    """One operation of the consumer's account, as the supplier's books have it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: date
+    kind: Literal["invoice", "correcting_invoice", "payment", "return"]
+    #: the invoice's number, the payment's document number
+    document: str = Field(max_length=60)
+    debit: Money = Field(ge=0)
+    credit: Money = Field(ge=0)
+
+
+class ReconciliationActData(DocumentData):
+    """Billing's reconciliation act (акт звірки взаєморозрахунків) over a period: balances are positive when the
+    consumer owes the supplier, negative when the supplier owes the consumer."""
+
+    document_type = "reconciliation_act"
+
+    drawn_on: date
+    start: date
+    end: date
+    account_number: str = Field(min_length=1, max_length=20)
+    supplier: Party
+    consumer: Party
+    opening: Money
+    rows: list[ReconciliationRow] = Field(max_length=5000)
+    closing: Money
+
+
 #: the data of every document type other services ask documents to render (a correction before the tax invoice it
 #: extends, so that each is written as what it is)
-RenderData = InvoiceData | ReadingsActData | TaxInvoiceCorrectionData | TaxInvoiceData
+RenderData = InvoiceData | ReadingsActData | TaxInvoiceCorrectionData | TaxInvoiceData | ReconciliationActData
 RENDER_DATA: dict[str, type[DocumentData]] = {
-    data.document_type: data for data in (InvoiceData, ReadingsActData, TaxInvoiceData, TaxInvoiceCorrectionData)
+    data.document_type: data for data in (InvoiceData, ReadingsActData, TaxInvoiceData, TaxInvoiceCorrectionData,
+                                          ReconciliationActData)
 }
-RenderedType = Literal["invoice", "readings_act", "tax_invoice", "tax_invoice_correction"]
+RenderedType = Literal["invoice", "readings_act", "tax_invoice", "tax_invoice_correction", "reconciliation_act"]
 
 
 @event
@@ -268,7 +299,8 @@ class RenderRequested(Event):
     event_name = "documents.render_requested"
     summary = (
         "Another service asks documents to render `data` with the template of `document_type` and store the PDF "
-        "(`data` is that type's: an invoice's, a readings act's, a tax invoice's or a correction calculation's); "
+        "(`data` is that type's: an invoice's, a readings act's, a tax invoice's, a correction calculation's or a "
+        "reconciliation act's); "
         "the answer is `documents.document_stored.v1` carrying the same `source_event` (the requester's reference, "
         "e.g. `billing.invoice/<id>`). Rendering the same reference again stores nothing new."
     )

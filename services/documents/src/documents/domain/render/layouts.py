@@ -85,6 +85,8 @@ class InvoiceLikePage:
     title: str
     subtitle: str = ""
     parties: Sequence[tuple[str, Party]] = ()
+    #: paragraphs between the parties and the table (what the table's columns are)
+    preamble: Sequence[str] = ()
     columns: Sequence[Column] = ()
     rows: Sequence[Sequence[str]] = ()
     #: label → amount, under the table
@@ -317,6 +319,8 @@ def render_invoice_like(page: InvoiceLikePage) -> bytes:
         pen.text(page.subtitle, align="center", gap_after=3 * mm)
     for label, party in page.parties:
         pen.party(label, party)
+    for paragraph in page.preamble:
+        pen.text(paragraph, gap_after=1 * mm)
     if page.columns:
         pen.y -= 2 * mm
         pen.table(page.columns, page.rows)
