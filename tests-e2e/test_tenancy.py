@@ -233,6 +233,8 @@ def probes_of(world: World) -> dict[str, Callable[[], Probe]]:
         "GET /invoices.{extension}": probe("/invoices.csv", lists=("0789/",)),
         "GET /payments": probe("/payments", lists=own_page),
         "GET /payments.{extension}": probe("/payments.csv", lists=("0789/",)),
+        "GET /reconciliation": probe("/reconciliation", lists=own_page),
+        "GET /reconciliation.{extension}": probe("/reconciliation.csv", lists=("0789/",)),
         "GET /tax-invoices": probe("/tax-invoices", lists=own_page),
         "GET /readings": probe("/readings", lists=own_page),
         "GET /tariffs": probe("/tariffs", lists=own_page),
@@ -274,6 +276,9 @@ def probes_of(world: World) -> dict[str, Callable[[], Probe]]:
         "POST /console/consumers/{consumer_id}/invoices": probe(f"{consumer}/invoices", data={"period": period}),
         "GET /console/consumers/{consumer_id}/payments": probe(f"{consumer}/payments"),
         "GET /console/consumers/{consumer_id}/payments.{extension}": probe(f"{consumer}/payments.csv"),
+        "GET /console/consumers/{consumer_id}/reconciliation": probe(f"{consumer}/reconciliation"),
+        "GET /console/consumers/{consumer_id}/reconciliation.{extension}": probe(f"{consumer}/reconciliation.csv"),
+        "POST /console/consumers/{consumer_id}/reconciliation/acts": probe(f"{consumer}/reconciliation/acts"),
         "GET /console/consumers/{consumer_id}/tax-invoices": probe(f"{consumer}/tax-invoices"),
         "POST /console/consumers/{consumer_id}/tax-invoices/{tax_invoice_id}/registration": probe(
             f"{consumer}/tax-invoices/{ids['tax_invoice']}/registration", data={"registration": "registered"}),
@@ -325,7 +330,7 @@ EXEMPT = {
         "POST /feedback", "GET /settings/access-tokens", "POST /settings/access-tokens")},
     **{key: OWN_CONSUMER for key in (
         "POST /readings", "POST /readings/calculation", "POST /readings/import", "GET /letters/new",
-        "POST /letters/new", "POST /eds")},
+        "POST /letters/new", "POST /eds", "POST /reconciliation/acts", "POST /reconciliation/disagreement")},
     "POST /api/signing/finalize/{signing_id}": "a signing in progress is its signer's alone (their user id), "
                                                "prepared after the document's check (POST .../prepare above)",
     "POST /settings/access-tokens/{token_id}/revocation": "another user's access token is answered as a missing "
