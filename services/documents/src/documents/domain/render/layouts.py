@@ -66,6 +66,8 @@ class Column:
     title: str
     #: left: text, broken into lines as the room asks; right, center: figures, kept on one line where it can be
     align: Literal["left", "right", "center"] = "left"
+    #: at least this wide (points), whatever it holds: room for what is written in by hand
+    room: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def _table_layout(columns: Sequence[Column], header: Sequence[Sequence[Piece]],
     padding = 2 * CELL_PADDING_X
 
     def widths(level: Sequence[float], size: float) -> list[float]:
-        return [width * size + padding for width in level]
+        return [max(width * size + padding, column.room) for width, column in zip(level, columns, strict=True)]
 
     size = next((size for size in TABLE_SIZES if sum(widths(figures, size)) <= CONTENT_WIDTH), None)
     if size is not None and size != TABLE_SIZES[-1] and sum(widths(natural, size)) > CONTENT_WIDTH:

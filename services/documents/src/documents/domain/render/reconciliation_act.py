@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from reportlab.lib.units import mm
+
 from documents.domain.render.furniture import amount_in_words, format_date, format_money
 from documents.domain.render.layouts import Column, InvoiceLikePage, Signature, render_invoice_like
 from documents.domain.render.registry import TEMPLATES
@@ -19,9 +21,11 @@ DOCUMENTS = {
     "payment": "Оплата, платіжна інструкція № {}",
     "return": "Повернення оплати, платіжна інструкція № {}",
 }
-#: the supplier's columns, then the consumer's
-COLUMNS = [Column("Дата", "center"), Column("Документ"), Column("Дебет, грн", "right"),
-           Column("Кредит, грн", "right")] * 2
+#: the supplier's columns, then the consumer's: blank, as wide as a hand needs to write a date, a document and
+#: amounts into them
+COLUMNS = [Column("Дата", "center"), Column("Документ"), Column("Дебет, грн", "right"), Column("Кредит, грн", "right"),
+           Column("Дата", "center", room=15 * mm), Column("Документ", room=22 * mm),
+           Column("Дебет, грн", "right", room=16 * mm), Column("Кредит, грн", "right", room=16 * mm)]
 #: the consumer's columns, blank
 BLANK = ["", "", "", ""]
 
