@@ -38,6 +38,7 @@ from gateway.billing_client import BillingClient, Invoice, Invoices, Payments, S
 from gateway.documents_client import Document, DocumentsClient
 from gateway.identity_client import IdentityClient
 from gateway.metering_client import Energy, MeteringClient, Reading, Submitted
+from gateway.pages.common import billing_of, documents_of, metering_of
 from gateway.settings import GatewaySettings
 from shared.errors import ServiceCallError
 from shared.inputs import IsoDate
@@ -82,21 +83,6 @@ Period = Annotated[str | None, Query(pattern=PERIOD, description="a billing mont
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="the year; the latest with any when not given")]
 
 
-def _billing(request: Request) -> BillingClient:
-    client: BillingClient = request.app.state.billing
-    return client
-
-
-def _documents(request: Request) -> DocumentsClient:
-    client: DocumentsClient = request.app.state.documents
-    return client
-
-
-def _metering(request: Request) -> MeteringClient:
-    client: MeteringClient = request.app.state.metering
-    return client
-
-
 INVOICE_EXAMPLE = {
     "id": "8f0c6c1e-3a55-4c4e-9d0e-2f7a2b9f4a11", "consumer_id": "5b1f3c2a-7d4e-4f6a-8b9c-0d1e2f3a4b5c",
     "account_number": "0789", "number": "РФ-0789-202603", "kind": "regular", "period": "2026-03",
@@ -113,7 +99,7 @@ async def invoices(request: Request, caller: InvoicesRead, year: Year = None, pe
     """The consumer's invoices of a year (the latest when not given), newest first; of one month with `period`."""
     if period is not None:
         year = int(period[:4])
-    found = await _billing(request).invoices(caller.principal, caller.consumer_id, year)
+    found = await billing_of(request).invoices(caller.principal, caller.consumer_id, year)
     if period is None:
         return found
     return found.model_copy(update={"items": [invoice for invoice in found.items if invoice.period == period]})
@@ -122,16 +108,16 @@ async def invoices(request: Request, caller: InvoicesRead, year: Year = None, pe
 @router.get("/invoices/{invoice_id}", responses={200: {"content": {"application/json": {"example": INVOICE_EXAMPLE}}}})
 async def invoice(request: Request, invoice_id: UUID, caller: InvoicesRead) -> Invoice:
     """One invoice with its lines (meters, zones, readings, volumes, prices)."""
-    return await _billing(request).invoice(caller.principal, invoice_id)
+    return await billing_of(request).invoice(caller.principal, invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/pdf", **file_download("application/pdf"))
 async def invoice_pdf(request: Request, invoice_id: UUID, caller: InvoicesRead) -> StreamingResponse:
     """The invoice's PDF; 404 `pdf_not_ready` for the moments after it is issued, before the PDF is stored."""
-    found = await _billing(request).invoice(caller.principal, invoice_id)
+    found = await billing_of(request).invoice(caller.principal, invoice_id)
     if found.document_id is None:
         raise ApiRefusal(404, "pdf_not_ready", "the invoice's PDF is being made; ask again in a minute")
-    return await _documents(request).content(caller.principal, found.document_id)
+    return await documents_of(request).content(caller.principal, found.document_id)
 
 
 # payments
@@ -157,40 +143,40 @@ async def payments(
     start = start or end - timedelta(days=PAYMENTS_DAYS - 1)
     if not timedelta(0) <= end - start < timedelta(days=PAYMENTS_DAYS):
         raise ApiRefusal(422, "invalid", f"`from` must not be after `to`, nor more than {PAYMENTS_DAYS} days before")
-    return await _billing(request).payments(caller.principal, caller.consumer_id, start, end)
+    return await billing_of(request).payments(caller.principal, caller.consumer_id, start, end)
 
 
 @router.get("/saldo")
 async def saldo(request: Request, caller: PaymentsRead) -> Saldo:
     """What the consumer owes (positive) or has paid in advance (negative), and what is due next."""
-    return await _billing(request).saldo(caller.principal, caller.consumer_id)
+    return await billing_of(request).saldo(caller.principal, caller.consumer_id)
 
 
 # tax invoices
 @router.get("/tax-invoices")
 async def tax_invoices(request: Request, caller: InvoicesRead, year: Year = None) -> TaxInvoices:
     """The consumer's tax invoices of a year (the latest when not given), with their registration in the ЄРПН."""
-    return await _billing(request).tax_invoices(caller.principal, caller.consumer_id, year)
+    return await billing_of(request).tax_invoices(caller.principal, caller.consumer_id, year)
 
 
 @router.get("/tax-invoices/{tax_invoice_id}/xml", **file_download("application/xml"))
 async def tax_invoice_xml(request: Request, tax_invoice_id: UUID, caller: InvoicesRead) -> StreamingResponse:
     """The tax invoice as the State Tax Service's XML (J1201016), to load into the accounting program."""
-    return await _billing(request).tax_invoice_xml(caller.principal, tax_invoice_id)
+    return await billing_of(request).tax_invoice_xml(caller.principal, tax_invoice_id)
 
 
 # documents
 @router.get("/documents")
 async def documents(request: Request, caller: DocumentsRead) -> list[Document]:
     """Every document of the consumer (invoices, acts, tax invoices, letters' files), newest first."""
-    return await _documents(request).all_documents(caller.principal)
+    return await documents_of(request).all_documents(caller.principal)
 
 
 @router.get("/documents/{document_id}/content", **file_download(
     "application/pdf", "application/xml", "application/octet-stream"))
 async def document_content(request: Request, document_id: UUID, caller: DocumentsRead) -> StreamingResponse:
     """The document's file, in its own media type."""
-    return await _documents(request).content(caller.principal, document_id)
+    return await documents_of(request).content(caller.principal, document_id)
 
 
 # readings
@@ -229,7 +215,7 @@ async def submit_readings(request: Request, body: NewReadings, caller: ReadingsW
     """Meter readings of the month, checked by metering as those typed in the cabinet's form: a value that is not
     a number within the meter's digits, a meter not of the consumer, a closed window are refused (422, 409); a
     volume far above the usual asks for `confirm` (409 `confirmation_needed` with `warnings`)."""
-    metering = _metering(request)
+    metering = metering_of(request)
     period = body.period or (await metering.window(caller.principal, caller.consumer_id)).period
     readings = [Reading.model_validate(reading.model_dump()) for reading in body.readings]
     return await metering.submit(caller.principal, caller.consumer_id, period, readings, confirm=body.confirm)
