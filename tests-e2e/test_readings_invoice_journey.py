@@ -140,7 +140,9 @@ def test_a_consumer_enters_readings_signs_the_act_calculates_and_both_parties_si
     for amount in (AMOUNT_EXCL_VAT, VAT, TOTAL, Decimal("14877.00"), Decimal("1668.96")):
         assert _digits(f"{amount:,.2f}".replace(",", " ")) in text, amount
     assert consumer["serial"] in text
-    reload_until(consumer_page, "main table tbody tr a[href$='#sign']", "«Підписати» of the invoice")
+    # the seal signs once the PDF is stored: the page shows it after the signature service has heard of it
+    reload_until(consumer_page, "main table tbody tr:has-text('Підписано постачальником') a[href$='#sign']",
+                 "the supplier's seal on the invoice, and «Підписати»")
     expect(row).to_contain_text("Підписано постачальником")
 
     # the consumer signs too: signed by both parties
