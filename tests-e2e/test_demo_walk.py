@@ -185,7 +185,8 @@ def test_the_newcomer_enters_signs_calculates_signs_and_a_res_payment_settles_it
     assert number.group(0) in pdf_text and _digits(total_text) in _digits(pdf_text), (number, total_text)
 
     # sealed by the supplier today; the consumer signs it: signed by both parties
-    reload_until(page, f"{new} a[href$='#sign']", "«Підписати» of the new invoice")
+    reload_until(page, f"{new}:has-text('Підписано постачальником') a[href$='#sign']",
+                 "the supplier's seal on the new invoice, and «Підписати»")
     page.locator(f"{new} a[href$='#sign']").click()
     sign_in_browser(page, trust["demo_consumer_key_file"], password)
     expect(page.locator("#signature-state")).to_contain_text("Підписано обома сторонами")
