@@ -211,8 +211,11 @@ class Process:
         answered by someone else. None where /proc cannot tell (not Linux)."""
         if not self.popen or not _proc_available():
             return []
+        # the listening sockets first, then the process's own: a socket it opens in between is then in both
+        # (read the other way round, a socket opened between the two reads looked like another process's)
+        listening = {port: _listening_inodes(port) for port in self.ports}
         own = set().union(*(_socket_inodes(pid) for pid in _with_descendants(self.popen.pid)))
-        return [port for port in self.ports if (listening := _listening_inodes(port)) and not listening & own]
+        return [port for port in self.ports if listening[port] and not listening[port] & own]
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         if not self.ready_url:
