@@ -203,19 +203,24 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     expect(status).to_contain_text("Підписано споживачем")
     expect(consumer_page.locator("#sign-form")).to_have_count(0)
 
-    # the supplier's settlement manager registers their certificate and signs from the console's queue
-    register_certificate(page, trust["demo_staff_cert_file"])
-    expect(page.locator("main")).to_contain_text(re.compile("Сертифікат зареєстровано|уже зареєстровано"))
+    # the supplier's settlement manager holds an ECDSA and a DSTU certificate, and signs from the console's queue
+    for certificate_file in (trust["demo_staff_cert_file"], trust["demo_staff_dstu_cert_file"]):
+        register_certificate(page, certificate_file)
+        expect(page.locator("main")).to_contain_text(re.compile("Сертифікат зареєстровано|уже зареєстровано"))
     page.get_by_role("link", name="Підписи", exact=True).click()
     page.locator("tr", has_text=title).get_by_role("link", name=title).click()
     expect(page.locator("#signature-state")).to_contain_text("Підписано споживачем")
-    # the manager may hold a DSTU certificate too (the DSTU journey registers one): the ECDSA one, by its serial
+    # with the DSTU certificate chosen, the ECDSA key file makes the page take the certificate the key belongs to
+    dstu_certificate = x509.load_der_x509_certificate(Path(trust["demo_staff_dstu_cert_file"]).read_bytes())
     ecdsa_certificate = x509.load_pem_x509_certificate(Path(trust["demo_staff_cert_file"]).read_bytes())
-    option = page.locator("#certificate_id option", has_text=format(ecdsa_certificate.serial_number, "x"))
-    page.locator("#certificate_id").select_option(option.get_attribute("value"))
+    options = page.locator("#certificate_id option")
+    dstu_option = options.filter(has_text=format(dstu_certificate.serial_number, "x")).get_attribute("value")
+    ecdsa_option = options.filter(has_text=format(ecdsa_certificate.serial_number, "x")).get_attribute("value")
+    page.locator("#certificate_id").select_option(dstu_option)
     staff_password = Path(trust["demo_staff_key_password_file"]).read_text().strip()
     sign_in_browser(page, trust["demo_staff_key_file"], staff_password)
     expect(page.locator("#sign-result")).to_have_text("Документ підписано.")
+    assert page.locator("#certificate_id").input_value() == ecdsa_option
     expect(page.locator("#signature-state")).to_contain_text("Підписано обома сторонами")
     page.goto("/console/signatures")
     expect(page.locator("main")).not_to_contain_text(title)

@@ -45,6 +45,8 @@ class Certificate(_Answer):
     registered_at: AwareDatetime
     #: when its owner removed it from the cabinet; it stays listed as the certificate of what it signed
     revoked_at: AwareDatetime | None = None
+    #: how its key signs; the signing page picks the certificate a chosen key file belongs to by it
+    signature_algorithm: str | None = None
 
 
 class Signature(_Answer):

@@ -187,7 +187,7 @@ async def test_a_consumer_certificate_carries_that_consumers_edrpou(cabinet) -> 
         "not_before": alice.certificate.not_valid_before_utc.isoformat().replace("+00:00", "Z"),
         "not_after": alice.certificate.not_valid_after_utc.isoformat().replace("+00:00", "Z"),
         "fingerprint_sha256": alice.certificate.fingerprint(hashes.SHA256()).hex(),
-        "revoked_at": None,
+        "revoked_at": None, "signature_algorithm": "ECDSA_P256_SHA256",
     }
 
 

@@ -324,6 +324,22 @@
     return { algorithm: opened.algorithm, dstuKey: matching[0] };
   }
 
+  // The certificate the opened key belongs to, when the chosen one cannot be its: a signer with certificates of
+  // several kinds (an ECDSA one and a newer DSTU one, which the list offers first) need not pick it by hand. Of
+  // several of the key's kind the chosen one stays (or the first): the cabinet tells a mismatch then.
+  function certificateFor(opened, select) {
+    var chosen = select.options[select.selectedIndex];
+    if (!chosen || chosen.getAttribute("data-algorithm") === opened.algorithm) {
+      return;
+    }
+    var fitting = Array.prototype.filter.call(select.options, function (option) {
+      return option.getAttribute("data-algorithm") === opened.algorithm;
+    });
+    if (fitting.length) {
+      select.value = fitting[0].value;
+    }
+  }
+
   // The signature value as the signature service takes it: ECDSA as r‖s, RSA PKCS#1 v1.5, DSTU 4145 as r‖s
   // little-endian over GOST 34.311.
   function sign(opened, data) {
@@ -508,6 +524,7 @@
           return openKey(new Uint8Array(bytes), password.value);
         })
         .then(function (opened) {
+          certificateFor(opened, certificate);
           return post("/api/signing/" + documentId + "/prepare", { certificate_id: certificate.value }, failed).then(
             function (prepared) {
               var signer = keyFor(opened, prepared);

@@ -10,8 +10,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from cryptography import x509
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from signature.certificates import signature_algorithm_or_none
 from signature.domain.statuses import DocumentStatus, Party
 from signature.models import Certificate, Document, Signature
 
@@ -62,10 +64,15 @@ class CertificateOut(BaseModel):
     fingerprint_sha256: str
     registered_at: datetime
     revoked_at: datetime | None
+    #: how its key signs (the names `/signing/{id}/prepare` answers with): the signing page picks the certificate
+    #: a chosen key file belongs to by it
+    signature_algorithm: str | None = None
 
     @classmethod
     def of(cls, certificate: Certificate) -> CertificateOut:
-        return cls.model_validate(certificate, from_attributes=True)
+        out = cls.model_validate(certificate, from_attributes=True)
+        out.signature_algorithm = signature_algorithm_or_none(x509.load_der_x509_certificate(certificate.der))
+        return out
 
 
 class TrustedCaOut(BaseModel):
