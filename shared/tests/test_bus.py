@@ -12,9 +12,10 @@ from typing import ClassVar
 import aio_pika
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from sqlalchemy import MetaData
 
-from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topology, add, on
+from shared.bus import Bus, MessageContext, PermanentError, Subscriptions, Topology, add, on, on_batch
 from shared.bus.tables import OUTBOX, add_bus_tables
 from shared.contracts.base import Event
 from shared.db import Database
@@ -315,6 +316,84 @@ async def test_the_consumer_comes_back_after_its_channel_or_consumer_is_lost(dat
         async with database.transaction() as session:
             await add(session, Pinged(number=2))
         await eventually(lambda: handled(2), within=20)
+    finally:
+        await bus.stop()
+        await delete_bus(amqp_url, bus_namespace, [service])
+
+
+async def test_a_poison_message_in_a_batch_is_dead_lettered_alone_and_the_others_handled(
+    database, amqp_url, bus_namespace, cleanup_broker
+):
+    """A batch handler that fails for one event fails the batch's transaction: its messages are then handled one by
+    one, so the poison one is dead-lettered with its reason, and no other is lost or held back."""
+    batch_sizes: list[int] = []
+
+    async def record_all(events: list[Pinged], contexts: list[MessageContext]) -> None:
+        batch_sizes.append(len(events))
+        if any(event.number == 13 for event in events):
+            raise PermanentError("payment 13 names an account that never existed")
+        await contexts[0].session.execute(sa.insert(handled), [{"number": event.number} for event in events])
+
+    bus = make_bus(database, amqp_url, bus_namespace, Subscriptions(on_batch(Pinged, record_all)))
+    await bus.start()
+    try:
+        async with database.transaction() as session:
+            await add(session, *(Pinged(number=n) for n in range(100)))
+
+        async def all_others_handled() -> bool:
+            return await count_handled(database) == 99
+
+        await eventually(all_others_handled)
+        assert max(batch_sizes) > 1  # handled in batches, not one by one from the start
+        async with database.sessionmaker() as session:
+            numbers = sorted(r[0] for r in await session.execute(sa.select(handled.c.number)))
+        assert numbers == [n for n in range(100) if n != 13]
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            dlq = await (await connection.channel()).declare_queue(f"{bus_namespace}.test.dlq", passive=True)
+            poison = await _get(dlq)
+            await poison.ack()
+            assert json.loads(poison.body)["number"] == 13
+            assert poison.headers["x-dead-letter-kind"] == "rejected"
+            assert "payment 13 names an account that never existed" in str(poison.headers["x-dead-letter-reason"])
+            await asyncio.sleep(0.5)  # no other message follows it: one would be there within this time
+            assert await dlq.get(fail=False) is None
+    finally:
+        await bus.stop()
+
+
+async def test_a_batch_committed_as_the_broker_closes_the_connection_is_handled_exactly_once(
+    database, amqp_url, bus_namespace
+):
+    """The broker closes the connection while a batch is in its transaction: the transaction commits, the batch's
+    acknowledgement cannot go, and the broker delivers its messages again on the new connection; the inbox knows
+    them, so each is handled once."""
+    service = f"test-{secrets.token_hex(3)}"  # a connection name of its own: only this bus's connection is closed
+    closed: list[int] = []
+
+    async def record_all(events: list[Pinged], contexts: list[MessageContext]) -> None:
+        await contexts[0].session.execute(sa.insert(handled), [{"number": event.number} for event in events])
+        if not closed:
+            closed.append(len(events))
+            await close_connection_of(service)
+
+    bus = Bus(amqp_url=amqp_url, database=database, topology=Topology(bus_namespace, service),
+              subscriptions=Subscriptions(on_batch(Pinged, record_all)), prefetch=64)
+    await bus.start()
+    try:
+        async with database.transaction() as session:
+            await add(session, *(Pinged(number=n) for n in range(200)))
+
+        async def all_handled() -> bool:
+            duplicates = REGISTRY.get_sample_value("cabinet_events_consumed_total", {
+                "service": service, "message_type": Pinged.message_type(), "outcome": "duplicate"}) or 0
+            return await count_handled(database) >= 200 and duplicates >= closed[0]
+
+        await eventually(all_handled, within=60)
+        async with database.sessionmaker() as session:
+            numbers = sorted(r[0] for r in await session.execute(sa.select(handled.c.number)))
+        assert numbers == list(range(200))  # each once, the batch delivered again included
+        assert closed[0] > 1
     finally:
         await bus.stop()
         await delete_bus(amqp_url, bus_namespace, [service])
