@@ -276,6 +276,8 @@ class TaxInvoice(_Answer):
     registration: Registration
     registration_note: str | None = None
     document_id: UUID | None = None
+    #: a PDF to draw when first asked for (`tax_invoice_pdf`); a correction that changes no amount has none
+    has_pdf: bool = True
     completeness: Completeness
 
 
@@ -408,6 +410,11 @@ class BillingClient:
 
     async def tax_invoice_xml(self, principal: Principal, tax_invoice_id: UUID) -> StreamingResponse:
         return await stream_to_browser(self._client, f"{_API}/tax-invoices/{tax_invoice_id}/xml", principal)
+
+    async def tax_invoice_pdf(self, principal: Principal, tax_invoice_id: UUID) -> TaxInvoice:
+        """The tax invoice with its PDF's document: documents draws it now if nobody asked for it before."""
+        answer = await self._client.post(f"{_API}/tax-invoices/{tax_invoice_id}/pdf", principal)
+        return TaxInvoice.model_validate(answer)
 
     async def register_tax_invoice(
         self, principal: Principal, tax_invoice_id: UUID, registration: str, note: str

@@ -84,7 +84,6 @@ class Copies:
         tax_invoice_id = tax_invoice_of_source_event(event.source_event)
         if event.document_type == INVOICE_DOCUMENT_TYPE and invoice_id is not None:
             attached = await invoice_repository.attach_document(self.session, invoice_id, event.document_id)
-            await TaxInvoicing(self.session, self.runtime).ask_for_pdfs(invoice_id)
         elif event.document_type in TAX_DOCUMENT_TYPES and tax_invoice_id is not None:
             attached = await tax_invoice_repository.attach_tax_invoice_document(self.session, tax_invoice_id,
                                                                                 event.document_id)

@@ -180,6 +180,13 @@ async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: PersonOrService,
                     headers={"Content-Disposition": f'attachment; filename="{xml_file_name(document)}"'})
 
 
+@router.post("/tax-invoices/{tax_invoice_id}/pdf")
+async def tax_invoice_pdf(tax_invoice_id: uuid.UUID, principal: PersonOrService,
+                          service: TaxDep) -> schemas.TaxInvoiceOut:
+    """The tax invoice with its PDF's `document_id`: drawn by documents now if it was not before."""
+    return schemas.TaxInvoiceOut.of(await service.pdf(principal, tax_invoice_id))
+
+
 @router.post("/tax-invoices/{tax_invoice_id}/registration")
 async def register_tax_invoice(tax_invoice_id: uuid.UUID, body: schemas.RegisterTaxInvoice, principal: StaffOnly,
                                service: TaxDep) -> schemas.TaxInvoiceOut:

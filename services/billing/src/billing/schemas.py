@@ -334,6 +334,8 @@ class TaxInvoiceOut(BaseModel):
     registration: str
     registration_note: str | None
     document_id: uuid.UUID | None
+    #: whether it has a PDF to draw (`POST /tax-invoices/{id}/pdf`); a correction that changes no amount has none
+    has_pdf: bool
     completeness: CompletenessOut
 
     @classmethod
@@ -344,7 +346,7 @@ class TaxInvoiceOut(BaseModel):
             kind=row.kind, number=row.number, corrects_tax_invoice_id=row.corrects_tax_invoice_id,
             corrects_number=details.corrects_number, issued_on=row.issued_on, amount_excl_vat=row.amount_excl_vat,
             vat=row.vat, total=row.total, registration=row.registration, registration_note=row.registration_note,
-            document_id=row.document_id,
+            document_id=row.document_id, has_pdf=bool(details.document.rows),
             completeness=CompletenessOut(complete=not details.missing, missing=list(details.missing)),
         )
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,21 +87,6 @@ async def attach_tax_invoice_document(session: AsyncSession, tax_invoice_id: uui
     result = await session.execute(sa.update(TaxInvoice).where(TaxInvoice.id == tax_invoice_id).values(
         document_id=document_id).returning(TaxInvoice.id))
     return result.scalar_one_or_none() is not None
-
-
-async def take_tax_invoice_render_requests(session: AsyncSession, invoice_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The PDF requests kept for the invoice's tax invoice, cleared as they are taken."""
-    result = await session.execute(_TAKE_RENDER_REQUESTS, {"invoice_id": invoice_id})
-    return list(result.scalars())
-
-
-# RETURNING gives the row after the update: the request is read from the rows locked before it
-_TAKE_RENDER_REQUESTS = sa.text(
-    "WITH waiting AS (SELECT id, render_request FROM tax_invoices "
-    "WHERE invoice_id = :invoice_id AND render_request IS NOT NULL FOR UPDATE) "
-    "UPDATE tax_invoices SET render_request = NULL FROM waiting WHERE tax_invoices.id = waiting.id "
-    "RETURNING waiting.render_request"
-).columns(sa.column("render_request", JSONB))
 
 
 async def set_unregistered_buyer(session: AsyncSession, consumer_id: uuid.UUID, buyer: dict[str, Any]) -> None:
