@@ -145,6 +145,15 @@ class BillingRun(_Answer):
     finished_at: AwareDatetime | None = None
 
 
+class RunDocuments(_Answer):
+    """How far the documents of a run's invoices got."""
+
+    invoices: int
+    pdfs: int
+    sealed: int
+    tax_invoices: int
+
+
 class Due(_Answer):
     consumer_id: UUID
     account_number: str
@@ -363,6 +372,10 @@ class BillingClient:
 
     async def run(self, principal: Principal, run_id: UUID) -> BillingRun:
         return BillingRun.model_validate(await self._client.get(f"{_API}/billing-runs/{run_id}", principal))
+
+    async def run_documents(self, principal: Principal, run_id: UUID) -> RunDocuments:
+        answer = await self._client.get(f"{_API}/billing-runs/{run_id}/documents", principal)
+        return RunDocuments.model_validate(answer)
 
     async def due(self, principal: Principal, period: str | None = None) -> list[Due]:
         params = {"period": period} if period else None

@@ -128,6 +128,14 @@ async def run(run_id: uuid.UUID, principal: StaffOnly, service: RunsDep) -> sche
     return schemas.RunOut.of(await service.one(principal, run_id))
 
 
+@router.get("/billing-runs/{run_id}/documents")
+async def run_documents(run_id: uuid.UUID, principal: StaffOnly, service: RunsDep) -> schemas.RunDocumentsOut:
+    """How far the documents of the run's invoices got: PDFs stored, sealed, tax invoices issued."""
+    found = await service.documents(principal, run_id)
+    return schemas.RunDocumentsOut(invoices=found.invoices, pdfs=found.pdfs, sealed=found.sealed,
+                                   tax_invoices=found.tax_invoices)
+
+
 # payments and saldo; a parked payment names no consumer, so no branch: administrators review them
 @router.get("/consumers/{consumer_id}/payments")
 async def payments(consumer_id: uuid.UUID, principal: PersonOrService, service: PaymentsDep,

@@ -242,6 +242,17 @@ class RunOut(BaseModel):
                    finished_at=run.finished_at)
 
 
+class RunDocumentsOut(BaseModel):
+    #: the regular invoices of the run's consumers processed so far, for its period
+    invoices: int
+    #: of them, with their PDF stored
+    pdfs: int
+    #: of those, signed by the supplier's seal
+    sealed: int
+    #: their tax invoices: each an XML at once, its PDF drawn when first asked for
+    tax_invoices: int
+
+
 # payments and saldo
 class AllocationOut(BaseModel):
     invoice_id: uuid.UUID
