@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models import Base, TaxInvoice, TaxInvoiceCounter
-from billing.repositories.bulk import insert_rows
+from billing.repositories.bulk import insert_rows, set_documents
 
 
 async def take_tax_invoice_numbers(session: AsyncSession, seller_tax_number: str, year: int, month: int,
@@ -82,11 +82,10 @@ async def tax_invoices_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) ->
     return {found.id: found for found in (await session.execute(statement)).scalars()}
 
 
-async def attach_tax_invoice_document(session: AsyncSession, tax_invoice_id: uuid.UUID,
-                                      document_id: uuid.UUID) -> bool:
-    result = await session.execute(sa.update(TaxInvoice).where(TaxInvoice.id == tax_invoice_id).values(
-        document_id=document_id).returning(TaxInvoice.id))
-    return result.scalar_one_or_none() is not None
+async def attach_tax_invoice_documents(session: AsyncSession, documents: dict[uuid.UUID, uuid.UUID]
+                                       ) -> set[uuid.UUID]:
+    """Records tax invoices' PDFs (tax invoice id → document id); the tax invoices there were."""
+    return await set_documents(session, TaxInvoice.__table__, documents)
 
 
 async def set_unregistered_buyer(session: AsyncSession, consumer_id: uuid.UUID, buyer: dict[str, Any]) -> None:
