@@ -103,7 +103,7 @@ class _CyrillicFont(TTFont):
         """The subset's widths and ToUnicode stream, as PDF."""
         widths = pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset])
         to_unicode = pdfdoc.PDFStream(content=makeToUnicodeCMap(base_font_name, list(subset)),
-                                      filters=[pdfdoc.PDFZCompress] if compression else [])
+                                      filters=[pdfdoc.PDFZCompress] if compression else None)
         return pdfdoc.format(widths, None), to_unicode.format(_UNENCRYPTED)
 
     def addObjects(self, doc: Any) -> None:
