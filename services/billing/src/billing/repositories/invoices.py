@@ -137,7 +137,7 @@ async def numbers_of(session: AsyncSession, invoice_ids: Iterable[uuid.UUID]) ->
 
 async def attach_documents(session: AsyncSession, documents: dict[uuid.UUID, uuid.UUID]) -> set[uuid.UUID]:
     """Records invoices' PDFs (invoice id → document id); the invoices there were."""
-    return await set_documents(session, Invoice.__table__, documents)
+    return await set_documents(session, Invoice.__tablename__, documents)
 
 
 async def signature_statuses(session: AsyncSession, document_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

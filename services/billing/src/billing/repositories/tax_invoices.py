@@ -85,7 +85,7 @@ async def tax_invoices_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) ->
 async def attach_tax_invoice_documents(session: AsyncSession, documents: dict[uuid.UUID, uuid.UUID]
                                        ) -> set[uuid.UUID]:
     """Records tax invoices' PDFs (tax invoice id → document id); the tax invoices there were."""
-    return await set_documents(session, TaxInvoice.__table__, documents)
+    return await set_documents(session, TaxInvoice.__tablename__, documents)
 
 
 async def set_unregistered_buyer(session: AsyncSession, consumer_id: uuid.UUID, buyer: dict[str, Any]) -> None:
