@@ -1,4 +1,4 @@
-"""What benchmarks share: the machine they ran on (printed first), moto's S3 server."""
+"""What benchmarks share: the machine they ran on (printed first), moto's S3 server, a free port."""
 
 from __future__ import annotations
 
@@ -32,10 +32,14 @@ def machine() -> str:
             f"RabbitMQ {rabbit}")
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
     process = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

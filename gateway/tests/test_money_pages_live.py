@@ -274,3 +274,6 @@ def test_the_console_shows_points_tariffs_and_the_billing_day(world: World) -> N
     assert started.status_code == 303 and started.headers["location"].startswith("/console/billing/runs/")
     run = staff.get(started.headers["location"])
     assert run.status_code == 200 and re.search(r'data-run="(running|done)"', run.text)
+    # how far the run's documents got (no documents service here: no PDF is stored)
+    assert re.search(r'data-pdfs="0" data-invoices="\d+">PDF рахунків збережено: 0 з \d+\.', run.text), run.text
+    assert "Податкових накладних складено (XML):" in run.text

@@ -145,6 +145,15 @@ class BillingRun(_Answer):
     finished_at: AwareDatetime | None = None
 
 
+class RunDocuments(_Answer):
+    """How far the documents of a run's invoices got."""
+
+    invoices: int
+    pdfs: int
+    sealed: int
+    tax_invoices: int
+
+
 class Due(_Answer):
     consumer_id: UUID
     account_number: str
@@ -276,6 +285,8 @@ class TaxInvoice(_Answer):
     registration: Registration
     registration_note: str | None = None
     document_id: UUID | None = None
+    #: a PDF to draw when first asked for (`tax_invoice_pdf`); a correction that changes no amount has none
+    has_pdf: bool = True
     completeness: Completeness
 
 
@@ -362,6 +373,10 @@ class BillingClient:
     async def run(self, principal: Principal, run_id: UUID) -> BillingRun:
         return BillingRun.model_validate(await self._client.get(f"{_API}/billing-runs/{run_id}", principal))
 
+    async def run_documents(self, principal: Principal, run_id: UUID) -> RunDocuments:
+        answer = await self._client.get(f"{_API}/billing-runs/{run_id}/documents", principal)
+        return RunDocuments.model_validate(answer)
+
     async def due(self, principal: Principal, period: str | None = None) -> list[Due]:
         params = {"period": period} if period else None
         return _DUE.validate_python(await self._client.get(f"{_API}/due", principal, params=params))
@@ -408,6 +423,11 @@ class BillingClient:
 
     async def tax_invoice_xml(self, principal: Principal, tax_invoice_id: UUID) -> StreamingResponse:
         return await stream_to_browser(self._client, f"{_API}/tax-invoices/{tax_invoice_id}/xml", principal)
+
+    async def tax_invoice_pdf(self, principal: Principal, tax_invoice_id: UUID) -> TaxInvoice:
+        """The tax invoice with its PDF's document: documents draws it now if nobody asked for it before."""
+        answer = await self._client.post(f"{_API}/tax-invoices/{tax_invoice_id}/pdf", principal)
+        return TaxInvoice.model_validate(answer)
 
     async def register_tax_invoice(
         self, principal: Principal, tax_invoice_id: UUID, registration: str, note: str

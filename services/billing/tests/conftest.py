@@ -154,11 +154,11 @@ class Api(ServiceApi):
         for render in await self.renders("invoice"):
             document_id = uuid.uuid4()
             async with self.database.transaction() as session:
-                await Copies(session, self.runtime).attach_document(DocumentStored(
+                await Copies(session, self.runtime).attach_documents([DocumentStored(
                     document_id=document_id, consumer_id=render["consumer_id"], document_type="invoice",
                     period=render["period"], title=render["title"], file_name=render["file_name"],
                     content_type="application/pdf", size=1000, sha256="0" * 64, replaces=None,
-                    source_event=render["source_event"]))
+                    source_event=render["source_event"])])
             stored.append(document_id)
         return stored
 

@@ -54,6 +54,15 @@ async def test_a_run_invoices_every_consumer_due_and_says_why_others_were_not(ap
     numbers = await api.scalar("SELECT array_agg(number ORDER BY number) FROM invoices")
     assert numbers == ["100/8/1", "101/8/1", "102/8/1", "103/8/1", "4000/8/1"]
     assert len(await api.renders("invoice")) == 5
+    # the documents' progress: the run's invoices, their PDFs as documents stores them, the seal's signatures
+    progress = f"/billing-runs/{run['id']}/documents"
+    assert await api.ok("GET", progress, api.staff()) == {"invoices": 4, "pdfs": 0, "sealed": 0, "tax_invoices": 4}
+    *_, runs_last = await api.store_invoice_pdfs()  # the first is 4000's, invoiced before the run
+    async with api.database.transaction() as session:
+        await session.execute(sa.text("INSERT INTO document_signatures VALUES (:document_id, 'signed_by_supplier', "
+                                      "now())"), {"document_id": runs_last})
+    assert await api.ok("GET", progress, api.staff()) == {"invoices": 4, "pdfs": 4, "sealed": 1, "tax_invoices": 4}
+    assert (await api.call("GET", progress, api.consumer_user(ready[0]))).status_code == 403
 
     # named consumers: each is accounted for
     stranger = uuid.uuid4()

@@ -1,23 +1,35 @@
 """Tax invoices through the API: one per issued invoice in its transaction (the manual's rows to the kopeck), a
 correction calculation per correcting invoice, the completeness check until identity brings the buyer's ІПН, the
-XML, the PDFs asked of documents and attached when stored, registration by staff only, each consumer only their
-own."""
+XML at once, the PDF drawn by documents when first asked for (once, however many ask at once), registration by
+staff only, each consumer only their own."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import secrets
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
+from pypdf import PdfReader
 
-from billing.copies import Copies
+from billing.domain.tax_invoices import render_data
 from billing.invoices import Invoices
-from documents.domain.render import TEMPLATES
-from shared.contracts.documents import DocumentStored
+from billing.tax import TaxInvoicing
+from documents.app import create_app as create_documents_app
+from documents.settings import DocumentsSettings
+from shared.auth import ServiceTokens
+from shared.contracts.documents import TaxInvoiceCorrectionData
+from shared.http import ServiceClient
+from shared.testing import delete_bus
 
 #: the manual's «Налоговые накладные»: number, date, amount excl. VAT, VAT, total (the invoice's amounts)
 MANUAL = [
@@ -150,28 +162,67 @@ async def test_rows_of_reactive_energy_carry_the_unit_code_the_supplier_gives(
     assert checked["completeness"] == {"complete": True, "missing": []}
 
 
-async def test_the_pdfs_are_asked_of_documents_once_the_invoices_are_stored_and_attached_when_stored(
-    api: Any, manual: uuid.UUID,
+@pytest.fixture
+async def documents(api: Any, database_factory: Callable[[str], Awaitable[str]], postgres_url: str, amqp_url: str,
+                    bus_namespace: str, service_token_secret: str, s3_endpoint: str) -> AsyncIterator[FastAPI]:
+    """The real documents service (its own database, bus namespace and bucket, moto's S3), billing's calls to it
+    made in-process."""
+    database_url = await database_factory("documents")
+    namespace = f"{bus_namespace}docs"
+    settings = DocumentsSettings(
+        postgres_url=postgres_url, database_name=database_url.rsplit("/", 1)[1], amqp_url=amqp_url,
+        bus_namespace=namespace, service_token_secret=service_token_secret, log_format="console",
+        s3_endpoint=s3_endpoint, s3_access_key="cabinet-test", s3_secret_key="cabinet-test-secret",
+        s3_bucket=f"test-billing-{secrets.token_hex(4)}",
+    )
+    app = create_documents_app(settings)
+    try:
+        async with app.router.lifespan_context(app):
+            api.runtime.documents = ServiceClient(
+                "http://documents", ServiceTokens(service_token_secret, issuer="billing"),
+                transport=httpx.ASGITransport(app=app))
+            yield app
+    finally:
+        await delete_bus(amqp_url, namespace, ["documents"])
+
+
+async def test_the_xml_is_there_at_once_and_the_pdf_is_drawn_when_first_asked_for(
+    api: Any, manual: uuid.UUID, documents: FastAPI, service_token_secret: str,
 ) -> None:
-    # on the billing day documents draws the invoices first: a tax invoice's PDF waits for its invoice's
-    assert await api.renders("tax_invoice") == []
+    # on the billing day documents draws the invoices only: a tax invoice is by law its XML
+    assert len(await api.renders("invoice")) == 5
     await api.store_invoice_pdfs()
-    renders = await api.renders("tax_invoice")
-    assert len(renders) == 5
-    await api.store_invoice_pdfs()  # the same PDFs stored again ask for nothing more
-    assert len(await api.renders("tax_invoice")) == 5
-    data = TEMPLATES.get("tax_invoice").data_model.model_validate(renders[-1]["data"])
-    assert (data.number, str(data.total), data.seller.ipn, data.buyer.ipn) == ("1480", "415.87", SELLER_IPN, None)
-    [august, *_] = (await api.ok("GET", f"/consumers/{manual}/tax-invoices", api.staff()))["items"]
-    assert renders[-1]["source_event"] == f"billing.tax_invoice/{august['id']}"
-    assert renders[-1]["title"] == "Податкова накладна № 1480 від 25.08.2013"
-    document_id = uuid.uuid4()
-    async with api.database.transaction() as session:
-        await Copies(session, api.runtime).attach_document(DocumentStored(
-            document_id=document_id, consumer_id=manual, document_type="tax_invoice", period="2013-08",
-            title=renders[-1]["title"], file_name=renders[-1]["file_name"], content_type="application/pdf",
-            size=1000, sha256="0" * 64, replaces=None, source_event=renders[-1]["source_event"]))
-    assert (await api.ok("GET", f"/tax-invoices/{august['id']}", api.staff()))["document_id"] == str(document_id)
+    assert await api.renders("tax_invoice") == []
+    consumer = api.consumer_user(manual)
+    [august, *_] = (await api.ok("GET", f"/consumers/{manual}/tax-invoices", consumer))["items"]
+    assert august["document_id"] is None and august["has_pdf"] is True
+    xml = await api.call("GET", f"/tax-invoices/{august['id']}/xml", consumer)
+    assert xml.status_code == 200 and ET.fromstring(xml.content).findtext(".//HNUM") == "1480"  # noqa: S314
+
+    # two first downloads at once: one PDF, stored by documents once
+    first, second = await asyncio.gather(*(api.ok("POST", f"/tax-invoices/{august['id']}/pdf", consumer)
+                                           for _ in range(2)))
+    document_id = first["document_id"]
+    assert document_id is not None and second["document_id"] == document_id
+    assert (await api.ok("POST", f"/tax-invoices/{august['id']}/pdf", consumer))["document_id"] == document_id
+    assert (await api.ok("GET", f"/tax-invoices/{august['id']}", consumer))["document_id"] == document_id
+    async with documents.state.database.sessionmaker() as session:
+        stored = (await session.execute(sa.text("SELECT id, source_event, document_type FROM documents"))).all()
+    assert [tuple(map(str, row)) for row in stored] == [
+        (document_id, f"billing.tax_invoice/{august['id']}", "tax_invoice")]
+
+    reader = ServiceClient("http://documents", ServiceTokens(service_token_secret, issuer="gateway"),
+                           transport=httpx.ASGITransport(app=documents))
+    path = f"/api/v1/documents/{document_id}/content"
+    pdf = (await reader.open_stream(path, consumer))
+    first_bytes = await pdf.aread()
+    again = await reader.open_stream(path, consumer)
+    assert await again.aread() == first_bytes and first_bytes.startswith(b"%PDF-")
+    text = " ".join(PdfReader(io.BytesIO(first_bytes)).pages[0].extract_text().split())
+    assert "Податкова накладна № 1480" in text and SELLER_IPN in text
+    # a consumer cannot have another's drawn
+    other = api.consumer_user(uuid.uuid4())
+    assert (await api.call("POST", f"/tax-invoices/{august['id']}/pdf", other)).status_code == 404
 
 
 async def test_a_correcting_invoice_has_a_correction_calculation(api: Any, manual: uuid.UUID) -> None:
@@ -186,9 +237,10 @@ async def test_a_correcting_invoice_has_a_correction_calculation(api: Any, manua
         "correction", "1", "2013-09-02", str(correcting))
     assert (correction["corrects_tax_invoice_id"], correction["corrects_number"]) == (august["id"], "1480")
     assert (correction["amount_excl_vat"], correction["vat"], correction["total"]) == ("-48.26", "-9.65", "-57.91")
-    await api.store_invoice_pdfs()
-    [render] = await api.renders("tax_invoice_correction")
-    data = TEMPLATES.get("tax_invoice_correction").data_model.model_validate(render["data"])
+    async with api.database.transaction() as session:
+        details = await TaxInvoicing(session, api.runtime).one(api.staff(), uuid.UUID(correction["id"]))
+    data = render_data(details.document)  # what documents draws when its PDF is asked for
+    assert isinstance(data, TaxInvoiceCorrectionData)
     assert (data.corrects_number, str(data.corrects_issued_on), data.rows[0].reason) == ("1480", "2013-08-25", "102")
     await set_buyer(api, manual)
     checked = await api.ok("GET", f"/tax-invoices/{correction['id']}", api.staff())

@@ -9,6 +9,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from billing.endpoints import router
 from shared.testing import OTHER_BRANCH_ID, eventually
 from shared.testing_tenancy import Probe, TenancyCheck, callers
@@ -30,6 +32,9 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, res: A
     invoice = (await api.bill(own, point, PERIOD, 0, 100))["id"]
     await api.accept(own, "2013-07", [(point, "active", 1, "0", "0")])
     [tax_invoice] = (await api.ok("GET", f"/consumers/{own}/tax-invoices", api.staff()))["items"]
+    # its PDF drawn already (documents, which draws it on the first request, is not running here)
+    async with api.database.transaction() as session:
+        await session.execute(sa.text("UPDATE tax_invoices SET document_id = gen_random_uuid()"))
     await res.publish(api.payment("DON-1", "10.00"), api.payment("DON-2", "5.00", account_number="9999"),
                       api.payment("DON-3", "6.00", account_number="9998"))
     await res.answered(3)
@@ -67,6 +72,7 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, res: A
                                                                          "consumer_ids": [str(own)]},
                                            refused_when=skipped_as_unknown),
         "GET /api/v1/billing-runs/{run_id}": probe(f"/api/v1/billing-runs/{run['id']}"),
+        "GET /api/v1/billing-runs/{run_id}/documents": probe(f"/api/v1/billing-runs/{run['id']}/documents"),
         "GET /api/v1/consumers/{consumer_id}/payments": probe(f"{consumer}/payments"),
         "GET /api/v1/consumers/{consumer_id}/saldo": probe(f"{consumer}/saldo"),
         "GET /api/v1/consumers/{consumer_id}/reconciliation": probe(f"{consumer}/reconciliation"),
@@ -80,6 +86,7 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, res: A
         "GET /api/v1/consumers/{consumer_id}/tax-invoices": probe(f"{consumer}/tax-invoices"),
         "GET /api/v1/tax-invoices/{tax_invoice_id}": probe(f"/api/v1/tax-invoices/{tax_invoice['id']}"),
         "GET /api/v1/tax-invoices/{tax_invoice_id}/xml": probe(f"/api/v1/tax-invoices/{tax_invoice['id']}/xml"),
+        "POST /api/v1/tax-invoices/{tax_invoice_id}/pdf": probe(f"/api/v1/tax-invoices/{tax_invoice['id']}/pdf"),
         "POST /api/v1/tax-invoices/{tax_invoice_id}/registration": probe(
             f"/api/v1/tax-invoices/{tax_invoice['id']}/registration", json={"registration": "registered"}),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -301,6 +302,34 @@ async def test_documents_render_from_a_template_and_are_stored(
     assert unknown.json()["detail"]["fields"] == {"type": "template_unknown"}
     templates = (await service_client.get("/api/v1/templates")).json()
     assert "eds_invoice" in [template["type"] for template in templates]
+
+
+async def test_a_reference_renders_once_however_many_ask_at_the_same_time(
+    service_client: httpx.AsyncClient, app: FastAPI, raw_s3: Minio, bucket: str
+) -> None:
+    """A PDF rendered on its first download (a tax invoice's): two first downloads at once give one document."""
+    consumer_id = uuid.uuid4()
+    request = {
+        "consumer_id": str(consumer_id), "type": "eds_invoice", "title": "Рахунок № ЕЦП-2",
+        "source_event": "billing.tax_invoice/7f1c7a0e",
+        "data": {
+            "number": "ЕЦП-2", "issued_on": "2024-05-01",
+            "provider": {"name": "ТОВ «Мега-Білінг»", "edrpou": "37456124"},
+            "customer": {"name": "Кооператив «Автомобіліст-2»", "edrpou": "12345678"},
+            "signer_name": "Іваненко Іван Іванович", "signer_position": "Голова", "email": "a@example.com",
+            "price": "300.00", "vat_rate": "0.20",
+        },
+    }
+    first, second = await asyncio.gather(*(service_client.post("/api/v1/documents/render", json=request)
+                                           for _ in range(2)))
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json()["id"] == second.json()["id"]
+    assert await document_rows(app) == 1 and len(objects(raw_s3, bucket)) == 1
+    assert [message_type for message_type, _ in await outbox(app)] == ["documents.document_stored.v1"]
+    # later it is the same document again, and another consumer's request cannot take the reference
+    assert (await service_client.post("/api/v1/documents/render", json=request)).json()["id"] == first.json()["id"]
+    taken = await service_client.post("/api/v1/documents/render", json={**request, "consumer_id": str(uuid.uuid4())})
+    assert taken.status_code == 409 and taken.json()["detail"]["code"] == "reference_taken"
 
 
 async def test_document_stored_is_written_in_the_same_transaction_as_the_document(

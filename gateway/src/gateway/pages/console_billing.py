@@ -4,6 +4,7 @@ progress, and payments waiting for review (parked: assigned to a consumer or ret
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -189,8 +190,10 @@ async def start_billing_run(request: Request, visitor: Staff, period: TextForm =
 
 @router.get("/billing/runs/{run_id}")
 async def billing_run(request: Request, visitor: Staff, run_id: UUID) -> Response:
-    run = await billing_of(request).run(visitor.principal, run_id)
-    return pages_of(request).render(request, "console_billing_run.html", {"run": run})
+    billing = billing_of(request)
+    run, documents = await asyncio.gather(billing.run(visitor.principal, run_id),
+                                          billing.run_documents(visitor.principal, run_id))
+    return pages_of(request).render(request, "console_billing_run.html", {"run": run, "documents": documents})
 
 
 # payments waiting for review: they name no consumer, so no branch; administrators review them

@@ -23,7 +23,7 @@ from gateway.charts import amounts_chart
 from gateway.exports import EXTENSIONS, WRITERS, Table, invoices_table, payments_table
 from gateway.listing import group_by_year
 from gateway.messages import FormErrors, field_message, general_message
-from gateway.pages.common import AccountPages, billing_of, notice_of, own_account
+from gateway.pages.common import AccountPages, billing_of, documents_of, notice_of, own_account
 from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, SignedIn, Visitor
 from gateway.signing import SignatureStatus, party_of
@@ -212,6 +212,15 @@ async def payments_page(
 @router.get("/tax-invoices")
 async def tax_invoices_page(request: Request, visitor: ConsumerOnly) -> Response:
     return await render_tax_invoices(request, visitor.principal, own_account(visitor.principal))
+
+
+@router.get("/tax-invoices/{tax_invoice_id}/pdf")
+async def tax_invoice_pdf(request: Request, visitor: SignedIn, tax_invoice_id: UUID) -> Response:
+    """The tax invoice's PDF, the consumer's readable copy: billing has documents draw it on the first download."""
+    tax_invoice = await billing_of(request).tax_invoice_pdf(visitor.principal, tax_invoice_id)
+    if tax_invoice.document_id is None:
+        raise HTTPException(status_code=404)
+    return await documents_of(request).content(visitor.principal, tax_invoice.document_id)
 
 
 @router.get("/tax-invoices/{tax_invoice_id}/xml")

@@ -1,8 +1,8 @@
 """The billing service process: `uvicorn billing.app:app`.
 
 `create_app(settings)` builds it for any settings (tests build it for their own database and bus namespace, and
-may route its calls to identity through an in-process transport). Nothing is read from the environment at import:
-`app` is built from the environment when first asked for.
+may route its calls to identity and documents through in-process transports). Nothing is read from the environment
+at import: `app` is built from the environment when first asked for.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from shared.service import ServiceParts, create_service_app, module_app
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: BillingSettings, *, identity_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    runtime = Runtime.create(settings, identity_transport=identity_transport)
+def create_app(settings: BillingSettings, *, identity_transport: httpx.AsyncBaseTransport | None = None,
+               documents_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    runtime = Runtime.create(settings, identity_transport=identity_transport, documents_transport=documents_transport)
 
     async def start(app: FastAPI) -> None:
         worker = RunWorker(app.state.database, runtime)

@@ -78,21 +78,26 @@ class Copies:
                 corrections.append(corrected)
         return corrections
 
-    async def attach_document(self, event: DocumentStored) -> None:
-        """The PDF of an invoice or a tax invoice, by the reference billing gave when it asked for it."""
-        invoice_id = invoice_of_source_event(event.source_event)
-        tax_invoice_id = tax_invoice_of_source_event(event.source_event)
-        if event.document_type == INVOICE_DOCUMENT_TYPE and invoice_id is not None:
-            attached = await invoice_repository.attach_document(self.session, invoice_id, event.document_id)
-            await TaxInvoicing(self.session, self.runtime).ask_for_pdfs(invoice_id)
-        elif event.document_type in TAX_DOCUMENT_TYPES and tax_invoice_id is not None:
-            attached = await tax_invoice_repository.attach_tax_invoice_document(self.session, tax_invoice_id,
-                                                                                event.document_id)
-        else:
-            return
-        if not attached:
-            logger.warning("a stored PDF names no invoice of ours", extra=log_fields(
-                document_id=str(event.document_id), source_event=event.source_event))
+    async def attach_documents(self, events: Sequence[DocumentStored]) -> None:
+        """The PDFs of invoices and tax invoices, by the references billing gave when it asked for them: one
+        statement for many (a billing day stores a PDF per invoice)."""
+        invoices: dict[uuid.UUID, DocumentStored] = {}
+        tax_invoices: dict[uuid.UUID, DocumentStored] = {}
+        for event in events:
+            invoice_id = invoice_of_source_event(event.source_event)
+            tax_invoice_id = tax_invoice_of_source_event(event.source_event)
+            if event.document_type == INVOICE_DOCUMENT_TYPE and invoice_id is not None:
+                invoices[invoice_id] = event
+            elif event.document_type in TAX_DOCUMENT_TYPES and tax_invoice_id is not None:
+                tax_invoices[tax_invoice_id] = event
+        attached = await invoice_repository.attach_documents(
+            self.session, {invoice_id: event.document_id for invoice_id, event in invoices.items()})
+        attached |= await tax_invoice_repository.attach_tax_invoice_documents(
+            self.session, {tax_invoice_id: event.document_id for tax_invoice_id, event in tax_invoices.items()})
+        for row_id, event in (invoices | tax_invoices).items():
+            if row_id not in attached:
+                logger.warning("a stored PDF names no invoice of ours", extra=log_fields(
+                    document_id=str(event.document_id), source_event=event.source_event))
 
     async def keep_signature_status(self, event: DocumentStatusChanged) -> None:
         if event.document_type == INVOICE_DOCUMENT_TYPE:

@@ -14,9 +14,11 @@ from decimal import Decimal
 
 from billing.invoices import Invoices
 from billing.models import Invoice
+from billing.repositories import tax_invoices as tax_invoice_repository
 from billing.runtime import Runtime, utcnow
 from billing.settings import BillingSettings, get_settings
 from billing.tariffs import NewTariff, Tariffs
+from billing.tax import TaxInvoicing
 from shared import migrations
 from shared.auth import Principal, Role
 from shared.db import Database
@@ -83,11 +85,16 @@ class History:
 
     async def calculate(self, principal: Principal, consumer_id: uuid.UUID, period: str, *, at: datetime
                         ) -> Invoice:
-        """«Розрахувати» pressed at `at` by `principal` (the consumer's user): the period's invoice."""
+        """«Розрахувати» pressed at `at` by `principal` (the consumer's user): the period's invoice. The consumer
+        downloads its tax invoice too, so documents draws that PDF (it is drawn on the first download)."""
         self.runtime.now = lambda: at
         try:
             async with self.database.transaction() as session:
                 details, _ = await Invoices(session, self.runtime).issue(principal, consumer_id, period)
+            async with self.database.transaction() as session:
+                tax_invoices = await tax_invoice_repository.tax_invoices_of_invoices(session, [details.invoice.id])
+                for tax_invoice in tax_invoices.values():
+                    await TaxInvoicing(session, self.runtime).pdf(principal, tax_invoice.id)
         finally:
             self.runtime.now = utcnow
         return details.invoice

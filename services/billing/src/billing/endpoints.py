@@ -128,6 +128,14 @@ async def run(run_id: uuid.UUID, principal: StaffOnly, service: RunsDep) -> sche
     return schemas.RunOut.of(await service.one(principal, run_id))
 
 
+@router.get("/billing-runs/{run_id}/documents")
+async def run_documents(run_id: uuid.UUID, principal: StaffOnly, service: RunsDep) -> schemas.RunDocumentsOut:
+    """How far the documents of the run's invoices got: PDFs stored, sealed, tax invoices issued."""
+    found = await service.documents(principal, run_id)
+    return schemas.RunDocumentsOut(invoices=found.invoices, pdfs=found.pdfs, sealed=found.sealed,
+                                   tax_invoices=found.tax_invoices)
+
+
 # payments and saldo; a parked payment names no consumer, so no branch: administrators review them
 @router.get("/consumers/{consumer_id}/payments")
 async def payments(consumer_id: uuid.UUID, principal: PersonOrService, service: PaymentsDep,
@@ -178,6 +186,13 @@ async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: PersonOrService,
     document = (await service.one(principal, tax_invoice_id)).document
     return Response(to_xml(document), media_type="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{xml_file_name(document)}"'})
+
+
+@router.post("/tax-invoices/{tax_invoice_id}/pdf")
+async def tax_invoice_pdf(tax_invoice_id: uuid.UUID, principal: PersonOrService,
+                          service: TaxDep) -> schemas.TaxInvoiceOut:
+    """The tax invoice with its PDF's `document_id`: drawn by documents now if it was not before."""
+    return schemas.TaxInvoiceOut.of(await service.pdf(principal, tax_invoice_id))
 
 
 @router.post("/tax-invoices/{tax_invoice_id}/registration")

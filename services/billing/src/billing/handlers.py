@@ -31,8 +31,9 @@ class Handlers:
         """A billing period brings thousands of acts at once: many per transaction, one statement for their lines."""
         await self._copies(contexts[0]).accept_readings(events)
 
-    async def attach_document(self, event: DocumentStored, context: MessageContext) -> None:
-        await self._copies(context).attach_document(event)
+    async def attach_documents(self, events: list[DocumentStored], contexts: list[MessageContext]) -> None:
+        """A billing day stores a PDF per invoice: many per transaction."""
+        await self._copies(contexts[0]).attach_documents(events)
 
     async def keep_signature_status(self, event: DocumentStatusChanged, context: MessageContext) -> None:
         await self._copies(context).keep_signature_status(event)

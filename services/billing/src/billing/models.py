@@ -349,11 +349,8 @@ class TaxInvoice(Base):
     registration_note: Mapped[str | None] = mapped_column(sa.String(500))
     registration_changed_by: Mapped[uuid.UUID | None]
     registration_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    #: the PDF, once documents has stored it
+    #: the PDF, once documents has stored it: drawn when it is first asked for (`tax.TaxInvoicing.pdf`)
     document_id: Mapped[uuid.UUID | None]
-    #: the `documents.render_requested` body of its PDF, sent once the invoice's own PDF is stored: on the billing
-    #: day documents draws every invoice (what consumers pay by) before the tax invoices
-    render_request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 

@@ -64,6 +64,11 @@ class Runs:
             requested_by=principal.user_id, branch_id=branch_id, started_at=now, heartbeat_at=now,
         ))
 
+    async def documents(self, principal: Principal, run_id: uuid.UUID) -> run_repository.RunDocuments:
+        """How far the documents of the run's invoices got (the console shows it while the PDFs are stored)."""
+        await self.one(principal, run_id)
+        return await run_repository.run_documents(self.session, run_id)
+
     async def one(self, principal: Principal, run_id: uuid.UUID) -> BillingRun:
         found = await run_repository.run(self.session, run_id)
         # another branch's run (or an administrator's run over every branch) is not a staff member's to follow

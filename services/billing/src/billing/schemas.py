@@ -242,6 +242,17 @@ class RunOut(BaseModel):
                    finished_at=run.finished_at)
 
 
+class RunDocumentsOut(BaseModel):
+    #: the regular invoices of the run's consumers processed so far, for its period
+    invoices: int
+    #: of them, with their PDF stored
+    pdfs: int
+    #: of those, signed by the supplier's seal
+    sealed: int
+    #: their tax invoices: each an XML at once, its PDF drawn when first asked for
+    tax_invoices: int
+
+
 # payments and saldo
 class AllocationOut(BaseModel):
     invoice_id: uuid.UUID
@@ -334,6 +345,8 @@ class TaxInvoiceOut(BaseModel):
     registration: str
     registration_note: str | None
     document_id: uuid.UUID | None
+    #: whether it has a PDF to draw (`POST /tax-invoices/{id}/pdf`); a correction that changes no amount has none
+    has_pdf: bool
     completeness: CompletenessOut
 
     @classmethod
@@ -344,7 +357,7 @@ class TaxInvoiceOut(BaseModel):
             kind=row.kind, number=row.number, corrects_tax_invoice_id=row.corrects_tax_invoice_id,
             corrects_number=details.corrects_number, issued_on=row.issued_on, amount_excl_vat=row.amount_excl_vat,
             vat=row.vat, total=row.total, registration=row.registration, registration_note=row.registration_note,
-            document_id=row.document_id,
+            document_id=row.document_id, has_pdf=bool(details.document.rows),
             completeness=CompletenessOut(complete=not details.missing, missing=list(details.missing)),
         )
 

@@ -15,6 +15,8 @@ class BillingSettings(ServiceSettings):
     pay_by_days: int = 10
     #: where supplier branch details (name, EDRPOU, IBAN, address) for invoices come from
     identity_url: str = "http://127.0.0.1:8001"
+    #: who renders a tax invoice's PDF when it is first asked for
+    documents_url: str = "http://127.0.0.1:8004"
     service_timeout_seconds: float = 10.0
     #: how long the branches read from identity are kept before they are asked for again
     branches_cache_seconds: float = 300.0

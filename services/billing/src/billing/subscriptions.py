@@ -21,7 +21,7 @@ def subscriptions(runtime: Runtime) -> Subscriptions:
         on(ConsumerAccountUpdated, handlers.keep_consumer),
         on(MeteringPointChanged, handlers.keep_point),
         on_batch(ReadingsAccepted, handlers.accept_readings),
-        on(DocumentStored, handlers.attach_document),
+        on_batch(DocumentStored, handlers.attach_documents),
         on(DocumentStatusChanged, handlers.keep_signature_status),
         on_batch(PaymentReceived, handlers.receive_payments, refusal=refusal),
         on(PaymentReturned, handlers.return_payment, refusal=refusal),

@@ -14,7 +14,10 @@ transactions of one seller take their numbers one after another.
 The rows are the invoice's lines; the seller (the branch from identity, the VAT details from settings) and the
 buyer (the consumer's details from identity: name, ЄДРПОУ, VAT payer or not, ІПН) are kept as they were at issue,
 the buyer brought up to date by identity's every change of the consumer until the tax invoice is registered.
-Completeness and the XML are worked out from that whenever they are asked for.
+Completeness and the XML are worked out from that whenever they are asked for, and so is the PDF, the consumer's
+readable copy: the tax invoice is by law its XML, so a billing run issues the XML only (cheap: the rows it writes
+anyway), and documents draws a PDF when someone first asks for it (`TaxInvoicing.pdf`) — on the billing day the
+render workers draw the invoices, which consumers pay by, and no tax invoice a consumer never opens.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import sees_consumer, visible_consumer
-from billing.clients import Branch
+from billing.clients import SERVICE, Branch, UpstreamFailed
 from billing.domain import tax_invoices as rules
 from billing.domain.calculation import Line
 from billing.domain.periods import day_written
@@ -41,9 +45,7 @@ from billing.repositories.invoices import CORRECTING
 from billing.runtime import Runtime
 from billing.settings import BillingSettings
 from shared.auth import Principal
-from shared.bus import outbox
-from shared.contracts.documents import RenderRequested
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound, ServiceCallError
 
 SOURCE_EVENT_PREFIX = "billing.tax_invoice/"
 #: the documents service's templates of tax invoices (`rules.document_type`)
@@ -81,6 +83,8 @@ class Issued:
 class TaxInvoiceDetails:
     row: TaxInvoice
     invoice_number: str
+    #: the invoice's billing period
+    period: str
     corrects_number: str | None
     #: the tax invoice as the rules see it
     document: rules.TaxInvoice
@@ -157,8 +161,7 @@ class TaxInvoicing:
         self.sold = rules.products(runtime.settings.reactive_energy_unit_code)
 
     async def issue(self, issued: Sequence[Issued]) -> None:
-        """The tax invoices of invoices just written (in their transaction), with the requests for their PDFs kept
-        until the invoices' own PDFs are stored (`ask_for_pdfs`)."""
+        """The tax invoices of invoices just written (in their transaction); their PDFs are drawn when asked for."""
         if not issued:
             return
         corrected = await tax_invoice_repository.tax_invoices_of_invoices(
@@ -185,28 +188,39 @@ class TaxInvoicing:
                                           (row["amount_excl_vat"], row["vat"], row["total"]), item.lines)
                 document = _build(kind, invoice, number, seller_rules[item.branch.id], _party(buyer), corrects,
                                   self.sold)
-                tax_invoice_id = uuid.uuid4()
-                # a correction that changes no row's amount has nothing to draw
-                render = RenderRequested(
-                    consumer_id=row["consumer_id"], document_type=rules.document_type(document),
-                    period=row["period"], title=title(document), file_name=file_name(document),
-                    data=rules.render_data(document), source_event=source_event(tax_invoice_id),
-                    # the seller signs a tax invoice and registers it; the buyer does not sign it
-                    issued_on=document.issued_on, signers=("supplier",),
-                ).model_dump_json() if document.rows else None
                 rows.append({
-                    "id": tax_invoice_id, "consumer_id": row["consumer_id"], "invoice_id": row["id"], "kind": kind,
+                    "id": uuid.uuid4(), "consumer_id": row["consumer_id"], "invoice_id": row["id"], "kind": kind,
                     "number": document.number, "issued_on": document.issued_on,
                     "amount_excl_vat": document.amount_excl_vat, "vat": document.vat, "total": document.total,
                     "corrects_tax_invoice_id": corrects.id if corrects else None, "seller": seller, "buyer": buyer,
-                    "registration": NOT_REGISTERED, "render_request": render,
+                    "registration": NOT_REGISTERED,
                 })
         await tax_invoice_repository.insert_tax_invoices(self.session, rows)
 
-    async def ask_for_pdfs(self, invoice_id: uuid.UUID) -> None:
-        """Ask documents for the PDF of the invoice's tax invoice, now that the invoice's PDF is stored (once)."""
-        requests = await tax_invoice_repository.take_tax_invoice_render_requests(self.session, invoice_id)
-        await outbox.add(self.session, *(RenderRequested.model_validate(request) for request in requests))
+    async def pdf(self, principal: Principal, tax_invoice_id: uuid.UUID) -> TaxInvoiceDetails:
+        """The tax invoice with its PDF: drawn and stored by documents the first time it is asked for, from the tax
+        invoice as it is now (its buyer followed identity until registration). Documents answers a reference it has
+        a document for with that document, so first requests at once, or a retry, give one PDF."""
+        details = await self.one(principal, tax_invoice_id)
+        row, document = details.row, details.document
+        if row.document_id is not None:
+            return details
+        if not document.rows:
+            # a correction that changes no row's amount has nothing to draw
+            raise NotFound("this tax invoice has no PDF", code="tax_invoice_pdf_none")
+        try:
+            stored = await self.runtime.documents.post("/api/v1/documents/render", SERVICE, json={
+                "consumer_id": str(row.consumer_id), "type": rules.document_type(document),
+                "period": details.period, "title": title(document), "file_name": file_name(document),
+                "data": rules.render_data(document).model_dump(mode="json"), "source_event": source_event(row.id),
+                # the seller signs a tax invoice and registers it; the buyer does not sign it
+                "issued_on": document.issued_on.isoformat(), "signers": ["supplier"],
+            })
+        except (httpx.TransportError, ServiceCallError) as exc:
+            raise UpstreamFailed("the documents service cannot draw the PDF now") from exc
+        # documents' `document_stored` event brings the same id a moment later
+        row.document_id = uuid.UUID(stored["id"])
+        return details
 
     # reading
     async def listing(self, principal: Principal, consumer_id: uuid.UUID, year: int | None) -> tuple[
@@ -255,6 +269,7 @@ class TaxInvoicing:
                                      lines.get(invoice.id, []))
             document = _build(row.kind, issued, int(row.number), _seller_of(row.seller), _party(row.buyer), corrects,
                               self.sold)
-            details.append(TaxInvoiceDetails(row, invoice.number, corrects.number if corrects else None, document,
+            details.append(TaxInvoiceDetails(row, invoice.number, invoice.period, corrects.number if corrects else None,
+                                             document,
                                              rules.check_completeness(document)))
         return details

@@ -72,10 +72,30 @@ async def branch_of(session: AsyncSession, consumer_id: uuid.UUID) -> uuid.UUID 
     return await session.scalar(sa.select(Consumer.branch_id).where(Consumer.id == consumer_id))
 
 
-async def add(session: AsyncSession, document: Document) -> Document:
-    session.add(document)
+async def add_all(session: AsyncSession, documents: Sequence[Document]) -> None:
+    session.add_all(documents)
     await session.flush()
-    return document
+
+
+async def lock_references(session: AsyncSession, references: Sequence[str]) -> None:
+    """Hold the requesters' references (`source_event`) until the transaction ends: whoever stores a document for one
+    of them checks first that it has none, and no other transaction stores one in between. Taken in one order, so two
+    batches sharing references wait for each other instead of deadlocking."""
+    if references:
+        await session.execute(_LOCK_REFERENCES, {"references": sorted(set(references))})
+
+
+_LOCK_REFERENCES = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(reference, 0)) "
+    "FROM (SELECT reference FROM unnest(CAST(:references AS text[])) AS reference ORDER BY reference) AS ordered"
+)
+
+
+async def by_reference(session: AsyncSession, reference: str) -> Listed | None:
+    """The document stored for a requester's reference (`source_event`), if there is one."""
+    row = (await session.execute(_with_successor().where(Document.source_event == reference)
+                                 .order_by(Document.created_at).limit(1))).one_or_none()
+    return Listed(row[0], row[1]) if row else None
 
 
 async def stored_references(session: AsyncSession, references: Sequence[str]) -> set[str]:

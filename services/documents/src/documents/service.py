@@ -149,22 +149,31 @@ class Documents:
         return metadata
 
     async def _record(self, principal: Principal, new: NewDocument, metadata: Metadata, sha256: str) -> Listed:
-        document = await repository.add(self.session, Document(
+        [listed] = await self._record_all(principal, [(new, metadata, sha256)])
+        return listed
+
+    async def _record_all(self, principal: Principal,
+                          stored: Sequence[tuple[NewDocument, Metadata, str]]) -> list[Listed]:
+        """The rows of documents whose bytes are stored, and their `DocumentStored` events: one statement each for a
+        batch."""
+        today = business_today(utcnow())
+        documents = [Document(
             id=new.id, consumer_id=new.consumer_id, document_type=metadata.document_type, period=metadata.period,
             title=metadata.title, file_name=metadata.file_name,
             content_type=metadata.content_type, size=len(new.content), sha256=sha256, replaces_id=new.replaces,
             source_event=metadata.source_event, created_by=principal.user_id,
-            issued_on=metadata.issued_on or business_today(utcnow()),
+            issued_on=metadata.issued_on or today,
             signers=list(metadata.signers) if metadata.signers is not None else None,
-        ))
-        await bus.add(self.session, DocumentStored(
+        ) for new, metadata, sha256 in stored]
+        await repository.add_all(self.session, documents)
+        await bus.add(self.session, *(DocumentStored(
             document_id=document.id, consumer_id=document.consumer_id, document_type=document.document_type,
             period=document.period, title=document.title, file_name=document.file_name,
             content_type=document.content_type, size=document.size, sha256=document.sha256,
             replaces=document.replaces_id, source_event=document.source_event, issued_on=document.issued_on,
             signers=signers_of(document),
-        ))
-        return Listed(document, None)
+        ) for document in documents))
+        return [Listed(document, None) for document in documents]
 
     async def _check_replaceable(self, replaced_id: uuid.UUID, consumer_id: uuid.UUID, document_type: str) -> None:
         replaced = await repository.lock(self.session, replaced_id)
@@ -185,7 +194,17 @@ class Documents:
             raise NotFound("no such consumer", code="consumer_not_found")
 
     async def render_and_store(self, principal: Principal, request: RenderedDocument) -> Listed:
+        """The document rendered and stored; asked again for a reference (`source_event`) that has its document, that
+        document (a PDF rendered on its first download: two first downloads at once get one document)."""
         await self._check_consumer(principal, request.consumer_id)  # before the time rendering takes
+        if request.source_event is not None:
+            # a second request for the reference waits here until the first's transaction ends, then finds its row
+            await repository.lock_references(self.session, [request.source_event])
+            stored = await repository.by_reference(self.session, request.source_event)
+            if stored is not None:
+                if stored.document.consumer_id != request.consumer_id:
+                    raise Conflict("that reference names another consumer's document", code="reference_taken")
+                return stored
         template, data, metadata = self._prepare(request)
         pdf = await self.runtime.renderer.render(template, data)
         return await self.store(principal, NewDocument(request.consumer_id, metadata, pdf, request.replaces))
@@ -207,7 +226,9 @@ class Documents:
         """Render requests from other services (`documents.render_requested.v1`), many at once: rendered side by
         side in the worker processes, uploaded side by side, recorded in the caller's transaction. A reference
         (`source_event`) that has its document already is skipped: the requester was answered before."""
-        done = await repository.stored_references(self.session, [r.source_event for r in requests if r.source_event])
+        references = [request.source_event for request in requests if request.source_event]
+        await repository.lock_references(self.session, references)
+        done = await repository.stored_references(self.session, references)
         fresh: dict[str, RenderedDocument] = {}
         for request in requests:
             if request.source_event not in done:
@@ -224,10 +245,7 @@ class Documents:
             self.runtime.store.put(sha256, new.content, "application/pdf")
             for sha256, new in zip(hashes, news, strict=True)
         ))
-        return [
-            await self._record(SERVICE_PRINCIPAL, new, metadata, sha256)
-            for new, metadata, sha256 in zip(news, checked, hashes, strict=True)
-        ]
+        return await self._record_all(SERVICE_PRINCIPAL, list(zip(news, checked, hashes, strict=True)))
 
     # reading
     async def find(self, principal: Principal, found: DocumentFilter, *, limit: int, offset: int) -> Page:

@@ -21,6 +21,18 @@ def any_of(column: InstrumentedAttribute[Any], values: Iterable[Any]) -> sa.Colu
     return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
 
 
+async def set_documents(session: AsyncSession, table: str, documents: dict[Any, Any]) -> set[Any]:
+    """`document_id` of many rows of a table (id → document id) in one statement; the ids of the rows there were."""
+    if not documents:
+        return set()
+    # our own table's name, no outside input
+    statement = sa.text(f"UPDATE {table} SET document_id = given.document_id "  # noqa: S608
+                        "FROM unnest(CAST(:ids AS uuid[]), CAST(:document_ids AS uuid[])) AS given(id, document_id) "
+                        f"WHERE {table}.id = given.id RETURNING {table}.id")
+    result = await session.execute(statement, {"ids": list(documents), "document_ids": list(documents.values())})
+    return set(result.scalars())
+
+
 #: column types whose values travel as one text each (`insert_rows`)
 _JOINED_TYPES = (sa.Numeric, sa.Integer, sa.Boolean)
 _JOINED_NULL = "NULL"

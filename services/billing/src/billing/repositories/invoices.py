@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.domain.calculation import Calculation, Line, Totals
 from billing.models import Base, DocumentSignature, Invoice, InvoiceLine, Reading
-from billing.repositories.bulk import any_of, insert_rows
+from billing.repositories.bulk import any_of, insert_rows, set_documents
 
 #: the kinds of invoice (`invoices.kind`)
 REGULAR = "regular"
@@ -135,11 +135,9 @@ async def numbers_of(session: AsyncSession, invoice_ids: Iterable[uuid.UUID]) ->
     return {row.id: row.number for row in rows}
 
 
-async def attach_document(session: AsyncSession, invoice_id: uuid.UUID, document_id: uuid.UUID) -> bool:
-    """Records the invoice's PDF; False when there is no such invoice."""
-    result = await session.execute(
-        sa.update(Invoice).where(Invoice.id == invoice_id).values(document_id=document_id).returning(Invoice.id))
-    return result.scalar_one_or_none() is not None
+async def attach_documents(session: AsyncSession, documents: dict[uuid.UUID, uuid.UUID]) -> set[uuid.UUID]:
+    """Records invoices' PDFs (invoice id → document id); the invoices there were."""
+    return await set_documents(session, Invoice.__tablename__, documents)
 
 
 async def signature_statuses(session: AsyncSession, document_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

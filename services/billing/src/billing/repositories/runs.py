@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -43,6 +44,35 @@ async def run_batch(session: AsyncSession, run_id: uuid.UUID, start: int, size: 
     arrays count from 1 and include both ends."""
     statement = sa.select(BillingRun.consumer_ids[start + 1:start + size]).where(BillingRun.id == run_id)
     return list((await session.execute(statement)).scalar_one() or [])
+
+
+@dataclass(frozen=True)
+class RunDocuments:
+    """How far the documents of a run's invoices got: the invoices of the run's consumers (processed so far) for its
+    period, how many have their PDF stored, how many of those the supplier's seal has signed, and their tax
+    invoices (each an XML from the moment it is issued; its PDF is drawn when first asked for)."""
+
+    invoices: int
+    pdfs: int
+    sealed: int
+    tax_invoices: int
+
+
+async def run_documents(session: AsyncSession, run_id: uuid.UUID) -> RunDocuments:
+    row = (await session.execute(_RUN_DOCUMENTS, {"run_id": run_id})).one()
+    return RunDocuments(row.invoices, row.pdfs, row.sealed, row.tax_invoices)
+
+
+_RUN_DOCUMENTS = sa.text(
+    "SELECT count(i.id) AS invoices, count(i.document_id) AS pdfs, "
+    "count(s.document_id) FILTER (WHERE s.status IN ('signed_by_supplier', 'signed_by_both')) AS sealed, "
+    "count(t.id) AS tax_invoices "
+    "FROM billing_runs r CROSS JOIN LATERAL unnest(r.consumer_ids[1:r.processed]) AS c(consumer_id) "
+    "JOIN invoices i ON i.consumer_id = c.consumer_id AND i.period = r.period AND i.kind = 'regular' "
+    "LEFT JOIN document_signatures s ON s.document_id = i.document_id "
+    "LEFT JOIN tax_invoices t ON t.invoice_id = i.id "
+    "WHERE r.id = :run_id"
+)
 
 
 async def claim_stale_runs(session: AsyncSession, stale_before: datetime, now: datetime) -> list[uuid.UUID]:

@@ -8,12 +8,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models import Base, TaxInvoice, TaxInvoiceCounter
-from billing.repositories.bulk import insert_rows
+from billing.repositories.bulk import insert_rows, set_documents
 
 
 async def take_tax_invoice_numbers(session: AsyncSession, seller_tax_number: str, year: int, month: int,
@@ -83,26 +82,10 @@ async def tax_invoices_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) ->
     return {found.id: found for found in (await session.execute(statement)).scalars()}
 
 
-async def attach_tax_invoice_document(session: AsyncSession, tax_invoice_id: uuid.UUID,
-                                      document_id: uuid.UUID) -> bool:
-    result = await session.execute(sa.update(TaxInvoice).where(TaxInvoice.id == tax_invoice_id).values(
-        document_id=document_id).returning(TaxInvoice.id))
-    return result.scalar_one_or_none() is not None
-
-
-async def take_tax_invoice_render_requests(session: AsyncSession, invoice_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The PDF requests kept for the invoice's tax invoice, cleared as they are taken."""
-    result = await session.execute(_TAKE_RENDER_REQUESTS, {"invoice_id": invoice_id})
-    return list(result.scalars())
-
-
-# RETURNING gives the row after the update: the request is read from the rows locked before it
-_TAKE_RENDER_REQUESTS = sa.text(
-    "WITH waiting AS (SELECT id, render_request FROM tax_invoices "
-    "WHERE invoice_id = :invoice_id AND render_request IS NOT NULL FOR UPDATE) "
-    "UPDATE tax_invoices SET render_request = NULL FROM waiting WHERE tax_invoices.id = waiting.id "
-    "RETURNING waiting.render_request"
-).columns(sa.column("render_request", JSONB))
+async def attach_tax_invoice_documents(session: AsyncSession, documents: dict[uuid.UUID, uuid.UUID]
+                                       ) -> set[uuid.UUID]:
+    """Records tax invoices' PDFs (tax invoice id → document id); the tax invoices there were."""
+    return await set_documents(session, TaxInvoice.__tablename__, documents)
 
 
 async def set_unregistered_buyer(session: AsyncSession, consumer_id: uuid.UUID, buyer: dict[str, Any]) -> None:
