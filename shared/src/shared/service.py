@@ -36,7 +36,7 @@ from shared.metrics import (
     HTTP_REQUESTS,
 )
 from shared.settings import ServiceSettings
-from shared.telemetry import setup_logging, setup_tracing
+from shared.telemetry import FASTAPI_TELEMETRY, setup_logging, setup_tracing
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 #: the `reason` label of `cabinet_events_dead_lettered_total` (shared.bus.consumer)
@@ -94,6 +94,7 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         # before any endpoint: what PostgreSQL cannot store is refused as the caller's error, never a 500
         dependencies=[Depends(refuse_unstorable_input)],
+        telemetry=FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)
