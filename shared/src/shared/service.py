@@ -65,7 +65,9 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
         if settings.migrate_on_start:
             await migrations.upgrade(parts.migrations_dir, settings.database_url)
         database = Database(settings.database_url, pool_size=settings.database_pool_size)
-        SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
+        if settings.otlp_endpoint:
+            # a span per statement, worth its cost only when spans are exported (it passes nothing on)
+            SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
         if isinstance(pool := database.engine.pool, QueuePool):
             DB_POOL_CHECKED_OUT.labels(service).set_function(pool.checkedout)
         initialise_event_series(service, parts.subscriptions)
