@@ -57,6 +57,25 @@ async def test_forgetting_makes_the_next_page_ask_again() -> None:
     assert identity.calls == 2
 
 
+async def test_forgetting_a_user_forgets_each_of_their_sessions_and_no_one_elses() -> None:
+    """A password change ends the user's other sessions: none of them may open a page from the cache."""
+
+    class TwoUsers(CountingResolver):
+        async def resolve_session(self, principal: Principal, session_token: str) -> ResolvedSession:
+            self.calls += 1
+            user = USER if session_token.startswith("mine") else USER.model_copy(update={"id": uuid4()})
+            return ResolvedSession(session_id=uuid4(), expires_at=datetime.now(UTC) + timedelta(hours=1), user=user)
+
+    identity = TwoUsers("any")
+    cache = SessionCache(identity, ttl_seconds=60, max_entries=100)
+    for token in ("mine-laptop", "mine-phone", "someone-else's"):
+        await cache.resolve(token, None)
+    cache.forget_user(USER.id)
+    for token in ("mine-laptop", "mine-phone", "someone-else's"):
+        await cache.resolve(token, None)
+    assert identity.calls == 3 + 2
+
+
 async def test_entries_expire() -> None:
     identity = CountingResolver("good")
     cache = SessionCache(identity, ttl_seconds=0.05, max_entries=100)

@@ -57,7 +57,7 @@ from gateway.signature_client import SignatureClient
 from shared.auth import ServiceTokens, check_routes_name_roles
 from shared.http import ServiceClient
 from shared.service import install_observability
-from shared.telemetry import setup_logging, setup_tracing
+from shared.telemetry import FASTAPI_TELEMETRY, setup_logging, setup_tracing
 
 #: the modules whose routers serve the pages (the site map's test reads their routes)
 PAGE_MODULES = (
@@ -102,6 +102,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        telemetry=FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     app.state.pages = Pages(load_catalogues(), demo_keys=settings.demo_keys)

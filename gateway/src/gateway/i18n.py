@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Final
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
@@ -36,6 +37,10 @@ _KOPECK = Decimal("0.01")
 #: a billing month as the services write it: `2013-08` (there is no year 0)
 PERIOD_PATTERN: Final = re.compile(r"(?!0000)(\d{4})-(0[1-9]|1[0-2])")
 _SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
+#: babel's locales parsed once: formatting with a locale's name parses it again for every amount and date of a page
+_LOCALES: Final = {language: Locale.parse(language) for language in LANGUAGES}
+#: money and quantities are grouped the English way, then the comma becomes a space
+_GROUPING: Final = Locale.parse("en")
 
 
 def N_(message: str) -> str:
@@ -65,14 +70,15 @@ def format_date(value: date) -> str:
     """`dd.mm.yyyy`, the same in every language, as in the manual (25.08.2013); datetimes as Kyiv dates."""
     if isinstance(value, datetime):
         value = value.astimezone(BUSINESS_TIME_ZONE).date()
-    return babel_format_date(value, "dd.MM.yyyy", locale=DEFAULT_LANGUAGE)
+    return babel_format_date(value, "dd.MM.yyyy", locale=_LOCALES[DEFAULT_LANGUAGE])
 
 
 def format_datetime(value: datetime) -> str:
     """`dd.mm.yyyy hh:mm` in Kyiv time."""
     if value.tzinfo is None:
         raise ValueError("a naive datetime cannot be shown in Kyiv time")
-    return babel_format_datetime(value, "dd.MM.yyyy HH:mm", tzinfo=BUSINESS_TIME_ZONE, locale=DEFAULT_LANGUAGE)
+    return babel_format_datetime(value, "dd.MM.yyyy HH:mm", tzinfo=BUSINESS_TIME_ZONE,
+                                 locale=_LOCALES[DEFAULT_LANGUAGE])
 
 
 def format_money(amount: Decimal | int) -> str:
@@ -84,7 +90,7 @@ def format_money(amount: Decimal | int) -> str:
         raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
     kopecks = Decimal(amount).quantize(_KOPECK, rounding=ROUND_HALF_UP)
     # English symbols give "1,238.88"; only the group separator differs from the cabinet's format
-    return format_decimal(kopecks, "#,##0.00", locale="en").replace(",", " ")
+    return format_decimal(kopecks, "#,##0.00", locale=_GROUPING).replace(",", " ")
 
 
 def format_iban(iban: str) -> str:
@@ -99,7 +105,7 @@ def format_quantity(value: Decimal | int) -> str:
     grouped like money: `12 345.6`, `4.32165`."""
     if not isinstance(value, Decimal | int):
         raise TypeError(f"quantities must be Decimal, not {type(value).__name__}")
-    return format_decimal(value, "#,##0.######", locale="en").replace(",", " ")
+    return format_decimal(value, "#,##0.######", locale=_GROUPING).replace(",", " ")
 
 
 def format_period(period: str, language: str) -> str:
@@ -108,16 +114,16 @@ def format_period(period: str, language: str) -> str:
     if match is None:
         return period
     month = date(int(match.group(1)), int(match.group(2)), 1)
-    return babel_format_date(month, "LLLL yyyy", locale=language)
+    return babel_format_date(month, "LLLL yyyy", locale=_LOCALES.get(language, language))
 
 
 def format_size(size: int, language: str) -> str:
     """A file size in the language's units, to one decimal above a kilobyte: «312 кБ», «1,5 МБ»."""
     if size < 1024:
-        return format_unit(size, "digital-byte", length="short", locale=language)
+        return format_unit(size, "digital-byte", length="short", locale=_LOCALES.get(language, language))
     value = Decimal(size)
     for unit in _SIZE_UNITS:
         value /= 1024
         if value < 1024 or unit == _SIZE_UNITS[-1]:
             break
-    return format_unit(value, unit, length="short", format="#,##0.#", locale=language)
+    return format_unit(value, unit, length="short", format="#,##0.#", locale=_LOCALES.get(language, language))

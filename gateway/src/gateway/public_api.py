@@ -43,7 +43,7 @@ from gateway.settings import GatewaySettings
 from shared.errors import ServiceCallError
 from shared.inputs import IsoDate
 from shared.service import file_download
-from shared.telemetry import log_fields
+from shared.telemetry import FASTAPI_TELEMETRY, log_fields
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +331,7 @@ def create_public_api(
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     app.state.access_tokens = AccessTokenCache(identity, settings.access_token_cache_seconds)

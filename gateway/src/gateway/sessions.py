@@ -1,8 +1,9 @@
 """Who is visiting: the session cookie resolved by identity, briefly remembered in this process.
 
 A page would otherwise cost one extra call to identity; a resolved session is reused for a few seconds
-(`session_cache_seconds`), keyed by a hash of the token so the cache never holds the token itself. Logout and
-changes to the user drop the entry at once; other processes see them within those seconds.
+(`session_cache_seconds`), keyed by a hash of the token so the cache never holds the token itself. Logout drops
+the entry at once, and changes to the user (a password change ends their other sessions) drop all the user's;
+other gateway processes see them within those seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import Annotated
+from uuid import UUID
 
 from cachetools import TTLCache
 from fastapi import Depends, Request
@@ -68,6 +70,13 @@ class SessionCache:
 
     def forget(self, session_token: str) -> None:
         self._sessions.pop(self._key(session_token), None)
+
+    def forget_user(self, user_id: UUID) -> None:
+        """Every session of the user this process remembers: a password change ends the user's other sessions,
+        and a change of the user is shown on the next page of each (rare: a scan of the cache is cheap)."""
+        for key, resolved in list(self._sessions.items()):
+            if resolved is not None and resolved.user.id == user_id:
+                self._sessions.pop(key, None)
 
 
 def principal_of(session: ResolvedSession | None, client_ip: str | None) -> Principal:

@@ -21,8 +21,9 @@ class GatewaySettings(ServiceSettings):
     #: how long to wait for a service before showing the "temporarily unavailable" page (for a download:
     #: for each next piece of it, however long the whole takes)
     service_timeout_seconds: float = 10.0
-    #: a resolved session is reused for this long, so a page costs no extra call to identity
-    session_cache_seconds: float = 5.0
+    #: a resolved session is reused for this long, so a page costs no extra call to identity; a session ended
+    #: elsewhere (another gateway process, staff) still opens pages of this process for up to this long
+    session_cache_seconds: float = 15.0
     session_cache_size: int = 10_000
     #: a resolved access token of the public API is reused for this long (a revoked one may still work in another
     #: gateway process until then)

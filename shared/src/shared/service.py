@@ -36,7 +36,7 @@ from shared.metrics import (
     HTTP_REQUESTS,
 )
 from shared.settings import ServiceSettings
-from shared.telemetry import setup_logging, setup_tracing
+from shared.telemetry import FASTAPI_TELEMETRY, setup_logging, setup_tracing
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 #: the `reason` label of `cabinet_events_dead_lettered_total` (shared.bus.consumer)
@@ -65,7 +65,9 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
         if settings.migrate_on_start:
             await migrations.upgrade(parts.migrations_dir, settings.database_url)
         database = Database(settings.database_url, pool_size=settings.database_pool_size)
-        SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
+        if settings.otlp_endpoint:
+            # a span per statement, worth its cost only when spans are exported (it passes nothing on)
+            SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
         if isinstance(pool := database.engine.pool, QueuePool):
             DB_POOL_CHECKED_OUT.labels(service).set_function(pool.checkedout)
         initialise_event_series(service, parts.subscriptions)
@@ -94,6 +96,7 @@ def create_service_app(parts: ServiceParts) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         # before any endpoint: what PostgreSQL cannot store is refused as the caller's error, never a 500
         dependencies=[Depends(refuse_unstorable_input)],
+        telemetry=FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     app.state.service_tokens = ServiceTokens(settings.service_token_secret.get_secret_value(), issuer=service)

@@ -12,8 +12,9 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -21,11 +22,16 @@ from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
 _configured = False
+
+#: `FastAPI(telemetry=...)` of every app: the OpenTelemetry instrumentation (`shared.service.install_observability`)
+#: makes the one span of a request; FastAPI's own would add spans of its dependencies and serialization to each
+#: request, and metrics and logs beside ours, on every request once a tracer provider is set
+FASTAPI_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
 
 
 class ActionsOnly(Sampler):
@@ -51,12 +57,16 @@ class ActionsOnly(Sampler):
 
 def setup_tracing(service_name: str, otlp_endpoint: str | None) -> None:
     """Spans are exported over OTLP/HTTP to `otlp_endpoint` (the full URL, `.../v1/traces`) when it is set;
-    the batch processor's pace follows the standard `OTEL_BSP_*` variables."""
+    the batch processor's pace follows the standard `OTEL_BSP_*` variables.
+
+    Without an endpoint no span is recorded (a recorded span nobody exports is only CPU, a few per request), but
+    trace ids are still made and passed on: the logs of one action still carry one trace id."""
     global _configured
     if _configured:
         return
     provider = TracerProvider(
-        resource=Resource.create({"service.name": service_name}), sampler=ParentBased(root=ActionsOnly()),
+        resource=Resource.create({"service.name": service_name}),
+        sampler=ParentBased(root=ActionsOnly()) if otlp_endpoint else ALWAYS_OFF,
     )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -37,9 +37,10 @@ def _settings_page(
 
 
 def _user_changed(request: Request, visitor: Visitor) -> None:
-    """The cached copy of this user is out of date: the next page asks identity again."""
-    if visitor.session_token is not None:
-        sessions_of(request).forget(visitor.session_token)
+    """The cached copies of this user are out of date (and a password change has ended the user's other
+    sessions): the next page of each asks identity again."""
+    if visitor.user is not None:
+        sessions_of(request).forget_user(visitor.user.id)
 
 
 @router.get("/settings")
