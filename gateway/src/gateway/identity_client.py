@@ -111,6 +111,7 @@ class ConsumerUser(_Answer):
     login: str
     email: str
     consumer_role: ConsumerRole | None = None
+    created_at: datetime | None = None
 
 
 class Invitation(_Answer):
