@@ -47,9 +47,12 @@ from gateway.identity_client import (
     AccessToken,
     Branch,
     BranchRef,
+    Colleagues,
     Consumer,
     ConsumerRef,
     ConsumerUser,
+    Invitation,
+    InvitationLink,
     LinkedConsumer,
     NewAccessToken,
     User,
@@ -86,6 +89,7 @@ from gateway.notify_client import (
     Reply,
 )
 from gateway.pages.access_tokens import EXPIRY_DAYS, SCOPE_LABELS
+from gateway.pages.colleagues import ROLE_DESCRIPTIONS, ROLE_LABELS
 from gateway.pages.common import AccountPages
 from gateway.pages.console_metering import REGISTERS, ZONES, installation_input
 from gateway.pages.money import InvoiceRow
@@ -95,7 +99,7 @@ from gateway.readings_view import CSV_SAMPLE, IMPORT_COLUMNS, XML_SAMPLE, Window
 from gateway.rendering import billing_months, create_environment, frame_context
 from gateway.signature_client import Certificate, DocumentStatus, SignableDocument, Signature
 from gateway.signing import CertificateState, Party, SignatureStatus
-from shared.auth import Role
+from shared.auth import ConsumerRole, Role
 
 TEMPLATES_DIR = Path(gateway.__file__).parent / "templates"
 CATALOGUES = load_catalogues()
@@ -108,7 +112,7 @@ CONSUMER_REF = ConsumerRef(
 )
 CONSUMER_USER = User(
     id=uuid4(), login="avto2buh", email="buh@avto2.example.ua", pending_email="nova@avto2.example.ua",
-    role=Role.CONSUMER, consumer=CONSUMER_REF,
+    role=Role.CONSUMER, consumer_role=ConsumerRole.DIRECTOR, consumer=CONSUMER_REF,
 )
 STAFF_USER = User(id=uuid4(), login="dogovir01", email="dogovir@dtek.example.ua", role=Role.STAFF, branch=BRANCH)
 CONSUMER = Consumer(
@@ -504,8 +508,10 @@ FEEDBACK = Feedback(id=uuid4(), user_id=CONSUMER_USER.id, login="avto2buh", role
 LETTER_FORM = {"addressee_type": "settlements", "letter_type": "", "subject": "Тема", "text": "я" * 1001}
 SIGNABLE = SignableDocument(document_id=DOCUMENT.id, consumer_id=CONSUMER.id, type="invoice", title="Рахунок 0789/8/1",
                             issued_on=date(2013, 8, 25), status=SignatureStatus.SIGNED_BY_SUPPLIER)
+#: a director's home page: both the money and the readings panels
+SEES_ALL = {"sees_money": True, "sees_readings": True}
 OPEN_HOME = {"saldo": DEBT, "saldo_kind": "debt", "awaiting": [SIGNABLE] * 11, "window": OPEN_WINDOW,
-             "window_notice": None, "signs_on_paper": False}
+             "window_notice": None, "signs_on_paper": False, **SEES_ALL}
 PAPER_HOME = {**OPEN_HOME, "awaiting": [], "signs_on_paper": True}
 
 # pages whose context depends on the language (the reference lists of notify come in three languages)
@@ -554,13 +560,13 @@ CABINET_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("home.html", CONSUMER_USER, {"saldo": OVERPAYMENT, "saldo_kind": "overpayment", "awaiting": [],
                                   "window": CLOSED_WINDOW, "window_notice": WindowNotice(
                                       "Readings cannot be entered now. The input opens on %(opens_on)s.",
-                                      {"opens_on": "25.09.2013"}), "signs_on_paper": False}),
+                                      {"opens_on": "25.09.2013"}), "signs_on_paper": False, **SEES_ALL}),
     ("home.html", CONSUMER_USER, {"saldo": None, "saldo_kind": None, "awaiting": None, "window": None,
-                                  "window_notice": None, "signs_on_paper": False}),
+                                  "window_notice": None, "signs_on_paper": False, **SEES_ALL}),
     ("home.html", CONSUMER_USER, PAPER_HOME),
     ("home.html", CONSUMER_USER, {"saldo": DEBT.model_copy(update={"saldo": Decimal(0)}), "saldo_kind": "settled",
                                   "awaiting": [SIGNABLE], "window": OPEN_WINDOW, "window_notice": None,
-                                  "signs_on_paper": False}),
+                                  "signs_on_paper": False, **SEES_ALL}),
     ("supplier.html", CONSUMER_USER, {"branch": FULL_BRANCH, "consumer": CONSUMER_REF}),
     ("supplier.html", CONSUMER_USER, {"branch": None, "consumer": CONSUMER_REF}),
     ("feedback.html", CONSUMER_USER, {"page": "/readings?period=2013-08", "text": "—", "limit": 2000,
@@ -630,14 +636,38 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
         "scope_labels": SCOPE_LABELS, "expiry_days": EXPIRY_DAYS, "api_base_url": "http://127.0.0.1:8000/api/v1",
         "notice": None,
     }),
+    ("users.html", CONSUMER_USER, {
+        "colleagues": Colleagues(users=[
+            ConsumerUser(id=CONSUMER_USER.id, login="avto2buh", email="buh@avto2.example.ua",
+                         consumer_role=ConsumerRole.DIRECTOR),
+            ConsumerUser(id=uuid4(), login="avto2eng", email="eng@avto2.example.ua",
+                         consumer_role=ConsumerRole.ENGINEER),
+        ], invitations=[Invitation(id=uuid4(), email="view@avto2.example.ua", consumer_role=ConsumerRole.VIEWER,
+                                   expires_at=datetime(2013, 8, 29, tzinfo=UTC))]),
+        "errors": FormErrors(), "values": {"email": "", "consumer_role": "accountant"}, "refused": "—",
+        "role_labels": ROLE_LABELS, "role_descriptions": ROLE_DESCRIPTIONS, "notice": "✓",
+    }),
+    ("users.html", CONSUMER_USER, {
+        "colleagues": Colleagues(users=[], invitations=[]), "errors": REFUSED,
+        "values": {"email": "x", "consumer_role": "viewer"}, "refused": None, "role_labels": ROLE_LABELS,
+        "role_descriptions": ROLE_DESCRIPTIONS, "notice": None,
+    }),
+    ("invitation.html", None, {
+        "token": "t" * 43, "invitation": InvitationLink(
+            consumer=LinkedConsumer(account_number="0789", name="Кооператив"), email="buh@avto2.example.ua",
+            consumer_role=ConsumerRole.ACCOUNTANT),
+        "login": "avto2buh", "errors": REFUSED, "role_labels": ROLE_LABELS, "role_descriptions": ROLE_DESCRIPTIONS,
+    }),
     ("console_list.html", STAFF_USER, {"query": "0789", "consumers": [CONSUMER]}),
     ("console_list.html", STAFF_USER, {"query": "", "consumers": []}),
     ("console_new.html", STAFF_USER, {"branches": [FULL_BRANCH], "values": CONSUMER_FORM, "errors": REFUSED}),
     ("console_consumer.html", STAFF_USER, {
-        "consumer": CONSUMER, "users": [ConsumerUser(id=uuid4(), login="avto2buh", email="buh@avto2.example.ua")],
-        "notice": "✓",
+        "consumer": CONSUMER, "users": [ConsumerUser(id=uuid4(), login="avto2buh", email="buh@avto2.example.ua",
+                                                     consumer_role=ConsumerRole.ACCOUNTANT)],
+        "notice": "✓", "role_labels": ROLE_LABELS,
     }),
-    ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": [], "notice": None}),
+    ("console_consumer.html", STAFF_USER, {"consumer": CONSUMER, "users": [], "notice": None,
+                                           "role_labels": ROLE_LABELS}),
     ("activation_code.html", STAFF_USER, {"consumer": CONSUMER, "activation_code": "7K3M-Q9TX-2BHD", "title": "—"}),
     ("documents.html", CONSUMER_USER, {
         "groups": document_rows([DOCUMENT, OLD_DOCUMENT], {DOCUMENT.id: SIGNABLE.model_copy(update={
@@ -880,7 +910,7 @@ def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
 
 @pytest.mark.parametrize("template", ["invoices.html", "payments.html", "reconciliation.html", "tax_invoices.html",
                                       "documents.html", "certificates.html", "letters.html", "console_letters.html",
-                                      "access_tokens.html",
+                                      "access_tokens.html", "users.html",
                                       "console_list.html", "console_points.html", "console_billing.html",
                                       "console_signatures.html", "console_feedback.html", "tariffs.html",
                                       "console_consumer.html"])

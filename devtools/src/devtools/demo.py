@@ -46,7 +46,7 @@ from metering.demo import History as MeteringHistory
 from metering.demo import RegisterOf
 from metering.models import ActSource
 from metering.settings import MeteringSettings
-from shared.auth import Principal, Role, ServiceTokens
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens
 from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.res import PaymentReceived
 from shared.settings import ServiceSettings
@@ -139,8 +139,10 @@ class Signers:
     def of(cls, trust: Mapping[str, str], demo: Mapping[str, str]) -> Signers:
         """The signers of `identity.demo`'s consumer and branch (its `--json` answer)."""
         branch_id = uuid.UUID(demo["branch_id"])
+        # the cooperative's accountant does everything there: enters readings, signs acts and invoices
         accountant = Principal(user_id=uuid.UUID(demo["accountant_user_id"]), role=Role.CONSUMER,
-                               consumer_id=uuid.UUID(demo["consumer_id"]), branch_id=branch_id, issuer="demo")
+                               consumer_id=uuid.UUID(demo["consumer_id"]), branch_id=branch_id,
+                               consumer_role=ConsumerRole.DIRECTOR, issuer="demo")
         manager = Principal(user_id=uuid.UUID(demo["staff_user_id"]), role=Role.STAFF, branch_id=branch_id,
                             issuer="demo")
         return cls(SignerFiles.of(trust, "accountant").signer(accountant),

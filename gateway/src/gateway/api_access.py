@@ -154,8 +154,9 @@ async def api_caller(
                          {"WWW-Authenticate": 'Bearer error="invalid_token"'})
     user = resolved.user
     caller = ApiCaller(
+        # the owner's role inside the consumer goes along: a token acts with at most its owner's rights
         Principal(user_id=user.id, consumer_id=user.consumer.id, role=Role.CONSUMER, ip=ip,
-                  branch_id=user.consumer.branch.id),
+                  branch_id=user.consumer.branch.id, consumer_role=user.consumer_role),
         resolved.access_token.id, resolved.access_token.prefix, frozenset(resolved.access_token.scopes),
     )
     # the log of calls (gateway.public_api.CallLog) names who called

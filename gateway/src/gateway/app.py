@@ -30,6 +30,7 @@ from gateway.pages import (
     account,
     auth,
     certificates,
+    colleagues,
     console,
     console_billing,
     console_letters,
@@ -63,6 +64,7 @@ from shared.telemetry import FASTAPI_TELEMETRY, setup_logging, setup_tracing
 PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
     certificates, eds, signing_api, readings, money, reconciliation, supplier, feedback, description, access_tokens,
+    colleagues,
 )
 
 

@@ -22,7 +22,7 @@ from gateway.messages import general_message, refusal_sentence, retry_after_seco
 from gateway.pages.common import safe_next, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.security import CsrfRefused, clear_session_cookie, session_token_of
-from gateway.sessions import LoginRequired, NotAllowed, current_visitor
+from gateway.sessions import LoginRequired, NotAllowed, NotPermitted, current_visitor
 from shared.errors import ServiceCallError
 from shared.telemetry import log_fields
 
@@ -70,6 +70,11 @@ _FILE_TOO_LARGE = (
 _FORM_TOO_LARGE = (
     N_("Too much was sent"),
     N_("The form sent more than the cabinet takes from it. Please go back and try again."),
+)
+_NOT_PERMITTED = (
+    N_("Your role does not allow this"),
+    N_("Your role in the cabinet does not allow this page. The director of your company, who manages the cabinet's "
+       "users in Settings, can change your role."),
 )
 _CSRF_REFUSED = (
     N_("The form has expired"),
@@ -188,6 +193,12 @@ def install_error_pages(app: FastAPI) -> None:
     async def not_allowed(request: Request, _: Exception) -> Response:
         return _standard_page(request, 403)
 
+    async def not_permitted(request: Request, _: Exception) -> Response:
+        if _from_script(request):
+            translations = pages_of(request).translations(request)
+            return api_refusal(403, "capability_forbidden", general_message(translations, "capability_forbidden"))
+        return error_page(request, 403, *_NOT_PERMITTED)
+
     async def service_refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceCallError)
         if _from_script(request) and 400 <= exc.status_code < 500:
@@ -248,6 +259,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(CsrfRefused, csrf_refused)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(NotAllowed, not_allowed)
+    app.add_exception_handler(NotPermitted, not_permitted)
     app.add_exception_handler(ServiceCallError, service_refused)
     app.add_exception_handler(httpx.TransportError, service_unreachable)
     app.add_exception_handler(RequestTooLarge, too_large)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
-from shared.auth import Principal, Role
+from shared.auth import ConsumerRole, Principal, Role
 from shared.http import ServiceClient
 
 _API = "/api/v1"
@@ -42,6 +42,8 @@ class User(_Answer):
     email: str
     pending_email: str | None = None
     role: Role
+    #: a consumer's user's role inside the consumer (director, accountant, engineer, viewer)
+    consumer_role: ConsumerRole | None = None
     consumer: ConsumerRef | None = None
     branch: BranchRef | None = None
 
@@ -108,6 +110,28 @@ class ConsumerUser(_Answer):
     id: UUID
     login: str
     email: str
+    consumer_role: ConsumerRole | None = None
+    created_at: datetime | None = None
+
+
+class Invitation(_Answer):
+    id: UUID
+    email: str
+    consumer_role: ConsumerRole
+    expires_at: datetime
+
+
+class Colleagues(_Answer):
+    """A consumer's users, and the invitations waiting to be accepted."""
+
+    users: list[ConsumerUser]
+    invitations: list[Invitation]
+
+
+class InvitationLink(_Answer):
+    consumer: LinkedConsumer
+    email: str
+    consumer_role: ConsumerRole
 
 
 class ConsumerDetails(_Answer):
@@ -298,6 +322,34 @@ class IdentityClient:
     async def resolve_access_token(self, principal: Principal, token: str) -> ResolvedAccessToken:
         answer = await self._client.post(f"{_API}/access-tokens/resolve", principal, json={"token": token})
         return ResolvedAccessToken.model_validate(answer)
+
+    # a consumer's colleagues, managed by its director
+    async def colleagues(self, principal: Principal) -> Colleagues:
+        return Colleagues.model_validate(await self._client.get(f"{_API}/me/colleagues", principal))
+
+    async def invite_colleague(self, principal: Principal, email: str, consumer_role: str) -> None:
+        await self._client.post(f"{_API}/me/colleagues/invitations", principal,
+                                json={"email": email, "consumer_role": consumer_role})
+
+    async def withdraw_invitation(self, principal: Principal, invitation_id: UUID) -> None:
+        await self._client.delete(f"{_API}/me/colleagues/invitations/{invitation_id}", principal)
+
+    async def change_colleague_role(self, principal: Principal, user_id: UUID, consumer_role: str) -> None:
+        await self._client.request("PATCH", f"{_API}/me/colleagues/{user_id}", principal,
+                                   json={"consumer_role": consumer_role})
+
+    async def remove_colleague(self, principal: Principal, user_id: UUID) -> None:
+        await self._client.delete(f"{_API}/me/colleagues/{user_id}", principal)
+
+    async def invitation(self, principal: Principal, token: str) -> InvitationLink:
+        return InvitationLink.model_validate(await self._client.get(f"{_API}/invitations/{token}", principal))
+
+    async def accept_invitation(
+        self, principal: Principal, *, token: str, login: str, password: str, password_confirmation: str
+    ) -> User:
+        answer = await self._client.post(f"{_API}/invitations/accept", principal, json={
+            "token": token, "login": login, "password": password, "password_confirmation": password_confirmation})
+        return User.model_validate(answer["user"])
 
     # supplier staff
     async def branches(self, principal: Principal) -> list[Branch]:

@@ -128,6 +128,7 @@ FIELD_MESSAGES: dict[tuple[str, str], str] = {
     ("name", "required"): N_("Please name the key, for example after the program that uses it."),
     ("name", "too_long"): N_("The name must be at most 100 characters long."),
     ("scopes", "required"): N_("Choose at least one thing the program may do."),
+    ("scopes", "beyond_role"): N_("A program's key may do only what your role in the cabinet allows you."),
     ("expires_in_days", "out_of_range"): N_("Choose how long the key is valid from the list."),
 }
 
@@ -147,6 +148,14 @@ _FIELD_FALLBACK = N_("Please check this field.")
 #: service itself failing is the error page's, 503); what can never clear says what to do instead
 GENERAL_MESSAGES: dict[str, str] = {
     "invalid_credentials": N_("Wrong login or password."),
+    "capability_forbidden": N_(
+        "Your role in the cabinet does not allow this. The director of your company can change your role."
+    ),
+    "last_director": N_(
+        "The company must keep at least one director in the cabinet. Make another colleague a director first."
+    ),
+    "user_not_found": N_("This user is no longer among your company's users."),
+    "invitation_not_found": N_("This invitation has already been accepted or withdrawn."),
     "session_invalid": N_("Your session has ended. Please log in again."),
     "no_match": N_(
         "We could not find a registration with this activation code and e-mail address. Please contact the "
@@ -387,6 +396,23 @@ REGISTRATION_LINK_PROBLEMS: dict[str, tuple[str, str]] = {
             "Log in with the login and password chosen at registration. If another colleague needs access, "
             "ask your supplier for another activation code."
         ),
+    ),
+}
+
+INVITATION_PROBLEMS: dict[str, tuple[str, str]] = {
+    "invitation_unknown": (
+        N_("This invitation link is not valid"),
+        N_("Please check that you opened the whole link from the invitation letter, or ask your colleague to "
+           "invite you again."),
+    ),
+    "invitation_expired": (
+        N_("This invitation has expired"),
+        N_("Invitations are valid for 72 hours. Please ask your colleague to invite you again."),
+    ),
+    "invitation_used": (
+        N_("This invitation has already been used"),
+        N_("If you have accepted it, log in with the login and password you chose. Otherwise ask your colleague "
+           "to invite you again."),
     ),
 }
 

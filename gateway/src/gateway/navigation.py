@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.i18n import N_
-from shared.auth import STAFF_ROLES, Role
+from shared.auth import STAFF_ROLES, Capability, ConsumerRole, Principal, Role
 
 SIGNED_IN = frozenset({Role.CONSUMER, Role.STAFF, Role.ADMIN})
 CONSUMERS = frozenset({Role.CONSUMER})
@@ -24,9 +24,13 @@ class Section:
     path: str
     roles: frozenset[Role]
     children: tuple[Section, ...] = field(default=())
+    #: what a consumer's user's role inside the consumer must allow to see the page in the menus
+    capability: Capability | None = None
 
-    def visible_to(self, role: Role) -> bool:
-        return role in self.roles
+    def visible_to(self, role: Role, consumer_role: ConsumerRole) -> bool:
+        if role not in self.roles:
+            return False
+        return self.capability is None or Principal(role=role, consumer_role=consumer_role).may(self.capability)
 
 
 _SIGNATURE_STATUSES = N_("Signature statuses")
@@ -57,8 +61,9 @@ NAVIGATION: tuple[Section, ...] = (
         N_("Goods"),
         "/readings",
         CONSUMERS,
+        capability=Capability.SEE_READINGS,
         children=(
-            Section(_READINGS, "/readings", CONSUMERS),
+            Section(_READINGS, "/readings", CONSUMERS, capability=Capability.SEE_READINGS),
             Section(_TARIFFS, "/tariffs", CONSUMERS),
             Section(_IMPORT_FORMAT, "/help/readings-import", CONSUMERS),
         ),
@@ -67,19 +72,21 @@ NAVIGATION: tuple[Section, ...] = (
         N_("Money"),
         "/invoices",
         CONSUMERS,
+        capability=Capability.SEE_MONEY,
         children=(
-            Section(_INVOICES, "/invoices", CONSUMERS),
-            Section(N_("Payments"), "/payments", CONSUMERS),
-            Section(N_("Reconciliation act"), "/reconciliation", CONSUMERS),
-            Section(N_("Tax invoices"), "/tax-invoices", CONSUMERS),
+            Section(_INVOICES, "/invoices", CONSUMERS, capability=Capability.SEE_MONEY),
+            Section(N_("Payments"), "/payments", CONSUMERS, capability=Capability.SEE_MONEY),
+            Section(N_("Reconciliation act"), "/reconciliation", CONSUMERS, capability=Capability.SEE_MONEY),
+            Section(N_("Tax invoices"), "/tax-invoices", CONSUMERS, capability=Capability.SEE_MONEY),
         ),
     ),
     Section(
         N_("Contracts and documents"),
         "/documents",
         CONSUMERS,
+        capability=Capability.SEE_DOCUMENTS,
         children=(
-            Section(N_("Documents"), "/documents", CONSUMERS),
+            Section(N_("Documents"), "/documents", CONSUMERS, capability=Capability.SEE_DOCUMENTS),
             Section(_CERTIFICATES, "/signature/certificates", CONSUMERS),
             Section(_OBTAIN_SIGNATURE, "/eds", CONSUMERS),
         ),
@@ -140,22 +147,25 @@ NAVIGATION: tuple[Section, ...] = (
 ACCOUNT_PAGES: tuple[Section, ...] = (
     Section(N_("Settings"), "/settings", SIGNED_IN),
     Section(N_("Access for an accounting program (API)"), "/settings/access-tokens", CONSUMERS),
+    Section(N_("Users"), "/settings/users", CONSUMERS, capability=Capability.MANAGE_USERS),
     Section(N_("Message to the developers"), "/feedback", SIGNED_IN),
 )
 
 
-def navigation_for(role: Role) -> list[Section]:
-    return [section for section in NAVIGATION if section.visible_to(role)]
+def navigation_for(role: Role, consumer_role: ConsumerRole = ConsumerRole.DIRECTOR) -> list[Section]:
+    """The bar's sections for the role (a consumer's user's: for their role inside the consumer; the director's,
+    unless said, has them all)."""
+    return [section for section in NAVIGATION if section.visible_to(role, consumer_role)]
 
 
-def site_map_for(role: Role) -> list[Section]:
+def site_map_for(role: Role, consumer_role: ConsumerRole = ConsumerRole.DIRECTOR) -> list[Section]:
     """Every page a visitor with this role can open from the menus, nested as in the navigation."""
 
     def visible(sections: tuple[Section, ...]) -> list[Section]:
         return [
-            Section(s.label, s.path, s.roles, tuple(visible(s.children)))
+            Section(s.label, s.path, s.roles, tuple(visible(s.children)), s.capability)
             for s in sections
-            if s.visible_to(role)
+            if s.visible_to(role, consumer_role)
         ]
 
     return visible(NAVIGATION) + visible(ACCOUNT_PAGES)

@@ -184,7 +184,8 @@ def frame_context(
     query: str = "",
 ) -> dict[str, Any]:
     """What the page frame (header, navigation, language switch, forms) needs on every page."""
-    navigation = navigation_for(role)
+    consumer_role = visitor_user.consumer_role if visitor_user is not None else None
+    navigation = navigation_for(role, consumer_role) if consumer_role is not None else navigation_for(role)
     return {
         "lang": language,
         "translations": translations,

@@ -9,8 +9,9 @@ other gateway processes see them within those seconds.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from cachetools import TTLCache
@@ -19,7 +20,7 @@ from fastapi import Depends, Request
 from gateway.identity_client import IdentityClient, ResolvedSession, User
 from gateway.security import session_token_of
 from gateway.settings import GatewaySettings
-from shared.auth import PEOPLE, STAFF_ROLES, Principal, Role
+from shared.auth import PEOPLE, STAFF_ROLES, Capability, Principal, Role
 from shared.errors import ServiceCallError
 
 
@@ -29,6 +30,10 @@ class LoginRequired(Exception):
 
 class NotAllowed(Exception):
     """The signed-in user's role may not open this page."""
+
+
+class NotPermitted(Exception):
+    """The consumer's user's role inside their consumer (director, accountant...) does not allow this page."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def principal_of(session: ResolvedSession | None, client_ip: str | None) -> Prin
     # the services keep staff to their branch's consumers by it (an administrator has none: every branch)
     branch_id = user.branch.id if user.branch else None
     return Principal(user_id=user.id, consumer_id=consumer_id, role=user.role, ip=client_ip,
-                     session_id=session.session_id, branch_id=branch_id)
+                     session_id=session.session_id, branch_id=branch_id, consumer_role=user.consumer_role)
 
 
 def anonymous(request: Request) -> Principal:
@@ -142,6 +147,19 @@ async def consumer_visitor(visitor: Annotated[Visitor, Depends(signed_in_visitor
     return visitor
 
 
+def consumer_who_may(capability: Capability) -> Callable[..., Coroutine[Any, Any, Visitor]]:
+    """Pages of a consumer's own data that the user's role inside the consumer must allow (the services refuse the
+    same; the page says so first, in the visitor's words)."""
+
+    async def dependency(visitor: Annotated[Visitor, Depends(consumer_visitor)]) -> Visitor:
+        if not visitor.principal.may(capability):
+            raise NotPermitted()
+        return visitor
+
+    dependency.serves = frozenset({Role.CONSUMER})  # type: ignore[attr-defined]
+    return dependency
+
+
 # Each page names the visitors it serves by one of these (`shared.auth.roles_of` reads them; the app refuses to
 # start with a page that names none): what each dependency lets through, intersected along the chain.
 current_visitor.serves = frozenset(Role)  # type: ignore[attr-defined]
@@ -156,3 +174,11 @@ SignedIn = Annotated[Visitor, Depends(signed_in_visitor)]
 Staff = Annotated[Visitor, Depends(staff_visitor)]
 Admin = Annotated[Visitor, Depends(admin_visitor)]
 ConsumerOnly = Annotated[Visitor, Depends(consumer_visitor)]
+#: pages of a consumer's own data, by what the user's role inside the consumer must allow
+ReadingsViewer = Annotated[Visitor, Depends(consumer_who_may(Capability.SEE_READINGS))]
+ReadingsEditor = Annotated[Visitor, Depends(consumer_who_may(Capability.SUBMIT_READINGS))]
+MoneyViewer = Annotated[Visitor, Depends(consumer_who_may(Capability.SEE_MONEY))]
+MoneyHandler = Annotated[Visitor, Depends(consumer_who_may(Capability.HANDLE_MONEY))]
+DocumentsViewer = Annotated[Visitor, Depends(consumer_who_may(Capability.SEE_DOCUMENTS))]
+#: the consumer's director, who manages its users
+UsersManager = Annotated[Visitor, Depends(consumer_who_may(Capability.MANAGE_USERS))]

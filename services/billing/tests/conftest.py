@@ -31,7 +31,7 @@ from devtools.res_simulator import Answers, publish_events
 from identity.app import create_app as create_identity_app
 from identity.settings import IdentitySettings
 from identity.staff import Staff
-from shared.auth import Principal, Role, ServiceTokens
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
@@ -122,7 +122,8 @@ def admin() -> Principal:
 
 
 def consumer_user(consumer_id: uuid.UUID) -> Principal:
-    return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER, ip="198.51.100.7")
+    return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER, ip="198.51.100.7",
+                     consumer_role=ConsumerRole.DIRECTOR)
 
 
 class Api(ServiceApi):

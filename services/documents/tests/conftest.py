@@ -20,7 +20,7 @@ from minio import Minio
 from documents.app import create_app
 from documents.repository import keep_consumer
 from documents.settings import DocumentsSettings
-from shared.auth import Principal, Role, ServiceTokens
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens
 from shared.testing import BRANCH_ID, delete_bus, staff_of
 
 S3_ACCESS_KEY = "cabinet-test"
@@ -154,6 +154,7 @@ def consumer_client(client_for: Callable[[Principal], httpx.AsyncClient]) -> Cal
     """`consumer_client(consumer_id)`: a signed-in user of that consumer."""
 
     def make(consumer_id: uuid.UUID) -> httpx.AsyncClient:
-        return client_for(Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER))
+        return client_for(Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER,
+                                    consumer_role=ConsumerRole.DIRECTOR))
 
     return make

@@ -81,6 +81,7 @@ def principal_of(user: dict[str, Any], ip: str = CLIENT_IP) -> Principal:
     return Principal(
         user_id=uuid.UUID(user["id"]), consumer_id=uuid.UUID(consumer["id"]) if consumer else None,
         role=Role(user["role"]), ip=ip, branch_id=uuid.UUID(branch["id"]) if branch else None,
+        consumer_role=user.get("consumer_role"),
     )
 
 

@@ -21,7 +21,9 @@ async def test_consumer_details_and_search(api: Any, world: Any) -> None:
     user = await api.register(world)
     details = await api.ok("GET", f"/consumers/{world.consumer['id']}", world.staff_a)
     assert details["consumer"] == world.consumer
-    assert details["users"] == [{"id": user["id"], "login": "avtomobilist", "email": "demo@cabinet.local"}]
+    [listed] = details["users"]
+    assert {key: listed[key] for key in ("id", "login", "email", "consumer_role")} == {
+        "id": user["id"], "login": "avtomobilist", "email": "demo@cabinet.local", "consumer_role": "director"}
     assert world.consumer["branch"] == {"id": world.branch_a["id"], "name": world.branch_a["name"]}
     assert (world.consumer["billing_day"], world.consumer["self_calculation"], world.consumer["e_signature"]) == (
         25, True, True)

@@ -48,6 +48,8 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
     }
     public = "public: a secret (password, link token, activation code) guards it, not the caller; throttled"
     own_user_only = "the signed-in user's own account, checked against the stored user (principal_mismatch)"
+    own_consumer_users = ("the signed-in director's own consumer's users, checked against the stored user; another "
+                          "consumer's user or invitation is answered as missing (test_colleagues)")
     exempt = {
         "POST /api/v1/sessions": public,
         "POST /api/v1/sessions/resolve": public,
@@ -65,6 +67,13 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
         "GET /api/v1/me/access-tokens": own_user_only,
         "POST /api/v1/me/access-tokens": own_user_only,
         "DELETE /api/v1/me/access-tokens/{token_id}": own_user_only,
+        "GET /api/v1/me/colleagues": own_consumer_users,
+        "POST /api/v1/me/colleagues/invitations": own_consumer_users,
+        "DELETE /api/v1/me/colleagues/invitations/{invitation_id}": own_consumer_users,
+        "PATCH /api/v1/me/colleagues/{user_id}": own_consumer_users,
+        "DELETE /api/v1/me/colleagues/{user_id}": own_consumer_users,
+        "GET /api/v1/invitations/{token}": public,
+        "POST /api/v1/invitations/accept": public,
         "POST /api/v1/access-tokens/resolve": "services only (the gateway): the token, a secret, names its user",
         "GET /api/v1/branches": "the branches' own details, printed on every invoice: no consumer's data",
     }

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from metering.app import create_app
 from metering.consumers import keep_consumer
 from metering.settings import MeteringSettings
-from shared.auth import Principal, Role, ServiceTokens
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.topology import declare_exchange
 from shared.business_calendar import BUSINESS_TIME_ZONE
@@ -81,7 +81,8 @@ def staff() -> Principal:
 
 
 def consumer_user(consumer_id: uuid.UUID) -> Principal:
-    return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER)
+    return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER,
+                     consumer_role=ConsumerRole.DIRECTOR)
 
 
 def account(consumer_id: uuid.UUID | None = None, **changes: Any) -> ConsumerAccountCreated:

@@ -18,6 +18,7 @@ from notify.domain.letters import (
 )
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
+    ColleagueInvited,
     EmailChanged,
     EmailChangeRequested,
     LoginChanged,
@@ -146,6 +147,7 @@ def test_every_letter_is_html_with_both_language_sections() -> None:
         LoginChanged(user_id=uuid4(), email="a@example.com", old_login="a" * 6, new_login="b" * 6),
         PasswordChanged(user_id=uuid4(), login="l" * 6, email="a@example.com"),
         onboarding_package(),
+        invitation(),
     ]
     letters = [letter for event in events for letter in compose(event)]
     letters.append(letter_answered(answered(), recipient="a@example.com", login="avtomobilist"))
@@ -257,3 +259,22 @@ def test_the_subject_a_consumer_typed_cannot_inject_markup_into_the_reply_letter
 def test_a_reply_letter_with_an_unsafe_link_is_refused() -> None:
     with pytest.raises(UnsafeLink):
         letter_answered(answered(letter_url="javascript:alert(1)"), recipient="a@example.com", login="l" * 6)
+
+
+def invitation() -> ColleagueInvited:
+    return ColleagueInvited(
+        invitation_id=uuid4(), consumer_id=uuid4(), account_number="0789", consumer_name="Кооператив «Автомобіліст-2»",
+        email="buh@avto2.example.com", consumer_role="accountant", invited_by_login="avto2.director", link_url=LINK,
+        expires_at=EXPIRES_WINTER,
+    )
+
+
+def test_a_colleague_is_invited_with_their_role_named_in_both_languages() -> None:
+    [letter] = compose(invitation())
+
+    assert (letter.kind, letter.recipient) == (LetterKind.COLLEAGUE_INVITATION, "buh@avto2.example.com")
+    assert letter.subject.startswith("Запрошення до системи")
+    for body in (letter.text, letter.html):
+        assert "Ваша роль:" in body and "бухгалтер" in body and "avto2.director" in body
+        assert body.index("Щоб приєднатися") < body.index("Чтобы присоединиться")
+    assert LINK in letter.text

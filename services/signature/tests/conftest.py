@@ -39,7 +39,7 @@ from documents.settings import DocumentsSettings
 from identity.app import create_app as create_identity_app
 from identity.demo import DemoData, create_demo_data
 from identity.settings import IdentitySettings
-from shared.auth import Principal, Role, ServiceTokens
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens
 from shared.bus import Topology
 from shared.bus.tables import OUTBOX
 from shared.testing import delete_bus, eventually, wait_for_consumer
@@ -255,7 +255,8 @@ class Cabinet:
     @staticmethod
     def consumer_user(consumer_id: uuid.UUID) -> Principal:
         """Another signed-in user of that consumer."""
-        return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER)
+        return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER,
+                         consumer_role=ConsumerRole.DIRECTOR)
 
     async def store_document(
         self, consumer_id: uuid.UUID, *, document_type: str = "act", content: bytes | None = None,

@@ -7,6 +7,11 @@ Who may see which consumer's data is one rule, `Principal.may_see` (and `Princip
 consumers), used by every service: a consumer's user sees their own consumer's, staff the consumers of their
 branch (each branch is a tenant), administrators and services every consumer's. Every route names the roles it
 serves (`require_roles`); `check_routes_name_roles` refuses to build an app with a route that does not.
+
+Inside one consumer, each user has a consumer role (`ConsumerRole`: director, accountant, engineer, viewer) and may do
+what its capabilities say (`Principal.may`, the one table `CAPABILITIES`); a route names the capability it needs with
+`require_roles(..., capability=...)`, so every service refuses what the role may not do, whatever the menu shows.
+The supplier's people and services are not limited by it: their roles already say what they may do.
 """
 
 from __future__ import annotations
@@ -43,6 +48,53 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+class ConsumerRole(StrEnum):
+    """What a consumer's user is to their company in the cabinet."""
+
+    #: everything, signs every document, and manages the consumer's users
+    DIRECTOR = "director"
+    #: money and documents, signs invoices and reconciliation acts; no readings
+    ACCOUNTANT = "accountant"
+    #: readings and their acts, signs those acts; no money
+    ENGINEER = "engineer"
+    #: sees, never changes nor signs
+    VIEWER = "viewer"
+
+
+class Capability(StrEnum):
+    SEE_READINGS = "see_readings"
+    #: readings entered or imported
+    SUBMIT_READINGS = "submit_readings"
+    #: invoices, payments, saldo, tax invoices, the reconciliation
+    SEE_MONEY = "see_money"
+    #: an invoice or a reconciliation act asked for
+    HANDLE_MONEY = "handle_money"
+    #: the documents list
+    SEE_DOCUMENTS = "see_documents"
+    #: invoices, tax invoices and reconciliation acts signed (or refused)
+    SIGN_MONEY_DOCUMENTS = "sign_money_documents"
+    #: acts of readings transfer signed (or refused)
+    SIGN_READINGS_ACTS = "sign_readings_acts"
+    #: colleagues invited, their roles changed, removed
+    MANAGE_USERS = "manage_users"
+
+
+_SEE_ALL = frozenset({Capability.SEE_READINGS, Capability.SEE_MONEY, Capability.SEE_DOCUMENTS})
+CAPABILITIES: dict[ConsumerRole, frozenset[Capability]] = {
+    ConsumerRole.DIRECTOR: frozenset(Capability),
+    ConsumerRole.ACCOUNTANT: frozenset({
+        Capability.SEE_MONEY, Capability.HANDLE_MONEY, Capability.SEE_DOCUMENTS, Capability.SIGN_MONEY_DOCUMENTS,
+    }),
+    ConsumerRole.ENGINEER: frozenset({
+        Capability.SEE_READINGS, Capability.SUBMIT_READINGS, Capability.SIGN_READINGS_ACTS,
+    }),
+    ConsumerRole.VIEWER: _SEE_ALL,
+}
+
+#: the document types of money (the rest but readings acts are general documents: contracts, packages...)
+MONEY_DOCUMENT_TYPES = frozenset({"invoice", "tax_invoice", "tax_invoice_correction", "reconciliation_act"})
+READINGS_DOCUMENT_TYPES = frozenset({"readings_act"})
+
 STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 #: a signed-in person of either side
 PEOPLE = frozenset({Role.CONSUMER, Role.STAFF, Role.ADMIN})
@@ -58,11 +110,40 @@ class Principal(BaseModel):
     #: the supplier branch the user belongs to: a staff member's employer, a consumer user's serving branch;
     #: None for administrators (who work for every branch) and services
     branch_id: UUID | None = None
+    #: a consumer's user's role inside their consumer; None for everyone else (and a consumer's user whose role is
+    #: not named may do nothing but what needs no capability)
+    consumer_role: ConsumerRole | None = None
     issuer: str = "gateway"
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    def may(self, capability: Capability) -> bool:
+        """Whether the principal's role inside its consumer allows this; the supplier's side is not limited by it."""
+        if self.role != Role.CONSUMER:
+            return True
+        return self.consumer_role is not None and capability in CAPABILITIES[self.consumer_role]
+
+    def may_see_document(self, document_type: str) -> bool:
+        """A money document is seen by who sees money, a readings act by who sees readings, the rest by who sees
+        documents."""
+        if document_type in MONEY_DOCUMENT_TYPES:
+            return self.may(Capability.SEE_MONEY)
+        if document_type in READINGS_DOCUMENT_TYPES:
+            return self.may(Capability.SEE_READINGS)
+        return self.may(Capability.SEE_DOCUMENTS)
+
+    def may_sign(self, document_type: str) -> bool:
+        """A readings act is signed by who signs acts; every other document by who signs money documents."""
+        if document_type in READINGS_DOCUMENT_TYPES:
+            return self.may(Capability.SIGN_READINGS_ACTS)
+        return self.may(Capability.SIGN_MONEY_DOCUMENTS)
+
+    def require(self, capability: Capability) -> None:
+        if not self.may(capability):
+            raise Forbidden(f"a {self.consumer_role} may not do this", code="capability_forbidden",
+                            extra={"capability": capability.value})
 
     def may_see(self, consumer_id: UUID, branch_id: UUID | None) -> bool:
         """Whether the principal may see (and, as its role allows, change) the data of this consumer, whose branch
@@ -122,6 +203,7 @@ class ServiceTokens:
             "ip": principal.ip,
             "sid": str(principal.session_id) if principal.session_id else None,
             "bid": str(principal.branch_id) if principal.branch_id else None,
+            "crole": principal.consumer_role.value if principal.consumer_role else None,
             "iss": self._issuer,
             "aud": _AUDIENCE,
             "iat": now,
@@ -143,6 +225,7 @@ class ServiceTokens:
                 ip=claims.get("ip"),
                 session_id=UUID(claims["sid"]) if claims.get("sid") else None,
                 branch_id=UUID(claims["bid"]) if claims.get("bid") else None,
+                consumer_role=ConsumerRole(claims["crole"]) if claims.get("crole") else None,
                 issuer=claims["iss"],
             )
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
@@ -161,13 +244,19 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """The dependency by which a route names the roles it serves; any other role is refused (403)."""
+def require_roles(
+    *roles: Role, capability: Capability | None = None
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """The dependency by which a route names the roles it serves, and what a consumer's user's role must allow;
+    any other role is refused (403 `role_forbidden`), a consumer role without the capability too
+    (403 `capability_forbidden`)."""
     allowed = frozenset(roles)
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(f"role {principal.role} may not do this", code="role_forbidden")
+        if capability is not None:
+            principal.require(capability)
         return principal
 
     dependency.serves = allowed  # type: ignore[attr-defined]  # read by `roles_of`

@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from shared.auth import Principal, Role, ServiceTokens, roles_of
+from shared.auth import ConsumerRole, Principal, Role, ServiceTokens, roles_of
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,13 @@ def callers(
 
     return [
         Caller("other consumer", Principal(user_id=user("other_consumer"), consumer_id=other_consumer_id,
-                                           role=Role.CONSUMER, branch_id=branch_id), sees=False),
+                                           role=Role.CONSUMER, branch_id=branch_id,
+                                           consumer_role=ConsumerRole.DIRECTOR), sees=False),
         Caller("other branch's staff", Principal(user_id=user("other_staff"), role=Role.STAFF,
                                                  branch_id=other_branch_id), sees=False),
         Caller("anonymous", Principal(role=Role.ANONYMOUS, ip="192.0.2.1"), sees=False),
         Caller("own consumer", Principal(user_id=user("own_consumer"), consumer_id=consumer_id, role=Role.CONSUMER,
-                                         branch_id=branch_id), sees=True),
+                                         branch_id=branch_id, consumer_role=ConsumerRole.DIRECTOR), sees=True),
         Caller("own branch's staff", Principal(user_id=user("own_staff"), role=Role.STAFF, branch_id=branch_id),
                sees=True),
         Caller("administrator", Principal(user_id=user("admin"), role=Role.ADMIN), sees=True),

@@ -99,6 +99,10 @@ NOTICES: dict[str, str] = {
     "feedback_read": N_("The message has been marked as read."),
     "consumer_changed": N_("The consumer's details have been saved."),
     "access_token_revoked": N_("The key has been revoked: programs using it are refused from now on."),
+    "colleague_invited": N_("The invitation has been sent. The link in it is valid for 72 hours."),
+    "invitation_withdrawn": N_("The invitation has been withdrawn: its link opens no more."),
+    "colleague_role_changed": N_("The role has been changed."),
+    "colleague_removed": N_("The user has been removed: they are signed out and can no longer log in."),
     "reconciliation_act_issued": N_(
         "The reconciliation act is being drawn up. It will appear in “Contracts and documents” in a minute, to be "
         "signed there."

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from gateway.identity_client import Consumer, ConsumerChanges, NewConsumer
 from gateway.messages import FormErrors, explain, field_message, general_message
+from gateway.pages.colleagues import ROLE_LABELS
 from gateway.pages.common import identity_of, notice_of, see_other, signature_of
 from gateway.rendering import pages_of
 from gateway.sessions import Staff, Visitor
@@ -138,7 +139,8 @@ def _billing_day(text: str) -> int:
 @router.get("/consumers/{consumer_id}")
 async def consumer_page(request: Request, visitor: Staff, consumer_id: UUID) -> Response:
     details = await identity_of(request).consumer(visitor.principal, consumer_id)
-    context = {"consumer": details.consumer, "users": details.users, "notice": notice_of(request)}
+    context = {"consumer": details.consumer, "users": details.users, "role_labels": ROLE_LABELS,
+               "notice": notice_of(request)}
     return pages_of(request).render(request, "console_consumer.html", context)
 
 

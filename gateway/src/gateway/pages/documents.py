@@ -23,7 +23,7 @@ from gateway.identity_client import Consumer
 from gateway.messages import FormErrors, explain, field_message, general_message
 from gateway.pages.common import documents_of, identity_of, notice_of, see_other, signature_of
 from gateway.rendering import pages_of
-from gateway.sessions import ConsumerOnly, SignedIn, Staff, Visitor
+from gateway.sessions import DocumentsViewer, SignedIn, Staff, Visitor
 from gateway.signature_client import Certificate, DocumentStatus, SignableDocument
 from gateway.signing import CertificateState, awaits, certificate_state, party_of
 from shared.auth import Principal
@@ -64,9 +64,9 @@ async def _statuses(
 
 
 @router.get("/documents")
-async def documents_page(request: Request, visitor: ConsumerOnly) -> Response:
+async def documents_page(request: Request, visitor: DocumentsViewer) -> Response:
     principal = visitor.principal
-    assert principal.consumer_id is not None  # ConsumerOnly
+    assert principal.consumer_id is not None  # a consumer's user
     documents, statuses = await asyncio.gather(
         documents_of(request).all_documents(principal), _statuses(request, principal, principal.consumer_id)
     )

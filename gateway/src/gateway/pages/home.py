@@ -22,6 +22,7 @@ from gateway.rendering import pages_of
 from gateway.sessions import SignedIn, Visitor
 from gateway.signature_client import SignableDocument
 from gateway.signing import party_of
+from shared.auth import Capability
 
 router = APIRouter()
 
@@ -33,11 +34,14 @@ async def home(request: Request, visitor: SignedIn) -> Response:
         # staff have no consumer of their own; their start page is the console
         return see_other("/console")
     principal, consumer_id = visitor.principal, user.consumer.id
+    # what the user's role inside the consumer does not see is not asked for (the services would refuse it)
+    money, readings = principal.may(Capability.SEE_MONEY), principal.may(Capability.SEE_READINGS)
     saldo, awaiting, window = await asyncio.gather(
-        unless_unavailable(request, billing_of(request).saldo(principal, consumer_id), "billing", not_found_too=True),
+        unless_unavailable(request, billing_of(request).saldo(principal, consumer_id), "billing", not_found_too=True)
+        if money else _nothing(),
         _awaiting_signature(request, visitor),
         unless_unavailable(request, metering_of(request).window(principal, consumer_id), "metering",
-                           not_found_too=True),
+                           not_found_too=True) if readings else _nothing(),
     )
     window_notice = None
     if window is not None:
@@ -51,6 +55,8 @@ async def home(request: Request, visitor: SignedIn) -> Response:
         "signs_on_paper": party_of(visitor) is None,
         "window": window,
         "window_notice": window_notice,
+        "sees_money": money,
+        "sees_readings": readings,
     }
     return pages_of(request).render(request, "home.html", context)
 
@@ -60,10 +66,19 @@ async def _awaiting_signature(request: Request, visitor: Visitor) -> list[Signab
     agreement has documents signed on paper has nothing to sign here."""
     if party_of(visitor) is None:
         return []
-    return await unless_unavailable(request, signature_of(request).awaiting_consumer(visitor.principal), "signature")
+    awaiting = await unless_unavailable(
+        request, signature_of(request).awaiting_consumer(visitor.principal), "signature")
+    # what the user's role does not sign (an engineer's invoices, anything of a viewer's) does not wait for them
+    return None if awaiting is None else [
+        document for document in awaiting if visitor.principal.may_sign(document.type)]
+
+
+async def _nothing() -> None:
+    return None
 
 
 @router.get("/sitemap")
 async def site_map(request: Request, visitor: SignedIn) -> Response:
-    sections = site_map_for(visitor.principal.role)
+    user = visitor.signed_in_user
+    sections = site_map_for(user.role, user.consumer_role) if user.consumer_role else site_map_for(user.role)
     return pages_of(request).render(request, "sitemap.html", {"sections": sections})

@@ -25,7 +25,7 @@ from gateway.listing import group_by_year
 from gateway.messages import FormErrors, field_message, general_message
 from gateway.pages.common import AccountPages, billing_of, documents_of, notice_of, own_account
 from gateway.rendering import pages_of
-from gateway.sessions import ConsumerOnly, SignedIn, Visitor
+from gateway.sessions import ConsumerOnly, MoneyViewer, SignedIn, Visitor
 from gateway.signing import SignatureStatus, party_of
 from shared.auth import Principal
 from shared.business_calendar import BUSINESS_TIME_ZONE
@@ -179,19 +179,19 @@ async def render_tariffs(request: Request, principal: Principal, context: dict[s
 
 
 @router.get("/invoices")
-async def invoices_page(request: Request, visitor: ConsumerOnly) -> Response:
+async def invoices_page(request: Request, visitor: MoneyViewer) -> Response:
     return await render_invoices(request, visitor, own_account(visitor.principal))
 
 
 @router.get("/invoices.{extension}")
-async def invoices_download(request: Request, visitor: ConsumerOnly, extension: str) -> Response:
+async def invoices_download(request: Request, visitor: MoneyViewer, extension: str) -> Response:
     return await invoices_file(request, visitor.principal, own_account(visitor.principal), extension)
 
 
 @router.get("/payments.{extension}")
 async def payments_download(
     request: Request,
-    visitor: ConsumerOnly,
+    visitor: MoneyViewer,
     extension: str,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
@@ -202,7 +202,7 @@ async def payments_download(
 @router.get("/payments")
 async def payments_page(
     request: Request,
-    visitor: ConsumerOnly,
+    visitor: MoneyViewer,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
@@ -210,7 +210,7 @@ async def payments_page(
 
 
 @router.get("/tax-invoices")
-async def tax_invoices_page(request: Request, visitor: ConsumerOnly) -> Response:
+async def tax_invoices_page(request: Request, visitor: MoneyViewer) -> Response:
     return await render_tax_invoices(request, visitor.principal, own_account(visitor.principal))
 
 

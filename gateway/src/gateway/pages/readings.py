@@ -51,8 +51,8 @@ from gateway.readings_view import (
     warnings_by_field,
 )
 from gateway.rendering import pages_of
-from gateway.sessions import AnyVisitor, ConsumerOnly
-from shared.auth import Principal
+from gateway.sessions import AnyVisitor, MoneyHandler, ReadingsEditor, ReadingsViewer
+from shared.auth import Capability, Principal
 from shared.errors import ServiceCallError
 
 router = APIRouter()
@@ -86,15 +86,18 @@ async def _calculation(request: Request, principal: Principal, consumer_id: UUID
 
 def readings_page_context(
     readings: Readings, target: AccountPages, calculation: Calculation | None, form: ReadingsForm, *,
-    window_notice: WindowNotice | None, chart: Chart | None, notice: str | None,
+    window_notice: WindowNotice | None, chart: Chart | None, notice: str | None, money: bool = True,
+    submits: bool = True,
 ) -> dict[str, Any]:
-    """What readings.html draws, from the services' answers (pure: the template tests build pages with it)."""
+    """What readings.html draws, from the services' answers (pure: the template tests build pages with it).
+    `money`: the visitor's role sees money (the invoice's calculation, the history from the invoices); `submits`: it
+    enters readings (else the forms are not drawn)."""
     missing = form.missing if form.missing is not None else calculation.missing if calculation else []
     return {
         "readings": readings,
         "window_notice": window_notice,
         # each meter's inputs belong to the form that sends them: new readings, or staff's corrections
-        "entry_ids": {entry.point.id for entry in entry_points(readings, staff=target.staff)},
+        "entry_ids": {entry.point.id for entry in entry_points(readings, staff=target.staff)} if submits else set(),
         "correction_ids": {entry.point.id for entry in correction_points(readings, staff=target.staff)},
         "serials": {entry.point.id: entry.point.meter_serial for entry in readings.points},
         "calculation": calculation,
@@ -104,6 +107,7 @@ def readings_page_context(
         "notice": notice,
         "import_limit": MAX_IMPORT_BYTES,
         "chart": chart,
+        "money": money,
     }
 
 
@@ -117,9 +121,12 @@ async def render_readings(
     status_code: int = 200,
 ) -> Response:
     readings = await metering_of(request).readings(principal, target.consumer_id, period)
-    calculation = await _calculation(request, principal, target.consumer_id, readings.period)
+    # an engineer's page shows no money: neither the invoice's calculation nor the history drawn from the invoices
+    money = principal.may(Capability.SEE_MONEY)
+    calculation = await _calculation(request, principal, target.consumer_id, readings.period) if money else None
     # the consumption history is drawn from the invoices; the readings page does without it when billing fails
-    invoices = await unless_unavailable(request, billing_of(request).invoices(principal, target.consumer_id), "billing")
+    invoices = await unless_unavailable(
+        request, billing_of(request).invoices(principal, target.consumer_id), "billing") if money else None
     language = language_of(request)
     window = readings.window
     window_notice = closed_notice(
@@ -129,6 +136,7 @@ async def render_readings(
     context = readings_page_context(
         readings, target, calculation, form or ReadingsForm(), window_notice=window_notice,
         chart=consumption_chart(invoices.items) if invoices is not None else None, notice=notice_of(request),
+        money=money, submits=principal.may(Capability.SUBMIT_READINGS),
     )
     return pages_of(request).render(request, "readings.html", context, status_code=status_code)
 
@@ -237,19 +245,19 @@ async def calculate_invoice(
 
 
 @router.get("/readings")
-async def readings_page(request: Request, visitor: ConsumerOnly, period: str | None = None) -> Response:
+async def readings_page(request: Request, visitor: ReadingsViewer, period: str | None = None) -> Response:
     return await readings_of_period(request, visitor.principal, own_account(visitor.principal), period)
 
 
 @router.post("/readings")
-async def submit_readings(request: Request, visitor: ConsumerOnly) -> Response:
+async def submit_readings(request: Request, visitor: ReadingsEditor) -> Response:
     return await enter_readings(request, visitor.principal, own_account(visitor.principal), correcting=False)
 
 
 @router.post("/readings/import")
 async def import_readings_file(
     request: Request,
-    visitor: ConsumerOnly,
+    visitor: ReadingsEditor,
     period: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
     confirm: Annotated[bool, Form()] = False,
@@ -258,7 +266,7 @@ async def import_readings_file(
 
 
 @router.post("/readings/calculation")
-async def calculate(request: Request, visitor: ConsumerOnly, period: Annotated[str, Form()] = "") -> Response:
+async def calculate(request: Request, visitor: MoneyHandler, period: Annotated[str, Form()] = "") -> Response:
     """«Розрахувати»: billing forms the period's invoice and the consumer goes on to «Рахунки»."""
     return await calculate_invoice(request, visitor.principal, own_account(visitor.principal), period,
                                    formed="/invoices?notice=invoice_formed")

@@ -23,7 +23,7 @@ from gateway.notify_client import LETTER_TEXT_MAX, NewLetter
 from gateway.pages.common import AccountPages, billing_of, console_account, notice_of, notify_of, own_account, see_other
 from gateway.pages.money import table_file, typed_date
 from gateway.rendering import pages_of
-from gateway.sessions import ConsumerOnly, Staff
+from gateway.sessions import MoneyHandler, MoneyViewer, Staff
 from shared.auth import Principal
 from shared.errors import ServiceCallError
 
@@ -115,7 +115,7 @@ def disagreement_subject(translations: Translations, act: Reconciliation) -> str
 
 @router.get("/reconciliation")
 async def reconciliation_page(
-    request: Request, visitor: ConsumerOnly,
+    request: Request, visitor: MoneyViewer,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
@@ -124,7 +124,7 @@ async def reconciliation_page(
 
 @router.get("/reconciliation.{extension}")
 async def reconciliation_download(
-    request: Request, visitor: ConsumerOnly, extension: str,
+    request: Request, visitor: MoneyViewer, extension: str,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
@@ -133,7 +133,7 @@ async def reconciliation_download(
 
 @router.post("/reconciliation/acts")
 async def issue_reconciliation_act(
-    request: Request, visitor: ConsumerOnly, start: Annotated[str, Form(alias="from")] = "",
+    request: Request, visitor: MoneyHandler, start: Annotated[str, Form(alias="from")] = "",
     end: Annotated[str, Form(alias="to")] = "",
 ) -> Response:
     return await issue_act(request, visitor.principal, own_account(visitor.principal), start, end)
@@ -141,7 +141,7 @@ async def issue_reconciliation_act(
 
 @router.post("/reconciliation/disagreement")
 async def send_disagreement(
-    request: Request, visitor: ConsumerOnly, start: Annotated[str, Form(alias="from")] = "",
+    request: Request, visitor: MoneyHandler, start: Annotated[str, Form(alias="from")] = "",
     end: Annotated[str, Form(alias="to")] = "", comment: TextForm = "",
 ) -> Response:
     """The consumer's comment as a letter to the settlement department, its subject naming the act's period (the

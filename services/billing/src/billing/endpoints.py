@@ -16,7 +16,7 @@ from billing.reconciliation import Reconciliations
 from billing.runs import Runs, RunWorker
 from billing.tariffs import NewCoefficient, NewTariff, Tariffs
 from billing.tax import TaxInvoicing
-from shared.auth import AdminOnly, Person, PersonOrService, StaffOnly
+from shared.auth import PEOPLE, AdminOnly, Capability, PersonOrService, Principal, Role, StaffOnly, require_roles
 from shared.db import SessionDep
 from shared.inputs import IsoDate
 from shared.service import file_download
@@ -49,6 +49,11 @@ InvoicesDep = Annotated[Invoices, Depends(invoices_service)]
 RunsDep = Annotated[Runs, Depends(runs_service)]
 PaymentsDep = Annotated[Payments, Depends(payments_service)]
 TaxDep = Annotated[TaxInvoicing, Depends(tax_service)]
+#: who sees a consumer's money (invoices, payments, saldo, tax invoices, the reconciliation): people whose role
+#: allows it, and services
+MoneyReader = Annotated[Principal, Depends(require_roles(*PEOPLE, Role.SERVICE, capability=Capability.SEE_MONEY))]
+#: who asks for an invoice or a reconciliation act: a consumer's director or accountant, or staff
+MoneyHandler = Annotated[Principal, Depends(require_roles(*PEOPLE, capability=Capability.HANDLE_MONEY))]
 Year = Annotated[int | None, Query(ge=1900, le=9999)]
 Period = Annotated[str | None, Query(max_length=7)]
 
@@ -80,13 +85,13 @@ async def add_zone_coefficient(
 
 # calculation and invoices
 @router.get("/consumers/{consumer_id}/calculation")
-async def calculation(consumer_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep,
+async def calculation(consumer_id: uuid.UUID, principal: MoneyReader, service: InvoicesDep,
                       period: Period = None) -> schemas.CalculationOut:
     return schemas.CalculationOut.of(await service.calculation(principal, consumer_id, period))
 
 
 @router.post("/consumers/{consumer_id}/invoices", status_code=201)
-async def issue_invoice(consumer_id: uuid.UUID, body: schemas.IssueInvoice, principal: Person,
+async def issue_invoice(consumer_id: uuid.UUID, body: schemas.IssueInvoice, principal: MoneyHandler,
                         service: InvoicesDep, response: Response) -> schemas.InvoiceOut:
     """«Розрахувати»: 201 with the invoice issued now, 200 with the one the period has already."""
     details, created = await service.issue(principal, consumer_id, body.period)
@@ -96,14 +101,14 @@ async def issue_invoice(consumer_id: uuid.UUID, body: schemas.IssueInvoice, prin
 
 
 @router.get("/consumers/{consumer_id}/invoices")
-async def invoices(consumer_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep,
+async def invoices(consumer_id: uuid.UUID, principal: MoneyReader, service: InvoicesDep,
                    year: Year = None) -> schemas.InvoicesOut:
     years, items = await service.listing(principal, consumer_id, year)
     return schemas.InvoicesOut(years=years, items=[schemas.InvoiceOut.of(details) for details in items])
 
 
 @router.get("/invoices/{invoice_id}")
-async def invoice(invoice_id: uuid.UUID, principal: PersonOrService, service: InvoicesDep) -> schemas.InvoiceOut:
+async def invoice(invoice_id: uuid.UUID, principal: MoneyReader, service: InvoicesDep) -> schemas.InvoiceOut:
     return schemas.InvoiceOut.of(await service.one(principal, invoice_id))
 
 
@@ -138,7 +143,7 @@ async def run_documents(run_id: uuid.UUID, principal: StaffOnly, service: RunsDe
 
 # payments and saldo; a parked payment names no consumer, so no branch: administrators review them
 @router.get("/consumers/{consumer_id}/payments")
-async def payments(consumer_id: uuid.UUID, principal: PersonOrService, service: PaymentsDep,
+async def payments(consumer_id: uuid.UUID, principal: MoneyReader, service: PaymentsDep,
                    start: Annotated[IsoDate | None, Query(alias="from")] = None,
                    end: Annotated[IsoDate | None, Query(alias="to")] = None) -> schemas.PaymentsOut:
     saldo, items = await service.listing(principal, consumer_id, start, end)
@@ -146,7 +151,7 @@ async def payments(consumer_id: uuid.UUID, principal: PersonOrService, service: 
 
 
 @router.get("/consumers/{consumer_id}/saldo")
-async def saldo(consumer_id: uuid.UUID, principal: PersonOrService, service: PaymentsDep) -> schemas.SaldoOut:
+async def saldo(consumer_id: uuid.UUID, principal: MoneyReader, service: PaymentsDep) -> schemas.SaldoOut:
     return schemas.SaldoOut.of(await service.saldo(principal, consumer_id))
 
 
@@ -169,20 +174,20 @@ async def return_payment(payment_id: uuid.UUID, body: schemas.ReturnPayment, _: 
 
 # tax invoices
 @router.get("/consumers/{consumer_id}/tax-invoices")
-async def tax_invoices(consumer_id: uuid.UUID, principal: PersonOrService, service: TaxDep,
+async def tax_invoices(consumer_id: uuid.UUID, principal: MoneyReader, service: TaxDep,
                        year: Year = None) -> schemas.TaxInvoicesOut:
     years, items = await service.listing(principal, consumer_id, year)
     return schemas.TaxInvoicesOut(years=years, items=[schemas.TaxInvoiceOut.of(item) for item in items])
 
 
 @router.get("/tax-invoices/{tax_invoice_id}")
-async def tax_invoice(tax_invoice_id: uuid.UUID, principal: PersonOrService,
+async def tax_invoice(tax_invoice_id: uuid.UUID, principal: MoneyReader,
                       service: TaxDep) -> schemas.TaxInvoiceOut:
     return schemas.TaxInvoiceOut.of(await service.one(principal, tax_invoice_id))
 
 
 @router.get("/tax-invoices/{tax_invoice_id}/xml", **file_download("application/xml"))
-async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: PersonOrService, service: TaxDep) -> Response:
+async def tax_invoice_xml(tax_invoice_id: uuid.UUID, principal: MoneyReader, service: TaxDep) -> Response:
     document = (await service.one(principal, tax_invoice_id)).document
     return Response(to_xml(document), media_type="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{xml_file_name(document)}"'})
@@ -211,14 +216,14 @@ ReconciliationsDep = Annotated[Reconciliations, Depends(reconciliation_service)]
 
 
 @router.get("/consumers/{consumer_id}/reconciliation")
-async def reconciliation(consumer_id: uuid.UUID, principal: PersonOrService, service: ReconciliationsDep,
+async def reconciliation(consumer_id: uuid.UUID, principal: MoneyReader, service: ReconciliationsDep,
                          start: Annotated[IsoDate | None, Query(alias="from")] = None,
                          end: Annotated[IsoDate | None, Query(alias="to")] = None) -> schemas.ReconciliationOut:
     return schemas.ReconciliationOut.of(await service.act(principal, consumer_id, start, end))
 
 
 @router.post("/consumers/{consumer_id}/reconciliation/acts", status_code=202)
-async def issue_reconciliation_act(consumer_id: uuid.UUID, body: schemas.ReconciliationPeriod, principal: Person,
+async def issue_reconciliation_act(consumer_id: uuid.UUID, body: schemas.ReconciliationPeriod, principal: MoneyHandler,
                                    service: ReconciliationsDep) -> schemas.ReconciliationActOut:
     """The act as a document both parties sign; documents stores it (202: on its way)."""
     issued = await service.issue(principal, consumer_id, body.start, body.end)

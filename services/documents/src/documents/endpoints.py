@@ -20,7 +20,7 @@ from documents.domain.documents import (
 from documents.domain.onboarding import EdsForm
 from documents.repository import DocumentFilter
 from documents.service import Documents, NewDocument, RenderedDocument, Runtime
-from shared.auth import ConsumerOnly, PersonOrService, SupplierSide
+from shared.auth import PEOPLE, Capability, ConsumerOnly, PersonOrService, Principal, Role, SupplierSide, require_roles
 from shared.db import SessionDep
 from shared.errors import Invalid
 from shared.inputs import Offset
@@ -39,6 +39,10 @@ def documents_service(request: Request, session: SessionDep) -> Documents:
 DocumentsDep = Annotated[Documents, Depends(documents_service)]
 #: who issues documents: the other services (billing, metering...) and the supplier's staff
 Issuer = SupplierSide
+#: who lists a consumer's documents: people whose role allows the documents list, and services (a single document is
+#: seen by who may see its kind: `Principal.may_see_document`)
+DocumentsReader = Annotated[Principal, Depends(
+    require_roles(*PEOPLE, Role.SERVICE, capability=Capability.SEE_DOCUMENTS))]
 
 
 @router.post("/documents", status_code=201)
@@ -91,7 +95,7 @@ async def render_document(
 
 @router.get("/documents")
 async def list_documents(
-    principal: PersonOrService, documents: DocumentsDep,
+    principal: DocumentsReader, documents: DocumentsDep,
     consumer_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=7)] = None,

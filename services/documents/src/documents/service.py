@@ -267,6 +267,8 @@ class Documents:
         # another consumer's document is answered as missing: its existence is not theirs to learn
         if listed is None or not await self._sees(principal, listed.document.consumer_id):
             raise NotFound("no such document", code="document_not_found")
+        if not principal.may_see_document(listed.document.document_type):
+            raise Forbidden("the user's role does not see this kind of document", code="capability_forbidden")
         return listed
 
     async def content(self, principal: Principal, document_id: uuid.UUID) -> tuple[Document, bytes]:

@@ -24,6 +24,7 @@ from identity.domain.tokens import new_token, token_hash
 from identity.models import AccessToken, User, UserRole
 from identity.runtime import Runtime, utcnow
 from identity.users import USER_IN_FULL
+from shared.auth import CAPABILITIES, Capability, ConsumerRole
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 
 
@@ -32,6 +33,16 @@ class Scope(StrEnum):
     PAYMENTS_READ = "payments:read"
     DOCUMENTS_READ = "documents:read"
     READINGS_WRITE = "readings:write"
+
+
+#: what the owner's role must allow for a token to have the scope: a token acts with at most its owner's rights (and the
+#: services refuse what the owner's role, carried in each call, does not allow)
+SCOPE_NEEDS = {
+    Scope.INVOICES_READ: Capability.SEE_MONEY,
+    Scope.PAYMENTS_READ: Capability.SEE_MONEY,
+    Scope.DOCUMENTS_READ: Capability.SEE_DOCUMENTS,
+    Scope.READINGS_WRITE: Capability.SUBMIT_READINGS,
+}
 
 
 #: marks the cabinet's tokens, so that secret scanners (and people) recognise one found in a program's settings
@@ -64,6 +75,8 @@ class AccessTokens:
             problems["name"] = "too_long"
         if not scopes:
             problems["scopes"] = "required"
+        elif not all(SCOPE_NEEDS[scope] in CAPABILITIES[user.consumer_role or ConsumerRole.VIEWER] for scope in scopes):
+            problems["scopes"] = "beyond_role"
         if not 1 <= days <= MAX_DAYS:
             problems["expires_in_days"] = "out_of_range"
         if problems:
@@ -94,7 +107,7 @@ class AccessTokens:
         """The live token of `secret` with its user in full; its use recorded."""
         now = utcnow()
         found = await live_access_token(self.session, token_hash(secret), now)
-        if found is None or found.user.role != UserRole.CONSUMER:
+        if found is None or found.user.role != UserRole.CONSUMER or found.user.removed_at is not None:
             raise Unauthorized("the access token is unknown, revoked or expired", code="access_token_invalid")
         found.last_used_at = now
         return found

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from identity.colleagues import users_of
 from identity.domain.consumers import (
     billing_day_in_range,
     clean_account_number,
@@ -124,7 +125,7 @@ class Consumers:
         return consumer
 
     async def users_of(self, consumer: ConsumerAccount) -> Sequence[User]:
-        return await users_of_consumer(self.session, consumer.id)
+        return await users_of(self.session, consumer.id)
 
     async def create(self, viewer: Viewer, data: ConsumerFields) -> tuple[ConsumerAccount, str]:
         """A new consumer account, its first activation code (returned, shown once), the registration letter."""
@@ -265,8 +266,3 @@ async def all_consumers(session: AsyncSession) -> Sequence[ConsumerAccount]:
         select(ConsumerAccount).options(_CONSUMER_IN_FULL).order_by(ConsumerAccount.account_number)
     )).all()
 
-
-async def users_of_consumer(session: AsyncSession, consumer_id: uuid.UUID) -> Sequence[User]:
-    return (
-        await session.scalars(select(User).where(User.consumer_id == consumer_id).order_by(User.created_at))
-    ).all()

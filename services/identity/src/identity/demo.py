@@ -35,6 +35,7 @@ from identity.settings import IdentitySettings, get_settings
 from identity.staff import Staff, branch_by_name
 from identity.users import Users, user_by_login
 from shared import migrations
+from shared.auth import ConsumerRole
 from shared.db import Database
 from shared.errors import Invalid
 
@@ -137,7 +138,7 @@ async def _accountant(users: Users, consumer_id: uuid.UUID) -> User:
     """The user who registered when the consumer's history began (with a password nobody is told)."""
     accountant = User(
         login=ACCOUNTANT_LOGIN, email=ACCOUNTANT_EMAIL, role=UserRole.CONSUMER, consumer_id=consumer_id,
-        password_hash=await users.hash_password(secrets.token_urlsafe(24)),
+        consumer_role=ConsumerRole.DIRECTOR, password_hash=await users.hash_password(secrets.token_urlsafe(24)),
         created_at=datetime.now(UTC) - ACCOUNTANT_SINCE,
     )
     users.session.add(accountant)

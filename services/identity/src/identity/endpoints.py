@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity import schemas
 from identity.access_tokens import AccessTokens
 from identity.account import Account
+from identity.colleagues import Colleagues
 from identity.consumers import ConsumerChanges, ConsumerFields, Consumers, Viewer
+from identity.models import User
 from identity.registration import Registration
 from identity.runtime import Runtime, utcnow
 from identity.sessions import Sessions
@@ -42,6 +44,7 @@ AccountDep = Annotated[Account, Depends(feature(Account))]
 ConsumersDep = Annotated[Consumers, Depends(feature(Consumers))]
 StaffDep = Annotated[Staff, Depends(feature(Staff))]
 AccessTokensDep = Annotated[AccessTokens, Depends(feature(AccessTokens))]
+ColleaguesDep = Annotated[Colleagues, Depends(feature(Colleagues))]
 #: the gateway resolving what a program presents
 ServiceOnly = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 
@@ -198,6 +201,64 @@ async def resolve_access_token(
     body: schemas.AccessTokenSecret, _: ServiceOnly, tokens: AccessTokensDep
 ) -> schemas.AccessTokenResolved:
     return schemas.AccessTokenResolved.of(await tokens.resolve(body.token), utcnow())
+
+
+# a consumer's colleagues: its director invites them, changes their roles, removes them
+async def director(principal: ConsumerOnly, colleagues: ColleaguesDep) -> User:
+    return await colleagues.director(principal)
+
+
+DirectorDep = Annotated[User, Depends(director)]
+
+
+@router.get("/me/colleagues")
+async def colleagues(director: DirectorDep, colleagues: ColleaguesDep) -> schemas.ColleaguesOut:
+    return schemas.ColleaguesOut.of(*await colleagues.listing(director))
+
+
+@router.post("/me/colleagues/invitations", status_code=201)
+async def invite_colleague(
+    body: schemas.NewInvitation, director: DirectorDep, colleagues: ColleaguesDep
+) -> schemas.InvitationOut:
+    return schemas.InvitationOut.model_validate(await colleagues.invite(director, body.email, body.consumer_role))
+
+
+@router.delete("/me/colleagues/invitations/{invitation_id}", status_code=204)
+async def withdraw_invitation(invitation_id: uuid.UUID, director: DirectorDep, colleagues: ColleaguesDep) -> Response:
+    await colleagues.withdraw(director, invitation_id)
+    return Response(status_code=204)
+
+
+@router.patch("/me/colleagues/{user_id}")
+async def change_colleague_role(
+    user_id: uuid.UUID, body: schemas.RoleChange, director: DirectorDep, colleagues: ColleaguesDep
+) -> schemas.ConsumerUserOut:
+    return schemas.ConsumerUserOut.model_validate(await colleagues.change_role(director, user_id, body.consumer_role))
+
+
+@router.delete("/me/colleagues/{user_id}", status_code=204)
+async def remove_colleague(user_id: uuid.UUID, director: DirectorDep, colleagues: ColleaguesDep) -> Response:
+    await colleagues.remove(director, user_id)
+    return Response(status_code=204)
+
+
+@router.get("/invitations/{token}")
+async def invitation(
+    token: Annotated[str, Path(max_length=128)], _: Anyone, colleagues: ColleaguesDep
+) -> schemas.InvitationLinkOut:
+    found = await colleagues.invitation(token)
+    return schemas.InvitationLinkOut(
+        consumer=schemas.LinkedConsumer(account_number=found.consumer.account_number, name=found.consumer.name),
+        email=found.email, consumer_role=found.consumer_role,
+    )
+
+
+@router.post("/invitations/accept", status_code=201)
+async def accept_invitation(
+    body: schemas.AcceptInvitation, _: Anyone, colleagues: ColleaguesDep
+) -> schemas.UserEnvelope:
+    user = await colleagues.accept(body.token, body.login, body.password, body.password_confirmation)
+    return schemas.UserEnvelope(user=schemas.UserOut.of(user, utcnow()))
 
 
 # the supplier's side

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.auth import ConsumerRole
 from shared.db import service_metadata
 
 
@@ -94,6 +95,8 @@ class User(Base):
             "(role = 'consumer') = (consumer_id IS NOT NULL) AND (role <> 'staff' OR branch_id IS NOT NULL)",
             name="role_scope",
         ),
+        # a consumer's user, and only one, has a role inside the consumer
+        sa.CheckConstraint("(role = 'consumer') = (consumer_role IS NOT NULL)", name="consumer_role_scope"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -104,7 +107,11 @@ class User(Base):
     consumer_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("consumer_accounts.id"), index=True)
     #: the branch a staff member works for (administrators work for all)
     branch_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("supplier_branches.id"))
+    #: a consumer's user's role inside the consumer (`shared.auth.ConsumerRole`): what they may do there
+    consumer_role: Mapped[ConsumerRole | None] = mapped_column(_enum(ConsumerRole, "consumer_role"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    #: when the consumer's director removed the user: they sign in no more (the row stays, naming what they did)
+    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     consumer: Mapped[ConsumerAccount | None] = relationship(lazy="raise")
     branch: Mapped[SupplierBranch | None] = relationship(lazy="raise")
@@ -140,6 +147,28 @@ class RegistrationLink(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    consumer: Mapped[ConsumerAccount] = relationship(lazy="raise")
+
+
+class ColleagueInvitation(Base):
+    """A consumer's director's invitation of a colleague, e-mailed as a single-use link that opens «Приєднання до
+    кабінету»; whoever follows it becomes the consumer's user with the role named (`identity.colleagues`)."""
+
+    __tablename__ = "colleague_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    consumer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("consumer_accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.Text)
+    consumer_role: Mapped[ConsumerRole] = mapped_column(_enum(ConsumerRole, "invitation_consumer_role"))
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    invited_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    #: accepted (`accepted_by` the new user) or withdrawn by a director: either way the link opens no more
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     consumer: Mapped[ConsumerAccount] = relationship(lazy="raise")
 

@@ -24,6 +24,7 @@ from identity.models import ActivationCode, ConsumerAccount, RegistrationLink, U
 from identity.runtime import Runtime, utcnow
 from identity.users import Users
 from shared import bus
+from shared.auth import ConsumerRole
 from shared.contracts.identity import RegistrationLinkIssued, UserRegistered
 from shared.errors import Gone, Invalid, NotFound
 
@@ -97,7 +98,8 @@ class Registration:
 
         user = User(
             login=login, email=consumer.agreement_email, password_hash=await self.users.hash_password(password),
-            role=UserRole.CONSUMER, consumer_id=consumer.id,
+            # whoever holds the supplier's activation code is the consumer's director: they invite the others
+            role=UserRole.CONSUMER, consumer_id=consumer.id, consumer_role=ConsumerRole.DIRECTOR,
         )
         await self.users.save(user, login_field="login")
         code.used_at = now

@@ -7,6 +7,7 @@ domain's, so that every refusal comes back with the domain's reason code.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -15,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from identity.access_tokens import DEFAULT_DAYS, Scope
 from identity.account import pending_email
 from identity.domain.logins import LoginProblem
-from identity.models import AccessToken, ConsumerAccount, SupplierBranch, User
-from shared.auth import Role
+from identity.models import AccessToken, ColleagueInvitation, ConsumerAccount, SupplierBranch, User
+from shared.auth import ConsumerRole, Role
 
 Short = Annotated[str, StringConstraints(max_length=320)]
 #: longer than any password the policy accepts, so that a too long one is refused with the policy's reason
@@ -62,6 +63,8 @@ class UserOut(BaseModel):
     #: the address waiting for confirmation, if any; `email` stays in force until then
     pending_email: str | None
     role: Role
+    #: a consumer's user's role inside the consumer (`shared.auth.ConsumerRole`); None for the supplier's people
+    consumer_role: ConsumerRole | None
     consumer: ConsumerRef | None
     #: the supplier branch the user deals with: a consumer's serving branch, a staff member's employer
     branch: BranchRef | None
@@ -72,7 +75,8 @@ class UserOut(BaseModel):
         branch = consumer.branch if consumer is not None else user.branch
         return cls(
             id=user.id, login=user.login, email=user.email, pending_email=pending_email(user, now),
-            role=Role(user.role), consumer=ConsumerRef.of(consumer) if consumer else None,
+            role=Role(user.role), consumer_role=user.consumer_role,
+            consumer=ConsumerRef.of(consumer) if consumer else None,
             branch=BranchRef.of(branch) if branch else None,
         )
 
@@ -160,6 +164,38 @@ class ConsumerUserOut(BaseModel):
     id: uuid.UUID
     login: str
     email: str
+    consumer_role: ConsumerRole | None
+    created_at: datetime
+
+
+class InvitationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    consumer_role: ConsumerRole
+    created_at: datetime
+    expires_at: datetime
+
+
+class ColleaguesOut(BaseModel):
+    """A consumer's users, and the invitations waiting to be accepted."""
+
+    users: list[ConsumerUserOut]
+    invitations: list[InvitationOut]
+
+    @classmethod
+    def of(cls, users: Sequence[User], invitations: Sequence[ColleagueInvitation]) -> ColleaguesOut:
+        return cls(users=[ConsumerUserOut.model_validate(user) for user in users],
+                   invitations=[InvitationOut.model_validate(invitation) for invitation in invitations])
+
+
+class InvitationLinkOut(BaseModel):
+    """What the colleague who follows the link is told: which consumer invites them, to which address, as whom."""
+
+    consumer: LinkedConsumer
+    email: str
+    consumer_role: ConsumerRole
 
 
 class ConsumerDetails(BaseModel):
@@ -283,3 +319,19 @@ class NewConsumer(Request):
     #: the buyer on tax invoices; a VAT payer's ІПН may follow later
     vat_payer: bool = True
     ipn: Short | None = None
+
+
+class NewInvitation(Request):
+    email: Short
+    consumer_role: ConsumerRole
+
+
+class RoleChange(Request):
+    consumer_role: ConsumerRole
+
+
+class AcceptInvitation(Request):
+    token: Token
+    login: Short
+    password: Password
+    password_confirmation: Password

@@ -93,7 +93,9 @@ async def live_session(session: AsyncSession, token_hash: bytes, now: datetime) 
     """The session of a token with its user in full: one query on the token's unique index."""
     return await session.scalar(
         select(Session)
-        .where(Session.token_hash == token_hash, Session.revoked_at.is_(None), Session.expires_at > now)
+        .join(Session.user)
+        .where(Session.token_hash == token_hash, Session.revoked_at.is_(None), Session.expires_at > now,
+               User.removed_at.is_(None))
         .options(joinedload(Session.user).options(*USER_IN_FULL))
     )
 

@@ -12,10 +12,13 @@ class IdentitySettings(ServiceSettings):
     service_name: str = "identity"
 
     registration_link_ttl_hours: int = 72
+    #: how long a colleague's invitation may be accepted
+    invitation_ttl_hours: int = 72
     email_change_ttl_hours: int = 24
     #: pages of the gateway that the links in letters open (`{token}` is replaced)
     registration_link_path: str = "/registration/complete/{token}"
     email_confirmation_path: str = "/settings/email/confirm/{token}"
+    invitation_path: str = "/invitations/{token}"
 
     session_idle_hours: int = 12
     session_absolute_days: int = 7
@@ -31,6 +34,10 @@ class IdentitySettings(ServiceSettings):
     @property
     def registration_link_ttl(self) -> timedelta:
         return timedelta(hours=self.registration_link_ttl_hours)
+
+    @property
+    def invitation_ttl(self) -> timedelta:
+        return timedelta(hours=self.invitation_ttl_hours)
 
     @property
     def email_change_ttl(self) -> timedelta:
@@ -54,6 +61,9 @@ class IdentitySettings(ServiceSettings):
 
     def email_confirmation_url(self, token: str) -> str:
         return self.public_base_url.rstrip("/") + self.email_confirmation_path.format(token=token)
+
+    def invitation_url(self, token: str) -> str:
+        return self.public_base_url.rstrip("/") + self.invitation_path.format(token=token)
 
 
 @lru_cache

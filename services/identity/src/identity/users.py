@@ -41,7 +41,7 @@ class Users:
         if principal.user_id is None:
             raise Unauthorized("sign in first", code="not_signed_in")
         user = await user_by_id(self.session, principal.user_id)
-        if user is None:
+        if user is None or user.removed_at is not None:
             raise Unauthorized("unknown user", code="user_unknown")
         if principal.role != Role(user.role) or principal.consumer_id != user.consumer_id:
             raise Forbidden("the token does not match the user", code="principal_mismatch")
@@ -88,7 +88,8 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 async def user_by_login(session: AsyncSession, login: str) -> User | None:
     return await session.scalar(
-        select(User).where(func.lower(User.login) == login_key(login)).options(*USER_IN_FULL)
+        select(User).where(func.lower(User.login) == login_key(login), User.removed_at.is_(None))
+        .options(*USER_IN_FULL)
     )
 
 

@@ -20,7 +20,7 @@ from metering.points import Points
 from metering.readings import MAX_REASON_LENGTH, Readings, Submission, Submitted
 from metering.runtime import Runtime
 from metering.window import window_of
-from shared.auth import Person, PersonOrService, Principal, Role, StaffOnly
+from shared.auth import PEOPLE, Capability, Principal, Role, StaffOnly, require_roles
 from shared.business_calendar import business_today
 from shared.db import SessionDep
 from shared.errors import Invalid
@@ -34,6 +34,11 @@ def runtime_of(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+#: who sees a consumer's points, readings and acts: people whose role allows readings, and services
+ReadingsReader = Annotated[Principal, Depends(
+    require_roles(*PEOPLE, Role.SERVICE, capability=Capability.SEE_READINGS))]
+#: who enters readings: a consumer's user whose role allows it (the director, the engineer), or staff
+ReadingsWriter = Annotated[Principal, Depends(require_roles(*PEOPLE, capability=Capability.SUBMIT_READINGS))]
 
 
 def _source(principal: Principal) -> ActSource:
@@ -67,7 +72,7 @@ def _now(runtime: Runtime) -> datetime:
 # metering points
 @router.get("/consumers/{consumer_id}/points")
 async def points(
-    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, include_retired: bool = False
+    consumer_id: uuid.UUID, principal: ReadingsReader, session: SessionDep, include_retired: bool = False
 ) -> list[schemas.PointOut]:
     consumer = await visible_consumer(session, principal, consumer_id)
     return [schemas.PointOut.of(point) for point in await Points(session).of(consumer, include_retired=include_retired)]
@@ -100,7 +105,7 @@ async def retire_point(point_id: uuid.UUID, principal: StaffOnly, session: Sessi
 # the window and the readings form
 @router.get("/consumers/{consumer_id}/window")
 async def window(
-    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, runtime: RuntimeDep
+    consumer_id: uuid.UUID, principal: ReadingsReader, session: SessionDep, runtime: RuntimeDep
 ) -> schemas.WindowOut:
     consumer = await visible_consumer(session, principal, consumer_id)
     return schemas.WindowOut.of(await window_of(session, consumer, business_today(_now(runtime))))
@@ -108,7 +113,7 @@ async def window(
 
 @router.get("/consumers/{consumer_id}/readings")
 async def readings(
-    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: ReadingsReader, session: SessionDep, runtime: RuntimeDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> schemas.ReadingsOut:
     consumer = await visible_consumer(session, principal, consumer_id)
@@ -135,7 +140,7 @@ async def readings(
 # readings in
 @router.post("/consumers/{consumer_id}/readings", status_code=201)
 async def submit_readings(
-    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: Person, session: SessionDep,
+    consumer_id: uuid.UUID, body: schemas.ReadingsIn, principal: ReadingsWriter, session: SessionDep,
     runtime: RuntimeDep,
 ) -> schemas.SubmittedOut:
     source = _source(principal)
@@ -150,7 +155,7 @@ async def submit_readings(
 
 @router.post("/consumers/{consumer_id}/readings/import", status_code=201)
 async def import_readings(
-    consumer_id: uuid.UUID, principal: Person, session: SessionDep, runtime: RuntimeDep,
+    consumer_id: uuid.UUID, principal: ReadingsWriter, session: SessionDep, runtime: RuntimeDep,
     file: Annotated[UploadFile, File()],
     period: Annotated[str, Form(max_length=20)],
     confirm: Annotated[bool, Form()] = False,
@@ -190,7 +195,7 @@ async def correct_readings(
 # acts
 @router.get("/consumers/{consumer_id}/acts")
 async def acts(
-    consumer_id: uuid.UUID, principal: PersonOrService, session: SessionDep,
+    consumer_id: uuid.UUID, principal: ReadingsReader, session: SessionDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[schemas.ActOut]:
     consumer = await visible_consumer(session, principal, consumer_id)
@@ -198,7 +203,7 @@ async def acts(
 
 
 @router.get("/acts/{act_id}")
-async def act(act_id: uuid.UUID, principal: PersonOrService, session: SessionDep) -> schemas.ActOut:
+async def act(act_id: uuid.UUID, principal: ReadingsReader, session: SessionDep) -> schemas.ActOut:
     return schemas.ActOut.of(await Acts(session).visible(principal, act_id))
 
 

@@ -5,6 +5,7 @@ from notify.handlers import in_turn, queue_letters, remember_consumer, remember_
 from shared.bus import Subscriptions, on
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
+    ColleagueInvited,
     ConsumerAccountCreated,
     ConsumerAccountUpdated,
     EmailChanged,
@@ -18,6 +19,7 @@ from shared.contracts.notify import LetterAnswered
 
 SUBSCRIPTIONS = Subscriptions(
     on(RegistrationLinkIssued, queue_letters),
+    on(ColleagueInvited, queue_letters),
     on(EmailChangeRequested, queue_letters),
     on(EmailChanged, in_turn(remember_user, queue_letters)),
     on(LoginChanged, in_turn(remember_user, queue_letters)),

@@ -58,6 +58,13 @@ async def sees(session: AsyncSession, principal: Principal, consumer_id: uuid.UU
     return principal.may_see(consumer_id, consumer.branch_id if consumer else None)
 
 
+def check_role_signs(principal: Principal, document: Document) -> None:
+    """A consumer's user signs (or refuses) only the kinds of documents their role signs: an accountant invoices and
+    reconciliation acts, an engineer readings acts, a viewer none."""
+    if not principal.may_sign(document.document_type):
+        raise Forbidden("the user's role does not sign this kind of document", code="capability_forbidden")
+
+
 def check_signer(document: Document, party: Party) -> None:
     if party not in document.signers:
         raise Conflict(f"the {party.value} does not sign this document", code="signature_not_required")

@@ -25,7 +25,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, Gone, Invalid, NotFound
 from shared.metrics import BUSINESS_EVENTS
 from signature import repository
-from signature.access import Consumers, Documents, Signer
+from signature.access import Consumers, Documents, Signer, check_role_signs
 from signature.certificates import (
     DSTU_SIGNATURE_ALGORITHM,
     Certificates,
@@ -109,6 +109,7 @@ class Signings:
         signer = Signer.of(principal)
         # the document first: whether it is there for this signer does not hang on the certificate named
         document = await self.documents.from_documents(principal, document_id)
+        check_role_signs(principal, document)
         certificate = await self.certificates.own(signer, certificate_id)
         if signer.party is Party.CONSUMER:
             await Consumers(self.session, self.runtime).check_signing_allowed(signer)
@@ -152,6 +153,8 @@ class Signings:
             raise NotFound("the certificate was withdrawn", code="certificate_not_found")
         document = await repository.document(self.session, signing.document_id)
         assert document is not None  # a signing's document is kept (foreign key)
+        # the role may have changed since the data to sign was prepared
+        check_role_signs(principal, document)
         signature = await self.record(document, signer, certificate, ToSign.of(signing), values)
         await self.session.delete(signing)
         BUSINESS_EVENTS.labels("signature", "signature_added").inc()

@@ -16,7 +16,7 @@ from shared.auth import Principal, Role
 from shared.contracts.signature import DocumentStatusChanged
 from shared.errors import Conflict, Forbidden, Invalid
 from signature import repository
-from signature.access import Documents, Signer, check_signer
+from signature.access import Documents, Signer, check_role_signs, check_signer
 from signature.domain.statuses import DocumentStatus, Party, awaiting_signature_of
 from signature.models import Consumer, Document, Signature
 from signature.runtime import Runtime
@@ -82,6 +82,7 @@ class Statuses:
         if len(reason) > MAX_REASON_LENGTH:
             raise Invalid("the reason is too long", fields={"reason": "too_long"})
         document = await self.documents.visible(principal, document_id)
+        check_role_signs(principal, document)
         document = await repository.lock_document(self.session, document.id)
         if document.status is DocumentStatus.REJECTED:
             raise Conflict("the document was refused already", code="document_rejected")

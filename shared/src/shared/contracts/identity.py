@@ -52,9 +52,27 @@ class RegistrationLinkIssued(Event):
 
 
 @event
+class ColleagueInvited(Event):
+    event_name = "identity.colleague_invited"
+    summary = ("A consumer's director invited a colleague with a role; notify e-mails the single-use link to the "
+               "colleague's address.")
+
+    invitation_id: UUID
+    consumer_id: UUID
+    account_number: str
+    consumer_name: str
+    email: EmailStr
+    #: `shared.auth.ConsumerRole`: director, accountant, engineer or viewer
+    consumer_role: str
+    invited_by_login: str
+    link_url: str
+    expires_at: AwareDatetime
+
+
+@event
 class UserRegistered(Event):
     event_name = "identity.user_registered"
-    summary = "A consumer user completed registration."
+    summary = "A consumer user completed registration, or accepted a colleague's invitation."
 
     user_id: UUID
     consumer_id: UUID

@@ -146,11 +146,13 @@ LOGIN_CHECK_PER_NETWORK = Limit("login_check.network", limit=60, window=timedelt
 # A wrong current password when changing e-mail, login or password in Settings: per session, so that someone at a
 # browser left signed in is held up, not the user in her own sessions.
 CURRENT_PASSWORD_PER_SESSION = _progressive("current_password.session")
+# A director's invitations of colleagues: the letters a consumer sends, so that nobody's mailbox is flooded from it.
+INVITATIONS_PER_CONSUMER = Limit("invitations.letters", limit=20, window=timedelta(hours=1))
 
 RULES: tuple[ThrottleRule, ...] = (
     SIGN_IN_PER_LOGIN_AND_NETWORK, SIGN_IN_PER_NETWORK, SIGN_IN_PER_LOGIN, ACTIVATION_PER_LINK_AND_NETWORK,
     ACTIVATION_PER_LINK, ACTIVATION_PER_NETWORK, RESEND_PER_NETWORK, RESEND_LETTERS_PER_CONSUMER,
-    LOGIN_CHECK_PER_LINK, LOGIN_CHECK_PER_NETWORK, CURRENT_PASSWORD_PER_SESSION,
+    LOGIN_CHECK_PER_LINK, LOGIN_CHECK_PER_NETWORK, CURRENT_PASSWORD_PER_SESSION, INVITATIONS_PER_CONSUMER,
 )
 #: attempts older than this count for no rule and may be purged
 LONGEST_WINDOW = max(rule.window for rule in RULES)

@@ -22,6 +22,7 @@ from shared.business_calendar import BUSINESS_TIME_ZONE
 from shared.contracts.base import Event
 from shared.contracts.documents import EdsOnboardingPackageReady
 from shared.contracts.identity import (
+    ColleagueInvited,
     EmailChanged,
     EmailChangeRequested,
     LoginChanged,
@@ -47,6 +48,7 @@ class LetterKind(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105  # a kind of letter, not a password
     EDS_ONBOARDING_PACKAGE = "eds_onboarding_package"
     LETTER_ANSWERED = "letter_answered"
+    COLLEAGUE_INVITATION = "colleague_invitation"
 
 
 _EMAIL_CHANGED = "Адресу електронної пошти змінено / Адрес электронной почты изменён"
@@ -63,6 +65,15 @@ SUBJECTS = {
         "Пакет документів для оформлення ЕЦП / Пакет документов для оформления ЭЦП",
     LetterKind.LETTER_ANSWERED:
         "Відповідь постачальника на Ваш лист / Ответ поставщика на Ваше письмо",
+    LetterKind.COLLEAGUE_INVITATION:
+        f"Запрошення до системи «{PRODUCT_NAME_UK}» / Приглашение в систему «{PRODUCT_NAME_RU}»",
+}
+#: a consumer's user's role inside the consumer (`shared.auth.ConsumerRole`) as the letters name it
+CONSUMER_ROLES = {
+    "director": ("керівник", "руководитель"),
+    "accountant": ("бухгалтер", "бухгалтер"),
+    "engineer": ("енергетик", "энергетик"),
+    "viewer": ("перегляд без змін", "просмотр без изменений"),
 }
 
 
@@ -162,6 +173,13 @@ def compose(event: Event) -> list[Letter]:
                 LetterKind.REGISTRATION_LINK, event.email, consumer_name=event.consumer_name,
                 account_number=event.account_number, link_url=safe_link(event.link_url),
                 expires_at=event.expires_at,
+            )]
+        case ColleagueInvited():
+            role_uk, role_ru = CONSUMER_ROLES[event.consumer_role]
+            return [render(
+                LetterKind.COLLEAGUE_INVITATION, event.email, consumer_name=event.consumer_name,
+                account_number=event.account_number, invited_by_login=event.invited_by_login, role_uk=role_uk,
+                role_ru=role_ru, link_url=safe_link(event.link_url), expires_at=event.expires_at,
             )]
         case EmailChangeRequested():
             # to the new address only: following the link proves the address is the user's
