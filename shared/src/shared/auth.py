@@ -53,6 +53,8 @@ class Principal(BaseModel):
     #: the supplier branch the user belongs to: a staff member's employer, a consumer user's serving branch;
     #: None for administrators (who work for every branch) and services
     branch_id: UUID | None = None
+    #: the personal access token a consumer's program called the public API with; None: the user's own pages
+    access_token_id: UUID | None = None
     issuer: str = "gateway"
 
     @property
@@ -100,6 +102,7 @@ class ServiceTokens:
             "ip": principal.ip,
             "sid": str(principal.session_id) if principal.session_id else None,
             "bid": str(principal.branch_id) if principal.branch_id else None,
+            "tid": str(principal.access_token_id) if principal.access_token_id else None,
             "iss": self._issuer,
             "aud": _AUDIENCE,
             "iat": now,
@@ -121,6 +124,7 @@ class ServiceTokens:
                 ip=claims.get("ip"),
                 session_id=UUID(claims["sid"]) if claims.get("sid") else None,
                 branch_id=UUID(claims["bid"]) if claims.get("bid") else None,
+                access_token_id=UUID(claims["tid"]) if claims.get("tid") else None,
                 issuer=claims["iss"],
             )
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
