@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.models import AuditEntry, AuditKind, AuditVia, ConsumerAccount, User
+from identity.models import AuditEntry, AuditKind, AuditVia, ConsumerAccount, User, UserRole
 from identity.runtime import Runtime
-from identity.users import user_by_id
+from identity.users import Users, user_by_id
 from shared.auth import Principal
 from shared.contracts.base import Actor
 from shared.contracts.metering import ReadingsAccepted, ReadingsEntered
@@ -31,10 +31,13 @@ from shared.errors import NotFound
 MAX_PAGE = 200
 
 
-def may_read_trail(principal: Principal, consumer: ConsumerAccount) -> bool:
-    """Who reads a consumer's audit trail: the consumer's users, the supplier's staff who see the consumer (their
-    branch's; administrators every consumer's). The one rule to narrow once a consumer has its own administrator."""
-    return principal.may_see(consumer.id, consumer.branch_id)
+def may_read_trail(user: User, consumer: ConsumerAccount) -> bool:
+    """Who reads a consumer's audit trail (the user as stored): the consumer's users, the supplier's staff who see
+    the consumer (their branch's; administrators every consumer's). The one rule to narrow once a consumer has its
+    own administrator."""
+    if user.role == UserRole.CONSUMER:
+        return user.consumer_id == consumer.id
+    return user.role == UserRole.ADMIN or user.branch_id == consumer.branch_id
 
 
 async def record(
@@ -111,14 +114,16 @@ async def api_call_answered(session: AsyncSession, entry_id: int, status: int) -
 class AuditTrail:
     def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
         self.session = session
+        self.users = Users(session, runtime)
 
     async def of_consumer(
         self, principal: Principal, consumer_id: uuid.UUID, *, kinds: Sequence[AuditKind], offset: int, limit: int
     ) -> list[AuditEntry]:
         """A page of the consumer's trail, newest first (of `kinds` only, unless empty); another's consumer is
         answered as a missing one."""
+        reader = await self.users.current(principal)
         consumer = await self.session.get(ConsumerAccount, consumer_id)
-        if consumer is None or not may_read_trail(principal, consumer):
+        if consumer is None or not may_read_trail(reader, consumer):
             raise NotFound("no such consumer", code="consumer_not_found")
         return await entries_of(self.session, consumer_id, kinds, offset=offset, limit=limit)
 
