@@ -141,7 +141,8 @@ async def payments(
 ) -> Payments:
     """The payments received from `from` to `to` (a year at most) and the saldo read with them."""
     end = end or date.today()
-    start = start or end - timedelta(days=PAYMENTS_DAYS - 1)
+    # a year before the first days of the calendar is the calendar's first day
+    start = start or (end - timedelta(days=PAYMENTS_DAYS - 1) if end.toordinal() > PAYMENTS_DAYS else date.min)
     if not timedelta(0) <= end - start < timedelta(days=PAYMENTS_DAYS):
         raise ApiRefusal(422, "invalid", f"`from` must not be after `to`, nor more than {PAYMENTS_DAYS} days before")
     return await billing_of(request).payments(caller.principal, caller.consumer_id, start, end)
@@ -323,9 +324,8 @@ class CallLog:
     """Logs every call of the public API (the token's prefix, its user and consumer, the route and the status) and
     tells identity the status of the call it recorded in the consumer's audit trail, once the answer is sent."""
 
-    def __init__(self, app: ASGIApp, identity: IdentityClient) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.identity = identity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -350,11 +350,12 @@ class CallLog:
                 method=scope["method"], route=route_of(scope), status=status,
             ))
             if caller is not None:
-                await self._tell_status(caller, status)
+                await self._tell_status(scope["app"].state.identity, caller, status)
 
-    async def _tell_status(self, caller: ApiCaller, status: int) -> None:
+    @staticmethod
+    async def _tell_status(identity: IdentityClient, caller: ApiCaller, status: int) -> None:
         try:
-            await self.identity.api_call_answered(Principal(role=Role.SERVICE), caller.call_id, status)
+            await identity.api_call_answered(Principal(role=Role.SERVICE), caller.call_id, status)
         except (ServiceCallError, httpx.TransportError) as error:
             # the call is in the trail already; only its status is missing there
             logger.warning("the status of a public API call was not recorded",
@@ -387,5 +388,5 @@ def create_public_api(
     app.state.metering = metering
     _install_errors(app)
     app.include_router(router)
-    app.add_middleware(CallLog, identity=identity)
+    app.add_middleware(CallLog)
     return app
