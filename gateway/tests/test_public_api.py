@@ -174,7 +174,7 @@ class FakeServices:
     # metering
     async def window(self, principal: Principal, consumer_id: UUID) -> Window:
         self._own(principal, consumer_id)
-        return Window(period="2026-03", state="open", billing_day=25)  # type: ignore[arg-type]
+        return Window(period="2026-03", state="open", billing_day=25)
 
     async def submit(self, principal: Principal, consumer_id: UUID, period: str, readings: list[Reading], *,
                      confirm: bool) -> Submitted:
@@ -183,7 +183,7 @@ class FakeServices:
             raise ServiceCallError(422, {"code": "invalid", "message": "invalid",
                                          "fields": {"readings.0.value": "not_a_number"}})
         self.submitted.append((period, readings, confirm))
-        act = Act(id=uuid4(), consumer_id=CONSUMER, period=period, state="awaiting_signature",  # type: ignore[arg-type]
+        act = Act(id=uuid4(), consumer_id=CONSUMER, period=period, state="awaiting_signature",
                   source="cabinet", submitted_at=NOW)
         return Submitted(act=act)
 
