@@ -28,6 +28,7 @@ from gateway.notify_client import NotifyClient
 from gateway.pages import (
     access_tokens,
     account,
+    audit,
     auth,
     certificates,
     console,
@@ -63,6 +64,7 @@ from shared.telemetry import setup_logging, setup_tracing
 PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
     certificates, eds, signing_api, readings, money, reconciliation, supplier, feedback, description, access_tokens,
+    audit,
 )
 
 

@@ -140,6 +140,8 @@ NAVIGATION: tuple[Section, ...] = (
 ACCOUNT_PAGES: tuple[Section, ...] = (
     Section(N_("Settings"), "/settings", SIGNED_IN),
     Section(N_("Access for an accounting program (API)"), "/settings/access-tokens", CONSUMERS),
+    # the pages ask `gateway.pages.audit.may_read_audit` too
+    Section(N_("Activity log"), "/settings/audit", CONSUMERS),
     Section(N_("Message to the developers"), "/feedback", SIGNED_IN),
 )
 
