@@ -1,11 +1,13 @@
 """«Налаштування → Журнал дій» in real Chromium: the consumer's user enters readings, and the trail shows that
 reading — their login, the meter, the zone, the values — once identity has the event; the supplier's staff of the
-consumer's branch find the same entry on the consumer's console page."""
+consumer's branch find the same entry on the consumer's console page. The key the consumer makes for their
+accounting program and the program's call are there too; the page is photographed into docs/screenshots/."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +20,11 @@ from journeys import (
     create_signing_consumer,
     reading_fields,
     reload_until,
+    send_form,
     sign_in,
 )
 
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 PASSWORD = "журнал пам'ятає кожну дію споживача"
 
 
@@ -56,7 +60,15 @@ def test_the_trail_shows_who_entered_the_readings_to_the_consumer_and_to_staff(
     consumer_page.get_by_role("button", name="Занести показання").click()
     expect(consumer_page.locator("main")).to_contain_text("Показання занесено")
 
-    # Settings lead to the trail; the entry comes with identity's event
+    # the accounting program gets a key, and calls the public API with it
+    created = send_form(consumer_page, "/settings/access-tokens", {
+        "name": "1С: Бухгалтерія", "scopes": "payments:read", "expires_in_days": "90"})
+    assert created.status == 201, created.text()
+    secret = re.search(r"data-secret>([^<]+)<", created.text())
+    assert secret
+    called = consumer_page.request.get("/api/v1/saldo", headers={"Authorization": f"Bearer {secret.group(1)}"})
+
+    # Settings lead to the trail; the readings come with identity's event
     consumer_page.goto("/settings")
     consumer_page.get_by_role("link", name="Відкрити журнал дій").click()
     expect(consumer_page).to_have_url(re.compile(r"/settings/audit$"))
@@ -69,8 +81,20 @@ def test_the_trail_shows_who_entered_the_readings_to_the_consumer_and_to_staff(
         expect(row).to_contain_text(shown)
     expect(row.locator("td").first).to_have_text(re.compile(r"^\d\d\.\d\d\.\d{4} \d\d:\d\d$"))
 
+    for kind, shown in (("access_token_created", "Створено ключ доступу Ключ «1С: Бухгалтерія»"),
+                        ("api_call", f"GET /saldo Ключ «1С: Бухгалтерія», починається з {secret.group(1)[:8]}…")):
+        expect(consumer_page.locator(f"tr[data-kind='{kind}']")).to_contain_text(shown)
+    expect(consumer_page.locator("tr[data-kind='api_call']")).to_contain_text(f"Відповідь: {called.status}")
+    expect(consumer_page.locator("tr[data-kind='api_call']")).to_contain_text("Програма (API)")
+    # newest first: the call, the key, the readings
+    kinds = [row.get_attribute("data-kind") for row in consumer_page.locator("tr[data-kind]").all()]
+    assert kinds == ["api_call", "access_token_created", "readings_entered"], kinds
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    consumer_page.set_viewport_size({"width": 1280, "height": 800})
+    consumer_page.screenshot(path=str(SCREENSHOTS / "audit-trail-desktop.png"), full_page=True)
+
     # the filter keeps to the kind chosen
-    consumer_page.get_by_label("Що").select_option("api")
+    consumer_page.get_by_label("Що").select_option("documents")
     consumer_page.get_by_role("button", name="Показати").click()
     expect(consumer_page.locator("main")).to_contain_text("Записів такого виду ще немає.")
 
