@@ -204,8 +204,8 @@ def test_consumer_and_supplier_sign_a_document_in_the_browser(
     expect(consumer_page.locator("#sign-form")).to_have_count(0)
 
     # the supplier's settlement manager holds an ECDSA and a DSTU certificate, and signs from the console's queue
-    for certificate_file in (trust["demo_staff_cert_file"], trust["demo_staff_dstu_cert_file"]):
-        register_certificate(page, certificate_file)
+    for staff_certificate_file in (trust["demo_staff_cert_file"], trust["demo_staff_dstu_cert_file"]):
+        register_certificate(page, staff_certificate_file)
         expect(page.locator("main")).to_contain_text(re.compile("Сертифікат зареєстровано|уже зареєстровано"))
     page.get_by_role("link", name="Підписи", exact=True).click()
     page.locator("tr", has_text=title).get_by_role("link", name=title).click()

@@ -241,6 +241,7 @@ def probes_of(world: World) -> dict[str, Callable[[], Probe]]:
         "GET /letters": probe("/letters", lists=(ids["letter"],)),
         "GET /supplier": probe("/supplier", lists=own_page),
         "GET /eds": probe("/eds", lists=own_page),
+        "GET /settings/audit": probe("/settings/audit", lists=own_page),
         # one document, signature, letter, tax invoice of the consumer
         "GET /documents/{document_id}": probe(f"/documents/{ids['invoice_document']}"),
         "GET /documents/{document_id}/content": probe(f"/documents/{ids['invoice_document']}/content"),
@@ -266,6 +267,7 @@ def probes_of(world: World) -> dict[str, Callable[[], Probe]]:
         # the console: one consumer
         "GET /console/consumers/{consumer_id}": probe(consumer),
         "GET /console/consumers/{consumer_id}/edit": probe(f"{consumer}/edit"),
+        "GET /console/consumers/{consumer_id}/audit": probe(f"{consumer}/audit"),
         "POST /console/consumers/{consumer_id}/edit": probe(f"{consumer}/edit", data={
             "name": 'Кооператив "Автомобіліст-2"', "edrpou": "12345678", "agreement_email": "demo@cabinet.local",
             "billing_day": "25", "self_calculation": "true", "e_signature": "true", "vat_payer": "true",

@@ -14,14 +14,13 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.api_access import AccessTokenCache
 from gateway.app import create_app
 from gateway.identity_client import (
     AccessToken,
+    AdmittedCall,
     BranchRef,
     ConsumerRef,
     NewAccessToken,
-    ResolvedAccessToken,
     ResolvedSession,
     User,
 )
@@ -95,13 +94,17 @@ class FakeTokens(FakeIdentity):
             raise _refused(404, "access_token_not_found")
         self.revoked.add(token_id)
 
-    async def resolve_access_token(self, principal: Principal, token: str) -> ResolvedAccessToken:
+    async def admit_api_call(self, principal: Principal, token: str, method: str, route: str,
+                             per_minute: int) -> AdmittedCall:
         assert principal.role == Role.SERVICE
         self.resolved += 1
         found = self.tokens.get(token)
         if found is None or found.id in self.revoked:
             raise _refused(401, "access_token_invalid")
-        return ResolvedAccessToken(access_token=found, user=self.consumer_user)
+        return AdmittedCall(call_id=self.resolved, access_token=found, user=self.consumer_user)
+
+    async def api_call_answered(self, principal: Principal, call_id: int, status: int) -> None:
+        assert principal.role == Role.SERVICE
 
 
 class Browser:
@@ -129,7 +132,7 @@ def browser() -> Iterator[Browser]:
     gateway.state.identity = identity
     gateway.state.sessions = SessionCache(identity, 5, 100)
     public = gateway.state.public_api
-    public.state.access_tokens = AccessTokenCache(identity, 30)
+    public.state.identity = identity
     public.state.billing = public.state.documents = public.state.metering = FakeServices()
     with TestClient(gateway, base_url="http://testserver", cookies={"lang": "uk"}) as client:
         yield Browser(client, identity)
@@ -162,7 +165,7 @@ def test_a_key_is_listed_with_its_scopes_in_words_and_its_secret_shown_once(brow
 def test_a_revoked_key_is_refused_by_the_api_at_once(browser: Browser) -> None:
     csrf = browser.sign_in(CONSUMER_SESSION)
     secret = _secret_in(browser.create(csrf, name="1С", scopes=["invoices:read"]).text)
-    assert browser.api(secret).status_code == 200  # resolved, and remembered for 30 s
+    assert browser.api(secret).status_code == 200
     [token] = browser.identity.tokens.values()
     revoked = browser.client.post(f"{PAGE}/{token.id}/revocation", data={"csrf_token": csrf},
                                   follow_redirects=False)

@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.responses import StreamingResponse
 
-from gateway.api_access import AccessTokenCache, RateLimit
+from gateway.api_access import RefusedTokens
 from gateway.app import create_app
-from gateway.billing_client import Invoice, Invoices, Payments, Saldo, TaxInvoices
+from gateway.billing_client import Ageing, Invoice, Invoices, Payments, Reconciliation, Saldo, TaxInvoices
 from gateway.documents_client import Document
-from gateway.identity_client import AccessToken, BranchRef, ConsumerRef, ResolvedAccessToken, User
+from gateway.identity_client import AccessToken, AdmittedCall, BranchRef, ConsumerRef, User
 from gateway.metering_client import Act, Reading, Submitted, Window
 from shared.api_fuzzing import fuzz_api
 from shared.auth import Principal, Role
@@ -51,12 +51,16 @@ def _missing() -> ServiceCallError:
 
 
 class FakeIdentity:
-    def __init__(self) -> None:
-        self.resolved = 0
+    """Identity as it admits a program's calls: the token resolved, counted (`per_minute` calls, never refilled
+    here), recorded; and the statuses it is told."""
 
-    async def resolve_access_token(self, principal: Principal, token: str) -> ResolvedAccessToken:
+    def __init__(self) -> None:
+        self.admitted: list[tuple[str, str, str]] = []
+        self.answered: dict[int, int] = {}
+
+    async def admit_api_call(self, principal: Principal, token: str, method: str, route: str,
+                             per_minute: int) -> AdmittedCall:
         assert principal.role == Role.SERVICE
-        self.resolved += 1
         scopes = {EVERY_SCOPE: ["documents:read", "invoices:read", "payments:read", "readings:write"],
                   INVOICES_ONLY: ["invoices:read"]}.get(token)
         if scopes is None:
@@ -64,12 +68,20 @@ class FakeIdentity:
         branch = BranchRef(id=BRANCH, name="РЕС")
         consumer = ConsumerRef(id=CONSUMER, account_number="0789", name="Автомобіліст-2", edrpou="12345678",
                                branch=branch, e_signature=True)
-        return ResolvedAccessToken(
+        if sum(1 for call in self.admitted if call[0] == token) >= per_minute:
+            raise ServiceCallError(429, {"code": "rate_limited", "message": "too many", "retry_after": 20})
+        self.admitted.append((token, method, route))
+        return AdmittedCall(
+            call_id=len(self.admitted),
             access_token=AccessToken(id=uuid4(), name="1С", scopes=scopes, prefix=token[:8], created_at=NOW,
                                      expires_at=NOW + timedelta(days=90)),
             user=User(id=USER, login="avtomobilist", email="a@cabinet.local", role=Role.CONSUMER, consumer=consumer,
                       branch=branch),
         )
+
+    async def api_call_answered(self, principal: Principal, call_id: int, status: int) -> None:
+        assert principal.role == Role.SERVICE and call_id not in self.answered
+        self.answered[call_id] = status
 
 
 class FakeServices:
@@ -78,6 +90,7 @@ class FakeServices:
     def __init__(self) -> None:
         self.march, self.february = _invoice("2026-03"), _invoice("2026-02")
         self.unsigned = _invoice("2026-01", document_id=None)
+        self.act_document_id = uuid4()
         self.submitted: list[tuple[str, list[Reading], bool]] = []
 
     @staticmethod
@@ -115,16 +128,42 @@ class FakeServices:
         self._own(principal)
         raise _missing()
 
+    async def reconciliation(self, principal: Principal, consumer_id: UUID, start: date | None,
+                             end: date | None) -> Reconciliation:
+        self._own(principal, consumer_id)
+        start, end = start or date(2026, 1, 1), end or date(2026, 3, 28)
+        if start > end:
+            raise ServiceCallError(422, {"code": "invalid", "message": "invalid", "fields": {"from": "range_invalid"}})
+        zero = Decimal("0.00")
+        return Reconciliation(start=start, end=end, opening=zero, operations=[], debit_turnover=zero,
+                              credit_turnover=zero, closing=zero, debtor="nobody",
+                              ageing=Ageing(not_due=zero, days_0_30=zero, days_31_60=zero, days_61_90=zero,
+                                            over_90=zero))
+
     # documents
-    async def all_documents(self, principal: Principal) -> list[Document]:
+    def _documents(self) -> list[Document]:
+        def document(document_id: UUID, kind: str, title: str) -> Document:
+            return Document(id=document_id, consumer_id=CONSUMER, type=kind, period="2026-03", title=title,
+                            file_name="file.pdf", content_type="application/pdf", size=9, sha256="0" * 64,
+                            created_at=NOW, issued_on=date(2026, 3, 25))
+
+        return [document(self.march.document_id or uuid4(), "invoice", "Рахунок"),
+                document(self.act_document_id, "reconciliation_act", "Акт звірки")]
+
+    async def all_documents(self, principal: Principal, document_type: str | None = None) -> list[Document]:
         self._own(principal)
-        return [Document(id=self.march.document_id or uuid4(), consumer_id=CONSUMER, type="invoice",
-                         period="2026-03", title="Рахунок", file_name="invoice.pdf", content_type="application/pdf",
-                         size=9, sha256="0" * 64, created_at=NOW, issued_on=date(2026, 3, 25))]
+        return [document for document in self._documents() if document_type in (None, document.type)]
+
+    async def document(self, principal: Principal, document_id: UUID) -> Document:
+        self._own(principal)
+        for document in self._documents():
+            if document.id == document_id:
+                return document
+        raise _missing()
 
     async def content(self, principal: Principal, document_id: UUID) -> StreamingResponse:
         self._own(principal)
-        if document_id not in (self.march.document_id, self.february.document_id):
+        if document_id not in (self.march.document_id, self.february.document_id, self.act_document_id):
             raise _missing()
 
         async def pieces() -> Any:
@@ -135,7 +174,7 @@ class FakeServices:
     # metering
     async def window(self, principal: Principal, consumer_id: UUID) -> Window:
         self._own(principal, consumer_id)
-        return Window(period="2026-03", state="open", billing_day=25)  # type: ignore[arg-type]
+        return Window(period="2026-03", state="open", billing_day=25)
 
     async def submit(self, principal: Principal, consumer_id: UUID, period: str, readings: list[Reading], *,
                      confirm: bool) -> Submitted:
@@ -144,7 +183,7 @@ class FakeServices:
             raise ServiceCallError(422, {"code": "invalid", "message": "invalid",
                                          "fields": {"readings.0.value": "not_a_number"}})
         self.submitted.append((period, readings, confirm))
-        act = Act(id=uuid4(), consumer_id=CONSUMER, period=period, state="awaiting_signature",  # type: ignore[arg-type]
+        act = Act(id=uuid4(), consumer_id=CONSUMER, period=period, state="awaiting_signature",
                   source="cabinet", submitted_at=NOW)
         return Submitted(act=act)
 
@@ -167,8 +206,8 @@ def _public_app(calls_per_minute: int = 1000) -> tuple[FastAPI, FakeIdentity, Fa
     gateway = create_app(settings)
     public: FastAPI = gateway.state.public_api
     identity, services = FakeIdentity(), FakeServices()
-    public.state.access_tokens = AccessTokenCache(identity, 30)  # type: ignore[arg-type]
-    public.state.rate_limit = RateLimit(calls_per_minute)
+    public.state.identity = identity
+    public.state.refused_tokens = RefusedTokens(30)
     public.state.billing = public.state.documents = public.state.metering = services
     return gateway, identity, services
 
@@ -202,10 +241,17 @@ def test_the_tokens_scopes_decide(api: PublicApi) -> None:
     assert _refusal(refused) == (403, "scope_missing")
 
 
-def test_a_resolved_token_is_remembered(api: PublicApi) -> None:
-    for _ in range(3):
-        assert api.get("/saldo").status_code == 200
-    assert api.identity.resolved == 1
+def test_every_call_is_admitted_by_identity_and_its_status_told(api: PublicApi) -> None:
+    assert api.get("/saldo").status_code == 200
+    assert api.get("/saldo", token=INVOICES_ONLY).status_code == 403
+    assert api.get(f"/invoices/{uuid4()}").status_code == 404
+    assert [call[1:] for call in api.identity.admitted] == [
+        ("GET", "/saldo"), ("GET", "/saldo"), ("GET", "/invoices/{invoice_id}")]
+    assert api.identity.answered == {1: 200, 2: 403, 3: 404}
+    # a token identity refused is refused again without asking it
+    for _ in range(2):
+        assert _refusal(api.get("/saldo", token="cab_revoked")) == (401, "access_token_invalid")
+    assert len(api.identity.admitted) == 3
 
 
 def test_invoices_their_pdf_and_a_period(api: PublicApi) -> None:
@@ -230,9 +276,23 @@ def test_payments_saldo_documents(api: PublicApi) -> None:
     assert api.get("/payments", params={"from": "2026-01-01", "to": "2026-03-31"}).json()["items"] == []
     assert _refusal(api.get("/payments", params={"from": "2026-03-31", "to": "2026-01-01"})) == (422, "invalid")
     assert _refusal(api.get("/payments", params={"from": "2024-01-01", "to": "2026-01-01"})) == (422, "invalid")
-    [document] = api.get("/documents").json()
+    document = api.get("/documents").json()[0]
     assert api.get(f"/documents/{document['id']}/content").content == b"%PDF-1.7\n"
     assert _refusal(api.get(f"/tax-invoices/{uuid4()}/xml")) == (404, "not_found")
+
+
+def test_the_reconciliation_act_and_the_issued_acts_pdfs(api: PublicApi) -> None:
+    act = api.get("/reconciliation", params={"from": "2026-01-01", "to": "2026-03-28"}).json()
+    assert (act["start"], act["end"], act["closing"], act["debtor"]) == ("2026-01-01", "2026-03-28", "0.00", "nobody")
+    assert _refusal(api.get("/reconciliation", params={"from": "2026-03-28", "to": "2026-01-01"})) == (422, "invalid")
+    assert _refusal(api.get("/reconciliation", params={"from": "28.03.2026"})) == (422, "invalid")
+    [issued] = api.get("/reconciliation/acts").json()
+    assert (issued["id"], issued["type"]) == (str(api.services.act_document_id), "reconciliation_act")
+    pdf = api.get(f"/reconciliation/acts/{issued['id']}/pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    # a document of another type is no reconciliation act
+    assert _refusal(api.get(f"/reconciliation/acts/{api.services.march.document_id}/pdf")) == (404, "not_found")
+    assert _refusal(api.get("/reconciliation", token=INVOICES_ONLY)) == (403, "scope_missing")
 
 
 def test_readings_are_checked_by_metering_as_the_forms_are(api: PublicApi) -> None:
@@ -258,7 +318,7 @@ def test_calls_are_limited_per_token() -> None:
         assert [client.get("/api/v1/saldo", headers=headers).status_code for _ in range(3)] == [200] * 3
         limited = client.get("/api/v1/saldo", headers=headers)
         assert _refusal(limited) == (429, "rate_limited")
-        assert 1 <= int(limited.headers["Retry-After"]) <= 21
+        assert limited.headers["Retry-After"] == "20"
         # another token has its own bucket
         assert client.get("/api/v1/invoices", headers={"Authorization": f"Bearer {INVOICES_ONLY}"}).status_code == 200
 
@@ -290,7 +350,8 @@ def test_the_schema_is_the_public_apis_alone(api: PublicApi) -> None:
     schema = api.client.get("/api/v1/openapi.json").json()
     assert set(schema["paths"]) == {
         "/invoices", "/invoices/{invoice_id}", "/invoices/{invoice_id}/pdf", "/payments", "/saldo", "/tax-invoices",
-        "/tax-invoices/{tax_invoice_id}/xml", "/documents", "/documents/{document_id}/content", "/readings"}
+        "/tax-invoices/{tax_invoice_id}/xml", "/documents", "/documents/{document_id}/content", "/readings",
+        "/reconciliation", "/reconciliation/acts", "/reconciliation/acts/{document_id}/pdf"}
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "example" in schema["paths"]["/invoices"]["get"]["responses"]["200"]["content"]["application/json"]
     assert "429" in schema["paths"]["/readings"]["post"]["responses"]
@@ -316,7 +377,7 @@ async def test_no_request_gets_a_server_error_or_an_undocumented_answer() -> Non
     report = await fuzz_api(
         public, _Bearer(), {"accounting program": consumer},  # type: ignore[arg-type]
         known={"invoice_id": [str(services.march.id), str(services.unsigned.id)],
-               "document_id": [str(services.march.document_id)]},
+               "document_id": [str(services.march.document_id), str(services.act_document_id)]},
         max_examples=15,
     )
     report.assert_clean()

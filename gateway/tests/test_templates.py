@@ -15,6 +15,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import gateway
+from gateway.audit_view import FILTER_LABELS, audit_rows
 from gateway.billing_client import (
     Ageing,
     Allocation,
@@ -45,6 +46,9 @@ from gateway.documents_view import document_rows
 from gateway.i18n import LANGUAGES, LOCALES_DIR, load_catalogues
 from gateway.identity_client import (
     AccessToken,
+    AuditActor,
+    AuditEntry,
+    AuditPage,
     Branch,
     BranchRef,
     Colleagues,
@@ -244,6 +248,39 @@ MISSING = [MissingReadings(point_id=POINT.id, meter_serial="01234567", reason="n
            MissingReadings(point_id=SUBSTATION_POINT.id, meter_serial="7700881", reason="no_readings")]
 CALCULATION = Calculation(period="2013-08", self_calculation=True, ready=True, missing=[])
 CONSUMER_PAGES = AccountPages(CONSUMER.id, "", staff=False)
+_ACTOR = AuditActor(user_id=CONSUMER_USER.id, login=CONSUMER_USER.login, email=CONSUMER_USER.email)
+_TOKEN_DETAILS = {"token_id": str(uuid4()), "token_name": "1С: Бухгалтерія", "token_prefix": "cab_Xy7Q"}
+#: one entry of every kind identity records, newest first
+AUDIT_ENTRIES = [
+    AuditEntry(id=11, occurred_at=datetime(2013, 8, 26, 21, 30, tzinfo=UTC), kind="api_call", actor=_ACTOR, via="api",
+               details={"method": "GET", "route": "/invoices/{invoice_id}", **_TOKEN_DETAILS}, status=200),
+    AuditEntry(id=10, occurred_at=datetime(2013, 8, 26, 9, 0, tzinfo=UTC), kind="readings_entered", actor=_ACTOR,
+               via="page", details={"period": "2013-08", "source": "consumer", "correction_reason": None, "readings": [
+                   {"meter_serial": "01234567", "energy": "active", "zone": 1, "previous": "12345.6000",
+                    "current": "12500.0000", "rollover": False},
+                   {"meter_serial": "01234567", "energy": "reactive", "zone": 2, "previous": "99990",
+                    "current": "15", "rollover": True}]}),
+    AuditEntry(id=9, occurred_at=datetime(2013, 8, 25, 9, 0, tzinfo=UTC), kind="readings_entered", actor=AuditActor(
+        user_id=STAFF_USER.id, login=STAFF_USER.login, email=STAFF_USER.email), via="page",
+        details={"period": "2013-07", "source": "staff", "correction_reason": "Помилка в акті", "readings": []}),
+    AuditEntry(id=8, occurred_at=datetime(2013, 8, 24, 9, 0, tzinfo=UTC), kind="readings_accepted",
+               details={"period": "2013-07", "source": "res", "readings": 3}),
+    AuditEntry(id=7, occurred_at=datetime(2013, 8, 23, 9, 0, tzinfo=UTC), kind="document_signed",
+               details={"document_type": "invoice", "party": "supplier", "status": "signed_by_supplier"}),
+    AuditEntry(id=6, occurred_at=datetime(2013, 8, 22, 9, 0, tzinfo=UTC), kind="document_rejected", actor=_ACTOR,
+               via="page", details={"document_type": "readings_act", "party": "consumer", "status": "rejected",
+                                    "rejected_reason": "Не той період"}),
+    AuditEntry(id=5, occurred_at=datetime(2013, 8, 21, 9, 0, tzinfo=UTC), kind="consumer_changed", actor=AuditActor(
+        user_id=uuid4()), via="page", details={"fields": ["billing_day", "e_signature"]}),
+    AuditEntry(id=4, occurred_at=datetime(2013, 8, 20, 9, 0, tzinfo=UTC), kind="login_changed", actor=_ACTOR,
+               via="page", details={"old_login": "avto2", "new_login": "avto2buh"}),
+    AuditEntry(id=3, occurred_at=datetime(2013, 8, 19, 9, 0, tzinfo=UTC), kind="password_changed", actor=_ACTOR,
+               via="page"),
+    AuditEntry(id=2, occurred_at=datetime(2013, 8, 18, 9, 0, tzinfo=UTC), kind="access_token_created", actor=_ACTOR,
+               via="page", details=_TOKEN_DETAILS),
+    AuditEntry(id=1, occurred_at=datetime(2013, 8, 17, 9, 0, tzinfo=UTC), kind="something_new", actor=_ACTOR,
+               via="page"),
+]
 STAFF_PAGES = AccountPages(CONSUMER.id, f"/console/consumers/{CONSUMER.id}", staff=True, consumer=CONSUMER)
 FIRST_FIELD = field_name(POINT.id, "active", 1)
 WARNING = VolumeWarning(point_id=POINT.id, energy="active", zone=2, code="volume_high", volume=Decimal("9000"),
@@ -515,6 +552,17 @@ OPEN_HOME = {"saldo": DEBT, "saldo_kind": "debt", "awaiting": [SIGNABLE] * 11, "
 PAPER_HOME = {**OPEN_HOME, "awaiting": [], "signs_on_paper": True}
 
 # pages whose context depends on the language (the reference lists of notify come in three languages)
+def _audit_page(entries: list[AuditEntry], target: AccountPages, language: str, *, kind: str = "", offset: int = 0,
+                more: bool = False) -> dict[str, Any]:
+    translations = CATALOGUES[language]
+    return {
+        "target": target, "rows": audit_rows(entries, translations, language), "kind": kind,
+        "trail": AuditPage(items=entries, offset=offset, limit=50, more=more),
+        "filters": [(name, translations.gettext(label)) for name, label in FILTER_LABELS.items()],
+        "address": f"{target.base}/audit" if target.staff else "/settings/audit",
+    }
+
+
 LOCALIZED_SCENARIOS: list[tuple[str, User | None, Any]] = [
     ("letter_new.html", CONSUMER_USER, lambda language: {
         "lists": LISTS[language], "values": LETTER_FORM, "subject_max": 200, "text_max": 1000,
@@ -548,6 +596,9 @@ LOCALIZED_SCENARIOS: list[tuple[str, User | None, Any]] = [
         "letter": LETTER, "lists": LISTS[language], "reply": "", "errors": FormErrors(), "limit": 4000,
         "notice": "✓",
     }),
+    ("audit.html", CONSUMER_USER, lambda language: _audit_page(AUDIT_ENTRIES, CONSUMER_PAGES, language, more=True)),
+    ("audit.html", STAFF_USER, lambda language: _audit_page(AUDIT_ENTRIES[:3], STAFF_PAGES, language, offset=50)),
+    ("audit.html", CONSUMER_USER, lambda language: _audit_page([], CONSUMER_PAGES, language, kind="api")),
     ("console_letter.html", STAFF_USER, lambda language: {
         "letter": HANDLED, "lists": LISTS[language], "reply": "—", "errors": FormErrors(general="—",
                                                                                           fields={"reply": "—"}),
@@ -617,11 +668,11 @@ SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     }),
     ("settings.html", CONSUMER_USER, {
         "errors_email": REFUSED, "errors_login": REFUSED, "errors_password": REFUSED,
-        "values": {"new_email": "x@example.ua", "new_login": "newlogin"}, "notice": "✓",
+        "values": {"new_email": "x@example.ua", "new_login": "newlogin"}, "notice": "✓", "own_audit_trail": True,
     }),
     ("settings.html", STAFF_USER, {
         "errors_email": FormErrors(), "errors_login": FormErrors(), "errors_password": FormErrors(),
-        "values": {"new_email": "", "new_login": ""}, "notice": None,
+        "values": {"new_email": "", "new_login": ""}, "notice": None, "own_audit_trail": False,
     }),
     ("access_tokens.html", CONSUMER_USER, {
         "tokens": [ACCESS_TOKEN, ACCESS_TOKEN.model_copy(update={"last_used_at": datetime(2013, 8, 26, tzinfo=UTC)})],
@@ -806,7 +857,7 @@ def test_forms_show_each_error_beside_its_field_and_never_echo_passwords() -> No
     page = _render("settings.html", CONSUMER_USER, {
         "errors_email": FormErrors(fields={"current_password": "Поточний пароль неправильний."}),
         "errors_login": FormErrors(), "errors_password": FormErrors(),
-        "values": {"new_email": "nova@avto2.example.ua", "new_login": ""}, "notice": None,
+        "values": {"new_email": "nova@avto2.example.ua", "new_login": ""}, "notice": None, "own_audit_trail": True,
     }, "uk")
     assert re.search(
         r'id="email-current_password"[^>]*aria-describedby="email-current_password-error"[^>]*aria-invalid="true"',
@@ -910,7 +961,7 @@ def test_an_amount_in_a_sentence_is_kept_on_one_line() -> None:
 
 @pytest.mark.parametrize("template", ["invoices.html", "payments.html", "reconciliation.html", "tax_invoices.html",
                                       "documents.html", "certificates.html", "letters.html", "console_letters.html",
-                                      "access_tokens.html", "users.html",
+                                      "access_tokens.html", "users.html", "audit.html",
                                       "console_list.html", "console_points.html", "console_billing.html",
                                       "console_signatures.html", "console_feedback.html", "tariffs.html",
                                       "console_consumer.html"])
@@ -997,3 +1048,34 @@ def test_the_reconciliation_act_shows_the_books_balances_and_ageing() -> None:
                                               "uk")).split())
     assert "заборгованість постачальника перед споживачем становить 50.00 грн" in overpaid
     assert "Заборгованість за днями прострочення" not in overpaid
+
+
+def test_the_activity_log_says_who_did_what_and_where() -> None:
+    page = _render("audit.html", CONSUMER_USER, _audit_page(AUDIT_ENTRIES, CONSUMER_PAGES, "uk", more=True), "uk")
+    rows = {int(entry): " ".join(_visible_text(row).split()) for entry, row in re.findall(
+        r'<tr data-audit-entry="(\d+)".*?>(.*?)</tr>', page, re.DOTALL)}
+    assert list(rows) == [entry.id for entry in AUDIT_ENTRIES]
+    # Kyiv time (UTC+3 in summer), the person's login and e-mail, the program's call with its key and answer
+    assert rows[11].startswith("27.08.2013 00:30 avto2buh buh@avto2.example.ua")
+    assert ("Виклик програми (API) GET /invoices/{invoice_id} Ключ «1С: Бухгалтерія», починається з cab_Xy7Q…"
+            in rows[11])
+    assert rows[11].endswith("Відповідь: 200 Програма (API)")
+    assert "Внесено показання за серпень 2013" in rows[10]
+    assert "01234567, Активна енергія, кВт·год, Зона 1: 12 345.6 → 12 500" in rows[10]
+    assert "Зона 2: 99 990 → 15 (лічильник перейшов через нуль)" in rows[10]
+    assert rows[10].endswith("Сторінки кабінету")
+    assert "dogovir01" in rows[9] and "Виправлено показання за липень 2013 Причина: Помилка в акті" in rows[9]
+    assert "Система РЕМ" in rows[8] and "Показання за липень 2013 прийнято 3 показання" in rows[8]
+    assert "Електронна печатка постачальника" in rows[7]
+    assert "Документ підписано Рахунок Від імені: Постачальник" in rows[7]
+    assert "Відмова від підписання документа Акт передачі показань" in rows[6]
+    assert "Причина: Не той період" in rows[6]
+    assert "Користувач, якого вже немає в кабінеті" in rows[5]
+    assert "Змінено: Розрахунковий день місяця, Електронний підпис" in rows[5]
+    assert "Змінено логін avto2 → avto2buh" in rows[4]
+    assert "Змінено пароль" in rows[3] and "Створено ключ доступу Ключ «1С: Бухгалтерія»" in rows[2]
+    assert "Дія: something_new" in rows[1]
+    assert 'href="/settings/audit?kind=&amp;offset=50" rel="next"' in page
+    staff = _render("audit.html", STAFF_USER, _audit_page(AUDIT_ENTRIES[:1], STAFF_PAGES, "uk", offset=50), "uk")
+    assert f'action="/console/consumers/{CONSUMER.id}/audit"' in staff
+    assert f'href="/console/consumers/{CONSUMER.id}/audit?kind="' in staff and 'rel="next"' not in staff

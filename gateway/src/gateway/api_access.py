@@ -1,20 +1,19 @@
 """Who calls the public API: a consumer's accounting program presenting a personal access token.
 
-`Authorization: Bearer cab_...` is resolved by identity (which keeps only the token's hash) and remembered here for
-a few seconds (`access_token_cache_seconds`), keyed by the token's SHA-256 so the cache never holds the token
-itself; a token revoked in this process's settings page is forgotten at once, in other processes within those
-seconds. The caller acts as its user, a consumer's, with the same principal a page would send the services: the
+`Authorization: Bearer cab_...` is taken to identity with every call (`IdentityClient.admit_api_call`), which keeps
+only the token's hash: it resolves the token, counts the call against the token's limit (`api_calls_per_minute`, one
+bucket in identity's database whichever gateway replica takes the call) and records the call in the consumer's audit
+trail; the call's status follows once it is answered (`gateway.public_api.CallLog`). A token identity refused is
+remembered here for a few seconds (`refused_token_seconds`), keyed by its SHA-256, so that a program retrying with
+a revoked token does not cost identity a call each time; a token revoked is refused at its next call. The caller
+acts as its user, a consumer's, with the same principal a page would send the services (and the token's id): the
 services' roles and tenancy apply unchanged. Each route names the scope it needs (`requires`), and an app whose
 route names none is not built (deny by default).
-
-Calls are limited per token by a token bucket held in this process (the gateway keeps no shared store for it; with
-several gateway replicas a program gets the limit from each).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,8 +24,9 @@ from cachetools import TTLCache
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope as AsgiScope
 
-from gateway.identity_client import IdentityClient, ResolvedAccessToken
+from gateway.identity_client import AdmittedCall
 from shared.auth import Principal, Role
 from shared.errors import ServiceCallError
 
@@ -58,6 +58,8 @@ class ApiCaller:
     #: the token's first characters, as its owner sees them in the list (for the log of calls)
     token_prefix: str
     scopes: frozenset[str]
+    #: the call's entry in the consumer's audit trail
+    call_id: int
 
     @property
     def consumer_id(self) -> UUID:
@@ -69,60 +71,17 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class AccessTokenCache:
-    def __init__(self, identity: IdentityClient, ttl_seconds: float, max_entries: int = 10_000) -> None:
-        self._identity = identity
-        # a miss is remembered too (None), so a program retrying with a revoked token does not cost a call each time
-        self._tokens: TTLCache[str, ResolvedAccessToken | None] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
+class RefusedTokens:
+    """Tokens identity refused lately (unknown, revoked, expired), by their SHA-256: refused again without asking."""
 
-    async def resolve(self, token: str, client_ip: str | None) -> ResolvedAccessToken | None:
-        key = token_key(token)
-        if key in self._tokens:
-            return self._tokens[key]
-        try:
-            resolved: ResolvedAccessToken | None = await self._identity.resolve_access_token(
-                Principal(role=Role.SERVICE, ip=client_ip), token)
-        except ServiceCallError as error:
-            if error.status_code != 401:
-                raise
-            resolved = None
-        self._tokens[key] = resolved
-        return resolved
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self._keys: TTLCache[str, bool] = TTLCache(maxsize=max_entries, ttl=ttl_seconds)
 
-    def forget(self, token_id: UUID) -> None:
-        """Drops a revoked token, known by its id (its owner's page never sees the secret again)."""
-        for key, resolved in list(self._tokens.items()):
-            if resolved is not None and resolved.access_token.id == token_id:
-                self._tokens.pop(key, None)
+    def __contains__(self, token: str) -> bool:
+        return token_key(token) in self._keys
 
-
-@dataclass
-class _Bucket:
-    calls: float
-    at: float
-
-
-class RateLimit:
-    """A token bucket per key: `per_minute` calls at once, refilled evenly over the minute."""
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._size = float(per_minute)
-        self._refill = per_minute / 60.0
-        self._clock = clock
-        # a bucket left alone for two minutes is full again, the same as a new one
-        self._buckets: TTLCache[str, _Bucket] = TTLCache(maxsize=100_000, ttl=120, timer=clock)
-
-    def wait(self, key: str) -> float:
-        """Takes a call from the key's bucket: 0 when it could, else the seconds until it can."""
-        now = self._clock()
-        bucket = self._buckets.get(key) or _Bucket(self._size, now)
-        bucket.calls = min(self._size, bucket.calls + (now - bucket.at) * self._refill)
-        bucket.at = now
-        self._buckets[key] = bucket
-        if bucket.calls >= 1:
-            bucket.calls -= 1
-            return 0.0
-        return (1 - bucket.calls) / self._refill
+    def add(self, token: str) -> None:
+        self._keys[token_key(token)] = True
 
 
 _bearer = HTTPBearer(auto_error=False, description="A personal access token (`cab_...`) made in Settings")
@@ -133,35 +92,56 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _invalid_token() -> ApiRefusal:
+    return ApiRefusal(401, "access_token_invalid", "the access token is unknown, revoked or expired",
+                      {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
 async def api_caller(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> ApiCaller:
-    """The program's token, counted against its rate limit, resolved; cookies are never read."""
+    """The program's token, resolved, counted against its rate limit and recorded by identity; cookies are never
+    read."""
     if credentials is None or not credentials.credentials:
         raise ApiRefusal(401, "token_missing", "send a personal access token: Authorization: Bearer cab_...",
                          {"WWW-Authenticate": "Bearer"})
     token = credentials.credentials
     state = request.app.state
-    # counted before it is resolved, so that a program's calls cost identity at most one resolve in a while
-    wait = state.rate_limit.wait(token_key(token))
-    if wait:
-        raise ApiRefusal(429, "rate_limited", f"at most {state.settings.api_calls_per_minute} calls a minute",
-                         {"Retry-After": str(int(wait) + 1)})
+    if len(token) > 128 or token in state.refused_tokens:
+        raise _invalid_token()
     ip = _client_ip(request)
-    resolved = await state.access_tokens.resolve(token, ip) if len(token) <= 128 else None
-    if resolved is None or resolved.user.consumer is None:
-        raise ApiRefusal(401, "access_token_invalid", "the access token is unknown, revoked or expired",
-                         {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    user = resolved.user
+    try:
+        admitted: AdmittedCall = await state.identity.admit_api_call(
+            Principal(role=Role.SERVICE, ip=ip), token, request.method, route_of(request.scope),
+            state.settings.api_calls_per_minute)
+    except ServiceCallError as error:
+        if error.status_code == 401:
+            state.refused_tokens.add(token)
+            raise _invalid_token() from None
+        if error.status_code == 429:
+            raise ApiRefusal(429, "rate_limited", f"at most {state.settings.api_calls_per_minute} calls a minute",
+                             {"Retry-After": str(error.detail.get("retry_after") or 60)}) from None
+        raise
+    user = admitted.user
+    if user.consumer is None:
+        raise _invalid_token()
+    token_id = admitted.access_token.id
     caller = ApiCaller(
         # the owner's role inside the consumer goes along: a token acts with at most its owner's rights
         Principal(user_id=user.id, consumer_id=user.consumer.id, role=Role.CONSUMER, ip=ip,
-                  branch_id=user.consumer.branch.id, consumer_role=user.consumer_role),
-        resolved.access_token.id, resolved.access_token.prefix, frozenset(resolved.access_token.scopes),
+                  branch_id=user.consumer.branch.id, consumer_role=user.consumer_role, access_token_id=token_id),
+        token_id, admitted.access_token.prefix, frozenset(admitted.access_token.scopes), admitted.call_id,
     )
-    # the log of calls (gateway.public_api.CallLog) names who called
+    # the log of calls (gateway.public_api.CallLog) names who called, and tells identity the call's status
     request.state.api_caller = caller
     return caller
+
+
+def route_of(scope: AsgiScope) -> str:
+    """The route as declared (`/invoices/{invoice_id}`, as the router noted it matched): no ids in the log nor in
+    the audit trail."""
+    route = scope.get("route")
+    return route.path if isinstance(route, APIRoute) else str(scope["path"])
 
 
 def requires(scope: Scope) -> Callable[..., Coroutine[Any, Any, ApiCaller]]:

@@ -28,6 +28,7 @@ from gateway.notify_client import NotifyClient
 from gateway.pages import (
     access_tokens,
     account,
+    audit,
     auth,
     certificates,
     colleagues,
@@ -65,6 +66,7 @@ PAGE_MODULES = (
     auth, home, registration, account, console, console_metering, console_billing, console_letters, documents,
     certificates, eds, signing_api, readings, money, reconciliation, supplier, feedback, description, access_tokens,
     colleagues,
+    audit,
 )
 
 

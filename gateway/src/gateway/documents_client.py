@@ -74,12 +74,13 @@ class DocumentsClient:
     def __init__(self, client: ServiceClient) -> None:
         self._client = client
 
-    async def all_documents(self, principal: Principal) -> list[Document]:
-        """Every document the principal may see, newest first (a consumer: their own)."""
+    async def all_documents(self, principal: Principal, document_type: str | None = None) -> list[Document]:
+        """Every document the principal may see (of one type if given), newest first (a consumer: their own)."""
         documents: list[Document] = []
+        kind = {"type": document_type} if document_type else {}
         while True:
             answer = await self._client.get(
-                f"{_API}/documents", principal, params={"limit": _PAGE, "offset": len(documents)}
+                f"{_API}/documents", principal, params={"limit": _PAGE, "offset": len(documents), **kind}
             )
             page = DocumentPage.model_validate(answer)
             documents += page.items

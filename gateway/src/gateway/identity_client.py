@@ -7,6 +7,7 @@ signed-in user afterwards. Refusals arrive as `shared.errors.ServiceCallError` c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
@@ -188,9 +189,40 @@ class NewAccessToken(_Answer):
     access_token: AccessToken
 
 
-class ResolvedAccessToken(_Answer):
+class AdmittedCall(_Answer):
+    """A program's call of the public API as identity took it: counted against its token's limit and recorded in
+    the consumer's audit trail as `call_id`."""
+
+    call_id: int
     access_token: AccessToken
     user: User
+
+
+class AuditActor(_Answer):
+    user_id: UUID
+    #: as they were then (None: a user no longer known)
+    login: str | None = None
+    email: str | None = None
+
+
+class AuditEntry(_Answer):
+    id: int
+    occurred_at: AwareDatetime
+    kind: str
+    #: None: the system (a RES system's readings, the supplier's seal)
+    actor: AuditActor | None = None
+    #: `page` or `api` (a program's personal access token)
+    via: str | None = None
+    details: dict[str, Any] = {}
+    #: the status a public API call was answered with
+    status: int | None = None
+
+
+class AuditPage(_Answer):
+    items: list[AuditEntry]
+    offset: int
+    limit: int
+    more: bool
 
 
 _ACCESS_TOKENS = TypeAdapter(list[AccessToken])
@@ -319,9 +351,21 @@ class IdentityClient:
     async def revoke_access_token(self, principal: Principal, token_id: UUID) -> None:
         await self._client.delete(f"{_API}/me/access-tokens/{token_id}", principal)
 
-    async def resolve_access_token(self, principal: Principal, token: str) -> ResolvedAccessToken:
-        answer = await self._client.post(f"{_API}/access-tokens/resolve", principal, json={"token": token})
-        return ResolvedAccessToken.model_validate(answer)
+    async def admit_api_call(self, principal: Principal, token: str, method: str, route: str,
+                             per_minute: int) -> AdmittedCall:
+        answer = await self._client.post(f"{_API}/api-calls", principal, json={
+            "token": token, "method": method, "route": route, "per_minute": per_minute})
+        return AdmittedCall.model_validate(answer)
+
+    async def api_call_answered(self, principal: Principal, call_id: int, status: int) -> None:
+        await self._client.request("PUT", f"{_API}/api-calls/{call_id}/status", principal, json={"status": status})
+
+    # the consumer's audit trail
+    async def audit_trail(self, principal: Principal, consumer_id: UUID, *, kinds: list[str], offset: int,
+                          limit: int) -> AuditPage:
+        answer = await self._client.get(f"{_API}/consumers/{consumer_id}/audit", principal,
+                                        params={"kind": kinds, "offset": offset, "limit": limit})
+        return AuditPage.model_validate(answer)
 
     # a consumer's colleagues, managed by its director
     async def colleagues(self, principal: Principal) -> Colleagues:

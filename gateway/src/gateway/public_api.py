@@ -5,8 +5,8 @@ A FastAPI app of its own, mounted in the gateway: its own schema, its own errors
 "message"}}`, never a page) and no cookies, so no CSRF: a program proves itself with its token on every call, which
 a browser never sends by itself. Each route names its scope (`gateway.api_access.requires`) and calls the services
 with the same typed clients and the same principal (the token's user) as the pages, so the services' roles and
-tenancy decide as for the pages. Every call is logged with the token's prefix, its user, the route and the status
-(`CallLog`).
+tenancy decide as for the pages. Every call is recorded in the consumer's audit trail by identity as it is admitted,
+its status told once answered, and logged with the token's prefix, its user, the route and the status (`CallLog`).
 """
 
 from __future__ import annotations
@@ -19,27 +19,28 @@ from uuid import UUID
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api_access import (
-    AccessTokenCache,
     ApiCaller,
     ApiRefusal,
-    RateLimit,
+    RefusedTokens,
     check_routes_name_scopes,
     requires,
+    route_of,
 )
 from gateway.api_access import Scope as TokenScope
-from gateway.billing_client import BillingClient, Invoice, Invoices, Payments, Saldo, TaxInvoices
+from gateway.billing_client import BillingClient, Invoice, Invoices, Payments, Reconciliation, Saldo, TaxInvoices
 from gateway.documents_client import Document, DocumentsClient
 from gateway.identity_client import IdentityClient
 from gateway.metering_client import Energy, MeteringClient, Reading, Submitted
 from gateway.pages.common import billing_of, documents_of, metering_of
 from gateway.settings import GatewaySettings
+from shared.auth import Principal, Role
+from shared.contracts.documents import ReconciliationActData
 from shared.errors import ServiceCallError
 from shared.inputs import IsoDate
 from shared.service import file_download
@@ -140,7 +141,8 @@ async def payments(
 ) -> Payments:
     """The payments received from `from` to `to` (a year at most) and the saldo read with them."""
     end = end or date.today()
-    start = start or end - timedelta(days=PAYMENTS_DAYS - 1)
+    # a year before the first days of the calendar is the calendar's first day
+    start = start or (end - timedelta(days=PAYMENTS_DAYS - 1) if end.toordinal() > PAYMENTS_DAYS else date.min)
     if not timedelta(0) <= end - start < timedelta(days=PAYMENTS_DAYS):
         raise ApiRefusal(422, "invalid", f"`from` must not be after `to`, nor more than {PAYMENTS_DAYS} days before")
     return await billing_of(request).payments(caller.principal, caller.consumer_id, start, end)
@@ -150,6 +152,47 @@ async def payments(
 async def saldo(request: Request, caller: PaymentsRead) -> Saldo:
     """What the consumer owes (positive) or has paid in advance (negative), and what is due next."""
     return await billing_of(request).saldo(caller.principal, caller.consumer_id)
+
+
+# reconciliation acts
+RECONCILIATION_EXAMPLE = {
+    "start": "2026-01-01", "end": "2026-03-31", "opening": "1200.00",
+    "operations": [
+        {"on": "2026-01-25", "kind": "invoice", "document": "РФ-0789-202601", "debit": "5841.96", "credit": "0.00"},
+        {"on": "2026-02-02", "kind": "payment", "document": "1204", "debit": "0.00", "credit": "7041.96"},
+    ],
+    "debit_turnover": "5841.96", "credit_turnover": "7041.96", "closing": "0.00", "debtor": "nobody",
+    "ageing": {"not_due": "0.00", "days_0_30": "0.00", "days_31_60": "0.00", "days_61_90": "0.00", "over_90": "0.00"},
+}
+
+
+@router.get("/reconciliation", responses={200: {"content": {"application/json": {"example": RECONCILIATION_EXAMPLE}}}})
+async def reconciliation(
+    request: Request, caller: PaymentsRead,
+    start: Annotated[IsoDate | None, Query(alias="from", description="the first day; 1 January of `to`'s year if "
+                                                                     "not given")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="the last day, not after today; today if not "
+                                                                 "given")] = None,
+) -> Reconciliation:
+    """The reconciliation act (акт звірки) of a period as the supplier's books have it: the opening and closing
+    balances (positive: the consumer owes), every invoice, payment and return, the turnovers and the debt's ageing."""
+    return await billing_of(request).reconciliation(caller.principal, caller.consumer_id, start, end)
+
+
+@router.get("/reconciliation/acts")
+async def reconciliation_acts(request: Request, caller: PaymentsRead) -> list[Document]:
+    """The reconciliation acts issued as documents in the cabinet (for both parties to sign), newest first."""
+    return await documents_of(request).all_documents(caller.principal, ReconciliationActData.document_type)
+
+
+@router.get("/reconciliation/acts/{document_id}/pdf", **file_download("application/pdf"))
+async def reconciliation_act_pdf(request: Request, document_id: UUID, caller: PaymentsRead) -> StreamingResponse:
+    """An issued reconciliation act's PDF."""
+    documents = documents_of(request)
+    found = await documents.document(caller.principal, document_id)
+    if found.type != ReconciliationActData.document_type:
+        raise ApiRefusal(404, "not_found", "no such reconciliation act")
+    return await documents.content(caller.principal, document_id)
 
 
 # tax invoices
@@ -278,8 +321,8 @@ def _install_errors(app: FastAPI) -> None:
 
 
 class CallLog:
-    """Logs every call of the public API: the token's prefix, its user and consumer, the route and the status.
-    (A log line, not a stored audit trail.)"""
+    """Logs every call of the public API (the token's prefix, its user and consumer, the route and the status) and
+    tells identity the status of the call it recorded in the consumer's audit trail, once the answer is sent."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -304,14 +347,19 @@ class CallLog:
                 token=caller.token_prefix if caller else None,
                 user=str(caller.principal.user_id) if caller else None,
                 consumer=str(caller.consumer_id) if caller else None,
-                method=scope["method"], route=_route_of(scope), status=status,
+                method=scope["method"], route=route_of(scope), status=status,
             ))
+            if caller is not None:
+                await self._tell_status(scope["app"].state.identity, caller, status)
 
-
-def _route_of(scope: Scope) -> str:
-    """The route as declared (`/invoices/{invoice_id}`, as the router noted it matched): no ids in the log."""
-    route = scope.get("route")
-    return route.path if isinstance(route, APIRoute) else str(scope["path"])
+    @staticmethod
+    async def _tell_status(identity: IdentityClient, caller: ApiCaller, status: int) -> None:
+        try:
+            await identity.api_call_answered(Principal(role=Role.SERVICE), caller.call_id, status)
+        except (ServiceCallError, httpx.TransportError) as error:
+            # the call is in the trail already; only its status is missing there
+            logger.warning("the status of a public API call was not recorded",
+                           extra=log_fields(call=caller.call_id, error=str(error)))
 
 
 def create_public_api(
@@ -334,8 +382,8 @@ def create_public_api(
         telemetry=FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
-    app.state.access_tokens = AccessTokenCache(identity, settings.access_token_cache_seconds)
-    app.state.rate_limit = RateLimit(settings.api_calls_per_minute)
+    app.state.identity = identity
+    app.state.refused_tokens = RefusedTokens(settings.refused_token_seconds)
     app.state.billing = billing
     app.state.documents = documents
     app.state.metering = metering

@@ -25,10 +25,9 @@ class GatewaySettings(ServiceSettings):
     #: elsewhere (another gateway process, staff) still opens pages of this process for up to this long
     session_cache_seconds: float = 15.0
     session_cache_size: int = 10_000
-    #: a resolved access token of the public API is reused for this long (a revoked one may still work in another
-    #: gateway process until then)
-    access_token_cache_seconds: float = 30.0
-    #: the public API's calls per minute and access token (in each gateway process: `gateway.api_access`)
+    #: an access token identity refused is refused again without asking it for this long (`gateway.api_access`)
+    refused_token_seconds: float = 30.0
+    #: the public API's calls per minute and access token (counted by identity for every gateway process)
     api_calls_per_minute: int = 60
     #: unset: follows `public_base_url` (https → Secure cookies)
     session_cookie_secure: bool = False

@@ -13,6 +13,11 @@ from shared.auth import Principal, Role
 GATEWAY = Principal(role=Role.SERVICE, issuer="gateway")
 
 
+def _call(secret: str, per_minute: int = 60) -> dict[str, Any]:
+    """A program's call as the gateway's public API tells identity of it."""
+    return {"token": secret, "method": "GET", "route": "/saldo", "per_minute": per_minute}
+
+
 async def _consumer(api: Any, world: Any) -> Principal:
     principal: Principal = api.principal_of(await api.register(world))
     return principal
@@ -34,7 +39,7 @@ async def test_a_token_is_made_shown_once_resolved_and_revoked(api: Any, world: 
                             h=hashlib.sha256(secret.encode()).digest()) == 1
     assert "token" not in (await api.ok("GET", "/me/access-tokens", consumer))[0]
 
-    resolved = await api.ok("POST", "/access-tokens/resolve", GATEWAY, json={"token": secret})
+    resolved = await api.ok("POST", "/api-calls", GATEWAY, json=_call(secret))
     assert resolved["user"]["id"] == str(consumer.user_id)
     assert resolved["user"]["consumer"]["id"] == world.consumer["id"]
     assert resolved["user"]["branch"]["id"] == world.branch_a["id"]
@@ -43,7 +48,7 @@ async def test_a_token_is_made_shown_once_resolved_and_revoked(api: Any, world: 
     assert listed["last_used_at"] is not None
 
     assert (await api.call("DELETE", f"/me/access-tokens/{token['id']}", consumer)).status_code == 204
-    refused = await api.call("POST", "/access-tokens/resolve", GATEWAY, json={"token": secret})
+    refused = await api.call("POST", "/api-calls", GATEWAY, json=_call(secret))
     assert (refused.status_code, refused.json()["detail"]["code"]) == (401, "access_token_invalid")
     assert await api.ok("GET", "/me/access-tokens", consumer) == []
     again = await api.call("DELETE", f"/me/access-tokens/{token['id']}", consumer)
@@ -56,7 +61,7 @@ async def test_an_expired_or_unknown_token_never_resolves(api: Any, world: Any) 
         "name": "program", "scopes": ["readings:write"], "expires_in_days": 1})
     await api.execute("UPDATE access_tokens SET expires_at = now() - interval '1 second'")
     for secret in (made["token"], "cab_" + "A" * 43, ""):
-        refused = await api.call("POST", "/access-tokens/resolve", GATEWAY, json={"token": secret})
+        refused = await api.call("POST", "/api-calls", GATEWAY, json=_call(secret))
         assert (refused.status_code, refused.json()["detail"]["code"]) == (401, "access_token_invalid")
     # the expired token is still listed, so that its owner sees why the program stopped
     assert [token["name"] for token in await api.ok("GET", "/me/access-tokens", consumer)] == ["program"]
@@ -88,7 +93,7 @@ async def test_only_a_consumers_user_has_tokens_and_only_services_resolve_them(a
         assert (await api.call("POST", "/me/access-tokens", caller, json={
             "name": "p", "scopes": ["invoices:read"]})).status_code == 403
     for caller in (consumer, world.staff_a, world.admin, api.anonymous()):
-        refused = await api.call("POST", "/access-tokens/resolve", caller, json={"token": made["token"]})
+        refused = await api.call("POST", "/api-calls", caller, json=_call(made["token"]))
         assert (refused.status_code, refused.json()["detail"]["code"]) == (403, "role_forbidden")
     # another user of the consumer neither sees nor revokes it
     other = Principal(user_id=uuid.uuid4(), consumer_id=consumer.consumer_id, role=Role.CONSUMER)

@@ -45,6 +45,7 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
         "GET /api/v1/consumers/{consumer_id}": probe(f"/api/v1/consumers/{own}"),
         "PATCH /api/v1/consumers/{consumer_id}": probe(f"/api/v1/consumers/{own}", json={"billing_day": 20}),
         "POST /api/v1/consumers/{consumer_id}/activation-codes": probe(f"/api/v1/consumers/{own}/activation-codes"),
+        "GET /api/v1/consumers/{consumer_id}/audit": probe(f"/api/v1/consumers/{own}/audit"),
     }
     public = "public: a secret (password, link token, activation code) guards it, not the caller; throttled"
     own_user_only = "the signed-in user's own account, checked against the stored user (principal_mismatch)"
@@ -74,7 +75,8 @@ async def test_every_route_keeps_to_the_consumer_and_its_branch(api: Any, world:
         "DELETE /api/v1/me/colleagues/{user_id}": own_consumer_users,
         "GET /api/v1/invitations/{token}": public,
         "POST /api/v1/invitations/accept": public,
-        "POST /api/v1/access-tokens/resolve": "services only (the gateway): the token, a secret, names its user",
+        "POST /api/v1/api-calls": "services only (the gateway): the token, a secret, names its user",
+        "PUT /api/v1/api-calls/{call_id}/status": "services only (the gateway): the status of a call it admitted",
         "GET /api/v1/branches": "the branches' own details, printed on every invoice: no consumer's data",
     }
 

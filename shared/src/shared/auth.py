@@ -113,6 +113,8 @@ class Principal(BaseModel):
     #: a consumer's user's role inside their consumer; None for everyone else (and a consumer's user whose role is
     #: not named may do nothing but what needs no capability)
     consumer_role: ConsumerRole | None = None
+    #: the personal access token a consumer's program called the public API with; None: the user's own pages
+    access_token_id: UUID | None = None
     issuer: str = "gateway"
 
     @property
@@ -204,6 +206,7 @@ class ServiceTokens:
             "sid": str(principal.session_id) if principal.session_id else None,
             "bid": str(principal.branch_id) if principal.branch_id else None,
             "crole": principal.consumer_role.value if principal.consumer_role else None,
+            "tid": str(principal.access_token_id) if principal.access_token_id else None,
             "iss": self._issuer,
             "aud": _AUDIENCE,
             "iat": now,
@@ -226,6 +229,7 @@ class ServiceTokens:
                 session_id=UUID(claims["sid"]) if claims.get("sid") else None,
                 branch_id=UUID(claims["bid"]) if claims.get("bid") else None,
                 consumer_role=ConsumerRole(claims["crole"]) if claims.get("crole") else None,
+                access_token_id=UUID(claims["tid"]) if claims.get("tid") else None,
                 issuer=claims["iss"],
             )
         except (jwt.PyJWTError, ValueError, KeyError) as exc:

@@ -76,8 +76,8 @@ class Throttled(DomainError):
     status_code = 429
     default_code = "throttled"
 
-    def __init__(self, retry_after: int, message: str = "too many attempts") -> None:
-        super().__init__(message, extra={"retry_after": retry_after})
+    def __init__(self, retry_after: int, message: str = "too many attempts", *, code: str | None = None) -> None:
+        super().__init__(message, code=code, extra={"retry_after": retry_after})
         self.retry_after = retry_after
 
 

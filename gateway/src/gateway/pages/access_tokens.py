@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from gateway.api_access import AccessTokenCache, Scope
+from gateway.api_access import Scope
 from gateway.i18n import N_
 from gateway.identity_client import NewAccessToken
 from gateway.messages import FormErrors, explain
@@ -38,11 +38,6 @@ SCOPE_LABELS: dict[str, str] = {
 #: the lifetimes offered, in days (identity takes up to a year)
 EXPIRY_DAYS = (30, 90, 180, 365)
 DEFAULT_EXPIRY_DAYS = 90
-
-
-def _public_api_tokens(request: Request) -> AccessTokenCache:
-    tokens: AccessTokenCache = request.app.state.public_api.state.access_tokens
-    return tokens
 
 
 async def _access_tokens_page(
@@ -102,6 +97,4 @@ async def revoke_access_token(request: Request, visitor: ConsumerOnly, token_id:
     except ServiceCallError as error:
         refused = explain(error, pages_of(request).translations(request)).general
         return await _access_tokens_page(request, visitor, revocation_refused=refused, status_code=error.status_code)
-    # this process's public API stops taking it now, not when its cached answer runs out
-    _public_api_tokens(request).forget(token_id)
     return see_other(PAGE + "?notice=access_token_revoked")

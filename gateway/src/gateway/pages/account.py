@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from gateway.messages import EMAIL_LINK_PROBLEMS, FormErrors, explain
+from gateway.pages.audit import reads_own_audit_trail
 from gateway.pages.common import LINK_TOKEN, identity_of, notice_of, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.sessions import AnyVisitor, SignedIn, Visitor, anonymous
@@ -33,6 +34,8 @@ def _settings_page(
     }
     context["values"] = {"new_email": "", "new_login": ""} | (values or {})
     context["notice"] = notice_of(request)
+    # the frame's visitor: every page resolves it first
+    context["own_audit_trail"] = reads_own_audit_trail(request.state.visitor.principal)
     return pages_of(request).render(request, "settings.html", context, status_code=status_code)
 
 

@@ -10,6 +10,7 @@ sessions: a password change, which ends the user's other sessions, leaves the pr
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,12 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from identity.audit import record, record_own_change
+from identity.domain.rate_limit import take_call
 from identity.domain.tokens import new_token, token_hash
-from identity.models import AccessToken, User, UserRole
+from identity.models import AccessToken, AuditEntry, AuditKind, AuditVia, User, UserRole
 from identity.runtime import Runtime, utcnow
 from identity.users import USER_IN_FULL
 from shared.auth import CAPABILITIES, Capability, ConsumerRole
-from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.errors import Conflict, Invalid, NotFound, Throttled, Unauthorized
 
 
 class Scope(StrEnum):
@@ -62,6 +65,13 @@ class NewAccessToken:
     token: AccessToken
 
 
+@dataclass(frozen=True)
+class AdmittedCall:
+    token: AccessToken
+    #: the call's entry in the consumer's audit trail, its status to be told once the call is answered
+    entry: AuditEntry
+
+
 class AccessTokens:
     def __init__(self, session: AsyncSession, runtime: Runtime) -> None:
         self.session = session
@@ -91,6 +101,7 @@ class AccessTokens:
         )
         self.session.add(token)
         await self.session.flush()
+        await record_own_change(self.session, user, AuditKind.ACCESS_TOKEN_CREATED, now, _described(token))
         return NewAccessToken(secret, token)
 
     async def of_user(self, user: User) -> list[AccessToken]:
@@ -102,23 +113,46 @@ class AccessTokens:
         if found is None or found.user_id != user.id or found.revoked_at is not None:
             raise NotFound("no such access token", code="access_token_not_found")
         found.revoked_at = utcnow()
+        await record_own_change(self.session, user, AuditKind.ACCESS_TOKEN_REVOKED, found.revoked_at,
+                                _described(found))
 
-    async def resolve(self, secret: str) -> AccessToken:
-        """The live token of `secret` with its user in full; its use recorded."""
+    async def admit(self, secret: str, method: str, route: str, per_minute: int) -> AdmittedCall:
+        """A program's call of the public API: its token resolved (with its user in full), the call taken out of
+        the token's bucket (`per_minute`: the gateway's limit; the bucket is one for every gateway replica) and
+        recorded in the consumer's audit trail. Refused past the limit (429 `rate_limited`, `retry_after`)."""
         now = utcnow()
-        found = await live_access_token(self.session, token_hash(secret), now)
-        if found is None or found.user.role != UserRole.CONSUMER or found.user.removed_at is not None:
+        found = await live_access_token(self.session, token_hash(secret), now, for_update=True)
+        if (found is None or found.user.role != UserRole.CONSUMER or found.user.consumer_id is None
+                or found.user.removed_at is not None):
             raise Unauthorized("the access token is unknown, revoked or expired", code="access_token_invalid")
+        take = take_call(found.calls_refilled_at, now, per_minute)
+        if not take.taken:
+            raise Throttled(math.ceil(take.wait.total_seconds()), "too many calls with this access token",
+                            code="rate_limited")
+        found.calls_refilled_at = take.refilled_at
         found.last_used_at = now
-        return found
+        entry = await record(
+            self.session, found.user.consumer_id, AuditKind.API_CALL,
+            {"method": method, "route": route, **_described(found)}, at=now, actor=found.user, via=AuditVia.API,
+        )
+        return AdmittedCall(found, entry)
 
 
-async def live_access_token(session: AsyncSession, hashed: bytes, now: datetime) -> AccessToken | None:
-    return await session.scalar(
+def _described(token: AccessToken) -> dict[str, str]:
+    """The token as the audit trail names it: its name and first characters (never the secret)."""
+    return {"token_id": str(token.id), "token_name": token.name, "token_prefix": token.prefix}
+
+
+async def live_access_token(
+    session: AsyncSession, hashed: bytes, now: datetime, *, for_update: bool = False
+) -> AccessToken | None:
+    """`for_update`: the token's row locked (its calls counted one after another, whichever replica took them)."""
+    query = (
         select(AccessToken)
         .where(AccessToken.token_hash == hashed, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
         .options(joinedload(AccessToken.user).options(*USER_IN_FULL))
     )
+    return await session.scalar(query.with_for_update(of=AccessToken) if for_update else query)
 
 
 async def tokens_of(session: AsyncSession, user_id: uuid.UUID) -> list[AccessToken]:

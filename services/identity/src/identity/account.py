@@ -12,12 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit import record_own_change
 from identity.domain import throttling
 from identity.domain.emails import normalize_email, same_mailbox
 from identity.domain.logins import LoginProblem, clean_login, login_key, login_problem
 from identity.domain.passwords import PasswordProblem
 from identity.domain.tokens import new_token, token_hash
-from identity.models import EmailChange, EmailChangeStatus, User
+from identity.models import AuditKind, EmailChange, EmailChangeStatus, User
 from identity.runtime import Runtime, utcnow
 from identity.sessions import end_other_sessions
 from identity.users import Users, login_taken, user_by_id
@@ -114,6 +115,8 @@ class Account:
             self.session,
             EmailChanged(user_id=user.id, login=user.login, old_email=old_email, new_email=change.new_email),
         )
+        await record_own_change(self.session, user, AuditKind.EMAIL_CHANGED, now,
+                                {"old_email": old_email, "new_email": change.new_email})
         return change.new_email
 
     # login
@@ -142,6 +145,8 @@ class Account:
             self.session,
             LoginChanged(user_id=user.id, email=user.email, old_login=old_login, new_login=new_login),
         )
+        await record_own_change(self.session, user, AuditKind.LOGIN_CHANGED, now,
+                                {"old_login": old_login, "new_login": new_login})
         return user
 
     # password
@@ -165,6 +170,7 @@ class Account:
         user.password_hash = await self.users.hash_password(new_password)
         await end_other_sessions(self.session, user.id, keep_session, now)
         await bus.add(self.session, PasswordChanged(user_id=user.id, login=user.login, email=user.email))
+        await record_own_change(self.session, user, AuditKind.PASSWORD_CHANGED, now)
 
 
 async def email_change(

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from identity.audit import record
 from identity.colleagues import users_of
 from identity.domain.consumers import (
     billing_day_in_range,
@@ -27,11 +28,11 @@ from identity.domain.consumers import (
     normalize_ipn,
 )
 from identity.domain.emails import normalize_email
-from identity.models import ConsumerAccount, User, UserRole
+from identity.models import AuditKind, ConsumerAccount, User, UserRole
 from identity.registration import Registration
 from identity.runtime import Runtime, utcnow
 from identity.staff import branch_by_id
-from identity.users import Users
+from identity.users import Users, user_by_id
 from shared import bus
 from shared.auth import Principal, Role
 from shared.contracts.identity import ConsumerAccountCreated, ConsumerAccountUpdated
@@ -175,6 +176,7 @@ class Consumers:
         """Staff correct a consumer's details or rights; the other services learn the whole new state."""
         await lock_consumer(self.session, consumer_id)
         consumer = await self.consumer(viewer, consumer_id)
+        before = _changeable(consumer)
         fields: dict[str, str] = {}
         if changes.name is not None:
             name = clean_name(changes.name)
@@ -212,6 +214,10 @@ class Consumers:
         if changes.e_signature is not None:
             consumer.e_signature = changes.e_signature
         await bus.add(self.session, _consumer_state(ConsumerAccountUpdated, consumer))
+        if changed := [name for name, value in _changeable(consumer).items() if before[name] != value]:
+            staff = await user_by_id(self.session, viewer.user_id) if viewer.user_id else None
+            await record(self.session, consumer.id, AuditKind.CONSUMER_CHANGED, {"fields": changed}, at=utcnow(),
+                         actor=staff, actor_user_id=viewer.user_id)
         return consumer
 
     async def announce(self) -> int:
@@ -220,6 +226,12 @@ class Consumers:
         consumers = await all_consumers(self.session)
         await bus.add(self.session, *(_consumer_state(ConsumerAccountUpdated, consumer) for consumer in consumers))
         return len(consumers)
+
+
+def _changeable(consumer: ConsumerAccount) -> dict[str, object]:
+    """What staff change of a consumer's account (`Consumers.change`), as the audit trail names it."""
+    return {name: getattr(consumer, name) for name in (
+        "name", "edrpou", "agreement_email", "billing_day", "vat_payer", "ipn", "self_calculation", "e_signature")}
 
 
 async def consumer_by_id(session: AsyncSession, consumer_id: uuid.UUID) -> ConsumerAccount | None:

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity import schemas
 from identity.access_tokens import AccessTokens
 from identity.account import Account
+from identity.audit import MAX_PAGE, AuditTrail, api_call_answered
 from identity.colleagues import Colleagues
 from identity.consumers import ConsumerChanges, ConsumerFields, Consumers, Viewer
-from identity.models import User
+from identity.models import AuditKind, User
 from identity.registration import Registration
 from identity.runtime import Runtime, utcnow
 from identity.sessions import Sessions
@@ -22,6 +23,8 @@ from identity.staff import Staff
 from identity.users import Users
 from shared.auth import Anyone, ConsumerOnly, Person, Principal, Role, StaffOnly, SupplierSide, require_roles
 from shared.db import SessionDep
+from shared.errors import NotFound
+from shared.inputs import Offset
 
 router = APIRouter(prefix="/api/v1")
 
@@ -45,6 +48,7 @@ ConsumersDep = Annotated[Consumers, Depends(feature(Consumers))]
 StaffDep = Annotated[Staff, Depends(feature(Staff))]
 AccessTokensDep = Annotated[AccessTokens, Depends(feature(AccessTokens))]
 ColleaguesDep = Annotated[Colleagues, Depends(feature(Colleagues))]
+AuditTrailDep = Annotated[AuditTrail, Depends(feature(AuditTrail))]
 #: the gateway resolving what a program presents
 ServiceOnly = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 
@@ -196,11 +200,38 @@ async def revoke_access_token(
     return Response(status_code=204)
 
 
-@router.post("/access-tokens/resolve")
-async def resolve_access_token(
-    body: schemas.AccessTokenSecret, _: ServiceOnly, tokens: AccessTokensDep
-) -> schemas.AccessTokenResolved:
-    return schemas.AccessTokenResolved.of(await tokens.resolve(body.token), utcnow())
+@router.post("/api-calls", status_code=201)
+async def admit_api_call(body: schemas.ApiCall, _: ServiceOnly, tokens: AccessTokensDep) -> schemas.ApiCallAdmitted:
+    """A program's call of the gateway's public API: its token resolved, counted against the token's limit (one for
+    every gateway replica) and recorded in the consumer's audit trail."""
+    admitted = await tokens.admit(body.token, body.method, body.route, body.per_minute)
+    return schemas.ApiCallAdmitted(
+        call_id=admitted.entry.id, access_token=schemas.AccessTokenOut.model_validate(admitted.token),
+        user=schemas.UserOut.of(admitted.token.user, utcnow()),
+    )
+
+
+@router.put("/api-calls/{call_id}/status", status_code=204)
+async def api_call_status(
+    call_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: schemas.ApiCallAnswered, _: ServiceOnly,
+    session: SessionDep,
+) -> Response:
+    if not await api_call_answered(session, call_id, body.status):
+        raise NotFound("no call waits for its status", code="api_call_not_found")
+    return Response(status_code=204)
+
+
+# the consumer's audit trail
+@router.get("/consumers/{consumer_id}/audit")
+async def audit_trail(
+    consumer_id: uuid.UUID, principal: Person, trail: AuditTrailDep,
+    kind: Annotated[list[AuditKind], Query()] = [],  # noqa: B006  # FastAPI copies a parameter's default
+    offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> schemas.AuditPage:
+    """The consumer's audit trail, newest first: its users' and the supplier's staff's (of its branch)."""
+    found = await trail.of_consumer(principal, consumer_id, kinds=kind, offset=offset, limit=limit + 1)
+    return schemas.AuditPage(items=[schemas.AuditEntryOut.of(entry) for entry in found[:limit]], offset=offset,
+                             limit=limit, more=len(found) > limit)
 
 
 # a consumer's colleagues: its director invites them, changes their roles, removes them

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.auth import ConsumerRole
@@ -21,10 +21,10 @@ class Base(DeclarativeBase):
     metadata = service_metadata()
 
 
-def _enum(enum: type[StrEnum], name: str) -> sa.Enum:
+def _enum(enum: type[StrEnum], name: str, length: int = 16) -> sa.Enum:
     # text with a CHECK constraint rather than a PostgreSQL enum type: adding a value needs no type migration
     return sa.Enum(
-        enum, name=name, native_enum=False, create_constraint=True, length=16,
+        enum, name=name, native_enum=False, create_constraint=True, length=length,
         values_callable=lambda members: [member.value for member in members],
     )
 
@@ -206,6 +206,8 @@ class AccessToken(Base):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: when the token's bucket of calls is full again (`domain.rate_limit`); None: never called
+    calls_refilled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="raise")
 
@@ -244,3 +246,46 @@ class ThrottledAttempt(Base):
     #: whom the rule counts: a login, a client address, a link id, a user id, an e-mail address
     subject: Mapped[str] = mapped_column(sa.Text)
     occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class AuditKind(StrEnum):
+    # the names say what was changed, not secrets (S105)
+    READINGS_ENTERED = "readings_entered"
+    READINGS_ACCEPTED = "readings_accepted"
+    DOCUMENT_SIGNED = "document_signed"
+    DOCUMENT_REJECTED = "document_rejected"
+    CONSUMER_CHANGED = "consumer_changed"
+    EMAIL_CHANGED = "email_changed"
+    LOGIN_CHANGED = "login_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
+    ACCESS_TOKEN_CREATED = "access_token_created"  # noqa: S105
+    ACCESS_TOKEN_REVOKED = "access_token_revoked"  # noqa: S105
+    API_CALL = "api_call"
+
+
+class AuditVia(StrEnum):
+    """Where a person did it: the cabinet's pages, or a program with their personal access token."""
+
+    PAGE = "page"
+    API = "api"
+
+
+class AuditEntry(Base):
+    """One line of a consumer's audit trail (`identity.audit`): what was done, when, by whom as they were then."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_consumer_id_occurred_at", "consumer_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    consumer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("consumer_accounts.id"))
+    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    kind: Mapped[AuditKind] = mapped_column(_enum(AuditKind, "audit_kind", length=32))
+    #: the person, their login and e-mail as they were then; None: the system (a RES system, the supplier's seal)
+    actor_user_id: Mapped[uuid.UUID | None]
+    actor_login: Mapped[str | None] = mapped_column(sa.Text)
+    actor_email: Mapped[str | None] = mapped_column(sa.Text)
+    via: Mapped[AuditVia | None] = mapped_column(_enum(AuditVia, "audit_via"))
+    #: what the entry is about, by kind: a period and act, a document, the fields changed, a token, a call's route
+    details: Mapped[dict[str, object]] = mapped_column(JSONB)
+    #: the HTTP status a public API call was answered with (None until it is, and for other kinds)
+    status: Mapped[int | None] = mapped_column(sa.SmallInteger)

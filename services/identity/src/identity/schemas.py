@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from identity.access_tokens import DEFAULT_DAYS, Scope
 from identity.account import pending_email
 from identity.domain.logins import LoginProblem
-from identity.models import AccessToken, ColleagueInvitation, ConsumerAccount, SupplierBranch, User
+from identity.models import (
+    AuditEntry,
+    AuditKind,
+    AuditVia,
+    ColleagueInvitation,
+    ConsumerAccount,
+    SupplierBranch,
+    User,
+)
 from shared.auth import ConsumerRole, Role
 
 Short = Annotated[str, StringConstraints(max_length=320)]
@@ -232,25 +240,68 @@ class AccessTokenCreated(BaseModel):
     access_token: AccessTokenOut
 
 
-class AccessTokenResolved(BaseModel):
+class ApiCallAdmitted(BaseModel):
+    #: the call's entry in the consumer's audit trail, for its status once answered
+    call_id: int
     access_token: AccessTokenOut
     user: UserOut
 
+
+class AuditActorOut(BaseModel):
+    user_id: uuid.UUID
+    #: as they were when they did it (None: a user no longer known)
+    login: str | None
+    email: str | None
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    kind: AuditKind
+    #: None: the system (a RES system's readings, the supplier's seal)
+    actor: AuditActorOut | None
+    #: where the person did it: the cabinet's pages or a program's access token (the public API)
+    via: AuditVia | None
+    #: by kind: period, act and readings; document; fields changed; the token's name; a call's method and route
+    details: dict[str, object]
+    #: the status a public API call was answered with
+    status: int | None
+
     @classmethod
-    def of(cls, token: AccessToken, now: datetime) -> AccessTokenResolved:
-        return cls(access_token=AccessTokenOut.model_validate(token), user=UserOut.of(token.user, now))
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        actor = None if entry.actor_user_id is None else AuditActorOut(
+            user_id=entry.actor_user_id, login=entry.actor_login, email=entry.actor_email)
+        return cls(id=entry.id, occurred_at=entry.occurred_at, kind=entry.kind, actor=actor, via=entry.via,
+                   details=entry.details, status=entry.status)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    offset: int
+    limit: int
+    #: whether older entries follow
+    more: bool
 
 
 # requests
+class ApiCall(Request):
+    token: Token
+    method: Annotated[str, StringConstraints(max_length=10)]
+    #: the route as declared (`/invoices/{invoice_id}`): no ids of objects in the trail
+    route: Annotated[str, StringConstraints(max_length=300)]
+    #: the gateway's limit of calls a minute per token
+    per_minute: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class ApiCallAnswered(Request):
+    status: Annotated[int, Field(ge=100, le=599)]
+
+
 class NewAccessToken(Request):
     name: Short
     scopes: Annotated[list[Scope], Field(max_length=len(Scope))]
     #: days until the token expires (a year at most)
     expires_in_days: int = DEFAULT_DAYS
-
-
-class AccessTokenSecret(Request):
-    token: Token
 
 
 class SignIn(Request):

@@ -37,9 +37,10 @@ from metering.models import (
 from shared import bus
 from shared.auth import Principal
 from shared.business_calendar import Period
+from shared.contracts.base import Actor
 from shared.contracts.documents import ActLine as ActLineData
 from shared.contracts.documents import DocumentStored, Party, ReadingsActData, RenderRequested
-from shared.contracts.metering import ReadingLine, ReadingsAccepted
+from shared.contracts.metering import EnteredReading, ReadingLine, ReadingsAccepted, ReadingsEntered
 from shared.contracts.signature import DocumentStatusChanged
 from shared.db import on_commit
 from shared.errors import Conflict, Invalid, NotFound
@@ -132,9 +133,11 @@ class Acts:
 
     async def draw_up(self, consumer: Consumer, *, period: str, source: ActSource, correction_reason: str | None,
                       readings: Sequence[Reading], points: Mapping[uuid.UUID, MeteringPoint],
-                      last: Mapping[LineKey, AcceptedReading], today: date, now: datetime) -> Act:
+                      last: Mapping[LineKey, AcceptedReading], today: date, now: datetime,
+                      actor: Actor | None = None) -> Act:
         """The act of readings that passed every rule (`last`: the accepted reading before the period, per register
-        and zone), its PDF asked for; accepted at once unless the consumer entered them. `consumer` is locked."""
+        and zone), its PDF asked for; accepted at once unless the consumer entered them. `consumer` is locked;
+        `actor`: who entered them (None: a RES system), for the consumer's audit trail."""
         by_consumer = source == ActSource.CONSUMER
         await self._supersede_pending(consumer, period, set(points), replace_any=by_consumer)
         drawn = Act(
@@ -153,16 +156,21 @@ class Acts:
         ]
         self.session.add_all(lines)
         await self.session.flush()
-        await bus.add(self.session, _render_request(consumer, drawn, lines, points, today))
+        await bus.add(self.session, _render_request(consumer, drawn, lines, points, today), ReadingsEntered(
+            act_id=drawn.id, consumer_id=drawn.consumer_id, period=drawn.period, source=drawn.source,
+            readings=tuple(EnteredReading(**line.model_dump(), meter_serial=points[line.point_id].meter_serial)
+                           for line in _reading_lines(lines)),
+            correction_reason=drawn.correction_reason, actor=actor, occurred_at=now,
+        ))
         if not by_consumer:
-            await self._put_in_force(drawn, lines)
+            await self._put_in_force(drawn, lines, actor)
         return drawn
 
-    async def paper_received(self, act: Act, now: datetime) -> Act:
+    async def paper_received(self, act: Act, now: datetime, actor: Actor | None = None) -> Act:
         await self._lock(act)
         if act.state != ActState.AWAITING_PAPER:
             raise Conflict("the act does not wait for its paper copy", code="act_not_awaiting_paper")
-        await self._accept(act, AcceptedBy.PAPER, now)
+        await self._accept(act, AcceptedBy.PAPER, now, actor)
         return act
 
     async def document_stored(self, event: DocumentStored) -> None:
@@ -193,7 +201,7 @@ class Acts:
         await self._lock(found)
         # a signature is as good as the paper copy the act was waiting for
         if found.state in (ActState.AWAITING_SIGNATURE, ActState.AWAITING_PAPER):
-            await self._accept(found, AcceptedBy.SIGNATURE, event.occurred_at)
+            await self._accept(found, AcceptedBy.SIGNATURE, event.occurred_at, event.actor)
         else:
             logger.info("signature of act %s in state %s changes nothing", found.id, found.state)
 
@@ -214,25 +222,28 @@ class Acts:
         await self.session.refresh(act)
         return locked
 
-    async def _accept(self, act: Act, by: AcceptedBy, now: datetime) -> None:
+    async def _accept(self, act: Act, by: AcceptedBy, now: datetime, actor: Actor | None) -> None:
         _mark_accepted(act, by, now)
-        await self._put_in_force(act, await lines_of(self.session, act.id))
+        await self._put_in_force(act, await lines_of(self.session, act.id), actor)
 
-    async def _put_in_force(self, act: Act, lines: Sequence[ActLine]) -> None:
+    async def _put_in_force(self, act: Act, lines: Sequence[ActLine], actor: Actor | None) -> None:
         """The accepted act's readings count for calculation: they are in force for the period, and billing is
         told."""
         await accept_lines(self.session, act, lines)
         on_commit(self.session, READINGS_ACCEPTED.inc)
         await bus.add(self.session, ReadingsAccepted(
             act_id=act.id, consumer_id=act.consumer_id, period=act.period, source=act.source,
-            readings=tuple(
-                ReadingLine(point_id=line.point_id, energy=line.energy, zone=line.zone,
-                            previous=Decimal(plain(line.previous)), current=Decimal(plain(line.current)),
-                            rollover=line.rollover)
-                for line in lines
-            ),
-            correction_reason=act.correction_reason,
+            readings=_reading_lines(lines), correction_reason=act.correction_reason, actor=actor,
         ))
+
+
+def _reading_lines(lines: Sequence[ActLine]) -> tuple[ReadingLine, ...]:
+    return tuple(
+        ReadingLine(point_id=line.point_id, energy=line.energy, zone=line.zone,
+                    previous=Decimal(plain(line.previous)), current=Decimal(plain(line.current)),
+                    rollover=line.rollover)
+        for line in lines
+    )
 
 
 def _mark_accepted(act: Act, by: AcceptedBy, now: datetime) -> None:

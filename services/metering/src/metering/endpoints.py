@@ -22,6 +22,7 @@ from metering.runtime import Runtime
 from metering.window import window_of
 from shared.auth import PEOPLE, Capability, Principal, Role, StaffOnly, require_roles
 from shared.business_calendar import business_today
+from shared.contracts.base import Actor
 from shared.db import SessionDep
 from shared.errors import Invalid
 
@@ -147,7 +148,8 @@ async def submit_readings(
     consumer = await visible_consumer(session, principal, consumer_id, for_update=True)
     now = _now(runtime)
     submitted = await Readings(session).submit(
-        consumer, Submission(source=source, period=body.period, lines=_lines(body.readings), confirm=body.confirm),
+        consumer, Submission(source=source, period=body.period, lines=_lines(body.readings), confirm=body.confirm,
+                             actor=Actor.of(principal)),
         today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
     )
     return _submitted(submitted)
@@ -167,7 +169,7 @@ async def import_readings(
     now = _now(runtime)
     submitted = await Imports(session).file(
         consumer, file.filename or "", content, period, source=source, confirm=confirm,
-        today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
+        today=business_today(now), factor=runtime.settings.high_volume_factor, now=now, actor=Actor.of(principal),
     )
     return _submitted(submitted)
 
@@ -186,7 +188,7 @@ async def correct_readings(
     now = _now(runtime)
     submitted = await Readings(session).submit(
         consumer, Submission(source=ActSource.STAFF, period=body.period, lines=_lines(body.readings), confirm=True,
-                             correction_reason=reason),
+                             correction_reason=reason, actor=Actor.of(principal)),
         today=business_today(now), factor=runtime.settings.high_volume_factor, now=now,
     )
     return _submitted(submitted)
@@ -213,4 +215,4 @@ async def paper_received(
 ) -> schemas.ActOut:
     acts = Acts(session)
     act = await acts.visible(principal, act_id)
-    return schemas.ActOut.of(await acts.paper_received(act, _now(runtime)))
+    return schemas.ActOut.of(await acts.paper_received(act, _now(runtime), Actor.of(principal)))

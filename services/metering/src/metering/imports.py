@@ -23,6 +23,7 @@ from metering.models import ActSource, Consumer, ResSubmission
 from metering.points import by_serial, points_of
 from metering.readings import Readings, Submission, Submitted
 from shared.business_calendar import business_today
+from shared.contracts.base import Actor
 from shared.contracts.res import ReadingsSubmitted
 from shared.errors import DomainError, Invalid
 
@@ -50,7 +51,8 @@ class Imports:
         self.session = session
 
     async def file(self, consumer: Consumer, file_name: str, content: bytes, period: str, *, source: ActSource,
-                   confirm: bool, today: date, factor: Decimal, now: datetime) -> Submitted:
+                   confirm: bool, today: date, factor: Decimal, now: datetime, actor: Actor | None = None
+                   ) -> Submitted:
         """A file of readings: refused whole, with every bad line, or taken as if typed."""
         if problem := period_problem(period, today):
             raise Invalid("not a period readings can be entered for", fields={"period": problem})
@@ -77,7 +79,7 @@ class Imports:
             return _import_refusal(problems)
 
         submission = Submission(
-            source=source, period=period, confirm=confirm, refuse=refuse,
+            source=source, period=period, confirm=confirm, refuse=refuse, actor=actor,
             lines=[SubmittedLine(known[line.meter_serial].id, line.energy, line.zone, line.value, line.rollover)
                    for line in placed],
         )

@@ -36,6 +36,7 @@ from metering.points import installation_of, points_of
 from metering.schemas import warnings_json, window_json
 from metering.window import window_of
 from shared.business_calendar import Period
+from shared.contracts.base import Actor
 from shared.errors import Conflict, Invalid
 
 MAX_REASON_LENGTH = 1000
@@ -175,6 +176,8 @@ class Submission:
     correction_reason: str | None = None
     #: what the problems found in the lines are answered with
     refuse: Callable[[list[LineProblem]], Exception] = typed_refusal
+    #: who entered them (None: a RES system), for the consumer's audit trail
+    actor: Actor | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ class Readings:
         act = await Acts(self.session).draw_up(
             consumer, period=submission.period, source=submission.source,
             correction_reason=submission.correction_reason, readings=checked.readings, points=checked.points,
-            last=checked.last, today=today, now=now,
+            last=checked.last, today=today, now=now, actor=submission.actor,
         )
         return Submitted(act, warnings)
 

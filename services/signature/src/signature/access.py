@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.business_calendar import business_today
+from shared.contracts.base import Actor
 from shared.contracts.documents import DocumentStored
 from shared.contracts.identity import ConsumerAccountCreated
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -38,6 +39,8 @@ class Signer:
     party: Party
     user_id: uuid.UUID | None
     consumer_id: uuid.UUID | None = None
+    #: the person, for the consumer's audit trail (None: the seal)
+    actor: Actor | None = None
 
     @classmethod
     def of(cls, principal: Principal) -> Signer:
@@ -48,8 +51,8 @@ class Signer:
         if principal.role == Role.CONSUMER:
             if principal.consumer_id is None:
                 raise Forbidden("the consumer is not known", code="role_forbidden")
-            return cls(Party.CONSUMER, principal.user_id, principal.consumer_id)
-        return cls(Party.SUPPLIER, principal.user_id)
+            return cls(Party.CONSUMER, principal.user_id, principal.consumer_id, Actor.of(principal))
+        return cls(Party.SUPPLIER, principal.user_id, actor=Actor.of(principal))
 
 
 async def sees(session: AsyncSession, principal: Principal, consumer_id: uuid.UUID) -> bool:

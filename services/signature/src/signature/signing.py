@@ -226,7 +226,7 @@ class Signings:
         parties = set(await self.session.scalars(select(Signature.party).where(Signature.document_id == document.id)))
         await change_status(
             self.session, document, status_of(parties, rejected=False, signers=document.signers), signer.party,
-            signature_id=signature.id, now=now,
+            signature_id=signature.id, now=now, actor=signer.actor,
         )
         return signature
 

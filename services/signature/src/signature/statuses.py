@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import bus
 from shared.auth import Principal, Role
+from shared.contracts.base import Actor
 from shared.contracts.signature import DocumentStatusChanged
 from shared.errors import Conflict, Forbidden, Invalid
 from signature import repository
@@ -39,15 +40,16 @@ class DocumentFilter:
 
 async def change_status(
     session: AsyncSession, document: Document, status: DocumentStatus, party: Party, *,
-    signature_id: uuid.UUID | None, now: datetime,
+    signature_id: uuid.UUID | None, now: datetime, actor: Actor | None,
 ) -> None:
-    """`party` signed (`signature_id`) or refused the document, which is `status` now."""
+    """`party` signed (`signature_id`) or refused the document, which is `status` now; `actor`: the person who did
+    (None: the supplier's seal)."""
     document.status = status
     document.status_changed_at = now
     await bus.add(session, DocumentStatusChanged(
         document_id=document.id, consumer_id=document.consumer_id, document_type=document.document_type,
         status=status.value, party=party.value, signature_id=signature_id,
-        rejected_reason=document.rejected_reason, occurred_at=now,
+        rejected_reason=document.rejected_reason, occurred_at=now, actor=actor,
     ))
 
 
@@ -92,7 +94,7 @@ class Statuses:
         document.rejected_reason = reason
         await change_status(
             self.session, document, DocumentStatus.REJECTED, signer.party, signature_id=None,
-            now=self.runtime.clock(),
+            now=self.runtime.clock(), actor=signer.actor,
         )
         return document
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from uuid import UUID
 
 import email_validator
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.auth import Principal
 
 # E-mail fields (pydantic's EmailStr) admit `.local` addresses: local runs and the demo write to them and the
 # local mail catcher takes them. email-validator refuses that special-use name unless it is taken off its list.
@@ -52,6 +55,23 @@ class Event(BaseModel):
         if cls.routed_per_partner != (partner is not None):
             raise ValueError(f"{cls.message_type()} is {'' if cls.routed_per_partner else 'not '}routed per partner")
         return cls.message_type() if partner is None else f"{cls.message_type()}.{partner}"
+
+
+class Actor(BaseModel):
+    """Who did what an event tells, for the consumer's audit trail (identity keeps it and knows the user's name):
+    a signed-in person, in the cabinet's pages or through a program's personal access token (the public API)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: UUID
+    via: Literal["page", "api"] = "page"
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor | None:
+        """The person a request acts for; None for a service or a visitor who has not signed in."""
+        if principal.user_id is None:
+            return None
+        return cls(user_id=principal.user_id, via="page" if principal.access_token_id is None else "api")
 
 
 class ResAnswer(Event):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.base import Event, ResAnswer, event
+from shared.contracts.base import Actor, Event, ResAnswer, event
 
 #: the energy a meter register counts: active (kWh) or reactive (kvarh)
 Energy = Literal["active", "reactive"]
@@ -63,6 +63,11 @@ class ReadingLine(_Part):
     rollover: bool = False
 
 
+class EnteredReading(ReadingLine):
+    #: the meter's serial number, as the person who entered the reading saw it
+    meter_serial: str
+
+
 @event
 class ReadingsAccepted(Event):
     event_name = "metering.readings_accepted"
@@ -79,6 +84,29 @@ class ReadingsAccepted(Event):
     source: ReadingsSource
     readings: tuple[ReadingLine, ...]
     correction_reason: str | None = None
+    #: who accepted them: the staff member who entered them or marked the paper act received, the person whose
+    #: signature on the act accepted them; null for a RES system's
+    actor: Actor | None = None
+
+
+@event
+class ReadingsEntered(Event):
+    event_name = "metering.readings_entered"
+    summary = (
+        "Readings of a period were entered and drawn up as an act: typed or imported by the consumer's user (the "
+        "act then waits for their signature), entered or corrected by staff, or sent by a RES system (accepted at "
+        "once, `metering.readings_accepted.v1` follows). Identity keeps it in the consumer's audit trail."
+    )
+
+    act_id: UUID
+    consumer_id: UUID
+    #: the billing period `YYYY-MM`
+    period: str
+    source: ReadingsSource
+    readings: tuple[EnteredReading, ...]
+    correction_reason: str | None = None
+    #: who entered them; null for a RES system's
+    actor: Actor | None = None
 
 
 @event

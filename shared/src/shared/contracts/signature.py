@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from shared.contracts.base import Event, event
+from shared.contracts.base import Actor, Event, event
 
 #: a document's signature status (docs/api-signature.md); `not_required`: nobody is asked to sign it
 SignatureStatus = Literal[
@@ -31,3 +31,5 @@ class DocumentStatusChanged(Event):
     party: SigningParty
     signature_id: UUID | None
     rejected_reason: str | None
+    #: the person who signed or refused; null for the supplier's seal
+    actor: Actor | None = None
