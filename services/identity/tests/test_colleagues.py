@@ -104,7 +104,8 @@ async def test_removing_a_colleague_ends_their_sessions_and_tokens(api: Any, wor
     ended = await api.call("POST", "/sessions/resolve", api.anonymous(),
                            json={"session_token": session["session_token"]})
     assert (ended.status_code, ended.json()["detail"]["code"]) == (401, "session_invalid")
-    revoked = await api.call("POST", "/access-tokens/resolve", GATEWAY, json={"token": token["token"]})
+    revoked = await api.call("POST", "/api-calls", GATEWAY, json={"token": token["token"], "method": "GET",
+                                                               "route": "/invoices", "per_minute": 60})
     assert (revoked.status_code, revoked.json()["detail"]["code"]) == (401, "access_token_invalid")
     refused = await api.call("POST", "/sessions", json={"login": "avto2.engineer", "password": api.STRONG_PASSWORD})
     assert (refused.status_code, refused.json()["detail"]["code"]) == (401, "invalid_credentials")
