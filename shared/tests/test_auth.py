@@ -1,12 +1,15 @@
 import uuid
+from typing import Annotated
 
 import httpx
 import jwt
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from shared.auth import (
+    Capability,
+    ConsumerRole,
     CurrentPrincipal,
     Principal,
     Role,
@@ -117,3 +120,54 @@ async def test_services_refuse_requests_without_a_valid_token_or_role():
         refused = await client.get("/api/v1/staff-only", headers=consumer)
         assert refused.status_code == 403
         assert refused.json()["detail"]["code"] == "role_forbidden"
+
+
+def test_a_token_carries_the_role_inside_the_consumer() -> None:
+    tokens = ServiceTokens(SECRET)
+    engineer = Principal(user_id=uuid.uuid4(), consumer_id=uuid.uuid4(), role=Role.CONSUMER,
+                         consumer_role=ConsumerRole.ENGINEER)
+    assert tokens.verify(tokens.issue(engineer)).consumer_role == ConsumerRole.ENGINEER
+
+
+@pytest.mark.parametrize(("role", "may"), [
+    (ConsumerRole.DIRECTOR, set(Capability)),
+    (ConsumerRole.ACCOUNTANT, {Capability.SEE_MONEY, Capability.HANDLE_MONEY, Capability.SEE_DOCUMENTS,
+                               Capability.SIGN_MONEY_DOCUMENTS}),
+    (ConsumerRole.ENGINEER, {Capability.SEE_READINGS, Capability.SUBMIT_READINGS, Capability.SIGN_READINGS_ACTS}),
+    (ConsumerRole.VIEWER, {Capability.SEE_READINGS, Capability.SEE_MONEY, Capability.SEE_DOCUMENTS}),
+    # a consumer's user whose role is not named may do nothing that needs a capability
+    (None, set()),
+])
+def test_each_consumer_role_may_what_the_issue_says(role: ConsumerRole | None, may: set[Capability]) -> None:
+    principal = Principal(role=Role.CONSUMER, consumer_id=CONSUMER, consumer_role=role)
+    assert {capability for capability in Capability if principal.may(capability)} == may
+    signs = {kind for kind in ("invoice", "reconciliation_act", "readings_act") if principal.may_sign(kind)}
+    sees = {kind for kind in ("tax_invoice", "readings_act", "contract") if principal.may_see_document(kind)}
+    assert signs == ({"invoice", "reconciliation_act"} if Capability.SIGN_MONEY_DOCUMENTS in may else set()) | (
+        {"readings_act"} if Capability.SIGN_READINGS_ACTS in may else set())
+    assert ("tax_invoice" in sees, "readings_act" in sees, "contract" in sees) == (
+        Capability.SEE_MONEY in may, Capability.SEE_READINGS in may, Capability.SEE_DOCUMENTS in may)
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN, Role.SERVICE])
+def test_the_supplier_side_is_not_limited_by_consumer_roles(role: Role) -> None:
+    assert all(Principal(role=role).may(capability) for capability in Capability)
+
+
+async def test_a_route_refuses_a_role_without_its_capability() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.service_tokens = tokens = ServiceTokens(SECRET)
+
+    @app.get("/api/v1/payments")
+    async def payments(_: Annotated[Principal, Depends(require_roles(Role.CONSUMER,
+                                                                     capability=Capability.SEE_MONEY))]) -> dict:
+        return {}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+        for role, status in ((ConsumerRole.ACCOUNTANT, 200), (ConsumerRole.ENGINEER, 403)):
+            token = tokens.issue(Principal(role=Role.CONSUMER, consumer_id=CONSUMER, consumer_role=role))
+            answer = await client.get("/api/v1/payments", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == status
+            if status == 403:
+                assert answer.json()["detail"]["code"] == "capability_forbidden"

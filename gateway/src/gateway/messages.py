@@ -155,6 +155,7 @@ GENERAL_MESSAGES: dict[str, str] = {
         "The company must keep at least one director in the cabinet. Make another colleague a director first."
     ),
     "user_not_found": N_("This user is no longer among your company's users."),
+    "own_user": N_("You cannot change your own role or remove yourself. Another director of your company can."),
     "invitation_not_found": N_("This invitation has already been accepted or withdrawn."),
     "session_invalid": N_("Your session has ended. Please log in again."),
     "no_match": N_(

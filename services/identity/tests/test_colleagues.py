@@ -126,19 +126,22 @@ async def test_only_a_director_manages_and_the_last_director_stays(api: Any, wor
         refused = await api.call(method, path, accountant, json=body)
         assert (refused.status_code, refused.json()["detail"]["code"]) == (403, "capability_forbidden"), path
 
-    # the only director neither leaves nor stops being one
+    # a director changes only the others
     for method, body in (("PATCH", {"consumer_role": "viewer"}), ("DELETE", None)):
         refused = await api.call(method, f"/me/colleagues/{director.user_id}", director, json=body)
-        assert (refused.status_code, refused.json()["detail"]["code"]) == (409, "last_director")
+        assert (refused.status_code, refused.json()["detail"]["code"]) == (409, "own_user")
     promoted = await api.ok("PATCH", f"/me/colleagues/{accountant_user['id']}", director,
                             json={"consumer_role": "director"})
     assert promoted["consumer_role"] == "director"
-    assert (await api.call("PATCH", f"/me/colleagues/{director.user_id}", director,
+    second = accountant.model_copy(update={"consumer_role": ConsumerRole.DIRECTOR})
+    assert (await api.call("PATCH", f"/me/colleagues/{director.user_id}", second,
                            json={"consumer_role": "viewer"})).status_code == 200
+    # the stored role decides, not what a token issued before the change says
+    stale = await api.call("DELETE", f"/me/colleagues/{second.user_id}", director)
+    assert (stale.status_code, stale.json()["detail"]["code"]) == (403, "capability_forbidden")
 
-    # the new director manages now; a user who is not the consumer's is not found
-    missing = await api.call("DELETE", f"/me/colleagues/{uuid.uuid4()}", accountant.model_copy(
-        update={"consumer_role": ConsumerRole.DIRECTOR}))
+    # a user who is not the consumer's is not found
+    missing = await api.call("DELETE", f"/me/colleagues/{uuid.uuid4()}", second)
     assert (missing.status_code, missing.json()["detail"]["code"]) == (404, "user_not_found")
 
 

@@ -5,8 +5,8 @@ An invitation is a single-use link (its token stored only as a hash) to the coll
 it expires, the colleague chooses a login and password and becomes the consumer's user with the role named. The link
 is the secret: 32 random bytes, unguessable, so trying links needs no throttling; the letters a consumer has sent are
 limited, the mailbox of whoever is named must not be flooded. A consumer always keeps a director: the last one is
-neither removed nor given another role. A removed user signs in no more: their sessions end and their access tokens
-are revoked at once.
+neither removed nor given another role, and a director changes only the others (another director changes them).
+A removed user signs in no more: their sessions end and their access tokens are revoked at once.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from identity.runtime import Runtime, utcnow
 from identity.sessions import end_other_sessions
 from identity.users import Users
 from shared import bus
-from shared.auth import Capability, ConsumerRole, Principal
+from shared.auth import CAPABILITIES, Capability, ConsumerRole, Principal
 from shared.contracts.identity import ColleagueInvited, UserRegistered
-from shared.errors import Conflict, Gone, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 
 
 class Colleagues:
@@ -45,7 +45,9 @@ class Colleagues:
         """The signed-in user, if their role manages the consumer's users (403 otherwise)."""
         principal.require(Capability.MANAGE_USERS)
         user = await self.users.current(principal)
-        assert user.consumer_id is not None  # a consumer's user (the capability is a consumer role's)
+        # the stored role decides: the token may have been issued before another director changed it
+        if user.consumer_role is None or Capability.MANAGE_USERS not in CAPABILITIES[user.consumer_role]:
+            raise Forbidden("the user's role does not manage users", code="capability_forbidden")
         return user
 
     async def listing(self, director: User) -> tuple[Sequence[User], Sequence[ColleagueInvitation]]:
@@ -116,6 +118,9 @@ class Colleagues:
         )
 
     async def _colleague(self, director: User, user_id: uuid.UUID) -> User:
+        # a director neither removes nor demotes themselves (nor locks themselves out by a slip): another director does
+        if user_id == director.id:
+            raise Conflict("a director does not change their own role nor remove themselves", code="own_user")
         colleague = await self.session.scalar(select(User).where(User.id == user_id).with_for_update())
         # another consumer's user is answered as a missing one
         if colleague is None or colleague.consumer_id != director.consumer_id or colleague.removed_at is not None:
@@ -123,6 +128,7 @@ class Colleagues:
         return colleague
 
     async def _keep_a_director(self, colleague: User) -> None:
+        """Two directors changing each other at the same moment must not leave the consumer without one."""
         assert colleague.consumer_id is not None
         # the consumer's directors locked: two directors removing each other at once cannot leave none
         directors = await self.session.scalars(

@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role
-from shared.errors import DomainError, NotFound, ServiceCallError
+from shared.errors import DomainError, Forbidden, NotFound, ServiceCallError
 from shared.http import ServiceClient
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ async def _calling(service: str) -> AsyncIterator[None]:
     except ServiceCallError as exc:
         if exc.status_code == 404:
             raise
+        if exc.code == "capability_forbidden":
+            # the caller's role inside the consumer does not see this kind of document: the caller is told so
+            raise Forbidden("the user's role does not see this kind of document", code="capability_forbidden") from exc
         logger.warning("the %s service answered %s", service, exc)
         raise UpstreamFailed(f"the {service} service answered {exc.status_code} {exc.code}") from exc
 
