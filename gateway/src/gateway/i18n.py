@@ -19,7 +19,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 from babel.support import Translations
 from babel.units import format_unit
 from starlette.requests import Request
@@ -39,8 +39,10 @@ PERIOD_PATTERN: Final = re.compile(r"(?!0000)(\d{4})-(0[1-9]|1[0-2])")
 _SIZE_UNITS: Final = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")
 #: babel's locales parsed once: formatting with a locale's name parses it again for every amount and date of a page
 _LOCALES: Final = {language: Locale.parse(language) for language in LANGUAGES}
-#: money and quantities are grouped the English way, then the comma becomes a space
+#: money and quantities are grouped the English way, then the comma becomes a space; their patterns parsed once too
 _GROUPING: Final = Locale.parse("en")
+_MONEY_PATTERN: Final = parse_pattern("#,##0.00")
+_QUANTITY_PATTERN: Final = parse_pattern("#,##0.######")
 
 
 def N_(message: str) -> str:
@@ -90,7 +92,7 @@ def format_money(amount: Decimal | int) -> str:
         raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
     kopecks = Decimal(amount).quantize(_KOPECK, rounding=ROUND_HALF_UP)
     # English symbols give "1,238.88"; only the group separator differs from the cabinet's format
-    return format_decimal(kopecks, "#,##0.00", locale=_GROUPING).replace(",", " ")
+    return _MONEY_PATTERN.apply(kopecks, _GROUPING).replace(",", " ")
 
 
 def format_iban(iban: str) -> str:
@@ -105,7 +107,7 @@ def format_quantity(value: Decimal | int) -> str:
     grouped like money: `12 345.6`, `4.32165`."""
     if not isinstance(value, Decimal | int):
         raise TypeError(f"quantities must be Decimal, not {type(value).__name__}")
-    return format_decimal(value, "#,##0.######", locale=_GROUPING).replace(",", " ")
+    return _QUANTITY_PATTERN.apply(value, _GROUPING).replace(",", " ")
 
 
 def format_period(period: str, language: str) -> str:

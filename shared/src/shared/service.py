@@ -36,7 +36,7 @@ from shared.metrics import (
     HTTP_REQUESTS,
 )
 from shared.settings import ServiceSettings
-from shared.telemetry import FASTAPI_TELEMETRY, setup_logging, setup_tracing
+from shared.telemetry import FASTAPI_TELEMETRY, TraceContext, setup_logging, setup_tracing
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 #: the `reason` label of `cabinet_events_dead_lettered_total` (shared.bus.consumer)
@@ -140,11 +140,16 @@ def install_observability(app: FastAPI, service: str) -> None:
     a `metrics_port`, on that port alone: deployments set it, so the metrics of the gateway are not one more
     page of the public site (the Ingress and the Services lead only to the app's port).
     """
-    # one span per request; the ASGI "http send"/"http receive" spans (one per chunk of a download) say nothing
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"])
+    settings: ServiceSettings = app.state.settings
+    if settings.otlp_endpoint:
+        # one span per request; the ASGI "http send"/"http receive" spans (one per chunk of a download) say nothing
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"])
+    else:
+        # outermost, as the instrumentation puts itself: an unexpected error is logged inside the request's trace
+        build_middleware_stack = app.build_middleware_stack
+        app.build_middleware_stack = lambda: TraceContext(build_middleware_stack())  # type: ignore[method-assign]
     app.add_middleware(RequestMetrics, service=service)
 
-    settings: ServiceSettings = app.state.settings
     if settings.metrics_port is not None:
         serve_metrics_on_own_port(app, settings.metrics_port)
         return
