@@ -246,8 +246,8 @@ async def whole_run(consumers: int, identity: FastAPI, branch_id: uuid.UUID, ide
                     break
                 if time.perf_counter() - progress > 30:
                     progress = time.perf_counter()
-                    print(f"  {progress - started:.0f} s: {stored:,} invoice PDFs stored, {sealed:,} sealed "
-                          f"({load()})", flush=True)
+                    print(f"  {progress - started:.0f} s: {stored:,} invoice PDFs stored"
+                          f"{f', {sealed:,} sealed' if trust_dir else ''} ({load()})", flush=True)
                 await asyncio.sleep(0.5)
             done = time.perf_counter() - started
             if trust_dir:

@@ -31,6 +31,7 @@ from gateway.billing_client import (
     ReconciliationKind,
     ReconciliationOperation,
     Registration,
+    RunDocuments,
     RunState,
     Saldo,
     Skipped,
@@ -387,6 +388,8 @@ DONE_RUN = RUN.model_copy(update={
     "skipped": [Skipped(consumer_id=uuid4(), account_number="0064", reason="readings_missing"),
                 Skipped(consumer_id=uuid4(), account_number="0065", reason="something_new")],
 })
+RUN_DOCUMENTS = RunDocuments(invoices=1, pdfs=0, sealed=0, tax_invoices=1)
+DONE_RUN_DOCUMENTS = RunDocuments(invoices=2, pdfs=2, sealed=1, tax_invoices=2)
 POINT_FORM = PointFields(meter_serial="", zones="1", digits="6", ct_ratio="1", vt_ratio="1",
                          location="consumer_site", consumer_reads=True, registers=["active"], tariff_class="",
                          installation_readings=[])
@@ -509,8 +512,8 @@ READINGS_SCENARIOS: list[tuple[str, User | None, dict[str, Any]]] = [
     ("console_billing.html", STAFF_USER, {"due": DUE, "period": "2013-08", "ready": 1, "errors": FormErrors()}),
     ("console_billing.html", STAFF_USER, {"due": [], "period": "2013-08", "ready": 0,
                                           "errors": FormErrors(general="—", fields={"period": "—"})}),
-    ("console_billing_run.html", STAFF_USER, {"run": RUN}),
-    ("console_billing_run.html", STAFF_USER, {"run": DONE_RUN}),
+    ("console_billing_run.html", STAFF_USER, {"run": RUN, "documents": RUN_DOCUMENTS}),
+    ("console_billing_run.html", STAFF_USER, {"run": DONE_RUN, "documents": DONE_RUN_DOCUMENTS}),
     ("console_payments.html", STAFF_USER, {
         "payments": [PARKED_PAYMENT], "failed": PARKED_PAYMENT.id, "no_errors": FormErrors(), "notice": None,
         "errors": FormErrors(general="—", fields={"account_number": "—", "return_reason": "—"}),

@@ -262,12 +262,16 @@ GENERAL_MESSAGES: dict[str, str] = {
         "review."
     ),
     "tax_invoice_not_found": N_("The tax invoice was not found. Reload the list of tax invoices."),
+    "tax_invoice_pdf_none": N_(
+        "This tax invoice has no PDF: the correction changes no amount. Its XML is the document."
+    ),
     "tax_invoice_incomplete": N_(
         "A tax invoice with empty mandatory fields cannot be registered: its completeness check lists them. Fill "
         "them in the consumer's details first."
     ),
     # documents
     "already_replaced": N_("This document has been re-issued already: open the newest one."),
+    "reference_taken": N_("A document of another consumer is stored under this reference."),
     # correspondence and messages to the developers (notify service)
     "letter_not_found": N_("The letter was not found. Reload the list of letters."),
     "feedback_not_found": N_("The message was not found. Reload the list of messages."),
