@@ -97,11 +97,11 @@ class FakeTokens(FakeIdentity):
     async def admit_api_call(self, principal: Principal, token: str, method: str, route: str,
                              per_minute: int) -> AdmittedCall:
         assert principal.role == Role.SERVICE
-        self.resolved += 1
         found = self.tokens.get(token)
         if found is None or found.id in self.revoked:
             raise _refused(401, "access_token_invalid")
-        return AdmittedCall(call_id=self.resolved, access_token=found, user=self.consumer_user)
+        self.admitted.append((token, method, route))
+        return AdmittedCall(call_id=len(self.admitted), access_token=found, user=self.consumer_user)
 
     async def api_call_answered(self, principal: Principal, call_id: int, status: int) -> None:
         assert principal.role == Role.SERVICE

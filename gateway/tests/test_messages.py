@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_A_FORMS_REFUSAL = {"not_signed_in", "token_missing", "token_invalid", "user_unknown", "unauthorized",
                        "principal_mismatch", "upstream_unavailable", "branch_unknown", "integrity_failure",
                        "throttled",
-                       # the public API's answer to a program (gateway.public_api), never a page's
-                       "access_token_invalid"}
+                       # the public API's answers to a program (gateway.public_api), never a page's
+                       "access_token_invalid", "rate_limited", "api_call_not_found"}
 
 
 def test_field_codes_land_under_their_fields() -> None:

@@ -231,6 +231,8 @@ async def test_a_refused_document_says_why_and_cannot_be_signed(cabinet) -> None
         "occurred_at": None, "document_id": document["id"], "consumer_id": str(cabinet.consumer_a.consumer_id),
         "document_type": "act", "status": "rejected", "party": "consumer", "signature_id": None,
         "rejected_reason": "Обсяг не відповідає показанням",
+        # the person who refused, for the consumer's audit trail (identity's)
+        "actor": {"user_id": str(cabinet.consumer_a.user_id), "via": "page"},
     }
 
 
