@@ -171,3 +171,18 @@ async def test_a_route_refuses_a_role_without_its_capability() -> None:
             assert answer.status_code == status
             if status == 403:
                 assert answer.json()["detail"]["code"] == "capability_forbidden"
+
+
+def test_a_token_is_handed_out_again_only_for_the_same_claims() -> None:
+    """A page calls services several times for one visitor: their token is signed once; a principal differing in
+    any claim — a colleague's role inside the consumer, a program's token — is never given another's token."""
+    tokens = ServiceTokens(SECRET)
+    user, consumer = uuid.uuid4(), uuid.uuid4()
+    accountant = Principal(user_id=user, consumer_id=consumer, role=Role.CONSUMER,
+                           consumer_role=ConsumerRole.ACCOUNTANT)
+    director = accountant.model_copy(update={"consumer_role": ConsumerRole.DIRECTOR})
+    program = accountant.model_copy(update={"access_token_id": uuid.uuid4()})
+
+    assert tokens.issue(accountant) == tokens.issue(accountant.model_copy())
+    assert [tokens.verify(tokens.issue(principal)) for principal in (accountant, director, program)] == [
+        accountant.model_copy(update={"issuer": "gateway"}), director, program]

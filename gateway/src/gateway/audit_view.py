@@ -17,6 +17,7 @@ from babel.support import Translations
 from gateway.documents_view import type_label
 from gateway.i18n import N_, format_period, format_quantity
 from gateway.identity_client import AuditEntry
+from gateway.pages.colleagues import ROLE_LABELS
 from gateway.readings_view import REGISTER_LABELS
 from gateway.signing import PARTY_LABELS, Party
 
@@ -25,7 +26,8 @@ AUDIT_FILTERS: Final[dict[str, tuple[str, ...]]] = {
     "readings": ("readings_entered", "readings_accepted"),
     "documents": ("document_signed", "document_rejected"),
     "settings": ("consumer_changed", "email_changed", "login_changed", "password_changed", "access_token_created",
-                 "access_token_revoked"),
+                 "access_token_revoked", "colleague_invited", "colleague_joined", "colleague_role_changed",
+                 "colleague_removed"),
     "api": ("api_call",),
 }
 FILTER_LABELS: Final = {
@@ -47,6 +49,10 @@ _TITLES: Final = {
     "access_token_created": N_("Access key created"),
     "access_token_revoked": N_("Access key revoked"),
     "api_call": N_("Program call (API)"),
+    "colleague_invited": N_("Colleague invited"),
+    "colleague_joined": N_("Joined the cabinet by invitation"),
+    "colleague_role_changed": N_("Colleague's role changed"),
+    "colleague_removed": N_("Colleague removed from the cabinet"),
 }
 #: readings corrected by staff (with their reason) rather than entered anew
 _CORRECTED: Final = N_("Readings for %(period)s corrected")
@@ -77,6 +83,7 @@ _KEY: Final = N_("Key “%(name)s”, begins with %(prefix)s…")
 _ANSWER: Final = N_("Answer: %(status)d")
 _ZONE: Final = N_("Zone %(zone)d")
 _ROLLOVER: Final = N_("(the meter went past its highest value)")
+_ROLE: Final = N_("Role: %(role)s")
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,11 @@ def _what(entry: AuditEntry, translations: Translations, language: str) -> tuple
             "name": details.get("token_name", ""), "prefix": details.get("token_prefix", "")})
         if kind == "api_call" and entry.status is not None:
             lines.append(text(_ANSWER) % {"status": entry.status})
+    elif kind.startswith("colleague_"):
+        if colleague := details.get("email") or details.get("login"):
+            lines.append(str(colleague))
+        if (role := details.get("consumer_role")) in ROLE_LABELS:
+            lines.append(text(_ROLE) % {"role": text(ROLE_LABELS[role])})
     return title, lines
 
 

@@ -149,7 +149,7 @@ ACCOUNT_PAGES: tuple[Section, ...] = (
     Section(N_("Access for an accounting program (API)"), "/settings/access-tokens", CONSUMERS),
     Section(N_("Users"), "/settings/users", CONSUMERS, capability=Capability.MANAGE_USERS),
     # the pages ask `gateway.pages.audit.may_read_audit` too
-    Section(N_("Activity log"), "/settings/audit", CONSUMERS),
+    Section(N_("Activity log"), "/settings/audit", CONSUMERS, capability=Capability.MANAGE_USERS),
     Section(N_("Message to the developers"), "/feedback", SIGNED_IN),
 )
 

@@ -111,6 +111,15 @@ async def test_removing_a_colleague_ends_their_sessions_and_tokens(api: Any, wor
     assert (refused.status_code, refused.json()["detail"]["code"]) == (401, "invalid_credentials")
     assert [colleague["login"] for colleague in (await api.ok("GET", "/me/colleagues", director))["users"]] == [
         "avto2.director"]
+    # the trail says who let the engineer in and who removed them; the engineer, removed, reads no trail
+    trail = await api.ok("GET", f"/consumers/{director.consumer_id}/audit", director)
+    assert [(entry["kind"], entry["actor"]["login"], entry["details"]) for entry in trail["items"]
+            if entry["kind"].startswith("colleague_")] == [
+        ("colleague_removed", "avto2.director", {"login": "avto2.engineer"}),
+        ("colleague_joined", "avto2.engineer", {"consumer_role": "engineer"}),
+        ("colleague_invited", "avto2.director", {"email": "eng@avto2.example.ua", "consumer_role": "engineer"}),
+    ]
+    assert (await api.call("GET", f"/consumers/{director.consumer_id}/audit", engineer)).status_code in (401, 403, 404)
 
 
 async def test_only_a_director_manages_and_the_last_director_stays(api: Any, world: Any) -> None:
@@ -134,8 +143,8 @@ async def test_only_a_director_manages_and_the_last_director_stays(api: Any, wor
                             json={"consumer_role": "director"})
     assert promoted["consumer_role"] == "director"
     second = accountant.model_copy(update={"consumer_role": ConsumerRole.DIRECTOR})
-    assert (await api.call("PATCH", f"/me/colleagues/{director.user_id}", second,
-                           json={"consumer_role": "viewer"})).status_code == 200
+    demoted = await api.call("PATCH", f"/me/colleagues/{director.user_id}", second, json={"consumer_role": "viewer"})
+    assert demoted.status_code == 200, demoted.text
     # the stored role decides, not what a token issued before the change says
     stale = await api.call("DELETE", f"/me/colleagues/{second.user_id}", director)
     assert (stale.status_code, stale.json()["detail"]["code"]) == (403, "capability_forbidden")

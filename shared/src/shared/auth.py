@@ -182,22 +182,22 @@ class ServiceTokens:
         self._issued: dict[tuple[Any, ...], tuple[str, float]] = {}
 
     def issue(self, principal: Principal, ttl: int = TOKEN_TTL_SECONDS) -> str:
+        claims = self._claims(principal)
         if ttl != TOKEN_TTL_SECONDS:
-            return self._signed(principal, ttl)
-        who = (principal.user_id, principal.consumer_id, principal.role, principal.ip, principal.session_id,
-               principal.branch_id)
+            return self._signed(claims, ttl)
+        # keyed by every claim the token carries: a principal differing in any of them gets a token of its own
+        who = tuple(claims.items())
         now = time.monotonic()
         issued = self._issued.get(who)
         if issued is not None and now - issued[1] < TOKEN_REUSE_SECONDS:
             return issued[0]
         if len(self._issued) >= _REUSED_TOKENS_KEPT:
             self._issued.clear()
-        token = self._signed(principal, ttl)
+        token = self._signed(claims, ttl)
         self._issued[who] = (token, now)
         return token
 
-    def _signed(self, principal: Principal, ttl: int) -> str:
-        now = datetime.now(UTC)
+    def _claims(self, principal: Principal) -> dict[str, str]:
         claims = {
             "sub": str(principal.user_id) if principal.user_id else None,
             "cid": str(principal.consumer_id) if principal.consumer_id else None,
@@ -209,11 +209,14 @@ class ServiceTokens:
             "tid": str(principal.access_token_id) if principal.access_token_id else None,
             "iss": self._issuer,
             "aud": _AUDIENCE,
-            "iat": now,
-            "exp": now + timedelta(seconds=ttl),
         }
         # absent, not null: PyJWT insists that a present `sub` is a string
-        return jwt.encode({k: v for k, v in claims.items() if v is not None}, self._secret, algorithm=_ALGORITHM)
+        return {key: value for key, value in claims.items() if value is not None}
+
+    def _signed(self, claims: dict[str, str], ttl: int) -> str:
+        now = datetime.now(UTC)
+        return jwt.encode({**claims, "iat": now, "exp": now + timedelta(seconds=ttl)}, self._secret,
+                          algorithm=_ALGORITHM)
 
     def verify(self, token: str) -> Principal:
         try:

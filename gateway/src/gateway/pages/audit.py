@@ -18,7 +18,7 @@ from gateway.i18n import language_of
 from gateway.pages.common import AccountPages, console_account, identity_of, own_account
 from gateway.rendering import pages_of
 from gateway.sessions import ConsumerOnly, NotAllowed, SignedIn, Staff, Visitor
-from shared.auth import STAFF_ROLES, Principal, Role
+from shared.auth import STAFF_ROLES, Capability, Principal, Role
 from shared.inputs import Offset
 
 router = APIRouter()
@@ -30,10 +30,10 @@ AUDIT_READERS = frozenset({Role.CONSUMER, *STAFF_ROLES})
 
 
 def may_read_audit(principal: Principal) -> bool:
-    """Who reads a consumer's audit trail: for now each of the consumer's users, and the supplier's staff (of the
-    consumer's branch: identity answers another branch's consumer as missing)."""
+    """Who reads a consumer's audit trail: the consumer's administrators (its directors, who manage its users), and
+    the supplier's staff (of the consumer's branch: identity answers another branch's consumer as missing)."""
     if principal.role == Role.CONSUMER:
-        return principal.consumer_id is not None
+        return principal.consumer_id is not None and principal.may(Capability.MANAGE_USERS)
     return principal.role in STAFF_ROLES
 
 

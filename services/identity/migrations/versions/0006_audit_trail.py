@@ -33,7 +33,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('readings_entered', 'readings_accepted', 'document_signed', 'document_rejected', "
             "'consumer_changed', 'email_changed', 'login_changed', 'password_changed', 'access_token_created', "
-            "'access_token_revoked', 'api_call')",
+            "'access_token_revoked', 'api_call', 'colleague_invited', 'colleague_joined', 'colleague_role_changed', "
+            "'colleague_removed')",
             name=op.f("ck_audit_entries_audit_kind"),
         ),
         sa.CheckConstraint("via IN ('page', 'api')", name=op.f("ck_audit_entries_audit_via")),

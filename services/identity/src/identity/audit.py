@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.models import AuditEntry, AuditKind, AuditVia, ConsumerAccount, User, UserRole
 from identity.runtime import Runtime
 from identity.users import Users, user_by_id
-from shared.auth import Principal
+from shared.auth import CAPABILITIES, Capability, Principal
 from shared.contracts.base import Actor
 from shared.contracts.metering import ReadingsAccepted, ReadingsEntered
 from shared.contracts.signature import DocumentStatusChanged
@@ -32,11 +32,12 @@ MAX_PAGE = 200
 
 
 def may_read_trail(user: User, consumer: ConsumerAccount) -> bool:
-    """Who reads a consumer's audit trail (the user as stored): the consumer's users, the supplier's staff who see
-    the consumer (their branch's; administrators every consumer's). The one rule to narrow once a consumer has its
-    own administrator."""
+    """Who reads a consumer's audit trail (the user as stored): the consumer's administrators (its directors, who
+    manage its users), the supplier's staff who see the consumer (their branch's; administrators every
+    consumer's)."""
     if user.role == UserRole.CONSUMER:
-        return user.consumer_id == consumer.id
+        return (user.consumer_id == consumer.id and user.consumer_role is not None
+                and Capability.MANAGE_USERS in CAPABILITIES[user.consumer_role])
     return user.role == UserRole.ADMIN or user.branch_id == consumer.branch_id
 
 

@@ -19,12 +19,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from identity.audit import record_own_change
 from identity.domain import throttling
 from identity.domain.emails import normalize_email
 from identity.domain.logins import clean_login
 from identity.domain.passwords import PasswordProblem
 from identity.domain.tokens import new_token, token_hash
-from identity.models import AccessToken, ColleagueInvitation, ConsumerAccount, User, UserRole
+from identity.models import AccessToken, AuditKind, ColleagueInvitation, ConsumerAccount, User, UserRole
 from identity.runtime import Runtime, utcnow
 from identity.sessions import end_other_sessions
 from identity.users import Users
@@ -88,6 +89,8 @@ class Colleagues:
             link_url=self.settings.invitation_url(token), expires_at=invitation.expires_at,
         ))
         await self.session.flush()
+        await record_own_change(self.session, director, AuditKind.COLLEAGUE_INVITED, now,
+                                {"email": address, "consumer_role": role.value})
         return invitation
 
     async def withdraw(self, director: User, invitation_id: uuid.UUID) -> None:
@@ -101,6 +104,9 @@ class Colleagues:
         colleague = await self._colleague(director, user_id)
         if colleague.consumer_role == ConsumerRole.DIRECTOR and role != ConsumerRole.DIRECTOR:
             await self._keep_a_director(colleague)
+        if colleague.consumer_role != role:
+            await record_own_change(self.session, director, AuditKind.COLLEAGUE_ROLE_CHANGED, utcnow(),
+                                    {"login": colleague.login, "consumer_role": role.value})
         colleague.consumer_role = role
         return colleague
 
@@ -116,6 +122,7 @@ class Colleagues:
             update(AccessToken).where(AccessToken.user_id == colleague.id, AccessToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        await record_own_change(self.session, director, AuditKind.COLLEAGUE_REMOVED, now, {"login": colleague.login})
 
     async def _colleague(self, director: User, user_id: uuid.UUID) -> User:
         # a director neither removes nor demotes themselves (nor locks themselves out by a slip): another director does
@@ -178,6 +185,8 @@ class Colleagues:
         await self.users.save(user, login_field="login")
         invitation.accepted_at = now
         invitation.accepted_by = user.id
+        await record_own_change(self.session, user, AuditKind.COLLEAGUE_JOINED, now,
+                                {"consumer_role": invitation.consumer_role.value})
         await bus.add(
             self.session,
             UserRegistered(user_id=user.id, consumer_id=consumer.id, login=user.login, email=user.email),

@@ -261,6 +261,10 @@ class AuditKind(StrEnum):
     ACCESS_TOKEN_CREATED = "access_token_created"  # noqa: S105
     ACCESS_TOKEN_REVOKED = "access_token_revoked"  # noqa: S105
     API_CALL = "api_call"
+    COLLEAGUE_INVITED = "colleague_invited"
+    COLLEAGUE_JOINED = "colleague_joined"
+    COLLEAGUE_ROLE_CHANGED = "colleague_role_changed"
+    COLLEAGUE_REMOVED = "colleague_removed"
 
 
 class AuditVia(StrEnum):
