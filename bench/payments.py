@@ -149,7 +149,7 @@ async def end_to_end(payments: int, consumers: int, log_dir: Path) -> tuple[floa
     namespace = f"bench{secrets.token_hex(4)}"
     settings = bench_billing.billing_settings(namespace)
     try:
-        async with bench_billing.identity_service(f"{namespace}id") as (identity, branch_id):
+        async with bench_billing.identity_service(f"{namespace}id") as (identity, branch_id, _):
             app = create_app(settings.model_copy(update={"bus_namespace": f"{namespace}seed"}),
                              identity_transport=httpx.ASGITransport(app=identity))
             async with app.router.lifespan_context(app):

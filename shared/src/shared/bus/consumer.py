@@ -134,9 +134,6 @@ class Consumer:
         self._topology = topology
         self._subscriptions = subscriptions
         self._prefetch = prefetch
-        #: half the prefetch: while one batch is handled, the broker delivers the next (a batch of the whole prefetch
-        #: left the broker nothing to send until its acknowledgement, and the consumer idle meanwhile)
-        self._batch_size = max(1, prefetch // 2)
         self._service = topology.service
         #: the channel of the current run: its deliveries are acknowledged and republished on it, never on another
         self._underlay: aiormq.abc.AbstractChannel
@@ -169,10 +166,10 @@ class Consumer:
                 if message is None:
                     raise _lost(underlay)
                 batch = [message]
-                if pending.qsize() < self._batch_size:
+                if pending.qsize() < self._prefetch // 2:
                     # a few milliseconds of patience turn a trickle into a batch: one transaction for many
                     await asyncio.sleep(BATCH_LINGER_SECONDS)
-                while len(batch) < self._batch_size and not pending.empty():
+                while len(batch) < self._prefetch and not pending.empty():
                     message = pending.get_nowait()
                     if message is None:
                         raise _lost(underlay)
