@@ -20,7 +20,7 @@ from gateway.charts import MONTHS, amounts_chart, axis_maximum, consumption_char
 from gateway.exports import invoices_table, payments_table, reconciliation_table, to_csv, to_xlsx
 from gateway.i18n import load_catalogues
 from gateway.navigation import Section, navigation_for, site_map_for
-from shared.auth import Role
+from shared.auth import ConsumerRole, Role
 
 CATALOGUES = load_catalogues()
 UK = CATALOGUES["uk"]
@@ -43,6 +43,20 @@ def test_the_bar_has_the_manuals_sections_in_its_order() -> None:
     staff = [section.path for section in navigation_for(Role.STAFF)]
     assert staff == ["/console", "/console/billing", "/console/signatures", "/console/letters", "/help", "/sitemap"]
 
+
+def test_the_bar_shows_each_role_inside_the_consumer_what_it_opens() -> None:
+    def bar(role: ConsumerRole) -> dict[str, tuple[str, list[str]]]:
+        return {UK.gettext(section.label): (section.path, [page.path for page in section.children])
+                for section in navigation_for(Role.CONSUMER, role)}
+
+    engineer, accountant = bar(ConsumerRole.ENGINEER), bar(ConsumerRole.ACCOUNTANT)
+    assert "Гроші" not in engineer and "Товар" not in accountant
+    # the engineer signs readings acts: the certificates are theirs, the documents list is not
+    assert engineer["Договори та документи"] == ("/signature/certificates", ["/signature/certificates", "/eds"])
+    assert accountant["Договори та документи"] == (
+        "/documents", ["/documents", "/signature/certificates", "/eds"])
+    assert "/settings/audit" not in _paths(site_map_for(Role.CONSUMER, ConsumerRole.ACCOUNTANT))
+    assert "/settings/audit" in _paths(site_map_for(Role.CONSUMER, ConsumerRole.DIRECTOR))
 
 def test_the_site_map_lists_every_page() -> None:
     pages = {

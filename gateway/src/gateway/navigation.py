@@ -8,6 +8,7 @@ console's sections in the same bar.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from gateway.i18n import N_
 from shared.auth import STAFF_ROLES, Capability, ConsumerRole, Principal, Role
@@ -84,7 +85,6 @@ NAVIGATION: tuple[Section, ...] = (
         N_("Contracts and documents"),
         "/documents",
         CONSUMERS,
-        capability=Capability.SEE_DOCUMENTS,
         children=(
             Section(N_("Documents"), "/documents", CONSUMERS, capability=Capability.SEE_DOCUMENTS),
             Section(_CERTIFICATES, "/signature/certificates", CONSUMERS),
@@ -156,21 +156,32 @@ ACCOUNT_PAGES: tuple[Section, ...] = (
 
 def navigation_for(role: Role, consumer_role: ConsumerRole = ConsumerRole.DIRECTOR) -> list[Section]:
     """The bar's sections for the role (a consumer's user's: for their role inside the consumer; the director's,
-    unless said, has them all)."""
-    return [section for section in NAVIGATION if section.visible_to(role, consumer_role)]
+    unless said, has them all), each with the pages of it the role opens."""
+    return list(_visible(NAVIGATION, role, consumer_role))
 
 
 def site_map_for(role: Role, consumer_role: ConsumerRole = ConsumerRole.DIRECTOR) -> list[Section]:
     """Every page a visitor with this role can open from the menus, nested as in the navigation."""
+    return list(_visible(NAVIGATION, role, consumer_role) + _visible(ACCOUNT_PAGES, role, consumer_role))
 
-    def visible(sections: tuple[Section, ...]) -> list[Section]:
-        return [
-            Section(s.label, s.path, s.roles, tuple(visible(s.children)), s.capability)
-            for s in sections
-            if s.visible_to(role, consumer_role)
-        ]
 
-    return visible(NAVIGATION) + visible(ACCOUNT_PAGES)
+@cache
+def _visible(sections: tuple[Section, ...], role: Role, consumer_role: ConsumerRole) -> tuple[Section, ...]:
+    """The sections and pages the role opens. A section whose own page the role does not open leads to the first
+    of its pages it does (an engineer's «Договори та документи» to the certificates they sign readings acts with);
+    a section of pages none of which the role opens is not shown."""
+    shown = []
+    for section in sections:
+        if not section.visible_to(role, consumer_role):
+            continue
+        children = _visible(section.children, role, consumer_role)
+        if section.children and not children:
+            continue
+        path = section.path
+        if children and not any(child.path == path for child in children):
+            path = children[0].path
+        shown.append(Section(section.label, path, section.roles, children, section.capability))
+    return tuple(shown)
 
 
 def current_section(sections: list[Section], path: str) -> Section | None:
