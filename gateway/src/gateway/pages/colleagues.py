@@ -2,8 +2,8 @@
 them; and the invited colleague's page, opened from the letter, where they choose a login and password.
 
 Identity owns the rules (a valid address, a consumer that always keeps a director, a single-use link that expires);
-the page shows its refusals beside the form. A removed colleague's sessions end at once in identity, and in this
-process's session cache within its few seconds.
+the page shows its refusals beside the form. A removed colleague's sessions end at once in identity and in this
+process's session cache (in other gateway replicas' within its seconds, `session_cache_seconds`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from gateway.i18n import N_
 from gateway.messages import INVITATION_PROBLEMS, FormErrors, explain
-from gateway.pages.common import LINK_TOKEN, identity_of, notice_of, see_other
+from gateway.pages.common import LINK_TOKEN, identity_of, notice_of, see_other, sessions_of
 from gateway.rendering import pages_of
 from gateway.sessions import UsersManager, Visitor, anonymous, current_visitor
 from shared.auth import ConsumerRole
@@ -98,6 +98,8 @@ async def change_role(
         await identity_of(request).change_colleague_role(visitor.principal, user_id, consumer_role)
     except ServiceCallError as error:
         return await _refused(request, visitor, error)
+    # the colleague's next page carries the new role (other gateway replicas: within their cache's seconds)
+    sessions_of(request).forget_user(user_id)
     return see_other(PAGE + "?notice=colleague_role_changed")
 
 
@@ -107,6 +109,7 @@ async def remove(request: Request, visitor: UsersManager, user_id: UUID) -> Resp
         await identity_of(request).remove_colleague(visitor.principal, user_id)
     except ServiceCallError as error:
         return await _refused(request, visitor, error)
+    sessions_of(request).forget_user(user_id)
     return see_other(PAGE + "?notice=colleague_removed")
 
 
