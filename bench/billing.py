@@ -296,7 +296,12 @@ async def main_async(args: argparse.Namespace) -> None:
                                 None if args.no_seal else Path(trust_dir))
         finally:
             moto.terminate()
-            moto.wait(timeout=10)
+            try:
+                # holding 100,000 PDFs in memory, it takes its time to go
+                moto.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                moto.kill()
+                moto.wait()
 
 
 async def calculation_stage(consumers: int, identity: FastAPI, branch_id: uuid.UUID) -> None:
