@@ -15,6 +15,7 @@ from gateway.messages import (
     EMAIL_LINK_PROBLEMS,
     FIELD_MESSAGES,
     GENERAL_MESSAGES,
+    INVITATION_PROBLEMS,
     REGISTRATION_LINK_PROBLEMS,
     explain,
     refusal_sentence,
@@ -102,8 +103,8 @@ def _raised_codes() -> set[str]:
 def test_every_code_a_service_refuses_with_has_a_sentence_of_its_own() -> None:
     codes = _raised_codes()
     assert {"window_closed", "tariff_missing", "payment_not_parked", "not_found"} <= codes  # the scan finds them
-    explained_elsewhere = {*REGISTRATION_LINK_PROBLEMS, *EMAIL_LINK_PROBLEMS, *CERTIFICATE_REFUSALS, *CODE_FIELDS,
-                           "certificate_refused"}
+    explained_elsewhere = {*REGISTRATION_LINK_PROBLEMS, *EMAIL_LINK_PROBLEMS, *INVITATION_PROBLEMS,
+                           *CERTIFICATE_REFUSALS, *CODE_FIELDS, "certificate_refused"}
     missing = codes - GENERAL_MESSAGES.keys() - explained_elsewhere - NOT_A_FORMS_REFUSAL
     assert not missing, f"no sentence in gateway.messages for {sorted(missing)}"
 

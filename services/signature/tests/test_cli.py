@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.app import create_app as create_gateway_app
 from gateway.settings import GatewaySettings
-from shared.auth import Principal, Role
+from shared.auth import ConsumerRole, Principal, Role
 
 PASSWORD = "sonyashnyk i hmara nad stepom"
 
@@ -34,7 +34,8 @@ async def registered_user(cabinet) -> tuple[str, Principal]:
     assert response.status_code == 201, response.text
     user = response.json()["user"]
     return user["login"], Principal(
-        user_id=uuid.UUID(user["id"]), consumer_id=uuid.UUID(user["consumer"]["id"]), role=Role.CONSUMER
+        user_id=uuid.UUID(user["id"]), consumer_id=uuid.UUID(user["consumer"]["id"]), role=Role.CONSUMER,
+        consumer_role=ConsumerRole(user["consumer_role"]),
     )
 
 
@@ -91,6 +92,7 @@ async def test_the_command_line_signer_signs_through_the_gateway(cabinet, serve,
     [signature] = status["signatures"]
     assert signature["certificate_id"] == certificate["id"] and signature["party"] == "consumer"
     p7s = await cabinet.api(principal).get(f"/api/v1/signatures/{signature['id']}/p7s")
+    assert p7s.status_code == 200, p7s.text
     verified = cabinet.openssl_verify(p7s.content, document["content"])
     assert verified.returncode == 0, verified.stderr
     assert alice.certificate.public_bytes(Encoding.DER) in p7s.content
