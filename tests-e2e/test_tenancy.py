@@ -256,6 +256,7 @@ def probes_of(world: World) -> dict[str, Callable[[], Probe]]:
             passed_codes=frozenset({(404, "certificate_not_found")}), refusal_code="document_not_found"),
         "GET /letters/{letter_id}": probe(f"/letters/{ids['letter']}"),
         "GET /tax-invoices/{tax_invoice_id}/xml": probe(f"/tax-invoices/{ids['tax_invoice']}/xml"),
+        "GET /tax-invoices/{tax_invoice_id}/pdf": probe(f"/tax-invoices/{ids['tax_invoice']}/pdf"),
         # the console: lists across consumers show another branch's staff nothing of this one's
         "GET /console": probe("/console", params={"query": "0789"}, lists=(world.consumer_id,)),
         "GET /console/billing": probe("/console/billing", params={"period": period}, lists=(world.consumer_id,)),
@@ -324,7 +325,8 @@ EXEMPT = {
         "GET /help/signature-statuses", "GET /help/terms", "GET /login", "POST /login", "POST /logout",
         "GET /registration/complete/{token}", "POST /registration/complete/{token}",
         "POST /registration/complete/{token}/check-login", "GET /registration/complete/{token}/login-availability",
-        "GET /registration/resend", "POST /registration/resend", "GET /settings/email/confirm/{token}")},
+        "GET /registration/resend", "POST /registration/resend", "GET /settings/email/confirm/{token}",
+        "GET /invitations/{token}", "POST /invitations/{token}")},
     **{key: OWN_USER for key in (
         "GET /", "GET /sitemap", "GET /settings", "POST /settings/email", "POST /settings/email/cancel",
         "POST /settings/login", "POST /settings/password", "GET /signature/certificates",
@@ -332,7 +334,12 @@ EXEMPT = {
         "POST /feedback", "GET /settings/access-tokens", "POST /settings/access-tokens")},
     **{key: OWN_CONSUMER for key in (
         "POST /readings", "POST /readings/calculation", "POST /readings/import", "GET /letters/new",
-        "POST /letters/new", "POST /eds", "POST /reconciliation/acts", "POST /reconciliation/disagreement")},
+        "POST /letters/new", "POST /eds", "POST /reconciliation/acts", "POST /reconciliation/disagreement",
+        "GET /settings/users", "POST /settings/users/invitations")},
+    **{key: "another consumer's colleague or invitation is answered as a missing one (identity's colleagues and "
+            "tenancy tests)" for key in (
+        "POST /settings/users/invitations/{invitation_id}/withdrawal", "POST /settings/users/{user_id}/removal",
+        "POST /settings/users/{user_id}/role")},
     "POST /api/signing/finalize/{signing_id}": "a signing in progress is its signer's alone (their user id), "
                                                "prepared after the document's check (POST .../prepare above)",
     "POST /settings/access-tokens/{token_id}/revocation": "another user's access token is answered as a missing "
