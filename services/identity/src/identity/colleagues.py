@@ -23,7 +23,6 @@ from identity.audit import record_own_change
 from identity.domain import throttling
 from identity.domain.emails import normalize_email
 from identity.domain.logins import clean_login
-from identity.domain.passwords import PasswordProblem
 from identity.domain.tokens import new_token, token_hash
 from identity.models import AccessToken, AuditKind, ColleagueInvitation, ConsumerAccount, User, UserRole
 from identity.runtime import Runtime, utcnow
@@ -168,15 +167,8 @@ class Colleagues:
         invitation = await self.invitation(token, for_update=True)
         consumer = invitation.consumer
         login = clean_login(login)
-        fields: dict[str, str] = {}
-        if login_issue := await self.users.new_login_problem(login):
-            fields["login"] = login_issue
         personal = (invitation.email, consumer.name, consumer.account_number, consumer.edrpou)
-        if password_issue := await self.users.password_problem(password, login, personal):
-            fields["password"] = password_issue
-        if password_confirmation != password:
-            fields["password_confirmation"] = PasswordProblem.MISMATCH
-        if fields:
+        if fields := await self.users.new_user_problems(login, password, password_confirmation, personal):
             raise Invalid("the colleague's data refused", fields=fields)
         user = User(
             login=login, email=invitation.email, password_hash=await self.users.hash_password(password),

@@ -18,7 +18,6 @@ from identity.domain import throttling
 from identity.domain.activation_codes import activation_code_hash, new_activation_code, normalize_activation_code
 from identity.domain.emails import same_mailbox
 from identity.domain.logins import LoginProblem, clean_login
-from identity.domain.passwords import PasswordProblem
 from identity.domain.tokens import new_token, token_hash
 from identity.models import ActivationCode, ConsumerAccount, RegistrationLink, User, UserRole
 from identity.runtime import Runtime, utcnow
@@ -85,13 +84,9 @@ class Registration:
         login = clean_login(login)
         # whether a login is taken is told to whoever has the link and its code; the link alone asks
         # `login_availability`, which counts every question
-        if login_issue := await self.users.new_login_problem(login, say_if_taken=code is not None):
-            fields["login"] = login_issue
         personal = (consumer.agreement_email, consumer.name, consumer.account_number, consumer.edrpou)
-        if password_issue := await self.users.password_problem(password, login, personal):
-            fields["password"] = password_issue
-        if password_confirmation != password:
-            fields["password_confirmation"] = PasswordProblem.MISMATCH
+        fields |= await self.users.new_user_problems(login, password, password_confirmation, personal,
+                                                     say_if_taken=code is not None)
         if fields:
             raise Invalid("registration data refused", fields=fields)
         assert code is not None

@@ -81,6 +81,20 @@ class Users:
         # zxcvbn takes up to a tenth of a second on a long password
         return await asyncio.to_thread(partial(password_problem, password, login=login, personal=personal))
 
+    async def new_user_problems(
+        self, login: str, password: str, password_confirmation: str, personal: Sequence[str], *,
+        say_if_taken: bool = True,
+    ) -> dict[str, str]:
+        """What is wrong with a new user's login and password (registration, an invited colleague), by field."""
+        fields: dict[str, str] = {}
+        if login_issue := await self.new_login_problem(login, say_if_taken=say_if_taken):
+            fields["login"] = login_issue
+        if password_issue := await self.password_problem(password, login, personal):
+            fields["password"] = password_issue
+        if password_confirmation != password:
+            fields["password_confirmation"] = PasswordProblem.MISMATCH
+        return fields
+
 
 async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.scalar(select(User).where(User.id == user_id).options(*USER_IN_FULL))
