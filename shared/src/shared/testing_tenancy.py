@@ -193,3 +193,20 @@ def _code_of(response: Any) -> str | None:
     except (ValueError, AttributeError):
         return None
     return detail.get("code") if isinstance(detail, dict) else None
+
+
+def consumer_user(consumer_id: uuid.UUID, role: ConsumerRole) -> Principal:
+    """A user of the consumer with a role inside it (each service's `test_roles.py`)."""
+    return Principal(user_id=uuid.uuid4(), consumer_id=consumer_id, role=Role.CONSUMER, consumer_role=role)
+
+
+async def check_roles_inside_the_consumer(
+    api: Any, method: str, path: str, body: Any, allowed: set[ConsumerRole]
+) -> None:
+    """Each role inside a consumer calls the route about its own consumer (`{c}` in `path`): exactly the roles not
+    `allowed` are refused with 403 `capability_forbidden`."""
+    consumer_id = uuid.uuid4()
+    for role in ConsumerRole:
+        response = await api.call(method, path.format(c=consumer_id), consumer_user(consumer_id, role), json=body)
+        refused = response.status_code == 403 and response.json()["detail"]["code"] == "capability_forbidden"
+        assert refused == (role not in allowed), (role, response.status_code, response.text)
